@@ -1,0 +1,9 @@
+// Package events holds the plain data that crosses rotor's boundaries: the
+// rotation event Secrets Manager sends to a rotation function, the four step
+// names, and the JSON secret document that AWS's own rotation templates use.
+//
+// The package has no runtime code beyond parsing and validation. Wire names are
+// pinned by the fixtures in testdata/ and the round-trip tests beside them.
+// Validation errors name the field that is wrong and never quote a secret
+// value.
+package events

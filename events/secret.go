@@ -1,0 +1,350 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Engine values accepted in a secret document's "engine" key: the ones AWS's
+// rotation templates and the RDS console write.
+const (
+	EnginePostgres         = "postgres"
+	EngineAuroraPostgreSQL = "aurora-postgresql"
+	EngineMySQL            = "mysql"
+	EngineAuroraMySQL      = "aurora-mysql"
+	EngineMariaDB          = "mariadb"
+)
+
+// Family groups engines that speak the same protocol.
+type Family string
+
+// Engine families.
+const (
+	FamilyPostgres Family = "postgres"
+	FamilyMySQL    Family = "mysql"
+)
+
+// EngineFamily returns the protocol family of an engine name, or "" when the
+// engine is not one rotor rotates.
+func EngineFamily(engine string) Family {
+	switch engine {
+	case EnginePostgres, EngineAuroraPostgreSQL:
+		return FamilyPostgres
+	case EngineMySQL, EngineAuroraMySQL, EngineMariaDB:
+		return FamilyMySQL
+	}
+	return ""
+}
+
+// DefaultPort returns the engine's default port, as AWS's templates assume
+// when a document has none.
+func DefaultPort(f Family) int {
+	if f == FamilyMySQL {
+		return 3306
+	}
+	return 5432
+}
+
+// SecretDocument is the JSON object stored in a database secret's
+// SecretString. Keys rotor does not know are kept in Extra and written back
+// unchanged, as AWS's templates do, so applications that store more in the
+// same secret keep it.
+//
+// Password is a secret: it never appears in an error, a log line or String.
+type SecretDocument struct {
+	Engine    string
+	Host      string
+	Port      int
+	Username  string
+	Password  string
+	DBName    string
+	MasterARN string
+	// SSL is the document's "ssl" key as written: a JSON bool or string, or
+	// nil when absent. See TLSMode.
+	SSL json.RawMessage
+
+	// Extra holds every other key, verbatim.
+	Extra map[string]json.RawMessage
+
+	portAsString bool
+}
+
+// knownKeys are the keys SecretDocument decodes into typed fields.
+var knownKeys = []string{"engine", "host", "port", "username", "password", "dbname", "masterarn", "ssl"}
+
+// ParseSecretDocument decodes a SecretString. It checks types only; call
+// Validate for what a rotation needs. Errors name the key and never include
+// the document's text.
+func ParseSecretDocument(secretString string) (*SecretDocument, error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(secretString))
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		// The decoder's message can quote the input; keep only its kind.
+		return nil, &FieldError{Field: "SecretString", Reason: "not a JSON object"}
+	}
+	if dec.More() {
+		return nil, &FieldError{Field: "SecretString", Reason: "trailing data after the JSON object"}
+	}
+	d := &SecretDocument{Extra: map[string]json.RawMessage{}}
+	for k, v := range raw {
+		d.Extra[k] = v
+	}
+	str := func(key string, dst *string) error {
+		v, ok := raw[key]
+		if !ok {
+			return nil
+		}
+		delete(d.Extra, key)
+		if string(v) == "null" {
+			return nil
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return &FieldError{Field: key, Reason: "must be a string"}
+		}
+		return nil
+	}
+	for key, dst := range map[string]*string{
+		"engine": &d.Engine, "host": &d.Host, "username": &d.Username,
+		"password": &d.Password, "dbname": &d.DBName, "masterarn": &d.MasterARN,
+	} {
+		if err := str(key, dst); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := raw["port"]; ok {
+		delete(d.Extra, "port")
+		port, asString, err := parsePort(v)
+		if err != nil {
+			return nil, err
+		}
+		d.Port, d.portAsString = port, asString
+	}
+	if v, ok := raw["ssl"]; ok {
+		delete(d.Extra, "ssl")
+		d.SSL = v
+		if _, err := d.sslMode(); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func parsePort(v json.RawMessage) (port int, asString bool, err error) {
+	if string(v) == "null" {
+		return 0, false, nil
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		p, err := strconv.Atoi(n.String())
+		if err != nil {
+			return 0, false, &FieldError{Field: "port", Reason: "must be a whole number"}
+		}
+		return p, false, nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		p, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return 0, true, &FieldError{Field: "port", Reason: "must be a whole number"}
+		}
+		return p, true, nil
+	}
+	return 0, false, &FieldError{Field: "port", Reason: "must be a number or a numeric string"}
+}
+
+// Requirement says what a document must hold for the use it is put to.
+type Requirement int
+
+const (
+	// NeedConnection: engine, host, username and password (a user secret).
+	NeedConnection Requirement = iota
+	// NeedCredentials: username and password only (an RDS-managed master
+	// secret, whose connection details come from RDS).
+	NeedCredentials
+)
+
+// Validate checks that the document holds what req asks for and that every
+// present value is well formed. It fills nothing in; use the accessors for
+// defaults.
+func (d *SecretDocument) Validate(req Requirement) error {
+	if d.Username == "" {
+		return &FieldError{Field: "username", Reason: "missing or empty"}
+	}
+	if strings.ContainsRune(d.Username, 0) {
+		return &FieldError{Field: "username", Reason: "contains a NUL byte"}
+	}
+	if d.Password == "" {
+		return &FieldError{Field: "password", Reason: "missing or empty"}
+	}
+	if d.Port != 0 && (d.Port < 1 || d.Port > 65535) {
+		return &FieldError{Field: "port", Reason: fmt.Sprintf("%d is out of range 1-65535", d.Port)}
+	}
+	if d.Engine != "" && EngineFamily(d.Engine) == "" {
+		return &FieldError{Field: "engine", Reason: fmt.Sprintf("unsupported engine %q (want postgres, aurora-postgresql, mysql, aurora-mysql or mariadb)", truncate(d.Engine, 40))}
+	}
+	if req == NeedCredentials {
+		return nil
+	}
+	if d.Engine == "" {
+		return &FieldError{Field: "engine", Reason: "missing"}
+	}
+	if d.Host == "" {
+		return &FieldError{Field: "host", Reason: "missing or empty"}
+	}
+	if strings.ContainsAny(d.Host, " /\x00") {
+		return &FieldError{Field: "host", Reason: "not a host name or address"}
+	}
+	return nil
+}
+
+// Family returns the engine's protocol family ("" for an unknown engine).
+func (d *SecretDocument) Family() Family { return EngineFamily(d.Engine) }
+
+// PortOrDefault returns the port, or the engine's default when none is set.
+func (d *SecretDocument) PortOrDefault() int {
+	if d.Port != 0 {
+		return d.Port
+	}
+	return DefaultPort(d.Family())
+}
+
+// DBNameOrDefault returns dbname, or the engine's default ("postgres" for
+// PostgreSQL, none for MySQL) when none is set.
+func (d *SecretDocument) DBNameOrDefault() string {
+	if d.DBName != "" || d.Family() != FamilyPostgres {
+		return d.DBName
+	}
+	return "postgres"
+}
+
+// TLS modes, strongest first.
+const (
+	TLSVerifyFull = "verify-full"
+	TLSRequire    = "require"
+	TLSDisable    = "disable"
+)
+
+// TLSMode returns the TLS mode the document asks for, or "" when it does not
+// say (the function's setting then applies).
+//
+// The "ssl" key is read as AWS's templates write it, as a bool or a string:
+// true asks for verify-full; false is an explicit opt-out ("disable"); the
+// strings "verify-full", "require" and "disable" name a mode directly.
+// rotor never falls back from one mode to a weaker one on its own.
+func (d *SecretDocument) TLSMode() string {
+	m, _ := d.sslMode()
+	return m
+}
+
+func (d *SecretDocument) sslMode() (string, error) {
+	if len(d.SSL) == 0 || string(d.SSL) == "null" {
+		return "", nil
+	}
+	var b bool
+	if json.Unmarshal(d.SSL, &b) == nil {
+		if b {
+			return TLSVerifyFull, nil
+		}
+		return TLSDisable, nil
+	}
+	var s string
+	if json.Unmarshal(d.SSL, &s) == nil {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "1", "y", "yes", TLSVerifyFull:
+			return TLSVerifyFull, nil
+		case "false", "0", "n", "no", TLSDisable:
+			return TLSDisable, nil
+		case TLSRequire:
+			return TLSRequire, nil
+		}
+		return "", &FieldError{Field: "ssl", Reason: fmt.Sprintf("unknown value %q (want true, false, verify-full, require or disable)", truncate(s, 20))}
+	}
+	return "", &FieldError{Field: "ssl", Reason: "must be a bool or a string"}
+}
+
+// Clone returns a deep copy.
+func (d *SecretDocument) Clone() *SecretDocument {
+	c := *d
+	c.Extra = make(map[string]json.RawMessage, len(d.Extra))
+	for k, v := range d.Extra {
+		c.Extra[k] = append(json.RawMessage(nil), v...)
+	}
+	c.SSL = append(json.RawMessage(nil), d.SSL...)
+	return &c
+}
+
+// MarshalJSON writes the document with keys in a stable order: the known
+// keys first, then the extra ones sorted. Empty optional keys are left out.
+func (d *SecretDocument) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	first := true
+	put := func(key string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %q: %w", key, err)
+		}
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		k, _ := json.Marshal(key)
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(b)
+		return nil
+	}
+	fields := []struct {
+		key string
+		v   any
+		set bool
+	}{
+		{"engine", d.Engine, d.Engine != ""},
+		{"host", d.Host, d.Host != ""},
+		{"port", d.portValue(), d.Port != 0},
+		{"username", d.Username, true},
+		{"password", d.Password, true},
+		{"dbname", d.DBName, d.DBName != ""},
+		{"masterarn", d.MasterARN, d.MasterARN != ""},
+		{"ssl", d.SSL, len(d.SSL) > 0},
+	}
+	for _, f := range fields {
+		if !f.set {
+			continue
+		}
+		if err := put(f.key, f.v); err != nil {
+			return nil, err
+		}
+	}
+	keys := make([]string, 0, len(d.Extra))
+	for k := range d.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := put(k, d.Extra[k]); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func (d *SecretDocument) portValue() any {
+	if d.portAsString {
+		return strconv.Itoa(d.Port)
+	}
+	return d.Port
+}
+
+// String describes the document without its password, for logs and errors.
+func (d *SecretDocument) String() string {
+	return fmt.Sprintf("%s://%s@%s:%d/%s", d.Engine, d.Username, d.Host, d.PortOrDefault(), d.DBNameOrDefault())
+}
+
+// KnownKeys returns the keys rotor reads from a secret document.
+func KnownKeys() []string { return append([]string(nil), knownKeys...) }

@@ -1,0 +1,50 @@
+package config
+
+// Environment variable names. The password-policy names and
+// SECRETS_MANAGER_ENDPOINT are the ones AWS's rotation templates read, so an
+// existing deployment's settings carry over.
+const (
+	EnvRotationStrategy        = "ROTATION_STRATEGY"
+	EnvPasswordLength          = "PASSWORD_LENGTH"
+	EnvExcludeCharacters       = "EXCLUDE_CHARACTERS"
+	EnvExcludeNumbers          = "EXCLUDE_NUMBERS"
+	EnvExcludePunctuation      = "EXCLUDE_PUNCTUATION"
+	EnvExcludeUppercase        = "EXCLUDE_UPPERCASE"
+	EnvExcludeLowercase        = "EXCLUDE_LOWERCASE"
+	EnvRequireEachIncludedType = "REQUIRE_EACH_INCLUDED_TYPE"
+	EnvSecretsManagerEndpoint  = "SECRETS_MANAGER_ENDPOINT"
+	EnvDBTLS                   = "DB_TLS"
+	EnvDBCABundle              = "DB_CA_BUNDLE"
+	EnvDBConnectTimeout        = "DB_CONNECT_TIMEOUT"
+	EnvPreviousUserSessions    = "PREVIOUS_USER_SESSIONS"
+	EnvLogLevel                = "LOG_LEVEL"
+
+	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
+	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
+
+	EnvSNSTopicARN      = "SNS_TOPIC_ARN"
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+)
+
+// FunctionEnv lists, for each function under functions/, the environment
+// variables it reads. It is the single source of truth the Terraform checks
+// compare the modules against.
+var FunctionEnv = map[string][]string{
+	"rotator": {
+		EnvRotationStrategy, EnvPasswordLength, EnvExcludeCharacters,
+		EnvExcludeNumbers, EnvExcludePunctuation, EnvExcludeUppercase,
+		EnvExcludeLowercase, EnvRequireEachIncludedType,
+		EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvPreviousUserSessions, EnvLogLevel, EnvMetricsNamespace,
+	},
+	"rotatenow": {
+		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
+		EnvRotateNowTimeoutSeconds, EnvLogLevel,
+	},
+	"notifier": {
+		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel,
+	},
+	"auditor": {
+		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvMetricsNamespace, EnvLogLevel,
+	},
+}
