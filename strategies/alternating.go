@@ -1,0 +1,147 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rotorhq/rotor/events"
+)
+
+// CloneSuffix is appended to the base user's name to name its alternate, as
+// AWS's templates do.
+const CloneSuffix = "_clone"
+
+// AlternateUsername returns the user the next rotation writes: name with
+// "_clone" stripped when present, else appended. A name that would not fit
+// in maxBytes is an error, never a truncation.
+func AlternateUsername(name string, maxBytes int) (string, error) {
+	var alt string
+	if base, ok := strings.CutSuffix(name, CloneSuffix); ok {
+		alt = base
+	} else {
+		alt = name + CloneSuffix
+	}
+	if alt == "" {
+		return "", &events.FieldError{Field: "username", Reason: fmt.Sprintf("%q has no base name before %q", name, CloneSuffix)}
+	}
+	if maxBytes > 0 && len(alt) > maxBytes {
+		return "", &events.FieldError{Field: "username", Reason: fmt.Sprintf("alternate user %q would be %d bytes; the database keeps at most %d (shorten the user name by %d bytes)", alt, len(alt), maxBytes, len(alt)-maxBytes)}
+	}
+	return alt, nil
+}
+
+// BaseAndClone returns the base user and its clone for either name.
+func BaseAndClone(name string) (base, clone string) {
+	base = strings.TrimSuffix(name, CloneSuffix)
+	return base, base + CloneSuffix
+}
+
+// AlternatingUsers alternates between a base user and its clone. The admin
+// secret named by masterarn changes the password of the user not named by
+// AWSCURRENT, so the current credential keeps working for a whole rotation
+// period.
+//
+// Logins per rotation: two (admin in setSecret, pending in testSecret).
+type AlternatingUsers struct{ opts Options }
+
+// Name implements the rotation strategy interface.
+func (*AlternatingUsers) Name() string { return NameAlternatingUsers }
+
+// Create switches the user to the alternate and sets the new password.
+func (a *AlternatingUsers) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
+	eng, err := a.opts.Engines.For(req.Current)
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	if req.Current.MasterARN == "" {
+		return CreateResponse{}, &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+	}
+	alt, err := AlternateUsername(req.Current.Username, eng.MaxUsernameBytes())
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	p := req.Current.Clone()
+	p.Username = alt
+	p.Password = req.Password
+	return CreateResponse{Pending: p}, nil
+}
+
+// Set logs in as the admin and makes the pending user log in with the pending
+// password, creating the clone on first use and re-syncing it with the base
+// user every time. Before the password changes it counts the pending user's
+// open sessions (clients still holding AWSPREVIOUS); with
+// PREVIOUS_USER_SESSIONS=fail any open session refuses the rotation.
+func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse, error) {
+	log := logger(req.Logger)
+	if err := sameTarget(req.Current, req.Pending); err != nil {
+		return SetResponse{}, err
+	}
+	base, clone := BaseAndClone(req.Current.Username)
+	if req.Pending.Username != base && req.Pending.Username != clone {
+		return SetResponse{}, &events.FieldError{Field: "username", Reason: fmt.Sprintf("pending user %q is neither %q nor %q", req.Pending.Username, base, clone)}
+	}
+	if req.Pending.Username == req.Current.Username {
+		return SetResponse{}, &events.FieldError{Field: "username", Reason: fmt.Sprintf("pending user %q is the current user: alternating-users must change the other user", req.Pending.Username)}
+	}
+	if req.Master == nil {
+		return SetResponse{}, errors.New("no admin secret loader")
+	}
+	master, err := req.Master(ctx)
+	if err != nil {
+		return SetResponse{}, fmt.Errorf("load admin secret: %w", err)
+	}
+	master = adminTarget(master, req.Current)
+	if master.Username == req.Pending.Username || master.Username == req.Current.Username {
+		return SetResponse{}, fmt.Errorf("admin secret's user %q is one of the rotated users; use a separate admin", master.Username)
+	}
+	sess, err := a.opts.login(ctx, master)
+	if err != nil {
+		return SetResponse{}, fmt.Errorf("admin login: %w", err)
+	}
+	defer sess.Close(ctx) //nolint:errcheck
+
+	n, err := sess.CountSessions(ctx, req.Pending.Username)
+	if err != nil {
+		return SetResponse{}, err
+	}
+	log.Info("open sessions of the user about to get a new password", "user", req.Pending.Username, "sessions", n, "policy", a.opts.PreviousUserSessions)
+	if n > 0 && a.opts.PreviousUserSessions == SessionsFail {
+		return SetResponse{}, fmt.Errorf("%w: %q has %d open session(s) still using the previous credential (PREVIOUS_USER_SESSIONS=fail)", ErrSessionsOpen, req.Pending.Username, n)
+	}
+	resp, err := sess.SyncAlternate(ctx, AlternateRequest{Base: base, Clone: clone, Pending: req.Pending.Username, Password: req.Pending.Password})
+	if err != nil {
+		return SetResponse{}, err
+	}
+	log.Info("alternate user synced", "user", req.Pending.Username, "created_clone", resp.CreatedClone, "changes", resp.Changes)
+	return SetResponse{}, nil
+}
+
+// adminTarget fills the admin document's connection details from the
+// current one where it has none (an RDS-managed master secret holds only
+// username and password when RDS could not be asked).
+func adminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
+	m := master.Clone()
+	if m.Host == "" {
+		m.Host = cur.Host
+		if m.Port == 0 {
+			m.Port = cur.PortOrDefault()
+		}
+	}
+	if m.Engine == "" {
+		m.Engine = cur.Engine
+	}
+	if m.DBName == "" {
+		m.DBName = cur.DBNameOrDefault()
+	}
+	if len(m.SSL) == 0 {
+		m.SSL = cur.SSL
+	}
+	return m
+}
+
+// Test logs in with the pending credential and runs a query.
+func (a *AlternatingUsers) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
+	return TestResponse{}, a.opts.ping(ctx, req.Pending)
+}

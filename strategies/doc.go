@@ -1,0 +1,18 @@
+// Package strategies says what a rotation does with a credential: which user
+// the next password belongs to, how the database learns it, and how it is
+// proven to work. Two strategies exist:
+//
+//   - single-user: the secret's own user changes its own password. Clients
+//     holding the old password fail until they re-read the secret.
+//   - alternating-users: two users (name and name_clone) take turns; an admin
+//     secret (masterarn) changes the password of the one not in use, so the
+//     credential clients hold stays valid for a whole rotation period.
+//
+// Strategies know nothing about Secrets Manager: the rotation package hands
+// them parsed secret documents. They talk to databases through the narrow
+// Engine interface; the engines live in subpackages (postgres).
+//
+// On failure a strategy leaves the credential AWSCURRENT names working: it
+// changes only the pending user's password, and only after the login it
+// needs has succeeded.
+package strategies

@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rotorhq/rotor/strategies/conn"
+)
+
+// MaxIdentifierBytes is PostgreSQL's limit on a role name (NAMEDATALEN-1).
+// Longer names are silently truncated by the server, so rotor refuses them.
+const MaxIdentifierBytes = 63
+
+// DefaultConnectTimeout bounds a login when the caller sets none.
+const DefaultConnectTimeout = 5 * time.Second
+
+// DefaultExcludeCharacters is the password exclusion set AWS's PostgreSQL
+// templates use, kept so generated passwords stay safe in connection URLs.
+const DefaultExcludeCharacters = ":/@\"'\\"
+
+// Session is one logged-in connection. It is not safe for concurrent use.
+type Session struct {
+	c    *pgx.Conn
+	user string
+}
+
+// Connect logs in with p. The connection uses exactly p.TLS; an
+// authentication refusal wraps conn.ErrAuth. The error never contains the
+// password.
+func Connect(ctx context.Context, p conn.Params) (*Session, error) {
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, fmt.Errorf("pgx defaults: %w", err)
+	}
+	tlsCfg, err := p.TLS.Config(p.Host)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host = p.Host
+	cfg.Port = uint16(p.Port)
+	cfg.Database = p.Database
+	cfg.User = p.User
+	cfg.Password = p.Password
+	cfg.TLSConfig = tlsCfg
+	cfg.Fallbacks = nil // no second attempt in another TLS mode, ever
+	cfg.ConnectTimeout = p.ConnectTimeout
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	cfg.RuntimeParams = map[string]string{"application_name": "rotor"}
+	// Simple protocol: no prepared statements, so rotor also works through
+	// PgBouncer and RDS Proxy in transaction mode.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, &conn.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
+	}
+	return &Session{c: c, user: p.User}, nil
+}
+
+// classify keeps pgx's message (it names host and user, never the password)
+// and marks authentication refusals.
+func classify(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "28P01", "28000": // invalid_password, invalid_authorization_specification
+			return fmt.Errorf("%w: %s (SQLSTATE %s)", conn.ErrAuth, pgErr.Message, pgErr.Code)
+		}
+		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	}
+	return err
+}
+
+// Close ends the session. Closing twice is harmless.
+func (s *Session) Close(ctx context.Context) error {
+	if s == nil || s.c == nil {
+		return nil
+	}
+	err := s.c.Close(ctx)
+	s.c = nil
+	return err
+}
+
+// Ping runs a trivial query, proving the login can run statements.
+func (s *Session) Ping(ctx context.Context) error {
+	var one int
+	if err := s.c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("run test query as %q: %w", s.user, err)
+	}
+	return nil
+}
+
+// SetPassword sets role's password to password, sent as a SCRAM verifier.
+// Repeating it with the same password is harmless. A role may set its own
+// password; another role's needs CREATEROLE (or superuser).
+func (s *Session) SetPassword(ctx context.Context, role, password string) error {
+	stmt, err := alterPassword(role, password)
+	if err != nil {
+		return fmt.Errorf("set password for %q: %w", role, err)
+	}
+	if _, err := s.c.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("set password for %q: %w", role, classify(err))
+	}
+	return nil
+}
+
+func alterPassword(role, password string) (string, error) {
+	v, err := ScramVerifier(password)
+	if err != nil {
+		return "", err
+	}
+	return "ALTER ROLE " + ident(role) + " WITH PASSWORD " + literal(v), nil
+}
+
+// CountSessions returns how many server sessions role has open right now,
+// this one included when it is role's.
+func (s *Session) CountSessions(ctx context.Context, role string) (int, error) {
+	var n int
+	if err := s.c.QueryRow(ctx, "SELECT count(*)::int FROM pg_catalog.pg_stat_activity WHERE usename = $1", role).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count sessions of %q: %w", role, classify(err))
+	}
+	return n, nil
+}
+
+// RoleExists reports whether role exists.
+func (s *Session) RoleExists(ctx context.Context, role string) (bool, error) {
+	var ok bool
+	err := s.c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)", role).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("look up role %q: %w", role, classify(err))
+	}
+	return ok, nil
+}
+
+// ident quotes one identifier with pgx's sanitizer.
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// literal quotes a string constant. It is used only for values rotor made
+// (SCRAM verifiers, timestamps), never for a password.
+func literal(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''") + "'"
+}

@@ -1,0 +1,80 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rotorhq/rotor/strategies/conn"
+)
+
+// SingleUser rotates the password of the secret's own user, logged in as
+// that user. It needs no admin credentials.
+//
+// Logins per rotation on the normal path: two (current in setSecret, pending
+// in testSecret). A repeated setSecret is recognised when the current
+// password is refused and the pending one logs in.
+type SingleUser struct{ opts Options }
+
+// Name implements the rotation strategy interface.
+func (*SingleUser) Name() string { return NameSingleUser }
+
+// Create copies the current document with the new password.
+func (s *SingleUser) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
+	if _, err := s.opts.Engines.For(req.Current); err != nil {
+		return CreateResponse{}, err
+	}
+	p := req.Current.Clone()
+	p.Password = req.Password
+	return CreateResponse{Pending: p}, nil
+}
+
+// Set logs in with the current password and changes it to the pending one.
+// If the current password is refused, the pending one is tried (the change
+// was made by an earlier attempt), then the previous one (the current
+// version was written by hand but the database kept the old password).
+// Only an authentication refusal leads to another attempt: a network or TLS
+// failure is returned as is.
+func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, error) {
+	log := logger(req.Logger)
+	if err := sameTarget(req.Current, req.Pending); err != nil {
+		return SetResponse{}, err
+	}
+	if req.Pending.Username != req.Current.Username {
+		return SetResponse{}, fmt.Errorf("pending user %q differs from current user %q: single-user rotation keeps the user", req.Pending.Username, req.Current.Username)
+	}
+	sess, err := s.opts.login(ctx, req.Current)
+	if err == nil {
+		defer sess.Close(ctx) //nolint:errcheck
+		return SetResponse{}, sess.SetPassword(ctx, req.Current.Username, req.Pending.Password)
+	}
+	if !errors.Is(err, conn.ErrAuth) {
+		return SetResponse{}, err
+	}
+	log.Info("current password refused; trying pending", "user", req.Current.Username)
+	if perr := s.opts.ping(ctx, req.Pending); perr == nil {
+		return SetResponse{AlreadySet: true}, nil
+	} else if !errors.Is(perr, conn.ErrAuth) {
+		return SetResponse{}, perr
+	}
+	if req.Previous != nil {
+		prev, lerr := req.Previous(ctx)
+		if lerr != nil {
+			return SetResponse{}, fmt.Errorf("load previous version: %w", lerr)
+		}
+		if prev != nil && prev.Username == req.Current.Username && sameTarget(req.Current, prev) == nil {
+			log.Info("pending password refused; trying previous", "user", req.Current.Username)
+			psess, perr := s.opts.login(ctx, prev)
+			if perr == nil {
+				defer psess.Close(ctx) //nolint:errcheck
+				return SetResponse{}, psess.SetPassword(ctx, req.Current.Username, req.Pending.Password)
+			}
+		}
+	}
+	return SetResponse{}, fmt.Errorf("no known password logs in as %q (current, pending and previous refused): %w", req.Current.Username, err)
+}
+
+// Test logs in with the pending credential and runs a query.
+func (s *SingleUser) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
+	return TestResponse{}, s.opts.ping(ctx, req.Pending)
+}
