@@ -25,6 +25,9 @@ type MariaDBOptions struct {
 	DisableTLS bool
 	// RequireTLS sets require_secure_transport, refusing plain TCP logins.
 	RequireTLS bool
+	// BinDir holds mariadbd and mariadb-install-db; found on PATH, in
+	// /usr/sbin and /usr/bin if empty.
+	BinDir string
 	// BaseDir is where the run directory is created; os.TempDir() if empty.
 	// When running as root it must be traversable by the mysql user.
 	BaseDir string
@@ -71,11 +74,15 @@ func StartMariaDB(ctx context.Context, opts MariaDBOptions) (*MariaDB, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
 
-	mariadbd, err := findBinary("mariadbd", "mariadb-server", []string{lookPath("mariadbd"), "/usr/sbin/mariadbd", "/usr/libexec/mariadbd"})
+	serverDirs, installDirs := []string{"", "/usr/sbin", "/usr/libexec"}, []string{"", "/usr/bin"}
+	if opts.BinDir != "" {
+		serverDirs, installDirs = []string{opts.BinDir}, []string{opts.BinDir}
+	}
+	mariadbd, err := findBinary("mariadbd", "mariadb-server", binCandidates("mariadbd", serverDirs))
 	if err != nil {
 		return nil, fmt.Errorf("start mariadb: %w", err)
 	}
-	installDB, err := findBinary("mariadb-install-db", "mariadb-server", []string{lookPath("mariadb-install-db"), "/usr/bin/mariadb-install-db"})
+	installDB, err := findBinary("mariadb-install-db", "mariadb-server", binCandidates("mariadb-install-db", installDirs))
 	if err != nil {
 		return nil, fmt.Errorf("start mariadb: %w", err)
 	}
@@ -252,6 +259,20 @@ func (m *MariaDB) pingSocket(ctx context.Context) error {
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	return db.PingContext(ctx)
+}
+
+// binCandidates lists where to look for name: in each of dirs, where ""
+// stands for PATH.
+func binCandidates(name string, dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		if d == "" {
+			out = append(out, lookPath(name))
+		} else {
+			out = append(out, filepath.Join(d, name))
+		}
+	}
+	return out
 }
 
 // rootHosts are the hosts root may log in from. --skip-name-resolve means
