@@ -1,0 +1,588 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `id` is the region name in provider 5.x and 6.x alike (6.x deprecates `name`).
+  region = data.aws_region.current.id
+
+  rotator_name   = "${var.name}-rotator"
+  rotatenow_name = "${var.name}-rotatenow"
+
+  # Variable defaults cannot use path.module, hence null meaning "this repo's dist/".
+  rotator_zip_path   = var.rotator_zip_path != null ? var.rotator_zip_path : "${path.module}/../../../dist/rotator.zip"
+  rotatenow_zip_path = var.rotatenow_zip_path != null ? var.rotatenow_zip_path : "${path.module}/../../../dist/rotatenow.zip"
+
+  # Every secret of this account and region. Used only together with the
+  # secretsmanager:ResourceTag condition below, never on its own.
+  account_secrets_arn = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:*"
+
+  # The outcome tags the rotator writes on a rotated secret
+  # (rotation.OutcomeTagKeys), and the only keys TagResource is allowed for.
+  outcome_tag_keys = ["rotor:last-rotation", "rotor:last-error-step", "rotor:last-error", "rotor:last-version"]
+
+  scope_by_arn = length(var.rotated_secret_arns) > 0
+  scope_by_tag = var.rotated_secret_tag != null
+  # Only the key and value are read, so an unknown object still plans.
+  scope_tag_condition_key = local.scope_by_tag ? "secretsmanager:ResourceTag/${var.rotated_secret_tag.key}" : null
+  scope_tag_value         = local.scope_by_tag ? var.rotated_secret_tag.value : null
+
+  create_endpoint = var.enable_vpc && var.create_secretsmanager_endpoint
+
+  # A VPC endpoint without private DNS is only used when named explicitly.
+  secrets_manager_endpoint = var.secrets_manager_endpoint != null ? var.secrets_manager_endpoint : (
+    local.create_endpoint && !var.secretsmanager_endpoint_private_dns_enabled ? "https://${aws_vpc_endpoint.secretsmanager[0].dns_entry[0].dns_name}" : null
+  )
+
+  # Egress from the rotator to each (port, database security group) and
+  # (port, CIDR) pair. Counted from list lengths only, so security group IDs
+  # created in the same apply still plan.
+  n_db_sg   = length(var.database_security_group_ids)
+  n_db_cidr = length(var.database_cidr_blocks)
+}
+
+# ---------------------------------------------------------------------------
+# Logs
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "rotator" {
+  name              = "/aws/lambda/${local.rotator_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "rotatenow" {
+  name              = "/aws/lambda/${local.rotatenow_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# IAM: one role per function, inline policies only (no AWS managed policies:
+# AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant
+# logs:* actions on every log group of the account).
+# ---------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "rotator" {
+  name                 = local.rotator_name
+  description          = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.role_permissions_boundary_arn
+  tags                 = var.tags
+}
+
+resource "aws_iam_role" "rotatenow" {
+  name                 = local.rotatenow_name
+  description          = "rotor rotatenow: starts and follows rotations of the secrets in scope"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.role_permissions_boundary_arn
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "rotator" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.rotator.arn}:*"]
+  }
+
+  # The four-step protocol: read the current version, store AWSPENDING, move
+  # AWSCURRENT. On the listed secrets only.
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid = "RotateListedSecrets"
+      actions = [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+      ]
+      resources = var.rotated_secret_arns
+    }
+  }
+
+  # The same on every secret that carries the scope tag. The rotator cannot
+  # put that tag on another secret: TagResource below is limited to the
+  # outcome tag keys, and UntagResource is not granted at all.
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid = "RotateTaggedSecrets"
+      actions = [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+      ]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+    }
+  }
+
+  # Outcome tags (local.outcome_tag_keys) and no other key: the request must carry tag keys
+  # (Null = false) and every one of them must be an outcome key.
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid       = "TagListedSecretsWithOutcome"
+      actions   = ["secretsmanager:TagResource"]
+      resources = var.rotated_secret_arns
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "aws:TagKeys"
+        values   = local.outcome_tag_keys
+      }
+
+      condition {
+        test     = "Null"
+        variable = "aws:TagKeys"
+        values   = ["false"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid       = "TagTaggedSecretsWithOutcome"
+      actions   = ["secretsmanager:TagResource"]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "aws:TagKeys"
+        values   = local.outcome_tag_keys
+      }
+
+      condition {
+        test     = "Null"
+        variable = "aws:TagKeys"
+        values   = ["false"]
+      }
+    }
+  }
+
+  # Alternating users: log in as the admin named by `masterarn`. Read only.
+  dynamic "statement" {
+    for_each = length(var.master_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadMasterSecrets"
+      actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+      resources = var.master_secret_arns
+    }
+  }
+
+  # An RDS-managed master secret holds only username and password; the
+  # rotator describes the instance or cluster named by the secret's
+  # aws:rds:primarydbinstancearn / aws:rds:primarydbclusterarn tag. It calls
+  # Describe* with that one identifier, which IAM authorizes against the db /
+  # cluster ARN, so the statement is scoped to the listed ARNs instead of "*".
+  # (An unfiltered Describe listing every instance would need "*"; rotor
+  # never makes one.) IAM ignores the action/resource pairs that do not
+  # match (DescribeDBClusters on a db ARN), so one statement serves both.
+  dynamic "statement" {
+    for_each = length(var.rds_resource_arns) > 0 ? [1] : []
+    content {
+      sid       = "DescribeMasterDatabases"
+      actions   = ["rds:DescribeDBInstances", "rds:DescribeDBClusters"]
+      resources = var.rds_resource_arns
+    }
+  }
+
+  # Customer managed keys, only through Secrets Manager in this region:
+  # Decrypt for GetSecretValue, GenerateDataKey for PutSecretValue.
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "UseSecretKeysThroughSecretsManager"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = var.kms_key_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Lambda creates and deletes the function's network interfaces with the
+  # execution role. Resource "*" is required: the Describe* calls have no
+  # resource-level permissions, and Lambda checks the role for these actions
+  # on "*" when the function is created, so scoping them to subnet or
+  # security group ARNs makes CreateFunction fail. These actions reach no
+  # secret or key. Granted only when the function is in a VPC; written out
+  # instead of AWSLambdaVPCAccessExecutionRole, which adds logs:* on "*".
+  dynamic "statement" {
+    for_each = var.enable_vpc ? [1] : []
+    content {
+      sid = "ManageVpcNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "rotator" {
+  name   = "rotor-rotator"
+  role   = aws_iam_role.rotator.id
+  policy = data.aws_iam_policy_document.rotator.json
+
+  lifecycle {
+    precondition {
+      condition     = local.scope_by_arn || local.scope_by_tag
+      error_message = "Give rotated_secret_arns, rotated_secret_tag or both: the functions must know which secrets they may touch."
+    }
+  }
+}
+
+data "aws_iam_policy_document" "rotatenow" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.rotatenow.arn}:*"]
+  }
+
+  # Start a rotation and follow it. No GetSecretValue: rotatenow never sees a
+  # secret's value.
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid = "RotateListedSecretsNow"
+      actions = [
+        "secretsmanager:RotateSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:ListSecretVersionIds",
+      ]
+      resources = var.rotated_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid = "RotateTaggedSecretsNow"
+      actions = [
+        "secretsmanager:RotateSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:ListSecretVersionIds",
+      ]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+    }
+  }
+
+  # `filters` requests resolve secrets with ListSecrets, which has no
+  # resource-level permissions: AWS only accepts Resource "*" for it. It
+  # returns metadata (names, ARNs, tags), never values, and rotatenow can
+  # only rotate what the statements above allow.
+  statement {
+    sid       = "ResolveFilters"
+    actions   = ["secretsmanager:ListSecrets"]
+    resources = ["*"]
+  }
+
+  # RotateSecret also checks that its caller may invoke the secret's rotation
+  # function (AWS API reference, RotateSecret: "You also need
+  # lambda:InvokeFunction permissions on the rotation function"). Secrets
+  # Manager then makes the invocations itself. Only this module's rotator.
+  statement {
+    sid       = "StartRotatorThroughSecretsManager"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.rotator.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "rotatenow" {
+  name   = "rotor-rotatenow"
+  role   = aws_iam_role.rotatenow.id
+  policy = data.aws_iam_policy_document.rotatenow.json
+}
+
+# ---------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------
+
+resource "aws_lambda_function" "rotator" {
+  function_name = local.rotator_name
+  description   = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
+  role          = aws_iam_role.rotator.arn
+
+  filename = local.rotator_zip_path
+  # null when the zip is missing, so the precondition below reports it
+  # instead of a bare file-function error.
+  source_code_hash = fileexists(local.rotator_zip_path) ? filebase64sha256(local.rotator_zip_path) : null
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  layers           = var.layers
+
+  memory_size                    = var.memory_size
+  timeout                        = var.rotator_timeout_seconds
+  reserved_concurrent_executions = var.rotator_reserved_concurrency != null ? var.rotator_reserved_concurrency : -1
+
+  environment {
+    # Names from internal/config.FunctionEnv["rotator"]; unset (null)
+    # settings are left out so the function's own defaults apply.
+    variables = { for k, v in {
+      ROTATION_STRATEGY          = var.rotation_strategy
+      PASSWORD_LENGTH            = tostring(var.password_length)
+      EXCLUDE_CHARACTERS         = var.exclude_characters
+      EXCLUDE_NUMBERS            = tostring(var.exclude_numbers)
+      EXCLUDE_PUNCTUATION        = tostring(var.exclude_punctuation)
+      EXCLUDE_UPPERCASE          = tostring(var.exclude_uppercase)
+      EXCLUDE_LOWERCASE          = tostring(var.exclude_lowercase)
+      REQUIRE_EACH_INCLUDED_TYPE = tostring(var.require_each_included_type)
+      DB_TLS                     = var.db_tls
+      DB_CA_BUNDLE               = var.db_ca_bundle
+      DB_CONNECT_TIMEOUT         = "${var.db_connect_timeout_seconds}s"
+      PREVIOUS_USER_SESSIONS     = var.previous_user_sessions
+      LOG_LEVEL                  = var.log_level
+      METRICS_NAMESPACE          = var.metrics_namespace
+      SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
+    } : k => v if v != null }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.rotator.name
+  }
+
+  dynamic "vpc_config" {
+    for_each = var.enable_vpc ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = [aws_security_group.rotator[0].id]
+    }
+  }
+
+  tags = var.tags
+
+  # Lambda checks the ENI permissions at creation, so the policy goes first.
+  depends_on = [aws_iam_role_policy.rotator]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.rotator_zip_path)
+      error_message = "The rotator package ${local.rotator_zip_path} does not exist: run `make build` at the repository root, or set rotator_zip_path."
+    }
+    precondition {
+      condition     = var.db_connect_timeout_seconds * 3 <= var.rotator_timeout_seconds
+      error_message = "db_connect_timeout_seconds must be at most a third of rotator_timeout_seconds: a step may connect several times."
+    }
+    precondition {
+      condition     = !var.enable_vpc || (var.vpc_id != null && length(var.subnet_ids) > 0)
+      error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
+    }
+    precondition {
+      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the rotator's security group allows egress only to the databases and to 443."
+    }
+    precondition {
+      condition     = !var.create_secretsmanager_endpoint || var.enable_vpc
+      error_message = "create_secretsmanager_endpoint needs enable_vpc."
+    }
+  }
+}
+
+resource "aws_lambda_function" "rotatenow" {
+  function_name = local.rotatenow_name
+  description   = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
+  role          = aws_iam_role.rotatenow.arn
+
+  filename         = local.rotatenow_zip_path
+  source_code_hash = fileexists(local.rotatenow_zip_path) ? filebase64sha256(local.rotatenow_zip_path) : null
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+
+  memory_size = var.memory_size
+  # Room to report after the longest wait it is configured for.
+  timeout = var.rotatenow_wait_timeout_seconds + 30
+
+  environment {
+    # Names from internal/config.FunctionEnv["rotatenow"]. No
+    # SECRETS_MANAGER_ENDPOINT: rotatenow runs outside the VPC, where a VPC
+    # endpoint's DNS name is not reachable.
+    variables = {
+      ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
+      ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
+      LOG_LEVEL                  = var.log_level
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.rotatenow.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.rotatenow]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.rotatenow_zip_path)
+      error_message = "The rotatenow package ${local.rotatenow_zip_path} does not exist: run `make build` at the repository root, or set rotatenow_zip_path."
+    }
+  }
+}
+
+# Secrets Manager invokes the rotator. source_account stops another account's
+# secret from using this function (confused deputy): Secrets Manager passes
+# the secret's account, and only this one is accepted.
+resource "aws_lambda_permission" "secretsmanager" {
+  statement_id   = "AllowSecretsManagerInvoke"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.rotator.function_name
+  principal      = "secretsmanager.amazonaws.com"
+  source_account = local.account_id
+}
+
+# ---------------------------------------------------------------------------
+# Network: the rotator's security group and the optional Secrets Manager
+# endpoint
+# ---------------------------------------------------------------------------
+
+resource "aws_security_group" "rotator" {
+  count = var.enable_vpc ? 1 : 0
+
+  name_prefix = "${local.rotator_name}-"
+  description = "rotor rotator: egress to the databases and to 443 only, no ingress"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = local.rotator_name })
+
+  # Egress is managed by the rule resources below; this resource's own
+  # inline rules stay empty, so AWS's default allow-all egress is removed.
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "rotator_database_sg" {
+  count = var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
+
+  security_group_id            = aws_security_group.rotator[0].id
+  description                  = "Database port to a database security group"
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
+  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
+  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "rotator_database_cidr" {
+  count = var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
+
+  security_group_id = aws_security_group.rotator[0].id
+  description       = "Database port to a database CIDR block"
+  ip_protocol       = "tcp"
+  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
+  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
+  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "rotator_https_cidr" {
+  count = var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+
+  security_group_id = aws_security_group.rotator[0].id
+  description       = "HTTPS to AWS APIs"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "rotator_https_endpoint" {
+  count = local.create_endpoint ? 1 : 0
+
+  security_group_id            = aws_security_group.rotator[0].id
+  description                  = "HTTPS to the Secrets Manager VPC endpoint"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.secretsmanager_endpoint[0].id
+  tags                         = var.tags
+}
+
+resource "aws_security_group" "secretsmanager_endpoint" {
+  count = local.create_endpoint ? 1 : 0
+
+  name_prefix = "${var.name}-secretsmanager-endpoint-"
+  description = "rotor: Secrets Manager endpoint, 443 from the rotator only"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-secretsmanager-endpoint" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "secretsmanager_endpoint_from_rotator" {
+  count = local.create_endpoint ? 1 : 0
+
+  security_group_id            = aws_security_group.secretsmanager_endpoint[0].id
+  description                  = "HTTPS from the rotor rotator"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.rotator[0].id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_endpoint" "secretsmanager" {
+  count = local.create_endpoint ? 1 : 0
+
+  vpc_id              = var.vpc_id
+  service_name        = "com.amazonaws.${local.region}.secretsmanager"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = var.subnet_ids
+  security_group_ids  = [aws_security_group.secretsmanager_endpoint[0].id]
+  private_dns_enabled = var.secretsmanager_endpoint_private_dns_enabled
+  tags                = merge(var.tags, { Name = "${var.name}-secretsmanager" })
+}
