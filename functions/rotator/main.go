@@ -1,0 +1,63 @@
+// Command rotator is the Lambda function Secrets Manager invokes for each
+// rotation step. It only reads its settings, builds the pieces and starts the
+// Lambda runtime; the protocol lives in package rotation.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/lambdafn"
+	"github.com/rotorhq/rotor/internal/metrics"
+	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+func main() {
+	boot := lambdafn.NewLogger("info")
+	cfg, err := config.LoadRotator(os.Getenv)
+	if err != nil {
+		lambdafn.Fatal(boot, "invalid settings", err)
+	}
+	log := lambdafn.NewLogger(cfg.LogLevel)
+	sopts, err := cfg.StrategyOptions()
+	if err != nil {
+		lambdafn.Fatal(log, "invalid settings", err)
+	}
+	// Cancelled on SIGTERM so database sessions in flight are closed.
+	ctx, cancel := context.WithCancel(context.Background())
+	awsCfg, err := lambdafn.AWSConfig(ctx)
+	if err != nil {
+		lambdafn.Fatal(log, "AWS configuration", err)
+	}
+	rot, err := rotation.New(rotation.Options{
+		Secrets:         lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),
+		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
+		DefaultStrategy: cfg.Strategy,
+		Password:        cfg.Password,
+		Engines:         sopts.Engines,
+		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		Logger:          log,
+		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
+	})
+	if err != nil {
+		lambdafn.Fatal(log, "invalid settings", err)
+	}
+	handler := func(reqCtx context.Context, ev events.RotationEvent) error {
+		reqCtx, cancelReq := context.WithCancel(reqCtx)
+		defer cancelReq()
+		unlink := context.AfterFunc(ctx, cancelReq)
+		defer unlink()
+		return lambdafn.LambdaError(rot.Handle(reqCtx, ev))
+	}
+	lambda.StartWithOptions(handler, lambda.WithEnableSIGTERM(func() {
+		log.Info("SIGTERM: closing database sessions")
+		cancel()
+	}))
+}

@@ -1,0 +1,163 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/conn"
+)
+
+// Rotator is the rotator function's configuration.
+type Rotator struct {
+	Strategy             string
+	Password             rotation.PasswordPolicy
+	TLSMode              string
+	CABundle             string
+	ConnectTimeout       time.Duration
+	PreviousUserSessions string
+	// SecretsManagerEndpoint is AWS's templates' override; the SDK's own
+	// AWS_ENDPOINT_URL settings work as well.
+	SecretsManagerEndpoint string
+	LogLevel               string
+	MetricsNamespace       string
+}
+
+// DefaultMetricsNamespace is the CloudWatch namespace of rotor's metrics.
+const DefaultMetricsNamespace = "Rotor"
+
+// LoadRotator reads the rotator's settings through getenv (os.Getenv in a
+// function). An invalid value is an error naming the variable; nothing is
+// silently replaced by a default.
+func LoadRotator(getenv func(string) string) (Rotator, error) {
+	c := Rotator{
+		Strategy:               strategies.NameSingleUser,
+		Password:               rotation.DefaultPasswordPolicy(),
+		TLSMode:                events.TLSVerifyFull,
+		PreviousUserSessions:   strategies.SessionsWarn,
+		SecretsManagerEndpoint: strings.TrimSpace(getenv(EnvSecretsManagerEndpoint)),
+		CABundle:               strings.TrimSpace(getenv(EnvDBCABundle)),
+		LogLevel:               "info",
+		MetricsNamespace:       DefaultMetricsNamespace,
+	}
+	if v := strings.TrimSpace(getenv(EnvRotationStrategy)); v != "" {
+		if v != strategies.NameSingleUser && v != strategies.NameAlternatingUsers {
+			return c, fmt.Errorf("%s=%q: want %s or %s", EnvRotationStrategy, v, strategies.NameSingleUser, strategies.NameAlternatingUsers)
+		}
+		c.Strategy = v
+	}
+	if v := strings.TrimSpace(getenv(EnvPasswordLength)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 4096 {
+			return c, fmt.Errorf("%s=%q: want a whole number from 1 to 4096", EnvPasswordLength, v)
+		}
+		c.Password.Length = n
+	}
+	// EXCLUDE_CHARACTERS is taken verbatim (spaces included): it is a set
+	// of characters, and an explicitly empty value excludes nothing.
+	if v, ok := lookup(getenv, EnvExcludeCharacters); ok {
+		c.Password.ExcludeCharacters = &v
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{
+		{EnvExcludeNumbers, &c.Password.ExcludeNumbers},
+		{EnvExcludePunctuation, &c.Password.ExcludePunctuation},
+		{EnvExcludeUppercase, &c.Password.ExcludeUppercase},
+		{EnvExcludeLowercase, &c.Password.ExcludeLowercase},
+		{EnvRequireEachIncludedType, &c.Password.RequireEachIncludedType},
+	} {
+		if err := parseBool(getenv, b.name, b.dst); err != nil {
+			return c, err
+		}
+	}
+	if err := c.Password.Validate(); err != nil {
+		return c, fmt.Errorf("password settings: %w", err)
+	}
+	if v := strings.TrimSpace(getenv(EnvDBTLS)); v != "" {
+		m, err := conn.ParseMode(strings.ToLower(v))
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", EnvDBTLS, err)
+		}
+		c.TLSMode = m
+	}
+	if v := strings.TrimSpace(getenv(EnvDBConnectTimeout)); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			return c, fmt.Errorf("%s=%q: want a duration such as 5s (at most 5m)", EnvDBConnectTimeout, v)
+		}
+		c.ConnectTimeout = d
+	}
+	if v := strings.ToLower(strings.TrimSpace(getenv(EnvPreviousUserSessions))); v != "" {
+		if v != strategies.SessionsWarn && v != strategies.SessionsFail {
+			return c, fmt.Errorf("%s=%q: want warn or fail", EnvPreviousUserSessions, v)
+		}
+		c.PreviousUserSessions = v
+	}
+	if v := strings.ToLower(strings.TrimSpace(getenv(EnvLogLevel))); v != "" {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+		default:
+			return c, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, v)
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvMetricsNamespace)); v != "" {
+		c.MetricsNamespace = v
+	}
+	return c, nil
+}
+
+// StrategyOptions returns the strategies' shared options, loading the CA
+// bundle once.
+func (c Rotator) StrategyOptions() (strategies.Options, error) {
+	pool, err := conn.LoadCABundle(c.CABundle)
+	if err != nil {
+		return strategies.Options{}, fmt.Errorf("%s: %w", EnvDBCABundle, err)
+	}
+	return strategies.Options{
+		Engines:              strategies.DefaultEngines(),
+		TLSMode:              c.TLSMode,
+		RootCAs:              pool,
+		ConnectTimeout:       c.ConnectTimeout,
+		PreviousUserSessions: c.PreviousUserSessions,
+	}, nil
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	// getenv cannot tell unset from empty; os.LookupEnv can, but tests
+	// pass maps. An empty EXCLUDE_CHARACTERS is therefore treated as unset,
+	// which is also how AWS's templates read it.
+	v := getenv(name)
+	return v, v != ""
+}
+
+// parseBool reads a boolean the way AWS's templates do (true/1/y/yes in any
+// case), but refuses values it cannot read instead of treating them as
+// false.
+func parseBool(getenv func(string) string, name string, dst *bool) error {
+	v := strings.ToLower(strings.TrimSpace(getenv(name)))
+	switch v {
+	case "":
+		return nil
+	case "true", "1", "y", "yes":
+		*dst = true
+	case "false", "0", "n", "no":
+		*dst = false
+	default:
+		return fmt.Errorf("%s=%q: want true or false (also 1/0, y/n, yes/no)", name, v)
+	}
+	return nil
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
+}

@@ -1,0 +1,134 @@
+// Package metrics writes CloudWatch metrics in the Embedded Metric Format
+// (EMF): one JSON object per line on the function's output, which
+// CloudWatch Logs turns into metrics without any API call. Metric lines hold
+// names, dimensions and numbers only, never a secret or a secret's name
+// beyond its dimension-free log context.
+package metrics
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/rotation"
+)
+
+// Metric and dimension names rotor emits.
+const (
+	MetricStepDuration     = "StepDuration"
+	MetricStepFailures     = "StepFailures"
+	MetricRotationDuration = "RotationDuration"
+	DimensionStep          = "Step"
+	DimensionStrategy      = "Strategy"
+)
+
+// EMF writes metric lines to W. Safe for concurrent use.
+type EMF struct {
+	mu        sync.Mutex
+	w         io.Writer
+	namespace string
+	now       func() time.Time
+	// started remembers when this container began a rotation's
+	// createSecret, by token, to report RotationDuration at finishSecret.
+	// A rotation whose steps ran in different containers reports no
+	// RotationDuration.
+	started map[string]time.Time
+}
+
+// NewEMF returns a writer for namespace.
+func NewEMF(w io.Writer, namespace string) *EMF {
+	return &EMF{w: w, namespace: namespace, now: time.Now, started: map[string]time.Time{}}
+}
+
+type metricDef struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+type directive struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []metricDef `json:"Metrics"`
+}
+
+type metadata struct {
+	Timestamp         int64       `json:"Timestamp"`
+	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+}
+
+// Write emits one EMF line with the given dimensions and values. units maps
+// each metric name to its CloudWatch unit.
+func (e *EMF) Write(dims map[string]string, values map[string]float64, units map[string]string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.write(dims, values, units)
+}
+
+func (e *EMF) write(dims map[string]string, values map[string]float64, units map[string]string) error {
+	doc := map[string]any{}
+	var dimNames []string
+	for k, v := range dims {
+		doc[k] = v
+		dimNames = append(dimNames, k)
+	}
+	sortStrings(dimNames)
+	d := directive{Namespace: e.namespace, Dimensions: [][]string{dimNames}}
+	var names []string
+	for k := range values {
+		names = append(names, k)
+	}
+	sortStrings(names)
+	for _, k := range names {
+		d.Metrics = append(d.Metrics, metricDef{Name: k, Unit: units[k]})
+		doc[k] = values[k]
+	}
+	doc["_aws"] = metadata{Timestamp: e.now().UnixMilli(), CloudWatchMetrics: []directive{d}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = e.w.Write(b)
+	return err
+}
+
+// StepReport emits StepDuration and StepFailures for a step, and
+// RotationDuration when a rotation's finishSecret succeeds in the container
+// that ran its createSecret. It has the signature of rotation.Options.OnStep.
+func (e *EMF) StepReport(r rotation.StepReport) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	failed := 0.0
+	if r.Err != nil {
+		failed = 1
+	}
+	dims := map[string]string{DimensionStep: string(r.Step), DimensionStrategy: r.Strategy}
+	_ = e.write(dims,
+		map[string]float64{MetricStepDuration: float64(r.Duration.Milliseconds()), MetricStepFailures: failed},
+		map[string]string{MetricStepDuration: "Milliseconds", MetricStepFailures: "Count"})
+
+	switch {
+	case r.Step == events.StepCreateSecret && r.Err == nil:
+		if len(e.started) > 1000 {
+			clear(e.started)
+		}
+		e.started[r.Token] = e.now().Add(-r.Duration)
+	case r.Step == events.StepFinishSecret && r.Err == nil:
+		if t, ok := e.started[r.Token]; ok {
+			delete(e.started, r.Token)
+			_ = e.write(map[string]string{DimensionStrategy: r.Strategy},
+				map[string]float64{MetricRotationDuration: float64(e.now().Sub(t).Milliseconds())},
+				map[string]string{MetricRotationDuration: "Milliseconds"})
+		}
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

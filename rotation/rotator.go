@@ -1,0 +1,433 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// RDS tags Secrets Manager puts on an RDS-managed master secret.
+const (
+	TagRDSInstanceARN = "aws:rds:primarydbinstancearn"
+	TagRDSClusterARN  = "aws:rds:primarydbclusterarn"
+)
+
+// StepReport describes one finished step, for metrics.
+type StepReport struct {
+	SecretARN string
+	// Token is the rotation's ClientRequestToken.
+	Token    string
+	Step     events.Step
+	Strategy string
+	Duration time.Duration
+	// Err is nil on success. It is a *StepError otherwise.
+	Err error
+}
+
+// Options configure a Rotator. Secrets and Strategies are required.
+type Options struct {
+	Secrets SecretsAPI
+	// Strategies returns the strategy for a name; DefaultStrategy names the
+	// one used when the secret has no rotor:strategy tag.
+	Strategies      func(name string) (strategies.Strategy, error)
+	DefaultStrategy string
+	// Password is the policy for new passwords.
+	Password PasswordPolicy
+	// Engines supplies per-engine password exclusions; nil means
+	// strategies.DefaultEngines().
+	Engines strategies.Engines
+	// Endpoints resolves RDS-managed master secrets; nil means such a
+	// secret's connection details are taken from the rotated secret.
+	Endpoints EndpointResolver
+	Logger    *slog.Logger
+	// OnStep, when set, is called after every step (metrics).
+	OnStep func(StepReport)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Rotator runs rotation steps. One Rotator serves every invocation of a warm
+// Lambda container; it is safe for concurrent use.
+type Rotator struct {
+	opts  Options
+	cache *versionCache
+}
+
+// New checks opts and returns a Rotator.
+func New(opts Options) (*Rotator, error) {
+	if opts.Secrets == nil {
+		return nil, errors.New("rotation: no Secrets Manager client")
+	}
+	if opts.Strategies == nil {
+		return nil, errors.New("rotation: no strategies")
+	}
+	if opts.DefaultStrategy == "" {
+		opts.DefaultStrategy = strategies.NameSingleUser
+	}
+	if _, err := opts.Strategies(opts.DefaultStrategy); err != nil {
+		return nil, fmt.Errorf("rotation: default strategy: %w", err)
+	}
+	if opts.Password.Length == 0 {
+		opts.Password = DefaultPasswordPolicy()
+	}
+	if err := opts.Password.Validate(); err != nil {
+		return nil, fmt.Errorf("rotation: %w", err)
+	}
+	if opts.Engines == nil {
+		opts.Engines = strategies.DefaultEngines()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Rotator{opts: opts, cache: newVersionCache()}, nil
+}
+
+// invocation is the state of one step.
+type invocation struct {
+	r        *Rotator
+	ev       events.RotationEvent
+	step     events.Step
+	log      *slog.Logger
+	secrets  []string
+	arn      string
+	desc     *secretsmanager.DescribeSecretOutput
+	strategy strategies.Strategy
+	// inRotation is set once the token is known to be AWSPENDING on the
+	// secret: only failures after that are recorded on the secret, so a
+	// malformed or stray event changes nothing.
+	inRotation bool
+}
+
+// Handle runs one step. It returns nil when the step is done (or was done by
+// an earlier attempt) and a *StepError otherwise.
+func (r *Rotator) Handle(ctx context.Context, ev events.RotationEvent) error {
+	start := r.opts.Now()
+	inv := &invocation{r: r, ev: ev, step: events.Step(ev.Step), arn: ev.SecretID}
+	inv.log = r.opts.Logger.With("secret_id", ev.SecretID, "step", ev.Step, "token", ev.ClientRequestToken)
+	inv.log.Info("step started")
+
+	err := inv.run(ctx)
+	dur := r.opts.Now().Sub(start)
+	strategyName := ""
+	if inv.strategy != nil {
+		strategyName = inv.strategy.Name()
+	}
+	if err != nil {
+		var se *StepError
+		if !errors.As(err, &se) {
+			se = &StepError{Op: "run step", Err: err}
+		}
+		se.SecretID, se.Step, se.secrets = ev.SecretID, inv.step, inv.secrets
+		if !inv.step.Valid() {
+			se.Step = ""
+		}
+		inv.recordFailure(ctx, se)
+		inv.log.Error("step failed", "error", se.Error(), "error_type", se.ErrorType(), "duration_ms", dur.Milliseconds(), "strategy", strategyName)
+		err = se
+	} else {
+		inv.log.Info("step finished", "duration_ms", dur.Milliseconds(), "strategy", strategyName)
+	}
+	if r.opts.OnStep != nil && inv.step.Valid() {
+		r.opts.OnStep(StepReport{SecretARN: inv.arn, Token: ev.ClientRequestToken, Step: inv.step, Strategy: strategyName, Duration: dur, Err: err})
+	}
+	return err
+}
+
+func fail(op string, err error) error { return &StepError{Op: op, Err: err} }
+
+func (inv *invocation) run(ctx context.Context) error {
+	if err := events.ValidateRotationEvent(inv.ev); err != nil {
+		return fail("validate event", err)
+	}
+	desc, err := inv.r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(inv.ev.SecretID)})
+	if err != nil {
+		return fail("describe secret", err)
+	}
+	inv.desc, inv.arn = desc, aws.ToString(desc.ARN)
+	inv.log = inv.log.With("secret_arn", inv.arn)
+	if !aws.ToBool(desc.RotationEnabled) {
+		return fail("check secret", errors.New("rotation is not enabled on this secret"))
+	}
+	token := inv.ev.ClientRequestToken
+	stages, ok := desc.VersionIdsToStages[token]
+	if !ok {
+		return fail("check token", fmt.Errorf("version %s has no staging label on this secret: it is not part of a rotation", token))
+	}
+	if slices.Contains(stages, LabelCurrent) {
+		inv.log.Info("version is already AWSCURRENT; nothing to do")
+		if inv.step == events.StepFinishSecret {
+			inv.recordSuccess(ctx)
+		}
+		return nil
+	}
+	if !slices.Contains(stages, LabelPending) {
+		return fail("check token", fmt.Errorf("version %s is not AWSPENDING (labels %v)", token, stages))
+	}
+	inv.inRotation = true
+	currentID := ""
+	for id, st := range desc.VersionIdsToStages {
+		if slices.Contains(st, LabelCurrent) {
+			currentID = id
+		}
+	}
+	if currentID == "" {
+		return fail("check secret", errors.New("no version is AWSCURRENT"))
+	}
+	name := tagValue(desc.Tags, TagStrategy)
+	if name == "" {
+		name = inv.r.opts.DefaultStrategy
+	}
+	if inv.strategy, err = inv.r.opts.Strategies(name); err != nil {
+		return fail("choose strategy", fmt.Errorf("tag %s: %w", TagStrategy, err))
+	}
+	inv.log = inv.log.With("strategy", inv.strategy.Name())
+
+	switch inv.step {
+	case events.StepCreateSecret:
+		return inv.create(ctx, currentID)
+	case events.StepSetSecret:
+		return inv.set(ctx, currentID)
+	case events.StepTestSecret:
+		return inv.test(ctx)
+	case events.StepFinishSecret:
+		return inv.finish(ctx, currentID)
+	}
+	return fail("dispatch", fmt.Errorf("unknown step %q", inv.step))
+}
+
+func (inv *invocation) create(ctx context.Context, currentID string) error {
+	cur, err := inv.document(ctx, currentID, LabelCurrent, events.NeedConnection)
+	if err != nil {
+		return err
+	}
+	eng, err := inv.r.opts.Engines.For(cur)
+	if err != nil {
+		return fail("check current version", err)
+	}
+	password, err := inv.r.opts.Password.Generate(eng.DefaultExcludeCharacters())
+	if err != nil {
+		return fail("generate password", err)
+	}
+	inv.secrets = append(inv.secrets, password)
+	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, Password: password})
+	if err != nil {
+		return fail("build pending version", err)
+	}
+	body, err := resp.Pending.MarshalJSON()
+	if err != nil {
+		return fail("encode pending version", err)
+	}
+	in := &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(inv.arn),
+		ClientRequestToken: aws.String(inv.ev.ClientRequestToken),
+		SecretString:       aws.String(string(body)),
+		VersionStages:      []string{LabelPending},
+	}
+	if inv.ev.RotationToken != "" {
+		in.RotationToken = aws.String(inv.ev.RotationToken)
+	}
+	_, err = inv.r.opts.Secrets.PutSecretValue(ctx, in)
+	var exists *types.ResourceExistsException
+	if errors.As(err, &exists) {
+		// An earlier attempt already stored this version's value. Check it
+		// is usable instead of trusting it blindly.
+		inv.log.Info("pending version already holds a value from an earlier attempt")
+		_, err := inv.document(ctx, inv.ev.ClientRequestToken, LabelPending, events.NeedConnection)
+		return err
+	}
+	if err != nil {
+		return fail("put pending version", err)
+	}
+	inv.r.cache.put(inv.arn, inv.ev.ClientRequestToken, string(body))
+	inv.log.Info("pending version stored", "user", resp.Pending.Username)
+	return nil
+}
+
+func (inv *invocation) set(ctx context.Context, currentID string) error {
+	cur, err := inv.document(ctx, currentID, LabelCurrent, events.NeedConnection)
+	if err != nil {
+		return err
+	}
+	pend, err := inv.document(ctx, inv.ev.ClientRequestToken, LabelPending, events.NeedConnection)
+	if err != nil {
+		return err
+	}
+	resp, err := inv.strategy.Set(ctx, strategies.SetRequest{
+		Current:  cur,
+		Pending:  pend,
+		Previous: inv.previousLoader(),
+		Master:   inv.masterLoader(cur),
+		Logger:   inv.log,
+	})
+	if err != nil {
+		return fail("set pending credential in the database", err)
+	}
+	if resp.AlreadySet {
+		inv.log.Info("pending credential was already set by an earlier attempt")
+	}
+	return nil
+}
+
+func (inv *invocation) test(ctx context.Context) error {
+	pend, err := inv.document(ctx, inv.ev.ClientRequestToken, LabelPending, events.NeedConnection)
+	if err != nil {
+		return err
+	}
+	if _, err := inv.strategy.Test(ctx, strategies.TestRequest{Pending: pend, Logger: inv.log}); err != nil {
+		return fail("log in with pending credential", err)
+	}
+	return nil
+}
+
+func (inv *invocation) finish(ctx context.Context, currentID string) error {
+	_, err := inv.r.opts.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:            aws.String(inv.arn),
+		VersionStage:        aws.String(LabelCurrent),
+		MoveToVersionId:     aws.String(inv.ev.ClientRequestToken),
+		RemoveFromVersionId: aws.String(currentID),
+	})
+	if err != nil {
+		return fail("move AWSCURRENT to the pending version", err)
+	}
+	inv.log.Info("AWSCURRENT moved", "from_version", currentID, "to_version", inv.ev.ClientRequestToken)
+	inv.recordSuccess(ctx)
+	return nil
+}
+
+// document returns a version's parsed document, from the warm cache or
+// Secrets Manager. label is the label the version is expected to carry; it is
+// sent with the request so the service checks it too.
+func (inv *invocation) document(ctx context.Context, versionID, label string, req events.Requirement) (*events.SecretDocument, error) {
+	value, ok := inv.r.cache.get(inv.arn, versionID)
+	if !ok {
+		out, err := inv.r.opts.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+			SecretId:     aws.String(inv.arn),
+			VersionId:    aws.String(versionID),
+			VersionStage: aws.String(label),
+		})
+		if err != nil {
+			var nf *types.ResourceNotFoundException
+			if label == LabelPending && errors.As(err, &nf) {
+				return nil, fail("read pending version", fmt.Errorf("version %s has no value yet (createSecret has not stored it): %w", versionID, err))
+			}
+			return nil, fail(fmt.Sprintf("read %s version", label), err)
+		}
+		if out.SecretString == nil {
+			return nil, fail(fmt.Sprintf("read %s version", label), fmt.Errorf("version %s holds SecretBinary; rotor rotates JSON SecretString documents", versionID))
+		}
+		value = aws.ToString(out.SecretString)
+	}
+	doc, err := events.ParseSecretDocument(value)
+	if err == nil {
+		inv.secrets = append(inv.secrets, doc.Password)
+		err = doc.Validate(req)
+	}
+	if err != nil {
+		inv.r.cache.drop(inv.arn, versionID)
+		return nil, fail(fmt.Sprintf("check %s version %s", label, versionID), err)
+	}
+	inv.r.cache.put(inv.arn, versionID, value)
+	return doc, nil
+}
+
+func (inv *invocation) previousLoader() strategies.DocLoader {
+	return func(ctx context.Context) (*events.SecretDocument, error) {
+		prevID := ""
+		for id, st := range inv.desc.VersionIdsToStages {
+			if slices.Contains(st, LabelPrevious) {
+				prevID = id
+			}
+		}
+		if prevID == "" {
+			return nil, nil
+		}
+		return inv.document(ctx, prevID, LabelPrevious, events.NeedConnection)
+	}
+}
+
+// masterLoader reads the admin secret named by the current document's
+// masterarn. An RDS-managed master secret holds only credentials; its
+// endpoint then comes from RDS through the secret's aws:rds tags.
+func (inv *invocation) masterLoader(cur *events.SecretDocument) strategies.DocLoader {
+	return func(ctx context.Context) (*events.SecretDocument, error) {
+		if cur.MasterARN == "" {
+			return nil, &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+		}
+		out, err := inv.r.opts.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(cur.MasterARN)})
+		if err != nil {
+			return nil, fmt.Errorf("read admin secret (masterarn): %w", err)
+		}
+		doc, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
+		if err == nil {
+			inv.secrets = append(inv.secrets, doc.Password)
+			err = doc.Validate(events.NeedCredentials)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("admin secret (masterarn): %w", err)
+		}
+		if doc.Host != "" || inv.r.opts.Endpoints == nil {
+			return doc, nil
+		}
+		d, err := inv.r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(cur.MasterARN)})
+		if err != nil {
+			return nil, fmt.Errorf("describe admin secret: %w", err)
+		}
+		rdsARN := tagValue(d.Tags, TagRDSInstanceARN)
+		if rdsARN == "" {
+			rdsARN = tagValue(d.Tags, TagRDSClusterARN)
+		}
+		if rdsARN == "" {
+			return doc, nil
+		}
+		ep, err := inv.r.opts.Endpoints.ResolveEndpoint(ctx, rdsARN)
+		if err != nil {
+			return nil, fmt.Errorf("find the database of the RDS-managed admin secret: %w", err)
+		}
+		doc.Host, doc.Port = ep.Host, ep.Port
+		if doc.Engine == "" {
+			doc.Engine = ep.Engine
+		}
+		inv.log.Info("admin endpoint resolved through RDS", "rds_arn", rdsARN, "host", ep.Host, "port", ep.Port)
+		return doc, nil
+	}
+}
+
+// recordSuccess writes the success outcome tags unless they are already
+// there.
+func (inv *invocation) recordSuccess(ctx context.Context) {
+	inv.writeOutcome(ctx, outcomeTags(OutcomeSucceeded, "", "", inv.ev.ClientRequestToken))
+}
+
+// recordFailure writes the failure outcome tags. It is best effort: a
+// failure to tag is logged, never returned in place of the step's error.
+func (inv *invocation) recordFailure(ctx context.Context, se *StepError) {
+	if !inv.inRotation {
+		return
+	}
+	inv.writeOutcome(ctx, outcomeTags(OutcomeFailed, string(se.Step), se.Reason(), inv.ev.ClientRequestToken))
+}
+
+func (inv *invocation) writeOutcome(ctx context.Context, tags []types.Tag) {
+	if inv.desc != nil && tagsMatch(inv.desc.Tags, tags) {
+		return
+	}
+	// The step's own context may be nearly spent; the tag still matters.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := inv.r.opts.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(inv.arn), Tags: tags}); err != nil {
+		inv.log.Warn("could not record the rotation outcome on the secret", "error", redact(err.Error(), inv.secrets))
+	}
+}
