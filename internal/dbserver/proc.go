@@ -12,8 +12,10 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -188,6 +190,31 @@ func randomPassword() string {
 	return rand.Text()
 }
 
+// spawner is a goroutine locked to its OS thread for the life of the
+// process. Servers are started from it because the kernel delivers
+// Pdeathsig when the thread that forked the child exits, not the process: a
+// server started from an ordinary goroutine could be signalled when the Go
+// runtime retires that thread.
+var spawner struct {
+	once sync.Once
+	reqs chan func()
+}
+
+func startOnSpawnerThread(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
+			for f := range spawner.reqs {
+				f()
+			}
+		}()
+	})
+	errc := make(chan error, 1)
+	spawner.reqs <- func() { errc <- cmd.Start() }
+	return <-errc
+}
+
 // process is a started server process.
 type process struct {
 	cmd  *exec.Cmd
@@ -203,7 +230,7 @@ func startProcess(cmd *exec.Cmd, logPath string) (*process, error) {
 	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
+	if err := startOnSpawnerThread(cmd); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(cmd.Path), err)
 	}
