@@ -1,0 +1,209 @@
+# ---------------------------------------------------------------------------
+# The secret
+# ---------------------------------------------------------------------------
+
+variable "name" {
+  description = "Name of the secret, e.g. prod/app/postgres."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.name))
+    error_message = "name must be 1-512 characters of letters, digits and / _ + = . @ -."
+  }
+}
+
+variable "description" {
+  description = "Description of the secret."
+  type        = string
+  default     = "Database credentials rotated by rotor"
+}
+
+variable "kms_key_id" {
+  description = "ARN of a customer managed KMS key that encrypts the secret. null uses aws/secretsmanager. Give the same ARN to the rotator module's kms_key_arns."
+  type        = string
+  default     = null
+}
+
+variable "recovery_window_in_days" {
+  description = "Days Secrets Manager keeps the secret restorable after deletion: 0 (delete at once) or 7-30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.recovery_window_in_days == 0 || (var.recovery_window_in_days >= 7 && var.recovery_window_in_days <= 30)
+    error_message = "recovery_window_in_days must be 0 or from 7 to 30."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the secret, besides the rotor tags this module adds."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------
+# The secret document (written once; the rotator owns it afterwards)
+# ---------------------------------------------------------------------------
+
+variable "engine" {
+  description = "Database engine, the document's `engine`: postgres, aurora-postgresql, mysql, aurora-mysql or mariadb."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = contains(["postgres", "aurora-postgresql", "mysql", "aurora-mysql", "mariadb"], var.engine)
+    error_message = "engine must be postgres, aurora-postgresql, mysql, aurora-mysql or mariadb."
+  }
+}
+
+variable "host" {
+  description = "Database host name, the document's `host`. With verify-full TLS it must match the server certificate."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.host)) > 0
+    error_message = "host must not be empty."
+  }
+}
+
+variable "port" {
+  description = "Database port, the document's `port`. null means the engine's default (5432 for PostgreSQL engines, 3306 for MySQL and MariaDB)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.port == null || try(floor(var.port) == var.port && var.port >= 1 && var.port <= 65535, false)
+    error_message = "port must be a whole number from 1 to 65535."
+  }
+}
+
+variable "username" {
+  description = "Database user whose password is rotated, the document's `username`. With alternating users this is the original user; the rotator alternates it with <username>_clone."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(var.username) > 0 && length(var.username) <= 63
+    error_message = "username must be 1-63 characters (PostgreSQL's limit; MySQL's is lower and is checked by the rotator)."
+  }
+}
+
+variable "password" {
+  description = "The user's current password, the document's first `password`. It must log in: the first rotation uses it. It is stored in the Terraform state; rotate right away (rotate_immediately or rotatenow) so the stored value stops working."
+  type        = string
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = length(var.password) > 0
+    error_message = "password must not be empty."
+  }
+}
+
+variable "dbname" {
+  description = "Database to connect to, the document's `dbname`. null leaves it out (PostgreSQL then uses postgres)."
+  type        = string
+  default     = null
+}
+
+variable "ssl" {
+  description = "Per-secret TLS mode, the document's `ssl`: verify-full, require or disable. null leaves it out, so the rotator's db_tls applies."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ssl == null || contains(["verify-full", "require", "disable"], coalesce(var.ssl, "verify-full"))
+    error_message = "ssl must be verify-full, require or disable."
+  }
+}
+
+variable "master_secret_arn" {
+  description = "Alternating users: full ARN of the admin secret that creates and re-passwords the clone, written as the document's `masterarn`. An RDS-managed master secret works (aws_db_instance.x.master_user_secret[0].secret_arn). Give it to the rotator module's master_secret_arns too."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.master_secret_arn == null || can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$", coalesce(var.master_secret_arn, "-")))
+    error_message = "master_secret_arn must be a full secret ARN ending in the 6-character suffix."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# rotor tags
+# ---------------------------------------------------------------------------
+
+variable "rotation_strategy" {
+  description = "Per-secret strategy, written as the `rotor:strategy` tag, which overrides the rotator's ROTATION_STRATEGY. null leaves the tag out."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rotation_strategy == null || contains(["single-user", "alternating-users"], coalesce(var.rotation_strategy, "single-user"))
+    error_message = "rotation_strategy must be single-user or alternating-users."
+  }
+}
+
+variable "scope_tag" {
+  description = "The tag that puts the secret in the rotor functions' IAM scope: the rotator module's output secret_scope_tag. null when the rotator is scoped by ARN."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = null
+}
+
+# ---------------------------------------------------------------------------
+# Rotation
+# ---------------------------------------------------------------------------
+
+variable "enable_rotation" {
+  description = "Configure rotation with rotation_lambda_arn. false stores the secret only (e.g. an admin secret rotated elsewhere)."
+  type        = bool
+  default     = true
+}
+
+variable "rotation_lambda_arn" {
+  description = "ARN of the rotator function: the rotator module's output rotator_function_arn (it is known only once Secrets Manager may invoke the function). Required when enable_rotation is true."
+  type        = string
+  default     = null
+}
+
+variable "schedule_expression" {
+  description = "Rotation schedule as rate(N days|hours) or cron(...). Give exactly one of schedule_expression and automatically_after_days."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", coalesce(var.schedule_expression, "-")))
+    error_message = "schedule_expression must be rate(...) or cron(...)."
+  }
+}
+
+variable "automatically_after_days" {
+  description = "Rotate every N days (1-1000). Give exactly one of schedule_expression and automatically_after_days."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.automatically_after_days == null || try(floor(var.automatically_after_days) == var.automatically_after_days && var.automatically_after_days >= 1 && var.automatically_after_days <= 1000, false)
+    error_message = "automatically_after_days must be a whole number from 1 to 1000."
+  }
+}
+
+variable "duration" {
+  description = "Rotation window, e.g. 3h: Secrets Manager starts the rotation at some time inside it. null uses Secrets Manager's default."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.duration == null || try(can(regex("^[0-9]+h$", var.duration)) && tonumber(trimsuffix(var.duration, "h")) >= 1 && tonumber(trimsuffix(var.duration, "h")) <= 24, false)
+    error_message = "duration must be whole hours from 1h to 24h, e.g. 3h."
+  }
+}
+
+variable "rotate_immediately" {
+  description = "Rotate as soon as rotation is configured (asynchronously: a failure does not fail the apply). Set false when the first rotation is run through rotatenow with wait=true instead."
+  type        = bool
+  default     = true
+}
