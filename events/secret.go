@@ -138,7 +138,9 @@ func parsePort(v json.RawMessage) (port int, asString bool, err error) {
 		return 0, false, nil
 	}
 	var n json.Number
-	if json.Unmarshal(v, &n) == nil {
+	// json.Number also accepts a quoted number, so look at the first byte to
+	// keep the port's JSON type.
+	if v[0] != '"' && json.Unmarshal(v, &n) == nil {
 		p, err := strconv.Atoi(n.String())
 		if err != nil {
 			return 0, false, &FieldError{Field: "port", Reason: "must be a whole number"}

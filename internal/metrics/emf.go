@@ -8,6 +8,7 @@ package metrics
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,13 +74,13 @@ func (e *EMF) write(dims map[string]string, values map[string]float64, units map
 		doc[k] = v
 		dimNames = append(dimNames, k)
 	}
-	sortStrings(dimNames)
+	slices.Sort(dimNames)
 	d := directive{Namespace: e.namespace, Dimensions: [][]string{dimNames}}
 	var names []string
 	for k := range values {
 		names = append(names, k)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	for _, k := range names {
 		d.Metrics = append(d.Metrics, metricDef{Name: k, Unit: units[k]})
 		doc[k] = values[k]
@@ -121,14 +122,6 @@ func (e *EMF) StepReport(r rotation.StepReport) {
 			_ = e.write(map[string]string{DimensionStrategy: r.Strategy},
 				map[string]float64{MetricRotationDuration: float64(e.now().Sub(t).Milliseconds())},
 				map[string]string{MetricRotationDuration: "Milliseconds"})
-		}
-	}
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
 }

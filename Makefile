@@ -1,0 +1,63 @@
+# rotor's build. `make demo` and `make test` are the two commands a fresh
+# Debian machine with Go needs; both install missing system packages when run
+# as root with apt, and print the exact command otherwise.
+
+GO        ?= go
+ARCH      ?= arm64
+FUNCTIONS := $(notdir $(wildcard functions/*))
+DIST      := dist
+# Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
+TEST_TIMEOUT ?= 12m
+
+.PHONY: all build demo test test-short lint fmt deps clean bench
+
+all: build
+
+## build: each functions/<name> -> dist/<name>.zip with a static bootstrap
+## (linux/$(ARCH); ARCH=amd64 to run it here under the emulator)
+build: $(addprefix $(DIST)/,$(addsuffix .zip,$(FUNCTIONS)))
+
+$(DIST)/%.zip: FORCE
+	@mkdir -p $(DIST)/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$*/bootstrap ./functions/$*
+	@rm -f $@ && cd $(DIST)/$* && touch -t 198001010000 bootstrap && $(GO) run ../../internal/tools/zipdeterministic bootstrap ../$*.zip
+	@echo "built $@ (linux/$(ARCH))"
+
+FORCE:
+
+## deps: system packages the tests and the demo need
+deps:
+	@bash scripts/ensure-deps.sh postgres mariadb awscli
+
+## demo: rotate a PostgreSQL credential both ways against a throwaway
+## PostgreSQL and the local Secrets Manager
+demo:
+	@bash scripts/ensure-deps.sh postgres
+	$(GO) run ./cmd/rotor demo
+
+## test: everything CI runs
+test: deps
+	@bash scripts/ensure-deps.sh terraform-check
+	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && exit 1)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-short: unit tests only, no servers
+test-short:
+	$(GO) test -short ./...
+
+## lint: go vet and staticcheck (pinned in go.mod as a tool)
+lint:
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+	terraform fmt -recursive terraform
+
+## bench: figures for the README (see docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(DIST)

@@ -1,0 +1,215 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	return b
+}
+
+// jsonEqual compares two JSON texts as values.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("unmarshal: %v", err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("unmarshal: %v", err)
+	}
+	ja, _ := json.Marshal(va)
+	jb, _ := json.Marshal(vb)
+	return string(ja) == string(jb)
+}
+
+func TestRotationEventRoundTrip(t *testing.T) {
+	raw := readFixture(t, "rotation_event.json")
+	ev, err := ParseRotationEvent(raw)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if Step(ev.Step) != StepCreateSecret || ev.RotationToken == "" {
+		t.Fatalf("decoded %+v", ev)
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jsonEqual(t, raw, out) {
+		t.Fatalf("round trip changed the event:\n%s\n%s", raw, out)
+	}
+}
+
+func TestStepWireNames(t *testing.T) {
+	want := []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
+	for i, s := range Steps {
+		if string(s) != want[i] || !s.Valid() {
+			t.Errorf("step %d = %q, want %q", i, s, want[i])
+		}
+	}
+	if Step("CreateSecret").Valid() {
+		t.Error("step names are case-sensitive on the wire")
+	}
+}
+
+func TestRotationEventValidation(t *testing.T) {
+	valid := RotationEvent{Step: "setSecret", SecretID: "s", ClientRequestToken: strings.Repeat("a", 36)}
+	cases := map[string]struct {
+		tweak func(*RotationEvent)
+		field string
+	}{
+		"valid":         {func(*RotationEvent) {}, ""},
+		"no step":       {func(e *RotationEvent) { e.Step = "" }, "Step"},
+		"unknown step":  {func(e *RotationEvent) { e.Step = "dropTable" }, "Step"},
+		"no secret":     {func(e *RotationEvent) { e.SecretID = "" }, "SecretId"},
+		"no token":      {func(e *RotationEvent) { e.ClientRequestToken = "" }, "ClientRequestToken"},
+		"short token":   {func(e *RotationEvent) { e.ClientRequestToken = "abc" }, "ClientRequestToken"},
+		"long token":    {func(e *RotationEvent) { e.ClientRequestToken = strings.Repeat("x", 65) }, "ClientRequestToken"},
+		"no rot. token": {func(e *RotationEvent) { e.RotationToken = "" }, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := valid
+			tc.tweak(&e)
+			err := ValidateRotationEvent(e)
+			checkField(t, err, tc.field)
+		})
+	}
+}
+
+func checkField(t *testing.T, err error, field string) {
+	t.Helper()
+	if field == "" {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != field {
+		t.Fatalf("error %v, want one naming field %q", err, field)
+	}
+}
+
+func TestSecretDocumentRoundTripKeepsUnknownKeys(t *testing.T) {
+	raw := readFixture(t, "secret_postgres.json")
+	d, err := ParseSecretDocument(string(raw))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if err := d.Validate(NeedConnection); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	out, err := d.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jsonEqual(t, raw, out) {
+		t.Fatalf("round trip changed the document:\n%s\n%s", raw, out)
+	}
+	if d.TLSMode() != TLSVerifyFull || d.PortOrDefault() != 5432 || d.DBNameOrDefault() != "orders" {
+		t.Fatalf("accessors: tls=%s port=%d db=%s", d.TLSMode(), d.PortOrDefault(), d.DBNameOrDefault())
+	}
+}
+
+func TestSecretDocumentPortKeepsItsJSONType(t *testing.T) {
+	d, err := ParseSecretDocument(`{"engine":"postgres","host":"h","port":"6432","username":"u","password":"p"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := d.MarshalJSON()
+	if !strings.Contains(string(out), `"port":"6432"`) {
+		t.Fatalf("port written as %s", out)
+	}
+}
+
+func TestRDSManagedMasterDocument(t *testing.T) {
+	d, err := ParseSecretDocument(string(readFixture(t, "secret_rds_master.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Validate(NeedCredentials); err != nil {
+		t.Fatalf("credentials-only document refused: %v", err)
+	}
+	checkField(t, d.Validate(NeedConnection), "engine")
+}
+
+func TestSecretDocumentValidation(t *testing.T) {
+	const valid = `{"engine":"postgres","host":"db","port":5432,"username":"app","password":"pw-secret-value","dbname":"x"}`
+	cases := map[string]struct {
+		doc   string
+		field string
+	}{
+		"valid":             {valid, ""},
+		"aurora":            {strings.Replace(valid, `"postgres"`, `"aurora-postgresql"`, 1), ""},
+		"mariadb":           {strings.Replace(valid, `"postgres"`, `"mariadb"`, 1), ""},
+		"not json":          {`{"engine":`, "SecretString"},
+		"array":             {`[1,2]`, "SecretString"},
+		"trailing":          {valid + `{}`, "SecretString"},
+		"no username":       {strings.Replace(valid, `"username":"app",`, "", 1), "username"},
+		"empty password":    {strings.Replace(valid, `"pw-secret-value"`, `""`, 1), "password"},
+		"numeric password":  {strings.Replace(valid, `"pw-secret-value"`, `12345`, 1), "password"},
+		"no host":           {strings.Replace(valid, `"host":"db",`, "", 1), "host"},
+		"host with slash":   {strings.Replace(valid, `"db"`, `"db/x"`, 1), "host"},
+		"bad engine":        {strings.Replace(valid, `"postgres"`, `"oracle"`, 1), "engine"},
+		"port text":         {strings.Replace(valid, `5432`, `"fivefour"`, 1), "port"},
+		"port range":        {strings.Replace(valid, `5432`, `70000`, 1), "port"},
+		"port object":       {strings.Replace(valid, `5432`, `{}`, 1), "port"},
+		"ssl bogus":         {strings.Replace(valid, `"dbname":"x"`, `"dbname":"x","ssl":"maybe"`, 1), "ssl"},
+		"ssl number":        {strings.Replace(valid, `"dbname":"x"`, `"dbname":"x","ssl":3`, 1), "ssl"},
+		"username NUL":      {strings.Replace(valid, `"app"`, `"a\u0000pp"`, 1), "username"},
+		"injection-shaped":  {strings.Replace(valid, `"app"`, `"app\"; DROP ROLE x; --"`, 1), ""},
+		"unicode user name": {strings.Replace(valid, `"app"`, `"приложение"`, 1), ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d, err := ParseSecretDocument(tc.doc)
+			if err == nil {
+				err = d.Validate(NeedConnection)
+			}
+			checkField(t, err, tc.field)
+			if err != nil && strings.Contains(err.Error(), "pw-secret-value") {
+				t.Fatalf("error quotes the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestTLSModeFromSSLKey(t *testing.T) {
+	cases := map[string]string{
+		``:                     "",
+		`,"ssl":true`:          TLSVerifyFull,
+		`,"ssl":"true"`:        TLSVerifyFull,
+		`,"ssl":false`:         TLSDisable,
+		`,"ssl":"require"`:     TLSRequire,
+		`,"ssl":"Disable"`:     TLSDisable,
+		`,"ssl":null`:          "",
+		`,"ssl":"verify-full"`: TLSVerifyFull,
+	}
+	for extra, want := range cases {
+		d, err := ParseSecretDocument(`{"username":"u","password":"p"` + extra + `}`)
+		if err != nil {
+			t.Fatalf("%s: %v", extra, err)
+		}
+		if got := d.TLSMode(); got != want {
+			t.Errorf("ssl%s: mode %q, want %q", extra, got, want)
+		}
+	}
+}
+
+func TestStringHidesPassword(t *testing.T) {
+	d, _ := ParseSecretDocument(`{"engine":"postgres","host":"h","username":"u","password":"hunter2-secret"}`)
+	if s := d.String(); strings.Contains(s, "hunter2") {
+		t.Fatalf("String leaks the password: %s", s)
+	}
+}
