@@ -1,0 +1,239 @@
+package terraform_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Each case copies a clean module, plants one mistake and asserts that the
+// checker reports exactly that mistake and nothing else.
+
+const (
+	rotatorDir = "modules/rotator"
+	secretDir  = "modules/rotated-secret"
+)
+
+type edit func(t *testing.T, dir string)
+
+func replace(file, old, new string) edit {
+	return func(t *testing.T, dir string) { t.Helper(); plant(t, dir, file, old, new) }
+}
+
+func appendTo(file, text string) edit {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		f, err := os.OpenFile(filepath.Join(dir, file), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(text); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func remove(file string) edit {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		if err := os.Remove(filepath.Join(dir, file)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func edits(es ...edit) edit {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		for _, e := range es {
+			e(t, dir)
+		}
+	}
+}
+
+func TestCheckerCatchesPlantedMistakes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		dir   string
+		plant edit
+		check string
+		want  string // substring of the finding's message
+	}{
+		{
+			name:  "untyped variable",
+			dir:   secretDir,
+			plant: replace("variables.tf", "  type        = map(string)\n", ""),
+			check: CheckVariableType, want: `"tags"`,
+		},
+		{
+			name:  "undescribed variable",
+			dir:   secretDir,
+			plant: replace("variables.tf", "  description = \"Description of the secret.\"\n", ""),
+			check: CheckVariableDesc, want: `"description"`,
+		},
+		{
+			name:  "variable not snake_case",
+			dir:   secretDir,
+			plant: replace("variables.tf", `variable "dbname" {`, `variable "dbName" {`),
+			check: CheckVariableName, want: `"dbName"`,
+		},
+		{
+			name:  "undescribed output",
+			dir:   rotatorDir,
+			plant: replace("outputs.tf", "  description = \"Name of the rotator's IAM role.\"\n", ""),
+			check: CheckOutputDesc, want: `"rotator_role_name"`,
+		},
+		{
+			name:  "secret read on every secret (dynamic statement)",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "resources = var.master_secret_arns", `resources = ["*"]`),
+			check: CheckIAMWildcard, want: "secretsmanager:GetSecretValue",
+		},
+		{
+			name:  "KMS on every key",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "resources = var.kms_key_arns", `resources = ["arn:aws:kms:eu-west-1:123456789012:key/k", "*"]`),
+			check: CheckIAMWildcard, want: "kms:Decrypt",
+		},
+		{
+			name: "ListSecrets statement widened",
+			dir:  rotatorDir,
+			plant: replace("main.tf", `actions   = ["secretsmanager:ListSecrets"]`,
+				`actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
+			check: CheckIAMWildcard, want: "grants secretsmanager:RotateSecret on",
+		},
+		{
+			name: "jsonencode policy with secretsmanager:*",
+			dir:  rotatorDir,
+			plant: appendTo("main.tf", `
+resource "aws_iam_role_policy" "planted" {
+  role = aws_iam_role.rotator.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "secretsmanager:*", Resource = "*" }]
+  })
+}
+`),
+			check: CheckIAMWildcard, want: "secretsmanager:*",
+		},
+		{
+			name: "literal JSON policy with kms:*",
+			dir:  rotatorDir,
+			plant: appendTo("main.tf", `
+resource "aws_iam_role_policy" "planted" {
+  role   = aws_iam_role.rotator.id
+  policy = <<-EOT
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:*"], "Resource": "*"}]}
+  EOT
+}
+`),
+			check: CheckIAMWildcard, want: "kms:*",
+		},
+		{
+			name:  "permission without source_account",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "  source_account = local.account_id\n", ""),
+			check: CheckSourceAccount, want: "secretsmanager.amazonaws.com",
+		},
+		{
+			name:  "renamed environment variable",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "METRICS_NAMESPACE          = var.metrics_namespace", "METRICS_NAMESPACES         = var.metrics_namespace"),
+			check: CheckLambdaEnv, want: "sets METRICS_NAMESPACES",
+		},
+		{
+			name: "another function's environment variable",
+			dir:  rotatorDir,
+			plant: replace("main.tf", "ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)",
+				"ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)\n      SNS_TOPIC_ARN = \"arn\""),
+			check: CheckLambdaEnv, want: "rotatenow sets SNS_TOPIC_ARN",
+		},
+		{
+			name:  "required environment variable missing",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "      DB_TLS                     = var.db_tls\n", ""),
+			check: CheckLambdaEnv, want: "does not set DB_TLS",
+		},
+		{
+			name: "environment not readable statically",
+			dir:  rotatorDir,
+			plant: edits(
+				replace("main.tf", "    variables = {\n      ROTATE_NOW_CONCURRENCY", "    variables = merge(var.tags, {\n      ROTATE_NOW_CONCURRENCY"),
+				replace("main.tf", "      LOG_LEVEL                  = var.log_level\n    }\n", "      LOG_LEVEL                  = var.log_level\n    })\n"),
+			),
+			check: CheckLambdaEnv, want: "cannot be checked",
+		},
+		{
+			name:  "function not named after a rotor function",
+			dir:   rotatorDir,
+			plant: replace("main.tf", `resource "aws_lambda_function" "rotatenow" {`, `resource "aws_lambda_function" "rotate_now" {`),
+			check: CheckLambdaEnv, want: "aws_lambda_function.rotate_now is not named after a rotor function",
+		},
+		{
+			name:  "no versions.tf",
+			dir:   secretDir,
+			plant: remove("versions.tf"),
+			check: CheckVersions, want: "no versions.tf",
+		},
+		{
+			name:  "provider without upper bound",
+			dir:   secretDir,
+			plant: replace("versions.tf", `version = ">= 5.37.0, < 7.0.0"`, `version = ">= 5.37.0"`),
+			check: CheckVersions, want: "not pinned",
+		},
+		{
+			name:  "no required_version",
+			dir:   rotatorDir,
+			plant: replace("versions.tf", "  required_version = \">= 1.5.0\"\n", ""),
+			check: CheckVersions, want: "no required_version",
+		},
+		{
+			name:  "secret version managed after rotation",
+			dir:   secretDir,
+			plant: replace("main.tf", "ignore_changes = [secret_string, version_stages]", "ignore_changes = [version_stages]"),
+			check: CheckSecretVersionIC, want: "aws_secretsmanager_secret_version.initial",
+		},
+		{
+			name:  "no README",
+			dir:   secretDir,
+			plant: remove("README.md"),
+			check: CheckReadme, want: "no README.md",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := copyDir(t, tc.dir)
+			if got := CheckModule(dir); len(got) != 0 {
+				t.Fatalf("the clean copy of %s already has findings: %v", tc.dir, got)
+			}
+			tc.plant(t, dir)
+			got := CheckModule(dir)
+			if len(got) != 1 {
+				t.Fatalf("want exactly one [%s] finding, got %d: %v", tc.check, len(got), got)
+			}
+			if got[0].Check != tc.check || !strings.Contains(got[0].Msg, tc.want) {
+				t.Fatalf("want [%s] containing %q, got %v", tc.check, tc.want, got[0])
+			}
+		})
+	}
+}
+
+func TestFmtCatchesPlantedMistake(t *testing.T) {
+	t.Parallel()
+	dir := copyDir(t, secretDir)
+	if got, err := FmtFindings(dir); err != nil || len(got) != 0 {
+		t.Fatalf("clean copy: findings %v, error %v", got, err)
+	}
+	plant(t, dir, "variables.tf", "  type        = map(string)\n", "  type = map(string)\n")
+	got, err := FmtFindings(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Check != CheckFmt || got[0].Pos != "variables.tf" {
+		t.Fatalf("want one [fmt] finding for variables.tf, got %v", got)
+	}
+}

@@ -1,0 +1,689 @@
+package terraform_test
+
+// The offline checker for rotor's Terraform. Each check returns findings
+// instead of failing a test, so the same code runs over the real modules
+// (expecting none) and over copies with one planted mistake (expecting
+// exactly that one).
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/terraform-config-inspect/tfconfig"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/rotorhq/rotor/internal/config"
+)
+
+// Check identifiers, one per rule.
+const (
+	CheckParse           = "parse"
+	CheckFmt             = "fmt"
+	CheckVariableType    = "variable-type"
+	CheckVariableDesc    = "variable-description"
+	CheckVariableName    = "variable-name"
+	CheckOutputDesc      = "output-description"
+	CheckVersions        = "versions"
+	CheckReadme          = "readme"
+	CheckIAMWildcard     = "iam-wildcard"
+	CheckSourceAccount   = "lambda-permission-source-account"
+	CheckLambdaEnv       = "lambda-env"
+	CheckSecretVersionIC = "secret-version-ignore-changes"
+)
+
+// Finding is one problem in one module directory.
+type Finding struct {
+	Check string
+	Pos   string // file:line, relative to the module directory
+	Msg   string
+}
+
+func (f Finding) String() string { return fmt.Sprintf("[%s] %s: %s", f.Check, f.Pos, f.Msg) }
+
+// Actions with no resource-level permissions, which AWS only accepts on
+// Resource "*". They return metadata or random bytes, never a secret.
+var allowedOnStar = map[string]bool{
+	"secretsmanager:listsecrets":       true,
+	"secretsmanager:getrandompassword": true,
+}
+
+// requiredEnv lists the settings a function's environment must set: the
+// rotator must never run on an implicit strategy or TLS mode.
+var requiredEnv = map[string][]string{
+	"rotator": {config.EnvRotationStrategy, config.EnvDBTLS},
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// CheckModule runs every static check over one module or example directory.
+func CheckModule(dir string) []Finding {
+	var out []Finding
+	add := func(check string, rng hcl.Range, format string, args ...any) {
+		out = append(out, Finding{Check: check, Pos: posOf(dir, rng), Msg: fmt.Sprintf(format, args...)})
+	}
+
+	// terraform-config-inspect: variables, outputs, required versions.
+	mod, diags := tfconfig.LoadModule(dir)
+	if diags.HasErrors() {
+		return []Finding{{Check: CheckParse, Pos: dir, Msg: diags.Error()}}
+	}
+	for _, v := range sortedValues(mod.Variables) {
+		pos := fmt.Sprintf("%s:%d", rel(dir, v.Pos.Filename), v.Pos.Line)
+		if v.Type == "" {
+			out = append(out, Finding{CheckVariableType, pos, fmt.Sprintf("variable %q has no type", v.Name)})
+		}
+		if strings.TrimSpace(v.Description) == "" {
+			out = append(out, Finding{CheckVariableDesc, pos, fmt.Sprintf("variable %q has no description", v.Name)})
+		}
+		if !snakeCase.MatchString(v.Name) {
+			out = append(out, Finding{CheckVariableName, pos, fmt.Sprintf("variable %q is not snake_case", v.Name)})
+		}
+	}
+	for _, o := range sortedValues(mod.Outputs) {
+		if strings.TrimSpace(o.Description) == "" {
+			pos := fmt.Sprintf("%s:%d", rel(dir, o.Pos.Filename), o.Pos.Line)
+			out = append(out, Finding{CheckOutputDesc, pos, fmt.Sprintf("output %q has no description", o.Name)})
+		}
+	}
+
+	// hcl/v2: everything that needs the syntax tree.
+	files, perr := parseDir(dir)
+	if perr != nil {
+		return append(out, Finding{Check: CheckParse, Pos: dir, Msg: perr.Error()})
+	}
+	out = append(out, checkVersions(dir, files)...)
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		out = append(out, Finding{CheckReadme, dir, "no README.md"})
+	}
+
+	locals := map[string]hclsyntax.Expression{}
+	for _, f := range files {
+		for _, b := range f.body.Blocks {
+			if b.Type == "locals" {
+				for name, attr := range b.Body.Attributes {
+					locals[name] = attr.Expr
+				}
+			}
+		}
+	}
+
+	for _, f := range files {
+		for _, b := range f.body.Blocks {
+			// Policies written with jsonencode(...) or as JSON strings can
+			// sit in any attribute of any block.
+			walkAttributes(b.Body, func(attr *hclsyntax.Attribute) {
+				for _, st := range jsonPolicyStatements(attr.Expr) {
+					if msg := wildcardGrant(st.actions, st.notActions, st.resources); msg != "" {
+						add(CheckIAMWildcard, st.rng, "%s", msg)
+					}
+				}
+			})
+
+			switch {
+			case b.Type == "data" && len(b.Labels) == 2 && b.Labels[0] == "aws_iam_policy_document":
+				for _, st := range policyDocumentStatements(b.Body) {
+					if msg := wildcardGrant(st.actions, st.notActions, st.resources); msg != "" {
+						add(CheckIAMWildcard, st.rng, "data.aws_iam_policy_document.%s: %s", b.Labels[1], msg)
+					}
+				}
+
+			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_permission":
+				principal, ok := b.Body.Attributes["principal"]
+				if !ok {
+					continue
+				}
+				p, static := staticString(principal.Expr)
+				if !static {
+					add(CheckSourceAccount, principal.SrcRange, "aws_lambda_permission.%s: principal is not a literal, so source_account cannot be checked", b.Labels[1])
+					continue
+				}
+				if strings.HasPrefix(p, "secretsmanager.") {
+					if _, ok := b.Body.Attributes["source_account"]; !ok {
+						add(CheckSourceAccount, b.DefRange(), "aws_lambda_permission.%s lets %s invoke without source_account (confused deputy)", b.Labels[1], p)
+					}
+				}
+
+			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_function":
+				out = append(out, checkLambdaEnv(dir, b, locals)...)
+
+			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_secretsmanager_secret_version":
+				if !ignoresSecretString(b.Body) {
+					add(CheckSecretVersionIC, b.DefRange(), "aws_secretsmanager_secret_version.%s must have lifecycle { ignore_changes = [secret_string] } so Terraform never undoes a rotation", b.Labels[1])
+				}
+			}
+		}
+	}
+	sortFindings(out)
+	return out
+}
+
+// FmtFindings runs `terraform fmt -check -recursive` over dir and reports
+// every file it would rewrite.
+func FmtFindings(dir string) ([]Finding, error) {
+	bin, err := exec.LookPath("terraform")
+	if err != nil {
+		return nil, errors.New("terraform is not on PATH: install Terraform >= 1.5 " +
+			"(e.g. `apt-get install terraform` from HashiCorp's apt repository, or unpack the release zip into /usr/local/bin)")
+	}
+	cmd := exec.Command(bin, "fmt", "-check", "-recursive", "-list=true", "-no-color", dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var out []Finding
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			// terraform prints paths relative to the working directory.
+			absDir, _ := filepath.Abs(dir)
+			absFile, _ := filepath.Abs(line)
+			out = append(out, Finding{CheckFmt, rel(absDir, absFile), "not formatted (run terraform fmt -recursive terraform)"})
+		}
+	}
+	var exit *exec.ExitError
+	if runErr != nil && !(errors.As(runErr, &exit) && exit.ExitCode() == 3 && len(out) > 0) {
+		return out, fmt.Errorf("terraform fmt: %v: %s", runErr, stderr.String())
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------
+// versions.tf
+// ---------------------------------------------------------------------------
+
+func checkVersions(dir string, files []parsedFile) []Finding {
+	var vf *parsedFile
+	for i := range files {
+		if filepath.Base(files[i].path) == "versions.tf" {
+			vf = &files[i]
+		}
+	}
+	if vf == nil {
+		return []Finding{{CheckVersions, dir, "no versions.tf"}}
+	}
+	var out []Finding
+	var tfBlock *hclsyntax.Block
+	for _, b := range vf.body.Blocks {
+		if b.Type == "terraform" {
+			tfBlock = b
+		}
+	}
+	if tfBlock == nil {
+		return []Finding{{CheckVersions, rel(dir, vf.path), "versions.tf has no terraform block"}}
+	}
+	if _, ok := tfBlock.Body.Attributes["required_version"]; !ok {
+		out = append(out, Finding{CheckVersions, posOf(dir, tfBlock.DefRange()), "terraform block has no required_version"})
+	}
+	var rp *hclsyntax.Block
+	for _, b := range tfBlock.Body.Blocks {
+		if b.Type == "required_providers" {
+			rp = b
+		}
+	}
+	if rp == nil {
+		return append(out, Finding{CheckVersions, posOf(dir, tfBlock.DefRange()), "terraform block has no required_providers"})
+	}
+	for _, name := range sortedKeys(rp.Body.Attributes) {
+		attr := rp.Body.Attributes[name]
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() || !v.Type().IsObjectType() {
+			out = append(out, Finding{CheckVersions, posOf(dir, attr.SrcRange), fmt.Sprintf("provider %q: requirement must be a literal object with source and version", name)})
+			continue
+		}
+		src, ver := objString(v, "source"), objString(v, "version")
+		if src == "" {
+			out = append(out, Finding{CheckVersions, posOf(dir, attr.SrcRange), fmt.Sprintf("provider %q has no source", name)})
+		}
+		if !hasUpperBound(ver) {
+			out = append(out, Finding{CheckVersions, posOf(dir, attr.SrcRange), fmt.Sprintf("provider %q version %q is not pinned (needs ~>, < or an exact version)", name, ver)})
+		}
+	}
+	return out
+}
+
+// hasUpperBound reports whether a version constraint stops at some version.
+func hasUpperBound(c string) bool {
+	for _, part := range strings.Split(c, ",") {
+		p := strings.TrimSpace(part)
+		switch {
+		case p == "":
+		case strings.HasPrefix(p, "~>"), strings.HasPrefix(p, "<"):
+			return true
+		case strings.HasPrefix(p, "="), p[0] >= '0' && p[0] <= '9':
+			return true
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------
+// IAM
+// ---------------------------------------------------------------------------
+
+type statement struct {
+	actions, notActions, resources []string
+	rng                            hcl.Range
+}
+
+// policyDocumentStatements reads the statements of an aws_iam_policy_document
+// body, dynamic "statement" blocks included. Non-literal list elements are
+// kept as "${…}" so they never look like "*".
+func policyDocumentStatements(body *hclsyntax.Body) []statement {
+	var out []statement
+	for _, b := range body.Blocks {
+		var sb *hclsyntax.Body
+		switch {
+		case b.Type == "statement":
+			sb = b.Body
+		case b.Type == "dynamic" && len(b.Labels) == 1 && b.Labels[0] == "statement":
+			for _, c := range b.Body.Blocks {
+				if c.Type == "content" {
+					sb = c.Body
+				}
+			}
+		}
+		if sb == nil {
+			continue
+		}
+		out = append(out, statement{
+			actions:    stringList(sb.Attributes["actions"]),
+			notActions: stringList(sb.Attributes["not_actions"]),
+			resources:  stringList(sb.Attributes["resources"]),
+			rng:        b.DefRange(),
+		})
+	}
+	return out
+}
+
+// jsonPolicyStatements finds IAM statements in jsonencode({Statement = …})
+// calls and in literal JSON strings anywhere inside expr.
+func jsonPolicyStatements(expr hclsyntax.Expression) []statement {
+	var out []statement
+	hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch e := n.(type) {
+		case *hclsyntax.FunctionCallExpr:
+			if e.Name != "jsonencode" || len(e.Args) != 1 {
+				return nil
+			}
+			obj, ok := e.Args[0].(*hclsyntax.ObjectConsExpr)
+			if !ok {
+				return nil
+			}
+			for _, item := range obj.Items {
+				if k, ok := staticString(item.KeyExpr); !ok || k != "Statement" {
+					continue
+				}
+				var stmts []hclsyntax.Expression
+				switch v := item.ValueExpr.(type) {
+				case *hclsyntax.TupleConsExpr:
+					stmts = v.Exprs
+				default:
+					stmts = []hclsyntax.Expression{v}
+				}
+				for _, s := range stmts {
+					so, ok := s.(*hclsyntax.ObjectConsExpr)
+					if !ok {
+						continue
+					}
+					st := statement{rng: s.Range()}
+					for _, it := range so.Items {
+						k, _ := staticString(it.KeyExpr)
+						switch k {
+						case "Action":
+							st.actions = exprStrings(it.ValueExpr)
+						case "NotAction":
+							st.notActions = exprStrings(it.ValueExpr)
+						case "Resource":
+							st.resources = exprStrings(it.ValueExpr)
+						}
+					}
+					out = append(out, st)
+				}
+			}
+		case *hclsyntax.TemplateExpr:
+			s, ok := staticString(e)
+			if !ok || !strings.Contains(s, "Statement") {
+				return nil
+			}
+			var doc struct {
+				Statement json.RawMessage
+			}
+			if json.Unmarshal([]byte(s), &doc) != nil || len(doc.Statement) == 0 {
+				return nil
+			}
+			var list []map[string]json.RawMessage
+			if json.Unmarshal(doc.Statement, &list) != nil {
+				var one map[string]json.RawMessage
+				if json.Unmarshal(doc.Statement, &one) != nil {
+					return nil
+				}
+				list = append(list, one)
+			}
+			for _, m := range list {
+				out = append(out, statement{
+					actions:    jsonStrings(m["Action"]),
+					notActions: jsonStrings(m["NotAction"]),
+					resources:  jsonStrings(m["Resource"]),
+					rng:        e.Range(),
+				})
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// wildcardGrant explains why a statement grants Secrets Manager or KMS
+// actions on every resource, or returns "".
+func wildcardGrant(actions, notActions, resources []string) string {
+	if !slices.Contains(resources, "*") {
+		return ""
+	}
+	if len(notActions) > 0 {
+		return fmt.Sprintf("not_actions %v on Resource \"*\" grants every other action, Secrets Manager and KMS included", notActions)
+	}
+	var bad []string
+	for _, a := range actions {
+		la := strings.ToLower(a)
+		if allowedOnStar[la] {
+			continue
+		}
+		if la == "*" || strings.HasPrefix(la, "secretsmanager:") || strings.HasPrefix(la, "kms:") {
+			bad = append(bad, a)
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("grants %s on Resource \"*\"", strings.Join(bad, ", "))
+}
+
+// ---------------------------------------------------------------------------
+// Lambda environment
+// ---------------------------------------------------------------------------
+
+// checkLambdaEnv compares the environment variables an aws_lambda_function
+// sets with config.FunctionEnv. The resource's name is the function's name
+// under functions/ (rotator, rotatenow, notifier, auditor).
+func checkLambdaEnv(dir string, b *hclsyntax.Block, locals map[string]hclsyntax.Expression) []Finding {
+	fn := b.Labels[1]
+	allowed, known := config.FunctionEnv[fn]
+	if !known {
+		return []Finding{{CheckLambdaEnv, posOf(dir, b.DefRange()),
+			fmt.Sprintf("aws_lambda_function.%s is not named after a rotor function (one of %v): its environment cannot be checked", fn, sortedKeys(config.FunctionEnv))}}
+	}
+	var out []Finding
+	var vars hclsyntax.Expression
+	var rng = b.DefRange()
+	for _, eb := range b.Body.Blocks {
+		if eb.Type == "environment" {
+			if a, ok := eb.Body.Attributes["variables"]; ok {
+				vars, rng = a.Expr, a.SrcRange
+			}
+		}
+	}
+	var names []string
+	if vars != nil {
+		var err error
+		names, err = envNames(vars, locals, 0)
+		if err != nil {
+			return []Finding{{CheckLambdaEnv, posOf(dir, rng), fmt.Sprintf("aws_lambda_function.%s: %v", fn, err)}}
+		}
+	}
+	for _, n := range names {
+		if !slices.Contains(allowed, n) {
+			out = append(out, Finding{CheckLambdaEnv, posOf(dir, rng),
+				fmt.Sprintf("aws_lambda_function.%s sets %s, which the %s function does not read (config.FunctionEnv)", fn, n, fn)})
+		}
+	}
+	for _, n := range requiredEnv[fn] {
+		if !slices.Contains(names, n) {
+			out = append(out, Finding{CheckLambdaEnv, posOf(dir, rng),
+				fmt.Sprintf("aws_lambda_function.%s does not set %s", fn, n)})
+		}
+	}
+	return out
+}
+
+// envNames returns the keys of an environment map expression: an object
+// literal, possibly filtered by a for expression, merged, chosen by a
+// conditional or held in a local.
+func envNames(expr hclsyntax.Expression, locals map[string]hclsyntax.Expression, depth int) ([]string, error) {
+	if depth > 8 {
+		return nil, errors.New("environment variables nest too deeply to read statically")
+	}
+	switch e := expr.(type) {
+	case *hclsyntax.ObjectConsExpr:
+		var names []string
+		for _, item := range e.Items {
+			k, ok := staticString(item.KeyExpr)
+			if !ok {
+				return nil, fmt.Errorf("environment variable name at %s is not a literal", item.KeyExpr.Range())
+			}
+			names = append(names, k)
+		}
+		return names, nil
+	case *hclsyntax.ForExpr:
+		return envNames(e.CollExpr, locals, depth+1)
+	case *hclsyntax.ParenthesesExpr:
+		return envNames(e.Expression, locals, depth+1)
+	case *hclsyntax.ConditionalExpr:
+		a, err := envNames(e.TrueResult, locals, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		b, err := envNames(e.FalseResult, locals, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return append(a, b...), nil
+	case *hclsyntax.FunctionCallExpr:
+		if e.Name != "merge" {
+			break
+		}
+		var names []string
+		for _, arg := range e.Args {
+			n, err := envNames(arg, locals, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, n...)
+		}
+		return names, nil
+	case *hclsyntax.ScopeTraversalExpr:
+		if len(e.Traversal) == 2 && e.Traversal.RootName() == "local" {
+			if attr, ok := e.Traversal[1].(hcl.TraverseAttr); ok {
+				if l, ok := locals[attr.Name]; ok {
+					return envNames(l, locals, depth+1)
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("environment variables at %s are not an object literal (or merge/for/local of one), so their names cannot be checked", expr.Range())
+}
+
+// ---------------------------------------------------------------------------
+// Secret versions
+// ---------------------------------------------------------------------------
+
+func ignoresSecretString(body *hclsyntax.Body) bool {
+	for _, lb := range body.Blocks {
+		if lb.Type != "lifecycle" {
+			continue
+		}
+		ic, ok := lb.Body.Attributes["ignore_changes"]
+		if !ok {
+			continue
+		}
+		if kw := hcl.ExprAsKeyword(ic.Expr); kw == "all" {
+			return true
+		}
+		list, diags := hcl.ExprList(ic.Expr)
+		if diags.HasErrors() {
+			continue
+		}
+		for _, item := range list {
+			if hcl.ExprAsKeyword(item) == "secret_string" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+type parsedFile struct {
+	path string
+	body *hclsyntax.Body
+}
+
+func parseDir(dir string) ([]parsedFile, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	p := hclparse.NewParser()
+	var out []parsedFile
+	for _, path := range paths {
+		f, diags := p.ParseHCLFile(path)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		out = append(out, parsedFile{path: path, body: f.Body.(*hclsyntax.Body)})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no .tf files", dir)
+	}
+	return out, nil
+}
+
+// walkAttributes calls fn for every attribute of body and its nested blocks.
+func walkAttributes(body *hclsyntax.Body, fn func(*hclsyntax.Attribute)) {
+	for _, name := range sortedKeys(body.Attributes) {
+		fn(body.Attributes[name])
+	}
+	for _, b := range body.Blocks {
+		walkAttributes(b.Body, fn)
+	}
+}
+
+// staticString evaluates expr without variables; ok is false when it needs
+// any (a reference, a function call) or is not a string.
+func staticString(expr hcl.Expression) (string, bool) {
+	if k, isKey := expr.(*hclsyntax.ObjectConsKeyExpr); isKey {
+		if kw := hcl.ExprAsKeyword(k.Wrapped); kw != "" && !k.ForceNonLiteral {
+			return kw, true
+		}
+		expr = k.Wrapped
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// stringList reads a list attribute; elements that are not literal strings
+// become a placeholder that matches no rule. A whole non-literal list (a
+// variable) yields one placeholder.
+func stringList(attr *hclsyntax.Attribute) []string {
+	if attr == nil {
+		return nil
+	}
+	return exprStrings(attr.Expr)
+}
+
+func exprStrings(expr hclsyntax.Expression) []string {
+	if t, ok := expr.(*hclsyntax.TupleConsExpr); ok {
+		var out []string
+		for _, e := range t.Exprs {
+			if s, ok := staticString(e); ok {
+				out = append(out, s)
+			} else {
+				out = append(out, "${…}")
+			}
+		}
+		return out
+	}
+	if s, ok := staticString(expr); ok {
+		return []string{s}
+	}
+	return []string{"${…}"}
+}
+
+func jsonStrings(raw json.RawMessage) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	return nil
+}
+
+func objString(v cty.Value, key string) string {
+	if !v.Type().HasAttribute(key) {
+		return ""
+	}
+	a := v.GetAttr(key)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}
+
+func posOf(dir string, r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", rel(dir, r.Filename), r.Start.Line)
+}
+
+func rel(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedValues[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Check != fs[j].Check {
+			return fs[i].Check < fs[j].Check
+		}
+		return fs[i].Pos < fs[j].Pos
+	})
+}
