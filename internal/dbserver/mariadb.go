@@ -140,7 +140,7 @@ func (m *MariaDB) start(ctx context.Context, acct account, mariadbd, installDB s
 		"--skip-test-db",
 		"--skip-name-resolve",
 	}, syscall.SIGKILL)
-	if err := runToLog(install, filepath.Join(m.Dir, "install-db.log")); err != nil {
+	if err := runToLog(ctx, install, filepath.Join(m.Dir, "install-db.log")); err != nil {
 		return fmt.Errorf("mariadb-install-db: %w", err)
 	}
 

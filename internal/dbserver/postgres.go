@@ -142,7 +142,7 @@ func (pg *Postgres) start(ctx context.Context, acct account, opts PostgresOption
 		"--locale=C",
 		"--no-sync",
 	}, syscall.SIGKILL)
-	if err := runToLog(initdb, initLog); err != nil {
+	if err := runToLog(ctx, initdb, initLog); err != nil {
 		return fmt.Errorf("initdb: %w", err)
 	}
 	os.Remove(pwfile)

@@ -2,6 +2,7 @@ package dbserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -273,13 +274,19 @@ func (p *process) stop(sig syscall.Signal, grace time.Duration) error {
 
 // runToLog runs a one-shot command (initdb, mariadb-install-db) with its
 // output written to logPath, and returns an error with the log's tail if it
-// fails.
-func runToLog(cmd *exec.Cmd, logPath string) error {
+// fails or ctx ends first (the command is then killed).
+func runToLog(ctx context.Context, cmd *exec.Cmd, logPath string) error {
 	p, err := startProcess(cmd, logPath)
 	if err != nil {
 		return err
 	}
-	<-p.done
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		return fmt.Errorf("%s: %w%s", filepath.Base(cmd.Path), ctx.Err(), logTail(logPath))
+	}
 	if p.err != nil {
 		return fmt.Errorf("%s: %w%s", filepath.Base(cmd.Path), p.err, logTail(logPath))
 	}
