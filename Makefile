@@ -37,7 +37,6 @@ demo:
 
 ## test: everything CI runs
 test: deps
-	@bash scripts/ensure-deps.sh terraform-check
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
