@@ -1,0 +1,178 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// RotateNowRequest is the input of the rotatenow function: which secrets to
+// rotate now, and whether to wait for the outcome.
+//
+// Exactly one of SecretIDs and Filters names the secrets. Zero values of the
+// numeric fields mean the function's defaults (ROTATE_NOW_TIMEOUT_SECONDS,
+// ROTATE_NOW_CONCURRENCY).
+type RotateNowRequest struct {
+	// SecretIDs are names, full ARNs or partial ARNs.
+	SecretIDs []string `json:"secretIds,omitempty"`
+	// Filters select secrets as ListSecrets does (every filter must match).
+	Filters []SecretFilter `json:"filters,omitempty"`
+	// Wait follows each rotation until it succeeds, fails or times out.
+	// Without it the function returns once every rotation was requested.
+	Wait bool `json:"wait,omitempty"`
+	// TimeoutSeconds bounds the whole request, waiting included.
+	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
+	// Concurrency bounds how many secrets are handled at once.
+	Concurrency int `json:"concurrency,omitempty"`
+	// RotationsPerSecond paces the RotateSecret calls (a token bucket).
+	RotationsPerSecond float64 `json:"rotationsPerSecond,omitempty"`
+}
+
+// SecretFilter is one ListSecrets filter.
+type SecretFilter struct {
+	// Key is one of FilterKeys.
+	Key string `json:"key"`
+	// Values are prefixes; a leading "!" negates one, as in ListSecrets.
+	Values []string `json:"values"`
+}
+
+// FilterKeys are the filter keys ListSecrets accepts.
+var FilterKeys = []string{"description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"}
+
+// Limits on a RotateNowRequest.
+const (
+	// MaxRotateNowTimeoutSeconds is Lambda's longest invocation.
+	MaxRotateNowTimeoutSeconds = 900
+	MaxRotateNowConcurrency    = 100
+	// MaxRotationsPerSecond keeps rotate-now under the account's shared
+	// 50 requests/s quota for PutSecretValue + UpdateSecretVersionStage:
+	// each rotation makes one of each.
+	MaxRotationsPerSecond = 25
+)
+
+// ParseRotateNowRequest decodes and validates a request. Unknown fields are
+// an error, so a misspelt option ("secretId", "timeout") is not silently
+// ignored.
+func ParseRotateNowRequest(data []byte) (RotateNowRequest, error) {
+	var r RotateNowRequest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("decode rotate-now request: %w", err)
+	}
+	return r, r.Validate()
+}
+
+// Validate checks the request as a whole. Problems with one entry of
+// SecretIDs (an empty or repeated name) are not errors here: rotate-now
+// refuses that entry and handles the rest.
+func (r RotateNowRequest) Validate() error {
+	switch {
+	case len(r.SecretIDs) == 0 && len(r.Filters) == 0:
+		return &FieldError{Field: "secretIds", Reason: "name at least one secret, or give filters"}
+	case len(r.SecretIDs) > 0 && len(r.Filters) > 0:
+		return &FieldError{Field: "filters", Reason: "give either secretIds or filters, not both"}
+	case r.TimeoutSeconds < 0 || r.TimeoutSeconds > MaxRotateNowTimeoutSeconds:
+		return &FieldError{Field: "timeoutSeconds", Reason: fmt.Sprintf("%d is outside 0..%d", r.TimeoutSeconds, MaxRotateNowTimeoutSeconds)}
+	case r.Concurrency < 0 || r.Concurrency > MaxRotateNowConcurrency:
+		return &FieldError{Field: "concurrency", Reason: fmt.Sprintf("%d is outside 0..%d", r.Concurrency, MaxRotateNowConcurrency)}
+	case r.RotationsPerSecond < 0 || r.RotationsPerSecond > MaxRotationsPerSecond:
+		return &FieldError{Field: "rotationsPerSecond", Reason: fmt.Sprintf("%g is outside 0..%d (the account's write quota allows about %d rotations per second)", r.RotationsPerSecond, MaxRotationsPerSecond, MaxRotationsPerSecond)}
+	}
+	for i, f := range r.Filters {
+		field := fmt.Sprintf("filters[%d]", i)
+		known := false
+		for _, k := range FilterKeys {
+			known = known || f.Key == k
+		}
+		if !known {
+			return &FieldError{Field: field + ".key", Reason: fmt.Sprintf("%q is not one of %s", f.Key, strings.Join(FilterKeys, ", "))}
+		}
+		if len(f.Values) == 0 {
+			return &FieldError{Field: field + ".values", Reason: "give at least one value"}
+		}
+		for _, v := range f.Values {
+			if strings.TrimPrefix(v, "!") == "" {
+				return &FieldError{Field: field + ".values", Reason: "empty value"}
+			}
+		}
+	}
+	return nil
+}
+
+// RotateNowStatus is the outcome of one secret's rotate-now.
+type RotateNowStatus string
+
+// The statuses of a RotateNowResult.
+const (
+	// StatusSucceeded: the rotation's version became AWSCURRENT.
+	StatusSucceeded RotateNowStatus = "succeeded"
+	// StatusFailed: a step failed (FailedStep, Reason), or the rotation was
+	// abandoned (its version lost AWSPENDING without becoming AWSCURRENT).
+	// Secrets Manager retries failed rotations on its own.
+	StatusFailed RotateNowStatus = "failed"
+	// StatusTimedOut: no outcome before the deadline; the rotation may
+	// still finish.
+	StatusTimedOut RotateNowStatus = "timed_out"
+	// StatusRefused: no rotation was started (unknown secret, rotation not
+	// configured, an unfinished earlier rotation, a bad entry).
+	StatusRefused RotateNowStatus = "refused"
+	// StatusStarted: the rotation was requested and not waited for.
+	StatusStarted RotateNowStatus = "started"
+)
+
+// OK reports whether the status is a success for the caller: succeeded, or
+// started when the caller did not wait.
+func (s RotateNowStatus) OK() bool { return s == StatusSucceeded || s == StatusStarted }
+
+// RotateNowResult is the outcome for one secret.
+type RotateNowResult struct {
+	// SecretID is the secret as the request named it (or its ARN when
+	// selected by filters).
+	SecretID string `json:"secretId"`
+	// ARN is the secret's full ARN when it is known.
+	ARN    string          `json:"arn,omitempty"`
+	Status RotateNowStatus `json:"status"`
+	// VersionID is the rotation's version (its ClientRequestToken), set
+	// whenever a rotation was requested.
+	VersionID string `json:"versionId,omitempty"`
+	// DurationMs runs from the RotateSecret call to the outcome.
+	DurationMs int64 `json:"durationMs"`
+	// FailedStep is the step that failed (createSecret, setSecret,
+	// testSecret, finishSecret), when the rotator recorded one.
+	FailedStep string `json:"failedStep,omitempty"`
+	// Reason explains any status but succeeded and started. It never holds
+	// a secret value.
+	Reason string `json:"reason,omitempty"`
+}
+
+// RotateNowResponse lists one result per secret, in request order (filter
+// matches in ListSecrets order).
+type RotateNowResponse struct {
+	Results []RotateNowResult `json:"results"`
+	// Counts holds the number of results per status.
+	Counts map[RotateNowStatus]int `json:"counts"`
+}
+
+// NewRotateNowResponse builds a response with its counts.
+func NewRotateNowResponse(results []RotateNowResult) RotateNowResponse {
+	resp := RotateNowResponse{Results: results, Counts: map[RotateNowStatus]int{}}
+	if resp.Results == nil {
+		resp.Results = []RotateNowResult{}
+	}
+	for _, r := range results {
+		resp.Counts[r.Status]++
+	}
+	return resp
+}
+
+// OK reports whether every result is OK.
+func (r RotateNowResponse) OK() bool {
+	for _, res := range r.Results {
+		if !res.Status.OK() {
+			return false
+		}
+	}
+	return true
+}
