@@ -1,0 +1,149 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/conn"
+)
+
+// StrategySource says where a secret's strategy came from.
+type StrategySource string
+
+// Strategy sources, strongest first.
+const (
+	FromTag     StrategySource = "tag " + rotation.TagStrategy
+	FromFlag    StrategySource = "option"
+	FromDefault StrategySource = "default"
+)
+
+// chooseStrategy applies the rule: the rotor:strategy tag, else fallback,
+// else single-user.
+func chooseStrategy(d *secretsmanager.DescribeSecretOutput, fallback string) (string, StrategySource, error) {
+	name, src := tagMap(d.Tags)[rotation.TagStrategy], FromTag
+	if name == "" {
+		name, src = fallback, FromFlag
+	}
+	if name == "" {
+		name, src = strategies.NameSingleUser, FromDefault
+	}
+	if name != strategies.NameSingleUser && name != strategies.NameAlternatingUsers {
+		return name, src, fmt.Errorf("strategy %q (from %s) is not %s or %s", name, src, strategies.NameSingleUser, strategies.NameAlternatingUsers)
+	}
+	return name, src, nil
+}
+
+// db logs in to databases the way the rotator does: the document's "ssl"
+// key if present, else the configured TLS mode, and never a fallback.
+type db struct{ opts strategies.Options }
+
+func newDB(o strategies.Options) db {
+	if o.Engines == nil {
+		o.Engines = strategies.DefaultEngines()
+	}
+	if o.TLSMode == "" {
+		o.TLSMode = events.TLSVerifyFull
+	}
+	return db{o}
+}
+
+func (b db) params(doc *events.SecretDocument) conn.Params {
+	mode := doc.TLSMode()
+	if mode == "" {
+		mode = b.opts.TLSMode
+	}
+	return conn.Params{
+		Host: doc.Host, Port: doc.PortOrDefault(), Database: doc.DBNameOrDefault(),
+		User: doc.Username, Password: doc.Password,
+		TLS:            conn.TLS{Mode: mode, RootCAs: b.opts.RootCAs},
+		ConnectTimeout: b.opts.ConnectTimeout,
+	}
+}
+
+func (b db) engine(doc *events.SecretDocument) (strategies.Engine, error) {
+	return b.opts.Engines.For(doc)
+}
+
+func (b db) login(ctx context.Context, doc *events.SecretDocument) (strategies.Session, error) {
+	eng, err := b.engine(doc)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Login(ctx, b.params(doc))
+}
+
+// ping logs in with doc and runs a query.
+func (b db) ping(ctx context.Context, doc *events.SecretDocument) error {
+	s, err := b.login(ctx, doc)
+	if err != nil {
+		return err
+	}
+	defer s.Close(ctx) //nolint:errcheck // read-only session
+	return s.Ping(ctx)
+}
+
+// readDocument reads and parses one version of a secret. Errors name the
+// version and never quote the value.
+func readDocument(ctx context.Context, api SecretsAPI, secretID, versionID, label string, req events.Requirement) (*events.SecretDocument, error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	if label != "" {
+		in.VersionStage = aws.String(label)
+	}
+	what := label
+	if versionID != "" {
+		what = fmt.Sprintf("%s version %s", label, versionID)
+	}
+	out, err := api.GetSecretValue(ctx, in)
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("read %s of %q: it has no value", what, secretID)
+		}
+		return nil, fmt.Errorf("read %s of %q: %s", what, secretID, serviceMessage(err))
+	}
+	if out.SecretString == nil {
+		return nil, fmt.Errorf("read %s of %q: it holds SecretBinary; rotor reads JSON SecretString documents", what, secretID)
+	}
+	doc, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
+	if err == nil {
+		err = doc.Validate(req)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s of %q: %w", what, secretID, err)
+	}
+	return doc, nil
+}
+
+// adminTarget fills the admin document's connection details from the
+// rotated secret's where it has none, as the alternating-users strategy
+// does (an RDS-managed master secret holds only username and password).
+func adminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
+	m := master.Clone()
+	if m.Host == "" {
+		m.Host = cur.Host
+		if m.Port == 0 {
+			m.Port = cur.PortOrDefault()
+		}
+	}
+	if m.Engine == "" {
+		m.Engine = cur.Engine
+	}
+	if m.DBName == "" {
+		m.DBName = cur.DBNameOrDefault()
+	}
+	if len(m.SSL) == 0 {
+		m.SSL = cur.SSL
+	}
+	return m
+}
