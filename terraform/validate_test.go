@@ -20,8 +20,9 @@ func pluginDir() string {
 	return ""
 }
 
-// TestValidateWithLocalProvider runs terraform validate on every module and
-// example when a provider mirror is at hand. Without one it is skipped: the
+// TestValidateWithLocalProvider runs terraform validate (and terraform test,
+// where a module has tests/) on every module and example when a provider
+// mirror is at hand. Without one it is skipped: the
 // provider cannot be downloaded here, and the static checks above cover what
 // can be checked without it.
 func TestValidateWithLocalProvider(t *testing.T) {
@@ -49,6 +50,11 @@ func TestValidateWithLocalProvider(t *testing.T) {
 			}
 			run("init", "-backend=false", "-input=false", "-no-color", "-plugin-dir="+plugins)
 			run("validate", "-no-color")
+			// Plan-only `terraform test` files use fake credentials and
+			// overrides, so they run offline too.
+			if tests, _ := filepath.Glob(filepath.Join(work, "tests", "*.tftest.hcl")); len(tests) > 0 {
+				run("test", "-no-color")
+			}
 		})
 	}
 }

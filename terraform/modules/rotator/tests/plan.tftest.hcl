@@ -1,0 +1,77 @@
+# Plan-only tests with fake credentials: nothing reaches AWS. (IAM policy
+# documents are read at apply time once they depend on new resources, so the
+# policies are checked statically by the Go tests instead.) Run by
+# `go test ./terraform/...` when a local provider mirror exists (see
+# terraform/README.md), or by hand: terraform init && terraform test.
+
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "AKIAIOSFODNN7EXAMPLE"
+  secret_key                  = "not-a-real-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+variables {
+  # Any existing file stands in for the packages.
+  rotator_zip_path   = "tests/plan.tftest.hcl"
+  rotatenow_zip_path = "tests/plan.tftest.hcl"
+}
+
+run "tag_scope_in_vpc" {
+  command = plan
+
+  variables {
+    rotated_secret_tag                          = { key = "rotor:rotator", value = "rotor" }
+    master_secret_arns                          = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin-AbCdEf"]
+    kms_key_arns                                = ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+    enable_vpc                                  = true
+    vpc_id                                      = "vpc-1"
+    subnet_ids                                  = ["subnet-1", "subnet-2"]
+    database_ports                              = [5432, 6432]
+    database_security_group_ids                 = ["sg-1", "sg-2", "sg-3"]
+    create_secretsmanager_endpoint              = true
+    secretsmanager_endpoint_private_dns_enabled = true
+    https_egress_cidr_blocks                    = []
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_egress_rule.rotator_database_sg) == 6 && aws_vpc_security_group_egress_rule.rotator_database_sg[5].from_port == 6432 && aws_vpc_security_group_egress_rule.rotator_database_sg[5].referenced_security_group_id == "sg-3"
+    error_message = "Every (port, security group) pair needs one egress rule."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_egress_rule.rotator_https_cidr) == 0 && length(aws_vpc_security_group_egress_rule.rotator_https_endpoint) == 1
+    error_message = "With https_egress_cidr_blocks = [] the only 443 egress is to the endpoint."
+  }
+
+  assert {
+    condition     = lookup(aws_lambda_function.rotator.environment[0].variables, "SECRETS_MANAGER_ENDPOINT", null) == null && aws_lambda_function.rotator.environment[0].variables["DB_TLS"] == "verify-full"
+    error_message = "With private DNS the rotator needs no endpoint override; DB_TLS defaults to verify-full."
+  }
+}
+
+run "arn_scope_outside_vpc" {
+  command = plan
+
+  variables {
+    rotated_secret_arns = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf"]
+  }
+
+  assert {
+    condition     = length(aws_security_group.rotator) == 0 && length(aws_vpc_endpoint.secretsmanager) == 0
+    error_message = "No network resources outside a VPC."
+  }
+}
+
+run "no_scope_is_refused" {
+  command = plan
+
+  expect_failures = [aws_iam_role_policy.rotator]
+}
