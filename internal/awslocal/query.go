@@ -1,0 +1,288 @@
+package awslocal
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const (
+	rdsNS = "http://rds.amazonaws.com/doc/2014-10-31/"
+	snsNS = "http://sns.amazonaws.com/doc/2010-03-31/"
+)
+
+// DBInstance is an RDS DB instance DescribeDBInstances reports.
+type DBInstance struct {
+	Identifier string `json:"identifier"`
+	// ARN defaults to arn:aws:rds:<region>:<account>:db:<Identifier>.
+	ARN                 string `json:"arn,omitempty"`
+	Engine              string `json:"engine"`
+	Address             string `json:"address"`
+	Port                int    `json:"port"`
+	MasterUsername      string `json:"masterUsername,omitempty"`
+	MasterUserSecretARN string `json:"masterUserSecretArn,omitempty"`
+	DBName              string `json:"dbName,omitempty"`
+	DBClusterIdentifier string `json:"dbClusterIdentifier,omitempty"`
+}
+
+// DBCluster is an RDS DB cluster DescribeDBClusters reports.
+type DBCluster struct {
+	Identifier string `json:"identifier"`
+	// ARN defaults to arn:aws:rds:<region>:<account>:cluster:<Identifier>.
+	ARN                 string `json:"arn,omitempty"`
+	Engine              string `json:"engine"`
+	Endpoint            string `json:"endpoint"`
+	ReaderEndpoint      string `json:"readerEndpoint,omitempty"`
+	Port                int    `json:"port"`
+	MasterUsername      string `json:"masterUsername,omitempty"`
+	MasterUserSecretARN string `json:"masterUserSecretArn,omitempty"`
+	DatabaseName        string `json:"databaseName,omitempty"`
+}
+
+// AddDBInstance adds or replaces (by Identifier) a DB instance and returns
+// its ARN.
+func (s *Server) AddDBInstance(i DBInstance) string {
+	if i.ARN == "" {
+		i.ARN = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", s.opts.Region, s.opts.Account, i.Identifier)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.instances[:0]
+	for _, x := range s.instances {
+		if x.Identifier != i.Identifier {
+			out = append(out, x)
+		}
+	}
+	s.instances = append(out, &i)
+	s.mutated()
+	return i.ARN
+}
+
+// AddDBCluster adds or replaces (by Identifier) a DB cluster and returns its
+// ARN.
+func (s *Server) AddDBCluster(c DBCluster) string {
+	if c.ARN == "" {
+		c.ARN = fmt.Sprintf("arn:aws:rds:%s:%s:cluster:%s", s.opts.Region, s.opts.Account, c.Identifier)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.clusters[:0]
+	for _, x := range s.clusters {
+		if x.Identifier != c.Identifier {
+			out = append(out, x)
+		}
+	}
+	s.clusters = append(out, &c)
+	s.mutated()
+	return c.ARN
+}
+
+// SNSMessage is one message published to a topic.
+type SNSMessage struct {
+	MessageID string    `json:"messageId"`
+	TopicARN  string    `json:"topicArn"`
+	Subject   string    `json:"subject,omitempty"`
+	Message   string    `json:"message"`
+	Time      time.Time `json:"time"`
+}
+
+// CreateTopic creates (idempotently) an SNS topic and returns its ARN.
+func (s *Server) CreateTopic(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createTopic(name, s.opts.Region)
+}
+
+func (s *Server) createTopic(name, region string) string {
+	arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, s.opts.Account, name)
+	for _, t := range s.topics {
+		if t == arn {
+			return arn
+		}
+	}
+	s.topics = append(s.topics, arn)
+	s.mutated()
+	return arn
+}
+
+// Published returns the SNS messages published so far, oldest first.
+func (s *Server) Published() []SNSMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SNSMessage{}, s.published...)
+}
+
+type queryError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+type xmlInstance struct {
+	DBInstanceIdentifier string `xml:"DBInstanceIdentifier"`
+	DBInstanceArn        string `xml:"DBInstanceArn"`
+	DBInstanceStatus     string `xml:"DBInstanceStatus"`
+	Engine               string `xml:"Engine"`
+	MasterUsername       string `xml:"MasterUsername,omitempty"`
+	DBName               string `xml:"DBName,omitempty"`
+	DBClusterIdentifier  string `xml:"DBClusterIdentifier,omitempty"`
+	Endpoint             struct {
+		Address string `xml:"Address"`
+		Port    int    `xml:"Port"`
+	} `xml:"Endpoint"`
+	MasterUserSecret *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+}
+
+type xmlMasterSecret struct {
+	SecretArn    string `xml:"SecretArn"`
+	SecretStatus string `xml:"SecretStatus"`
+}
+
+type xmlCluster struct {
+	DBClusterIdentifier string           `xml:"DBClusterIdentifier"`
+	DBClusterArn        string           `xml:"DBClusterArn"`
+	Status              string           `xml:"Status"`
+	Engine              string           `xml:"Engine"`
+	Endpoint            string           `xml:"Endpoint"`
+	ReaderEndpoint      string           `xml:"ReaderEndpoint,omitempty"`
+	Port                int              `xml:"Port"`
+	MasterUsername      string           `xml:"MasterUsername,omitempty"`
+	DatabaseName        string           `xml:"DatabaseName,omitempty"`
+	MasterUserSecret    *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+}
+
+func masterSecret(arn string) *xmlMasterSecret {
+	if arn == "" {
+		return nil
+	}
+	return &xmlMasterSecret{SecretArn: arn, SecretStatus: "active"}
+}
+
+// serveQuery answers awsQuery requests: RDS DescribeDBInstances and
+// DescribeDBClusters, SNS CreateTopic and Publish.
+func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, form url.Values) {
+	action := form.Get("Action")
+	region := regionOf(r, s.opts.Region)
+	s.mu.Lock()
+	s.stats[action]++
+	result, ns, qerr := s.query(action, form, region)
+	s.mu.Unlock()
+	s.log.Info("query", "action", action, "error", func() string {
+		if qerr != nil {
+			return qerr.Code
+		}
+		return ""
+	}())
+	reqID := newUUID()
+	w.Header().Set("Content-Type", "text/xml")
+	if qerr != nil {
+		if ns == "" {
+			ns = rdsNS
+		}
+		w.WriteHeader(qerr.Status)
+		fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			ns, xmlEscape(qerr.Code), xmlEscape(qerr.Message), reqID)
+		return
+	}
+	body, err := xml.Marshal(result)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		action, ns, action, innerXML(body), action, reqID, action)
+}
+
+// innerXML strips the wrapper element xml.Marshal put around the result.
+func innerXML(b []byte) string {
+	s := string(b)
+	i := strings.Index(s, ">")
+	j := strings.LastIndex(s, "</")
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i+1 : j]
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// query runs one action under s.mu.
+func (s *Server) query(action string, form url.Values, region string) (any, string, *queryError) {
+	switch action {
+	case "DescribeDBInstances":
+		id := form.Get("DBInstanceIdentifier")
+		var res struct {
+			XMLName   xml.Name      `xml:"r"`
+			Instances []xmlInstance `xml:"DBInstances>DBInstance"`
+		}
+		for _, i := range s.instances {
+			if id != "" && id != i.Identifier && id != i.ARN {
+				continue
+			}
+			x := xmlInstance{DBInstanceIdentifier: i.Identifier, DBInstanceArn: i.ARN, DBInstanceStatus: "available", Engine: i.Engine,
+				MasterUsername: i.MasterUsername, DBName: i.DBName, DBClusterIdentifier: i.DBClusterIdentifier, MasterUserSecret: masterSecret(i.MasterUserSecretARN)}
+			x.Endpoint.Address, x.Endpoint.Port = i.Address, i.Port
+			res.Instances = append(res.Instances, x)
+		}
+		if id != "" && len(res.Instances) == 0 {
+			return nil, rdsNS, &queryError{http.StatusNotFound, "DBInstanceNotFound", fmt.Sprintf("DBInstance %s not found.", id)}
+		}
+		return res, rdsNS, nil
+	case "DescribeDBClusters":
+		id := form.Get("DBClusterIdentifier")
+		var res struct {
+			XMLName  xml.Name     `xml:"r"`
+			Clusters []xmlCluster `xml:"DBClusters>DBCluster"`
+		}
+		for _, c := range s.clusters {
+			if id != "" && id != c.Identifier && id != c.ARN {
+				continue
+			}
+			res.Clusters = append(res.Clusters, xmlCluster{DBClusterIdentifier: c.Identifier, DBClusterArn: c.ARN, Status: "available", Engine: c.Engine,
+				Endpoint: c.Endpoint, ReaderEndpoint: c.ReaderEndpoint, Port: c.Port, MasterUsername: c.MasterUsername, DatabaseName: c.DatabaseName,
+				MasterUserSecret: masterSecret(c.MasterUserSecretARN)})
+		}
+		if id != "" && len(res.Clusters) == 0 {
+			return nil, rdsNS, &queryError{http.StatusNotFound, "DBClusterNotFoundFault", fmt.Sprintf("DBCluster %s not found.", id)}
+		}
+		return res, rdsNS, nil
+	case "CreateTopic":
+		name := form.Get("Name")
+		if name == "" {
+			return nil, snsNS, &queryError{http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Topic Name"}
+		}
+		return struct {
+			XMLName  xml.Name `xml:"r"`
+			TopicArn string   `xml:"TopicArn"`
+		}{TopicArn: s.createTopic(name, region)}, snsNS, nil
+	case "Publish":
+		topic := form.Get("TopicArn")
+		if topic == "" {
+			topic = form.Get("TargetArn")
+		}
+		if form.Get("Message") == "" {
+			return nil, snsNS, &queryError{http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Empty message"}
+		}
+		found := false
+		for _, t := range s.topics {
+			found = found || t == topic
+		}
+		if !found {
+			return nil, snsNS, &queryError{http.StatusNotFound, "NotFound", "Topic does not exist"}
+		}
+		m := SNSMessage{MessageID: newUUID(), TopicARN: topic, Subject: form.Get("Subject"), Message: form.Get("Message"), Time: s.clock.Now()}
+		s.published = append(s.published, m)
+		return struct {
+			XMLName   xml.Name `xml:"r"`
+			MessageId string   `xml:"MessageId"`
+		}{MessageId: m.MessageID}, snsNS, nil
+	}
+	return nil, "", &queryError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this endpoint.", action)}
+}

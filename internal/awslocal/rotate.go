@@ -1,0 +1,414 @@
+package awslocal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rotorhq/rotor/events"
+)
+
+// RotationResult is the outcome of one rotation: every pass it took.
+type RotationResult struct {
+	SecretARN string
+	VersionID string
+	Succeeded bool
+	// Attempts is the number of passes run.
+	Attempts int
+	// Step is where the last failed pass stopped; Err why (a *FunctionError
+	// when the function itself failed). Both empty on success.
+	Step events.Step
+	Err  error
+	// CheckOnly marks the testSecret-only run of RotateImmediately=false.
+	CheckOnly bool
+	// Scheduled marks a rotation the schedule started.
+	Scheduled bool
+}
+
+type rotationRun struct {
+	secretARN string
+	token     string
+	rotToken  string
+	function  string
+	steps     []events.Step
+	checkOnly bool
+	scheduled bool
+	done      chan struct{}
+	result    RotationResult
+}
+
+// ErrNoRotation is returned by WaitRotation for a secret that never rotated.
+var ErrNoRotation = errors.New("awslocal: no rotation has run for this secret")
+
+func (s *Server) rotateSecret(c *call) (any, *apiError) {
+	var in struct {
+		SecretId           string
+		ClientRequestToken string
+		RotationLambdaARN  string
+		RotationRules      *RotationRules
+		RotateImmediately  *bool
+	}
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	sec, e := s.live(in.SecretId)
+	if e != nil {
+		return nil, e
+	}
+	if e := checkToken(in.ClientRequestToken); e != nil {
+		return nil, e
+	}
+	fn := in.RotationLambdaARN
+	if fn == "" {
+		fn = sec.RotationLambda
+	}
+	if fn == "" {
+		return nil, errf(codeInvalidRequest, msgNoFunction)
+	}
+	if _, ok := s.functions[fn]; !ok {
+		return nil, errf(codeAccessDenied, "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.")
+	}
+	rules := sec.Rules
+	if in.RotationRules != nil {
+		rules = in.RotationRules
+	}
+	var sc *schedule
+	if rules != nil {
+		if sc, e = parseRules(rules); e != nil {
+			return nil, e
+		}
+	}
+	cur := sec.withStage(LabelCurrent)
+	if p := sec.withStage(LabelPending); p != nil && p != cur {
+		// Choice: repeating RotateSecret with the token of the rotation in
+		// flight (an SDK retry) answers that rotation again.
+		if r := s.running[sec.ARN]; r != nil && r.token == in.ClientRequestToken && p.ID == r.token {
+			return versionOut{ARN: sec.ARN, Name: sec.Name, VersionId: r.token}, nil
+		}
+		return nil, errf(codeInvalidRequest, msgRotationPending)
+	}
+	if s.running[sec.ARN] != nil {
+		return nil, errf(codeInvalidRequest, msgRotationPending)
+	}
+	if sec.version(in.ClientRequestToken) != nil {
+		// Choice (not recorded).
+		return nil, errf(codeExists, "A version with this ClientRequestToken already exists for this secret.")
+	}
+	now := s.clock.Now()
+	if e := sec.prune(now); e != nil {
+		return nil, e
+	}
+
+	// Store the configuration.
+	first := !sec.RotationSet
+	sec.RotationSet, sec.RotationEnabled, sec.RotationLambda = true, true, fn
+	if in.RotationRules != nil || first {
+		sec.Rules = rules
+		if sec.LastRotated.IsZero() {
+			sec.ScheduleBase = now
+		} else {
+			sec.ScheduleBase = sec.LastRotated
+		}
+	}
+	_ = sc
+	s.reschedule(sec)
+	sec.LastChanged = now
+
+	immediate := in.RotateImmediately == nil || *in.RotateImmediately
+	run := &rotationRun{secretARN: sec.ARN, token: in.ClientRequestToken, rotToken: randomString(64, alnum), function: fn}
+	sec.takeStage(LabelPending) // only ever on the current version here
+	if immediate {
+		// The value-less placeholder: listed in VersionIdsToStages, not
+		// readable until createSecret stores a value.
+		sec.Versions = append(sec.Versions, &version{ID: run.token, Stages: []string{LabelPending}, Created: now})
+		run.steps = events.Steps
+	} else {
+		// A temporary AWSPENDING version holding the current value, for
+		// testSecret only; removed after the check.
+		v := &version{ID: run.token, Stages: []string{LabelPending}, Created: now, temporaryCheck: true}
+		if cur != nil && cur.HasValue {
+			v.String, v.Binary, v.HasValue = cur.String, cur.Binary, true
+		}
+		sec.Versions = append(sec.Versions, v)
+		run.steps = []events.Step{events.StepTestSecret}
+		run.checkOnly = true
+	}
+	s.startRun(run)
+	return versionOut{ARN: sec.ARN, Name: sec.Name, VersionId: run.token}, nil
+}
+
+// reschedule recomputes NextRotationDate from the schedule base. Caller
+// holds s.mu.
+func (s *Server) reschedule(sec *secret) {
+	sec.NextRotation = time.Time{}
+	if !sec.RotationEnabled || sec.Rules == nil {
+		return
+	}
+	sc, e := parseRules(sec.Rules)
+	if e != nil {
+		return
+	}
+	base := sec.ScheduleBase
+	if base.IsZero() {
+		base = s.clock.Now()
+	}
+	sec.NextRotation = sc.next(base)
+}
+
+// startRun registers and launches a rotation. Caller holds s.mu.
+func (s *Server) startRun(run *rotationRun) {
+	run.done = make(chan struct{})
+	run.result = RotationResult{SecretARN: run.secretARN, VersionID: run.token, CheckOnly: run.checkOnly, Scheduled: run.scheduled}
+	s.running[run.secretARN] = run
+	s.lastRun[run.secretARN] = run
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.rotate(run)
+	}()
+}
+
+// rotate runs the passes of one rotation. Each pass invokes the function
+// once per step, in order, synchronously; a failed step ends the pass. A
+// failed pass is retried after a backoff until RotationAttempts passes ran.
+func (s *Server) rotate(run *rotationRun) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, run.secretARN)
+		if run.checkOnly {
+			if sec := s.find(run.secretARN); sec != nil {
+				if v := sec.version(run.token); v != nil && v.temporaryCheck {
+					sec.removeVersion(run.token)
+				}
+			}
+		}
+		s.mutated()
+		s.mu.Unlock()
+		close(run.done)
+	}()
+	attempts := s.opts.RotationAttempts
+	if run.checkOnly {
+		// Choice: the check of RotateImmediately=false runs once.
+		attempts = 1
+	}
+	backoff := s.opts.RotationBackoff
+	for attempt := 1; attempt <= attempts; attempt++ {
+		s.mu.Lock()
+		s.record(Event{Name: "RotationStarted", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+		s.mu.Unlock()
+		step, err := s.pass(run)
+		s.mu.Lock()
+		run.result.Attempts = attempt
+		if err == nil {
+			run.result.Succeeded, run.result.Step, run.result.Err = true, "", nil
+			if sec := s.find(run.secretARN); sec != nil && !run.checkOnly {
+				now := s.clock.Now()
+				sec.LastRotated, sec.ScheduleBase = now, now
+				if v := sec.version(run.token); v != nil && v.hasStage(LabelCurrent) {
+					v.removeStage(LabelPending)
+				}
+				s.reschedule(sec)
+			}
+			s.record(Event{Name: "RotationSucceeded", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+			s.mu.Unlock()
+			return
+		}
+		run.result.Step, run.result.Err = step, err
+		ev := Event{Name: "RotationFailed", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, Step: string(step), ErrorMessage: err.Error(), CheckOnly: run.checkOnly, Scheduled: run.scheduled}
+		var fe *FunctionError
+		if errors.As(err, &fe) {
+			ev.ErrorType, ev.ErrorMessage = fe.Type, fe.Message
+		}
+		s.record(ev)
+		s.mu.Unlock()
+		if attempt == attempts || s.ctx.Err() != nil {
+			return
+		}
+		if backoff > 0 {
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			backoff *= 2
+		}
+	}
+}
+
+// pass runs the steps once. Choice (strict, so tests catch a rotator that
+// never promotes): a full pass whose steps all returned without error but
+// left the new version without AWSCURRENT fails at finishSecret.
+func (s *Server) pass(run *rotationRun) (events.Step, error) {
+	for _, step := range run.steps {
+		s.mu.Lock()
+		inv := s.functions[run.function]
+		s.mu.Unlock()
+		if inv == nil {
+			return step, fmt.Errorf("function %s can't be invoked: not registered", run.function)
+		}
+		payload, _ := json.Marshal(events.RotationEvent{Step: string(step), SecretID: run.secretARN, ClientRequestToken: run.token, RotationToken: run.rotToken})
+		if _, err := inv.Invoke(s.ctx, payload); err != nil {
+			return step, err
+		}
+	}
+	if run.checkOnly {
+		return "", nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.find(run.secretARN)
+	if sec == nil {
+		return events.StepFinishSecret, errors.New("the secret no longer exists")
+	}
+	if v := sec.version(run.token); v == nil || !v.hasStage(LabelCurrent) {
+		return events.StepFinishSecret, fmt.Errorf("finishSecret returned but version %s is not AWSCURRENT", run.token)
+	}
+	return "", nil
+}
+
+// Tick does what time makes due: it removes secrets whose recovery window
+// has ended and starts every rotation whose window has started (secrets
+// with rotation enabled and no rotation in flight). It returns the ARNs of
+// the rotations it started. A due secret whose AWSPENDING version is
+// unfinished has that rotation reattempted with the same token.
+func (s *Server) Tick() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	var started []string
+	changed := false
+	for _, sec := range append([]*secret(nil), s.secrets...) {
+		if sec.deleted() {
+			if !now.Before(sec.DeletionDate) {
+				s.removeSecret(sec)
+				changed = true
+			}
+			continue
+		}
+		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || s.running[sec.ARN] != nil {
+			continue
+		}
+		changed = true
+		// Move the next window past now so a failed rotation waits for the
+		// next window; success recomputes from LastRotatedDate.
+		if sc, e := parseRules(sec.Rules); e == nil {
+			sec.NextRotation = sc.next(now)
+		}
+		run := &rotationRun{secretARN: sec.ARN, rotToken: randomString(64, alnum), function: sec.RotationLambda, steps: events.Steps, scheduled: true}
+		cur := sec.withStage(LabelCurrent)
+		if p := sec.withStage(LabelPending); p != nil && p != cur {
+			run.token = p.ID
+		} else {
+			if sec.prune(now) != nil {
+				s.record(Event{Name: "RotationFailed", SecretARN: sec.ARN, Scheduled: true, ErrorMessage: "version limit reached"})
+				continue
+			}
+			sec.takeStage(LabelPending)
+			run.token = newUUID()
+			sec.Versions = append(sec.Versions, &version{ID: run.token, Stages: []string{LabelPending}, Created: now})
+		}
+		s.startRun(run)
+		started = append(started, sec.ARN)
+	}
+	if changed {
+		s.mutated()
+	}
+	return started
+}
+
+// Advance moves a FakeClock forward by d and runs Tick. It panics when the
+// server's clock is not a *FakeClock.
+func (s *Server) Advance(d time.Duration) []string {
+	fc, ok := s.clock.(*FakeClock)
+	if !ok {
+		panic("awslocal: Advance needs Options.Clock to be a *FakeClock")
+	}
+	fc.Advance(d)
+	return s.Tick()
+}
+
+// WaitRotations blocks until no rotation is in flight on any secret.
+func (s *Server) WaitRotations(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		var run *rotationRun
+		for _, r := range s.running {
+			run = r
+			break
+		}
+		s.mu.Unlock()
+		if run == nil {
+			return nil
+		}
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// WaitRotation waits for the rotation in flight on the secret (name or ARN)
+// and returns the outcome of its latest rotation; ErrNoRotation when it
+// never rotated.
+func (s *Server) WaitRotation(ctx context.Context, secretID string) (RotationResult, error) {
+	s.mu.Lock()
+	sec := s.find(secretID)
+	var run *rotationRun
+	if sec != nil {
+		run = s.lastRun[sec.ARN]
+	}
+	s.mu.Unlock()
+	if run == nil {
+		return RotationResult{}, ErrNoRotation
+	}
+	select {
+	case <-run.done:
+	case <-ctx.Done():
+		return RotationResult{}, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return run.result, nil
+}
+
+// VersionInfo describes a stored version for tests: labels, whether it holds
+// a value, and the RotationToken its PutSecretValue carried.
+type VersionInfo struct {
+	VersionID     string
+	Stages        []string
+	Created       time.Time
+	HasValue      bool
+	RotationToken string
+}
+
+// Versions lists a secret's versions (deprecated ones included), oldest
+// first; nil for an unknown secret.
+func (s *Server) Versions(secretID string) []VersionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.find(secretID)
+	if sec == nil {
+		return nil
+	}
+	var out []VersionInfo
+	for _, v := range sec.Versions {
+		out = append(out, VersionInfo{VersionID: v.ID, Stages: append([]string{}, v.Stages...), Created: v.Created, HasValue: v.HasValue, RotationToken: v.RotationToken})
+	}
+	return out
+}
+
+// LastRotationToken returns the RotationToken sent in the events of the
+// secret's latest rotation, so tests can check the rotator passed it on.
+func (s *Server) LastRotationToken(secretID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec := s.find(secretID); sec != nil {
+		if r := s.lastRun[sec.ARN]; r != nil {
+			return r.rotToken
+		}
+	}
+	return ""
+}
