@@ -51,7 +51,8 @@ type RotateNowOptions struct {
 	// waiting; it doubles up to MaxPollInterval. Each delay is jittered.
 	PollInterval, MaxPollInterval time.Duration
 	// StartJitter is the longest random delay before a secret's first call,
-	// spreading a fleet's database logins. Negative means none.
+	// spreading a fleet's database logins. Negative means none; zero means
+	// DefaultStartJitter, or none for a single secret.
 	StartJitter time.Duration
 	// Progress, when set, is called as each rotation moves along. It may be
 	// called from several goroutines at once.
@@ -138,6 +139,9 @@ func NewToken() string {
 // holds AWSPENDING on a version that is not AWSCURRENT (an unfinished
 // rotation, which Secrets Manager would refuse too).
 func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) []events.RotateNowResult {
+	if opts.StartJitter == 0 && len(secretIDs) == 1 {
+		opts.StartJitter = -1 // nothing to spread
+	}
 	opts.defaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// Exit codes shared by the day-2 commands.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the operation ran and did not succeed, or was refused
+	exitUsage = 2
+)
+
+// awsFlags are the flags every command that talks to Secrets Manager takes.
+// Unset, the SDK's usual settings apply (AWS_PROFILE, AWS_REGION,
+// AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SECRETS_MANAGER, shared config files).
+type awsFlags struct {
+	endpointURL string
+	region      string
+	output      string
+}
+
+func (a *awsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.endpointURL, "endpoint-url", "", "Secrets Manager endpoint (default: the SDK's, e.g. AWS_ENDPOINT_URL)")
+	fs.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	fs.StringVar(&a.output, "output", "text", "output format: text or json")
+}
+
+func (a *awsFlags) check() error {
+	if a.output != "text" && a.output != "json" {
+		return fmt.Errorf("--output %q: want text or json", a.output)
+	}
+	return nil
+}
+
+func (a *awsFlags) json() bool { return a.output == "json" }
+
+// secretsClient builds a Secrets Manager client from the SDK's default
+// configuration and the flags.
+func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if a.region != "" {
+		opts = append(opts, awsconfig.WithRegion(a.region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
+	}
+	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if a.endpointURL != "" {
+			o.BaseEndpoint = aws.String(a.endpointURL)
+		}
+	}), nil
+}
+
+// dbFlags choose how rollback and check reach databases. Defaults come from
+// the same environment as the rotator's (DB_TLS, DB_CA_BUNDLE,
+// DB_CONNECT_TIMEOUT), so the CLI logs in the way the rotator will.
+type dbFlags struct {
+	tls      string
+	caBundle string
+	strategy string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.tls, "db-tls", "", "TLS mode when the secret has no \"ssl\" key: verify-full, require or disable (default: "+config.EnvDBTLS+", else verify-full)")
+	fs.StringVar(&d.caBundle, "db-ca-bundle", "", "PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
+	fs.StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: single-user or alternating-users (default single-user)")
+}
+
+// options reads the rotator's settings from the environment and applies
+// the flags on top.
+func (d *dbFlags) options() (strategies.Options, error) {
+	if d.strategy != "" && d.strategy != strategies.NameSingleUser && d.strategy != strategies.NameAlternatingUsers {
+		return strategies.Options{}, fmt.Errorf("--strategy %q: want %s or %s", d.strategy, strategies.NameSingleUser, strategies.NameAlternatingUsers)
+	}
+	getenv := func(k string) string {
+		switch {
+		case k == config.EnvDBTLS && d.tls != "":
+			return d.tls
+		case k == config.EnvDBCABundle && d.caBundle != "":
+			return d.caBundle
+		case k == config.EnvDBTLS || k == config.EnvDBCABundle || k == config.EnvDBConnectTimeout:
+			return os.Getenv(k)
+		}
+		// Only the database settings matter here; the rotator's password
+		// policy and the rest are not the CLI's business.
+		return ""
+	}
+	cfg, err := config.LoadRotator(getenv)
+	if err != nil {
+		return strategies.Options{}, err
+	}
+	return cfg.StrategyOptions()
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments ("rotor rotate db1 --wait db2"), and returns the
+// positional ones. "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet returns a flag set that reports errors to stderr with the
+// command's usage line.
+func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rotor "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: rotor %s %s\n\nflags:\n", name, usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseCommand parses args and reports the exit code to use when parsing
+// ends the command (help or a usage error), or -1 to go on.
+func parseCommand(fs *flag.FlagSet, args []string, a *awsFlags, minPos, maxPos int, stderr io.Writer) ([]string, int) {
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK
+	}
+	if err == nil {
+		err = a.check()
+	}
+	if err == nil && len(pos) < minPos {
+		err = errors.New("missing secret name or ARN")
+	}
+	if err == nil && maxPos >= 0 && len(pos) > maxPos {
+		err = fmt.Errorf("unexpected arguments %s", strings.Join(pos[maxPos:], " "))
+	}
+	if err != nil {
+		if !strings.Contains(err.Error(), "flag provided but not defined") {
+			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		}
+		fs.Usage()
+		return nil, exitUsage
+	}
+	return pos, -1
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// fail prints err for the command and returns exitFail.
+func fail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "rotor %s: %v\n", cmd, err)
+	return exitFail
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/rotorhq/rotor/internal/ops"
+)
+
+func init() {
+	register("check", command{summary: "preflight a secret: document, database, TLS, logins, admin, rotation settings", run: runCheck})
+}
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		a awsFlags
+		d dbFlags
+	)
+	fs := newFlagSet("check", "SECRET [flags]", stderr)
+	a.register(fs)
+	d.register(fs)
+	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
+	if code >= 0 {
+		return code
+	}
+	dbOpts, err := d.options()
+	if err != nil {
+		return fail(stderr, "check", err)
+	}
+	client, err := a.secretsClient(ctx)
+	if err != nil {
+		return fail(stderr, "check", err)
+	}
+	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy}, pos[0])
+	failed := ops.Failed(checks)
+	if a.json() {
+		out := struct {
+			Secret string      `json:"secret"`
+			OK     bool        `json:"ok"`
+			Checks []ops.Check `json:"checks"`
+		}{pos[0], !failed, checks}
+		if err := writeJSON(stdout, out); err != nil {
+			return fail(stderr, "check", err)
+		}
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, c := range checks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Status, c.Name, c.Detail)
+			if c.Hint != "" && (c.Status == ops.CheckFail || c.Status == ops.CheckWarn) {
+				fmt.Fprintf(tw, "\t\tfix: %s\n", c.Hint)
+			}
+		}
+		tw.Flush()
+		if failed {
+			fmt.Fprintln(stdout, "preflight failed")
+		} else {
+			fmt.Fprintln(stdout, "preflight passed")
+		}
+	}
+	if failed {
+		return exitFail
+	}
+	return exitOK
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/ops"
+)
+
+func init() {
+	register("rotate", command{summary: "start rotations now and, with --wait, report each outcome", run: runRotate})
+}
+
+// filterFlag collects repeated --filter key=value[,value...] options.
+type filterFlag []events.SecretFilter
+
+func (f *filterFlag) String() string { return "" }
+
+func (f *filterFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" || v == "" {
+		return fmt.Errorf("want key=value[,value...], e.g. tag-key=rotor:strategy")
+	}
+	*f = append(*f, events.SecretFilter{Key: k, Values: strings.Split(v, ",")})
+	return nil
+}
+
+func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		a       awsFlags
+		filters filterFlag
+		opts    ops.RotateNowOptions
+	)
+	fs := newFlagSet("rotate", "SECRET... | --filter key=value [flags]", stderr)
+	a.register(fs)
+	fs.BoolVar(&opts.Wait, "wait", false, "follow each rotation until it succeeds, fails or times out")
+	fs.DurationVar(&opts.Timeout, "timeout", ops.DefaultTimeout, "give up waiting after this long (the whole run)")
+	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
+	fs.Float64Var(&opts.RotationsPerSecond, "rate", ops.DefaultRotationsPerSecond, fmt.Sprintf("RotateSecret calls per second (at most %d: the account's write quota)", events.MaxRotationsPerSecond))
+	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
+	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")
+	ids, code := parseCommand(fs, args, &a, 0, -1, stderr)
+	if code >= 0 {
+		return code
+	}
+	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, RotationsPerSecond: opts.RotationsPerSecond}
+	if err := req.Validate(); err != nil {
+		fmt.Fprintf(stderr, "rotor rotate: %v\n", err)
+		fs.Usage()
+		return exitUsage
+	}
+	opts.MaxPollInterval = 10 * opts.PollInterval
+	if opts.Timeout <= 0 {
+		fmt.Fprintln(stderr, "rotor rotate: --timeout must be positive")
+		return exitUsage
+	}
+	client, err := a.secretsClient(ctx)
+	if err != nil {
+		return fail(stderr, "rotate", err)
+	}
+	opts.Secrets = client
+	if len(filters) > 0 {
+		if ids, err = ops.ListSecretIDs(ctx, client, filters); err != nil {
+			return fail(stderr, "rotate", err)
+		}
+		if len(ids) == 0 {
+			return fail(stderr, "rotate", fmt.Errorf("no secret matches the filters"))
+		}
+	}
+	var mu sync.Mutex
+	opts.Progress = func(p ops.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch p.Kind {
+		case ops.ProgressRequested:
+			fmt.Fprintf(stderr, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+		case ops.ProgressWaiting:
+			fmt.Fprintf(stderr, "%s: waiting, version %s is %s (%s)\n", p.SecretID, p.VersionID, strings.Join(p.Stages, ","), p.Elapsed.Round(time.Second))
+		case ops.ProgressDone:
+			if opts.Wait && !a.json() {
+				fmt.Fprintf(stderr, "%s: %s\n", p.SecretID, p.Result.Status)
+			}
+		}
+	}
+	resp := events.NewRotateNowResponse(ops.RotateNow(ctx, opts, ids))
+	if a.json() {
+		if err := writeJSON(stdout, resp); err != nil {
+			return fail(stderr, "rotate", err)
+		}
+	} else {
+		for _, r := range resp.Results {
+			fmt.Fprintln(stdout, ops.ResultLine(r))
+		}
+		fmt.Fprintf(stdout, "%d secret(s): %s\n", len(resp.Results), summary(resp.Counts))
+	}
+	if !resp.OK() {
+		return exitFail
+	}
+	return exitOK
+}
+
+func summary(c map[events.RotateNowStatus]int) string {
+	var parts []string
+	for _, s := range []events.RotateNowStatus{events.StatusSucceeded, events.StatusStarted, events.StatusFailed, events.StatusTimedOut, events.StatusRefused} {
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rotorhq/rotor/internal/ops"
+)
+
+func init() {
+	register("status", command{summary: "show a secret's versions, rotation settings, last outcome and leftovers", run: runStatus})
+}
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var a awsFlags
+	fs := newFlagSet("status", "SECRET [flags]", stderr)
+	a.register(fs)
+	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
+	if code >= 0 {
+		return code
+	}
+	client, err := a.secretsClient(ctx)
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	st, err := ops.GetStatus(ctx, client, pos[0])
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	if a.json() {
+		if err := writeJSON(stdout, st); err != nil {
+			return fail(stderr, "status", err)
+		}
+		return exitOK
+	}
+	printStatus(stdout, st)
+	return exitOK
+}
+
+func printStatus(w io.Writer, st ops.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Secret:\t%s\n", st.Name)
+	fmt.Fprintf(tw, "ARN:\t%s\n", st.ARN)
+	if st.DeletedDate != nil {
+		fmt.Fprintf(tw, "Deleted:\tscheduled for deletion on %s\n", date(st.DeletedDate))
+	}
+	r := st.Rotation
+	switch {
+	case r.FunctionARN == "":
+		fmt.Fprintf(tw, "Rotation:\tnot configured (no rotation function)\n")
+	default:
+		state := "enabled"
+		if !r.Enabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "Rotation:\t%s, function %s\n", state, r.FunctionARN)
+	}
+	var rules []string
+	if r.ScheduleExpression != "" {
+		rules = append(rules, "schedule "+r.ScheduleExpression)
+	}
+	if r.AutomaticallyAfterDays > 0 {
+		rules = append(rules, fmt.Sprintf("every %d days", r.AutomaticallyAfterDays))
+	}
+	if r.Duration != "" {
+		rules = append(rules, "window "+r.Duration)
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(tw, "Rules:\t%s\n", strings.Join(rules, ", "))
+	}
+	fmt.Fprintf(tw, "Last rotated:\t%s\n", date(r.LastRotated))
+	fmt.Fprintf(tw, "Next rotation:\t%s\n", date(r.NextRotation))
+	strategy := st.Strategy
+	if strategy == "" {
+		strategy = "(no rotor:strategy tag: the rotator's ROTATION_STRATEGY)"
+	}
+	fmt.Fprintf(tw, "Strategy:\t%s\n", strategy)
+	switch o := st.LastOutcome; {
+	case o == nil:
+		fmt.Fprintf(tw, "Last outcome:\tnone recorded by rotor\n")
+	case o.Step != "":
+		fmt.Fprintf(tw, "Last outcome:\t%s at %s (version %s): %s\n", o.Result, o.Step, o.VersionID, o.Reason)
+	default:
+		fmt.Fprintf(tw, "Last outcome:\t%s (version %s)\n", o.Result, o.VersionID)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nVersions:")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range st.Versions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.ID, strings.Join(v.Stages, ","), date(v.Created))
+	}
+	tw.Flush()
+
+	if len(st.LeftBehind) == 0 {
+		fmt.Fprintln(w, "\nLeft behind: nothing")
+		return
+	}
+	fmt.Fprintln(w, "\nLeft behind:")
+	for _, l := range st.LeftBehind {
+		fmt.Fprintf(w, "  %s\n    clear it: %s\n", l.Problem, l.Fix)
+	}
+}
+
+func date(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

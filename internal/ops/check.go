@@ -1,0 +1,292 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/conn"
+)
+
+// CheckStatus is the verdict of one preflight check.
+type CheckStatus string
+
+// Check verdicts. Only FAIL makes a preflight fail.
+const (
+	CheckPass CheckStatus = "PASS"
+	CheckFail CheckStatus = "FAIL"
+	CheckWarn CheckStatus = "WARN"
+	CheckInfo CheckStatus = "INFO"
+	// CheckSkip: not run because a check it depends on failed.
+	CheckSkip CheckStatus = "SKIP"
+)
+
+// Check is one preflight check.
+type Check struct {
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	Detail string      `json:"detail,omitempty"`
+	// Hint says how to fix a FAIL or WARN.
+	Hint string `json:"hint,omitempty"`
+}
+
+// Names of the preflight checks, in the order they run.
+const (
+	CheckSecret          = "secret"
+	CheckRotationConfig  = "rotation-config"
+	CheckUnfinished      = "unfinished-rotation"
+	CheckStrategy        = "strategy"
+	CheckDocument        = "document"
+	CheckCloneName       = "clone-name"
+	CheckConnection      = "connection"
+	CheckCurrentLogin    = "current-login"
+	CheckAdminSecret     = "admin-secret"
+	CheckAdminLogin      = "admin-login"
+	CheckAdminPrivileges = "admin-privileges"
+	CheckPreviousUser    = "previous-user-sessions"
+)
+
+// CheckOptions configure Preflight. Secrets is required.
+type CheckOptions struct {
+	Secrets SecretsAPI
+	// DB is how to reach databases (the rotator's settings).
+	DB strategies.Options
+	// Strategy applies when the secret has no rotor:strategy tag; "" means
+	// single-user.
+	Strategy string
+}
+
+// Failed reports whether any check failed.
+func Failed(checks []Check) bool {
+	for _, c := range checks {
+		if c.Status == CheckFail {
+			return true
+		}
+	}
+	return false
+}
+
+// roleManager is implemented by engine sessions that can say whether their
+// role may manage another (the PostgreSQL engine).
+type roleManager interface {
+	CanManageRole(ctx context.Context, role string) (bool, string, error)
+}
+
+// Preflight checks that a secret can be rotated: the secret and its
+// rotation settings, its document for the strategy, the database's
+// reachability and TLS, the current credentials and, for alternating-users,
+// the admin secret, the admin's login and privileges, the clone's name and
+// the sessions of the user the next rotation changes. It logs in to the
+// database and changes nothing anywhere. A check that cannot run because an
+// earlier one failed is SKIP.
+func Preflight(ctx context.Context, opts CheckOptions, secretID string) []Check {
+	p := &preflight{opts: opts, db: newDB(opts.DB)}
+	p.run(ctx, secretID)
+	return p.checks
+}
+
+type preflight struct {
+	opts   CheckOptions
+	db     db
+	checks []Check
+}
+
+func (p *preflight) add(name string, st CheckStatus, detail, hint string) {
+	p.checks = append(p.checks, Check{Name: name, Status: st, Detail: detail, Hint: hint})
+}
+
+func (p *preflight) skip(names ...string) {
+	for _, n := range names {
+		p.add(n, CheckSkip, "", "")
+	}
+}
+
+func (p *preflight) run(ctx context.Context, secretID string) {
+	d, err := describe(ctx, p.opts.Secrets, secretID)
+	if err != nil {
+		p.add(CheckSecret, CheckFail, err.Error(), "check the secret's name, the region and the caller's secretsmanager:DescribeSecret permission")
+		return
+	}
+	arn := aws.ToString(d.ARN)
+	curID := versionWith(d.VersionIdsToStages, rotation.LabelCurrent)
+	var cur *events.SecretDocument
+	if curID == "" {
+		err = fmt.Errorf("no version of %q is AWSCURRENT", arn)
+	} else {
+		cur, err = readDocument(ctx, p.opts.Secrets, arn, curID, rotation.LabelCurrent, events.NeedConnection)
+	}
+	var fe *events.FieldError
+	docErr := errors.As(err, &fe)
+	if err != nil && !docErr {
+		p.add(CheckSecret, CheckFail, err.Error(), "the secret needs an AWSCURRENT JSON SecretString, readable with secretsmanager:GetSecretValue")
+		return
+	}
+	p.add(CheckSecret, CheckPass, fmt.Sprintf("%s, AWSCURRENT is version %s", arn, curID), "")
+
+	switch fn := aws.ToString(d.RotationLambdaARN); {
+	case fn == "":
+		p.add(CheckRotationConfig, CheckFail, "no rotation function is attached", "attach the rotator with the rotated-secret Terraform module or aws secretsmanager rotate-secret --secret-id "+shellQuote(arn)+" --rotation-lambda-arn <rotator ARN> --rotation-rules ...")
+	case !aws.ToBool(d.RotationEnabled):
+		p.add(CheckRotationConfig, CheckFail, "rotation is disabled (function "+fn+")", "enable it with aws secretsmanager rotate-secret --secret-id "+shellQuote(arn)+" --rotation-lambda-arn "+fn+" --rotation-rules ...")
+	default:
+		detail := "enabled, function " + fn
+		if r := d.RotationRules; r != nil {
+			if s := aws.ToString(r.ScheduleExpression); s != "" {
+				detail += ", schedule " + s
+			} else if n := aws.ToInt64(r.AutomaticallyAfterDays); n > 0 {
+				detail += fmt.Sprintf(", every %d days", n)
+			}
+		}
+		p.add(CheckRotationConfig, CheckPass, detail, "")
+	}
+	if v := strandedPending(d.VersionIdsToStages); v != "" {
+		p.add(CheckUnfinished, CheckFail, fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: the next rotation will be refused", v), "if no rotation is running, clear it with: "+ClearPendingCommand(arn, v))
+	} else {
+		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
+	}
+
+	strategy, src, err := chooseStrategy(d, p.opts.Strategy)
+	if err != nil {
+		p.add(CheckStrategy, CheckFail, err.Error(), fmt.Sprintf("set the %s tag to %s or %s", rotation.TagStrategy, strategies.NameSingleUser, strategies.NameAlternatingUsers))
+		return
+	}
+	p.add(CheckStrategy, CheckInfo, fmt.Sprintf("%s (from %s)", strategy, src), "")
+	alternating := strategy == strategies.NameAlternatingUsers
+
+	var eng strategies.Engine
+	if !docErr {
+		eng, err = p.db.engine(cur)
+	}
+	if err == nil && alternating && cur.MasterARN == "" {
+		err = &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+	}
+	if err != nil {
+		p.add(CheckDocument, CheckFail, err.Error(), "fix the AWSCURRENT document with aws secretsmanager put-secret-value")
+		return
+	}
+	p.add(CheckDocument, CheckPass, cur.String(), "")
+
+	cloneOK := true
+	if alternating {
+		alt, err := strategies.AlternateUsername(cur.Username, eng.MaxUsernameBytes())
+		if err != nil {
+			cloneOK = false
+			p.add(CheckCloneName, CheckFail, err.Error(), "rename the database user so that the name plus \"_clone\" fits, and update the secret")
+		} else {
+			p.add(CheckCloneName, CheckPass, fmt.Sprintf("the next rotation writes user %q", alt), "")
+		}
+	}
+
+	p.connection(ctx, cur)
+
+	if !alternating {
+		return
+	}
+	p.admin(ctx, cur, cloneOK)
+}
+
+// connection logs in with the current credential: one login tells both
+// whether the server is reachable with TLS as configured and whether the
+// credential works.
+func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) {
+	params := p.db.params(cur)
+	where := fmt.Sprintf("%s:%d, TLS %s", params.Host, params.Port, params.TLS.Mode)
+	err := p.db.ping(ctx, cur)
+	switch {
+	case err == nil:
+		p.add(CheckConnection, CheckPass, where, "")
+		p.add(CheckCurrentLogin, CheckPass, fmt.Sprintf("%q logs in and runs a query", cur.Username), "")
+	case errors.Is(err, conn.ErrAuth):
+		p.add(CheckConnection, CheckPass, where, "")
+		p.add(CheckCurrentLogin, CheckFail, err.Error(), "the database does not accept AWSCURRENT's password: if the previous one still works, run rotor rollback; otherwise reset the password and put it in the secret")
+	default:
+		p.add(CheckConnection, CheckFail, fmt.Sprintf("%s: %v", where, err), connectionHint(err, params.TLS.Mode))
+		p.add(CheckCurrentLogin, CheckSkip, "", "")
+	}
+}
+
+// connectionHint guesses the fix from the error text: pgx does not type TLS
+// failures.
+func connectionHint(err error, mode string) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "refused tls") || strings.Contains(msg, "ssl is not enabled") || strings.Contains(msg, "server does not support ssl"):
+		return "the server does not accept TLS, and rotor never falls back to plaintext: enable TLS on the server; only on a trusted network set \"ssl\": false in the secret (or DB_TLS=disable)"
+	case strings.Contains(msg, "x509") || strings.Contains(msg, "certificate") || strings.Contains(msg, "tls"):
+		if mode == events.TLSVerifyFull {
+			return "the server's certificate does not verify: point DB_CA_BUNDLE (--db-ca-bundle) at the CA that signed it (for RDS, the region's bundle) and make sure the secret's host is a name the certificate holds"
+		}
+		return "the TLS handshake failed: check the server's TLS settings"
+	case strings.Contains(msg, "timeout") || strings.Contains(msg, "deadline") || strings.Contains(msg, "no route") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host"):
+		return "the database does not answer: check the secret's host and port, security groups and routes from the rotator's subnets"
+	}
+	return "check the secret's host, port and dbname"
+}
+
+func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, cloneOK bool) {
+	master, err := readDocument(ctx, p.opts.Secrets, cur.MasterARN, "", rotation.LabelCurrent, events.NeedCredentials)
+	if err != nil {
+		p.add(CheckAdminSecret, CheckFail, err.Error(), "masterarn must name a readable secret holding the admin's username and password; allow secretsmanager:GetSecretValue on it")
+		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
+		return
+	}
+	master = adminTarget(master, cur)
+	if master.Username == cur.Username || strings.TrimSuffix(master.Username, strategies.CloneSuffix) == strings.TrimSuffix(cur.Username, strategies.CloneSuffix) {
+		p.add(CheckAdminSecret, CheckFail, fmt.Sprintf("the admin secret's user %q is one of the rotated users", master.Username), "use a separate admin user")
+		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
+		return
+	}
+	p.add(CheckAdminSecret, CheckPass, fmt.Sprintf("%s (user %q)", cur.MasterARN, master.Username), "")
+
+	sess, err := p.db.login(ctx, master)
+	if err != nil {
+		hint := "the admin secret's password is not the database's: fix the admin secret"
+		if !errors.Is(err, conn.ErrAuth) {
+			hint = connectionHint(err, p.db.params(master).TLS.Mode)
+		}
+		p.add(CheckAdminLogin, CheckFail, err.Error(), hint)
+		p.skip(CheckAdminPrivileges, CheckPreviousUser)
+		return
+	}
+	defer sess.Close(ctx) //nolint:errcheck
+	p.add(CheckAdminLogin, CheckPass, fmt.Sprintf("%q logs in", master.Username), "")
+
+	base, clone := strategies.BaseAndClone(cur.Username)
+	if rm, ok := sess.(roleManager); ok {
+		ok, why, err := rm.CanManageRole(ctx, base)
+		switch {
+		case err != nil:
+			p.add(CheckAdminPrivileges, CheckFail, err.Error(), "")
+		case !ok:
+			p.add(CheckAdminPrivileges, CheckFail, why, fmt.Sprintf("ALTER ROLE %s CREATEROLE (PostgreSQL 16+: also GRANT %s TO %s WITH ADMIN OPTION)", master.Username, base, master.Username))
+		default:
+			p.add(CheckAdminPrivileges, CheckPass, why, "")
+		}
+	} else {
+		p.add(CheckAdminPrivileges, CheckInfo, "this engine cannot report the admin's privileges", "")
+	}
+
+	if !cloneOK {
+		p.skip(CheckPreviousUser)
+		return
+	}
+	next := clone
+	if cur.Username == clone {
+		next = base
+	}
+	n, err := sess.CountSessions(ctx, next)
+	switch {
+	case err != nil:
+		p.add(CheckPreviousUser, CheckWarn, err.Error(), "")
+	case n > 0:
+		p.add(CheckPreviousUser, CheckWarn, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s)", next, n), "clients still using the previous credential will fail to reconnect after the next rotation; with PREVIOUS_USER_SESSIONS=fail the rotation is refused")
+	default:
+		p.add(CheckPreviousUser, CheckInfo, fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next), "")
+	}
+}
