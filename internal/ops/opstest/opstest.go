@@ -1,0 +1,190 @@
+// Package opstest builds the world the day-2 operations' tests need: the
+// local Secrets Manager stand-in with rotor's real rotator registered
+// in-process as the rotation function, a real PostgreSQL database, and
+// helpers that create roles and secrets in them. It is imported by tests
+// only.
+//
+// Every helper fails the test with t.Fatalf naming what failed; everything
+// it creates is removed when the test ends.
+package opstest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// FunctionName is the rotator's name in the stand-in.
+const FunctionName = "rotor-rotator"
+
+// Env is one test's world.
+type Env struct {
+	t   testing.TB
+	Srv *awslocal.Server
+	Cfg aws.Config
+	SM  *secretsmanager.Client
+	PG  *testdb.PG
+	// DB is a database made for this test.
+	DB string
+	// DBOptions reach PostgreSQL with verify-full TLS against the run's CA.
+	DBOptions   strategies.Options
+	FunctionARN string
+}
+
+// New starts the stand-in and registers the real rotator (default strategy
+// single-user; secrets choose with the rotor:strategy tag).
+func New(t testing.TB) *Env {
+	t.Helper()
+	srv, cfg := awslocal.NewTestServer(t)
+	e := &Env{t: t, Srv: srv, Cfg: cfg, SM: secretsmanager.NewFromConfig(cfg), PG: testdb.Postgres(t)}
+	e.DB = e.PG.NewDatabase(t)
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(e.PG.CAPEM) {
+		t.Fatalf("opstest: the server's CA PEM does not parse")
+	}
+	e.DBOptions = strategies.Options{TLSMode: events.TLSVerifyFull, RootCAs: pool}
+	rot, err := rotation.New(rotation.Options{
+		Secrets:    e.SM,
+		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, e.DBOptions) },
+	})
+	if err != nil {
+		t.Fatalf("opstest: rotator: %v", err)
+	}
+	e.FunctionARN = srv.FunctionARN(FunctionName)
+	srv.SetFunction(e.FunctionARN, awslocal.FuncInvoker(rot.Handle))
+	return e
+}
+
+// Doc is a secret document for user on the test's database.
+func (e *Env) Doc(user, password string) map[string]any {
+	return map[string]any{"engine": "postgres", "host": e.PG.Host, "port": e.PG.Port, "username": user, "password": password, "dbname": e.DB}
+}
+
+// Role creates a login role with a unique name starting with prefix and
+// returns the name.
+func (e *Env) Role(prefix, password string, attrs ...string) string {
+	e.t.Helper()
+	name := testdb.UniqueName(prefix)
+	e.PG.CreateRole(e.t, name, password, attrs...)
+	return name
+}
+
+// Secret creates a secret holding doc, tagged with tags, and returns its
+// ARN. The name is unique to the test.
+func (e *Env) Secret(doc map[string]any, tags map[string]string) string {
+	e.t.Helper()
+	body, err := json.Marshal(doc)
+	if err != nil {
+		e.t.Fatalf("opstest: encode document: %v", err)
+	}
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(testdb.UniqueName("secret")), SecretString: aws.String(string(body))}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := e.SM.CreateSecret(context.Background(), in)
+	if err != nil {
+		e.t.Fatalf("opstest: create secret: %v", err)
+	}
+	return aws.ToString(out.ARN)
+}
+
+// EnableRotation attaches the rotator without rotating (RotateImmediately
+// false: the service only runs testSecret) and waits for that check.
+func (e *Env) EnableRotation(arn string) {
+	e.t.Helper()
+	_, err := e.SM.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
+		SecretId:          aws.String(arn),
+		RotationLambdaARN: aws.String(e.FunctionARN),
+		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+		RotateImmediately: aws.Bool(false),
+	})
+	if err != nil {
+		e.t.Fatalf("opstest: enable rotation: %v", err)
+	}
+	e.Wait(arn)
+}
+
+// Rotate runs one rotation to its end and fails the test unless it
+// succeeded.
+func (e *Env) Rotate(arn string) {
+	e.t.Helper()
+	if _, err := e.SM.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{SecretId: aws.String(arn)}); err != nil {
+		e.t.Fatalf("opstest: rotate: %v", err)
+	}
+	if r := e.Wait(arn); !r.Succeeded {
+		e.t.Fatalf("opstest: rotation failed at %s: %v", r.Step, r.Err)
+	}
+}
+
+// Wait waits for the rotation in flight on arn.
+func (e *Env) Wait(arn string) awslocal.RotationResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := e.Srv.WaitRotation(ctx, arn)
+	if err != nil {
+		e.t.Fatalf("opstest: wait for rotation: %v", err)
+	}
+	return r
+}
+
+// Stages returns the secret's labelled versions.
+func (e *Env) Stages(arn string) map[string][]string {
+	e.t.Helper()
+	d, err := e.SM.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	if err != nil {
+		e.t.Fatalf("opstest: describe: %v", err)
+	}
+	return d.VersionIdsToStages
+}
+
+// Value returns the document of the version with label.
+func (e *Env) Value(arn, label string) map[string]any {
+	e.t.Helper()
+	out, err := e.SM.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String(label)})
+	if err != nil {
+		e.t.Fatalf("opstest: read %s: %v", label, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &doc); err != nil {
+		e.t.Fatalf("opstest: decode %s: %v", label, err)
+	}
+	return doc
+}
+
+// CanLogin reports whether doc's credentials log in to the test database.
+func (e *Env) CanLogin(doc map[string]any) error {
+	return e.PG.CanLogin(e.t, fmt.Sprint(doc["username"]), fmt.Sprint(doc["password"]), e.DB)
+}
+
+// StrandPending leaves an unfinished rotation on arn: a new version holding
+// only AWSPENDING. It returns that version's id.
+func (e *Env) StrandPending(arn string, doc map[string]any) string {
+	e.t.Helper()
+	body, _ := json.Marshal(doc)
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := fmt.Sprintf("stranded-%x", b)
+	_, err := e.SM.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(arn), ClientRequestToken: aws.String(token),
+		SecretString: aws.String(string(body)), VersionStages: []string{rotation.LabelPending},
+	})
+	if err != nil {
+		e.t.Fatalf("opstest: put pending version: %v", err)
+	}
+	return token
+}
