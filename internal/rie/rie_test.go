@@ -1,0 +1,57 @@
+package rie_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/rie"
+)
+
+// TestRotateThroughEmulator drives a real Go Lambda binary under the Runtime
+// Interface Emulator from the stand-in's RotateSecret, end to end.
+func TestRotateThroughEmulator(t *testing.T) {
+	srv, cfg := awslocal.NewTestServer(t)
+	bootstrap := rie.Build(t, "./internal/rie/testdata/rotatefn")
+	emu := rie.Start(t, bootstrap,
+		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
+		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=")
+	fn := srv.FunctionARN("rotatefn")
+	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sm := secretsmanager.NewFromConfig(cfg)
+	c, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rie/app"), SecretString: aws.String("initial")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rie/app"), RotationLambdaARN: aws.String(fn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.WaitRotation(ctx, "rie/app")
+	if err != nil || !res.Succeeded || res.Attempts != 1 {
+		t.Fatalf("rotation = %+v, %v\nemulator output:\n%s", res, err, emu.Output())
+	}
+	d, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("rie/app")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.VersionIdsToStages; len(got) != 2 || strings.Join(got[aws.ToString(r.VersionId)], ",") != "AWSCURRENT" || strings.Join(got[aws.ToString(c.VersionId)], ",") != "AWSPREVIOUS" {
+		t.Fatalf("VersionIdsToStages = %v", got)
+	}
+	for _, v := range srv.Versions("rie/app") {
+		if v.VersionID == aws.ToString(r.VersionId) && v.RotationToken != srv.LastRotationToken("rie/app") {
+			t.Fatalf("the function did not pass the RotationToken on")
+		}
+	}
+	if out := emu.Output(); !strings.Contains(out, "rotatefn: step finishSecret") {
+		t.Fatalf("function log lacks finishSecret:\n%s", out)
+	}
+}
