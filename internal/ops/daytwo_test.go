@@ -1,0 +1,288 @@
+package ops_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/ops"
+	"github.com/rotorhq/rotor/internal/ops/opstest"
+	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+func TestStatusAfterAFailedRotation(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, _ := alternating(t, e, "wrong-admin-password")
+	res := ops.RotateNow(context.Background(), fast(e, true), []string{arn})
+	e.Wait(arn) // let the service's retries end
+	st, err := ops.GetStatus(context.Background(), e.SM, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Rotation.Enabled || st.Rotation.FunctionARN != e.FunctionARN || st.Rotation.AutomaticallyAfterDays != 30 || st.Strategy != strategies.NameAlternatingUsers {
+		t.Fatalf("rotation settings %+v, strategy %q", st.Rotation, st.Strategy)
+	}
+	o := st.LastOutcome
+	if o == nil || o.Result != rotation.OutcomeFailed || o.Step != string(events.StepSetSecret) || o.VersionID != res[0].VersionID || !strings.Contains(o.Reason, "admin login") {
+		t.Fatalf("last outcome %+v", o)
+	}
+	if len(st.LeftBehind) != 1 || st.LeftBehind[0].VersionID != res[0].VersionID || !strings.Contains(st.LeftBehind[0].Fix, "--remove-from-version-id "+res[0].VersionID) {
+		t.Fatalf("left behind %+v", st.LeftBehind)
+	}
+	if len(st.Versions) != 2 {
+		t.Fatalf("versions %+v, want the current one and the stranded pending one", st.Versions)
+	}
+	if _, err := ops.GetStatus(context.Background(), e.SM, "no-such-secret"); !isRefused(err) {
+		t.Fatalf("unknown secret: %v", err)
+	}
+}
+
+func isRefused(err error) bool {
+	var re *ops.RefusedError
+	return errors.As(err, &re)
+}
+
+func TestRollbackSingleUser(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, first := singleUser(t, e)
+	e.Rotate(arn)
+	rotated := e.Value(arn, rotation.LabelCurrent)
+	before := e.Stages(arn)
+
+	res, err := ops.Rollback(context.Background(), ops.RollbackOptions{Secrets: e.SM, DB: e.DBOptions}, arn)
+	if err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if !res.PasswordRestored || res.Strategy != strategies.NameSingleUser || res.StrategySource != ops.FromDefault {
+		t.Fatalf("result %+v", res)
+	}
+	after := e.Stages(arn)
+	if !slices.Contains(after[res.ToVersion], rotation.LabelCurrent) || !slices.Contains(after[res.FromVersion], rotation.LabelPrevious) ||
+		!slices.Contains(before[res.ToVersion], rotation.LabelPrevious) {
+		t.Fatalf("labels before %v, after %v", before, after)
+	}
+	if fmt.Sprint(e.Value(arn, rotation.LabelCurrent)["password"]) != first["password"] {
+		t.Fatal("AWSCURRENT does not hold the first password again")
+	}
+	if err := e.CanLogin(first); err != nil {
+		t.Fatalf("restored password does not log in: %v", err)
+	}
+	if err := e.CanLogin(rotated); err == nil {
+		t.Fatal("the rolled-back password still logs in")
+	}
+}
+
+func TestRollbackAlternatingMovesOnlyLabels(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, first := alternating(t, e, "admin-password-1")
+	e.Rotate(arn)
+	clone := e.Value(arn, rotation.LabelCurrent)
+	res, err := ops.Rollback(context.Background(), ops.RollbackOptions{Secrets: e.SM, DB: e.DBOptions}, arn)
+	if err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if res.PasswordRestored || res.Strategy != strategies.NameAlternatingUsers || res.StrategySource != ops.FromTag {
+		t.Fatalf("result %+v", res)
+	}
+	if e.Value(arn, rotation.LabelCurrent)["username"] != first["username"] {
+		t.Fatal("AWSCURRENT is not the base user again")
+	}
+	for _, doc := range []map[string]any{first, clone} {
+		if err := e.CanLogin(doc); err != nil {
+			t.Fatalf("%v no longer logs in: %v", doc["username"], err)
+		}
+	}
+}
+
+func TestRollbackRefusals(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	never, doc := singleUser(t, e)
+	stranded, sdoc := singleUser(t, e)
+	e.Rotate(stranded)
+	e.StrandPending(stranded, sdoc)
+	cases := map[string]struct {
+		arn  string
+		want string
+	}{
+		"no AWSPREVIOUS":   {never, "no version"},
+		"unfinished":       {stranded, "AWSPENDING"},
+		"unknown secret":   {"no-such-secret", "not found"},
+		"previous refused": {"", "does not log in"},
+	}
+	// A rotated secret whose previous password the database no longer
+	// knows and whose current one it refuses too.
+	broken, bdoc := singleUser(t, e)
+	e.Rotate(broken)
+	admin := e.PG.Admin(t)
+	if _, err := admin.Exec(context.Background(), fmt.Sprintf(`ALTER ROLE %q PASSWORD NULL`, bdoc["username"])); err != nil {
+		t.Fatal(err)
+	}
+	c := cases["previous refused"]
+	c.arn = broken
+	cases["previous refused"] = c
+
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := ""
+			if tc.arn != "no-such-secret" {
+				before = fmt.Sprint(e.Stages(tc.arn))
+			}
+			e.Srv.ResetStats()
+			_, err := ops.Rollback(context.Background(), ops.RollbackOptions{Secrets: e.SM, DB: e.DBOptions}, tc.arn)
+			if !isRefused(err) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want a refusal mentioning %q", err, tc.want)
+			}
+			if n := e.Srv.Stats()["UpdateSecretVersionStage"]; n != 0 {
+				t.Fatalf("%d label moves after a refusal", n)
+			}
+			if before != "" && fmt.Sprint(e.Stages(tc.arn)) != before {
+				t.Fatalf("labels changed: %s -> %v", before, e.Stages(tc.arn))
+			}
+		})
+	}
+	if err := e.CanLogin(doc); err != nil {
+		t.Fatalf("a refused rollback changed the password: %v", err)
+	}
+}
+
+// checks runs Preflight and indexes the verdicts by name.
+func checks(t *testing.T, e *opstest.Env, db ops.CheckOptions, arn string) map[string]ops.Check {
+	t.Helper()
+	db.Secrets = e.SM
+	if db.DB.RootCAs == nil && db.DB.TLSMode == "" {
+		db.DB = e.DBOptions
+	}
+	out := map[string]ops.Check{}
+	for _, c := range ops.Preflight(context.Background(), db, arn) {
+		out[c.Name] = c
+	}
+	return out
+}
+
+func wantChecks(t *testing.T, got map[string]ops.Check, want map[string]ops.CheckStatus) {
+	t.Helper()
+	for name, st := range want {
+		c, ok := got[name]
+		if !ok || c.Status != st {
+			t.Errorf("check %s = %+v, want %s", name, c, st)
+		}
+		if st == ops.CheckFail && c.Hint == "" {
+			t.Errorf("check %s failed without a hint", name)
+		}
+	}
+}
+
+func TestPreflightHealthy(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	su, _ := singleUser(t, e)
+	alt, _ := alternating(t, e, "admin-password-1")
+	got := checks(t, e, ops.CheckOptions{}, su)
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckSecret: ops.CheckPass, ops.CheckRotationConfig: ops.CheckPass, ops.CheckUnfinished: ops.CheckPass, ops.CheckDocument: ops.CheckPass, ops.CheckConnection: ops.CheckPass, ops.CheckCurrentLogin: ops.CheckPass})
+	if _, ok := got[ops.CheckAdminLogin]; ok {
+		t.Error("single-user ran admin checks")
+	}
+	got = checks(t, e, ops.CheckOptions{}, alt)
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckCloneName: ops.CheckPass, ops.CheckConnection: ops.CheckPass, ops.CheckCurrentLogin: ops.CheckPass, ops.CheckAdminSecret: ops.CheckPass, ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckPass, ops.CheckPreviousUser: ops.CheckInfo})
+	for _, c := range got {
+		if c.Status == ops.CheckFail {
+			t.Errorf("healthy secret failed %+v", c)
+		}
+	}
+}
+
+func TestPreflightFindsPlantedProblems(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+
+	t.Run("wrong password", func(t *testing.T) {
+		user := e.Role("wp", "right-password-1")
+		arn := e.Secret(e.Doc(user, "wrong-password-1"), nil)
+		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckPass, ops.CheckCurrentLogin: ops.CheckFail, ops.CheckRotationConfig: ops.CheckFail})
+	})
+	t.Run("admin without CREATEROLE", func(t *testing.T) {
+		arn := altSecret(t, e, "admin-password-1", "CREATEDB")
+		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckFail})
+	})
+	t.Run("wrong admin password", func(t *testing.T) {
+		arn := altSecret(t, e, "wrong-admin-password", "CREATEROLE")
+		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckAdminLogin: ops.CheckFail, ops.CheckAdminPrivileges: ops.CheckSkip})
+	})
+	t.Run("clone name too long", func(t *testing.T) {
+		name := testdb.UniqueName("long")
+		name += strings.Repeat("x", 60-len(name))
+		e.PG.CreateRole(t, name, "pw-long-name-1")
+		admin := e.Role("adm", "admin-password-1", "CREATEROLE")
+		doc := e.Doc(name, "pw-long-name-1")
+		doc["masterarn"] = e.Secret(e.Doc(admin, "admin-password-1"), nil)
+		arn := e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
+		got := checks(t, e, ops.CheckOptions{}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckCloneName: ops.CheckFail, ops.CheckCurrentLogin: ops.CheckPass})
+		if !strings.Contains(got[ops.CheckCloneName].Detail, "63") {
+			t.Errorf("clone-name detail %q does not give the limit", got[ops.CheckCloneName].Detail)
+		}
+	})
+	t.Run("alternating without masterarn", func(t *testing.T) {
+		user := e.Role("nm", "pw-nomaster-1")
+		arn := e.Secret(e.Doc(user, "pw-nomaster-1"), nil)
+		got := checks(t, e, ops.CheckOptions{Strategy: strategies.NameAlternatingUsers}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckDocument: ops.CheckFail})
+		if !strings.Contains(got[ops.CheckDocument].Detail, "masterarn") {
+			t.Errorf("document detail %q", got[ops.CheckDocument].Detail)
+		}
+	})
+	t.Run("unfinished rotation", func(t *testing.T) {
+		arn, doc := singleUser(t, e)
+		v := e.StrandPending(arn, doc)
+		got := checks(t, e, ops.CheckOptions{}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckUnfinished: ops.CheckFail})
+		if !strings.Contains(got[ops.CheckUnfinished].Hint, v) {
+			t.Errorf("hint %q does not name %s", got[ops.CheckUnfinished].Hint, v)
+		}
+	})
+	t.Run("unknown secret", func(t *testing.T) {
+		wantChecks(t, checks(t, e, ops.CheckOptions{}, "no-such-secret"), map[string]ops.CheckStatus{ops.CheckSecret: ops.CheckFail})
+	})
+}
+
+// altSecret is an alternating-users secret (rotation not configured) whose
+// admin has attrs and whose admin secret holds adminPassword.
+func altSecret(t *testing.T, e *opstest.Env, adminPassword string, attrs ...string) string {
+	t.Helper()
+	admin := e.Role("adm", "admin-password-1", attrs...)
+	user := e.Role("au", "app-password-1")
+	doc := e.Doc(user, "app-password-1")
+	doc["masterarn"] = e.Secret(e.Doc(admin, adminPassword), nil)
+	return e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
+}
+
+func TestPreflightRefusesAServerWithoutTLS(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	plain, err := dbserver.StartPostgres(context.Background(), dbserver.PostgresOptions{DisableTLS: true})
+	if err != nil {
+		t.Fatalf("start a PostgreSQL without TLS: %v", err)
+	}
+	t.Cleanup(func() { plain.Stop() })
+	doc := map[string]any{"engine": "postgres", "host": plain.Host, "port": plain.Port, "username": plain.SuperUser, "password": plain.SuperPassword}
+	arn := e.Secret(doc, nil)
+	got := checks(t, e, ops.CheckOptions{}, arn)
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckFail, ops.CheckCurrentLogin: ops.CheckSkip})
+	if h := got[ops.CheckConnection].Hint; !strings.Contains(h, "does not accept TLS") {
+		t.Errorf("hint %q, detail %q", h, got[ops.CheckConnection].Detail)
+	}
+	if !ops.Failed(ops.Preflight(context.Background(), ops.CheckOptions{Secrets: e.SM, DB: e.DBOptions}, arn)) {
+		t.Error("Failed() is false")
+	}
+}
