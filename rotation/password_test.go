@@ -1,6 +1,7 @@
 package rotation
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,21 @@ func TestRedact(t *testing.T) {
 	}
 	if !strings.Contains(msg, "login as app") {
 		t.Fatalf("short secret mangled ordinary text: %q", msg)
+	}
+}
+
+func TestStepErrorNamesTheStepAndRedacts(t *testing.T) {
+	e := &StepError{Step: "setSecret", Op: "set password", Err: errors.New("server said hunter2-secret is bad"), secrets: []string{"hunter2-secret"}}
+	if e.ErrorType() != "SetSecretFailed" {
+		t.Fatalf("ErrorType %q", e.ErrorType())
+	}
+	if strings.Contains(e.Error(), "hunter2") || strings.Contains(e.Reason(), "hunter2") {
+		t.Fatalf("secret in %q / %q", e.Error(), e.Reason())
+	}
+	if !strings.HasPrefix(e.Error(), "setSecret: set password: ") {
+		t.Fatalf("Error() = %q", e.Error())
+	}
+	if (&StepError{Op: "validate event"}).ErrorType() != "InvalidRotationEvent" {
+		t.Fatal("an event without a valid step must report InvalidRotationEvent")
 	}
 }

@@ -1,0 +1,310 @@
+package rotation_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// syncBuffer collects log output from concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is one test's world: a database on the shared PostgreSQL, a local
+// Secrets Manager, and a rotator registered as the rotation function.
+type env struct {
+	t      *testing.T
+	pg     *testdb.PG
+	db     string
+	srv    *awslocal.Server
+	sm     *secretsmanager.Client
+	rot    *rotation.Rotator
+	fnARN  string
+	logs   *syncBuffer
+	logOff int64
+	// secrets collects every password the test has seen, for the leak
+	// checks.
+	secrets []string
+	// hook, when set, wraps every invocation of the rotator.
+	hook func(ctx context.Context, ev events.RotationEvent, next func() error) error
+}
+
+type envOptions struct {
+	strategy string
+	sessions string
+	password *rotation.PasswordPolicy
+	attempts int
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	pg := testdb.Postgres(t)
+	e := &env{t: t, pg: pg, db: pg.NewDatabase(t), logs: &syncBuffer{}}
+	e.logOff = pg.LogOffset(t)
+	e.srv, _ = awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: o.attempts})
+	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
+	e.sm = secretsmanager.NewFromConfig(cfg)
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pg.CAPEM)
+	sopts := strategies.Options{RootCAs: pool, PreviousUserSessions: o.sessions}
+	if o.strategy == "" {
+		o.strategy = strategies.NameSingleUser
+	}
+	policy := rotation.DefaultPasswordPolicy()
+	if o.password != nil {
+		policy = *o.password
+	}
+	rot, err := rotation.New(rotation.Options{
+		Secrets:         e.sm,
+		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
+		DefaultStrategy: o.strategy,
+		Password:        policy,
+		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg)},
+		Logger:          slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("rotation.New: %v", err)
+	}
+	e.rot = rot
+	e.fnARN = e.srv.FunctionARN("rotor-rotator")
+	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
+		if e.hook != nil {
+			return e.hook(ctx, ev, func() error { return e.rot.Handle(ctx, ev) })
+		}
+		return e.rot.Handle(ctx, ev)
+	}))
+	t.Cleanup(func() {
+		if !t.Failed() {
+			e.checkNoLeaks()
+		}
+	})
+	return e
+}
+
+// serverURL reads the base URL NewTestServerWith gave the server.
+func serverURL(t *testing.T, srv *awslocal.Server) string {
+	t.Helper()
+	if u := srv.URL(); u != "" {
+		return u
+	}
+	t.Fatal("awslocal test server has no URL")
+	return ""
+}
+
+// doc is a PostgreSQL secret document for this test's database.
+func (e *env) doc(user, password string, extra map[string]any) string {
+	m := map[string]any{
+		"engine": "postgres", "host": e.pg.Host, "port": e.pg.Port,
+		"username": user, "password": password, "dbname": e.db,
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	e.secrets = append(e.secrets, password)
+	return string(b)
+}
+
+func (e *env) createSecret(name, value string, tags map[string]string) string {
+	e.t.Helper()
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := e.sm.CreateSecret(context.Background(), in)
+	if err != nil {
+		e.t.Fatalf("create secret %s: %v", name, err)
+	}
+	return aws.ToString(out.ARN)
+}
+
+// rotate runs RotateSecret as Secrets Manager's schedule would and waits for
+// the outcome.
+func (e *env) rotate(arn string) awslocal.RotationResult {
+	e.t.Helper()
+	_, err := e.sm.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
+		SecretId:          aws.String(arn),
+		RotationLambdaARN: aws.String(e.fnARN),
+		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+	})
+	if err != nil {
+		e.t.Fatalf("RotateSecret: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := e.srv.WaitRotation(ctx, arn)
+	if err != nil {
+		e.t.Fatalf("wait for rotation: %v", err)
+	}
+	return res
+}
+
+func (e *env) mustRotate(arn string) awslocal.RotationResult {
+	e.t.Helper()
+	res := e.rotate(arn)
+	if !res.Succeeded {
+		e.t.Fatalf("rotation failed at %s: %v\nrotor logs:\n%s", res.Step, res.Err, e.logs.String())
+	}
+	return res
+}
+
+// value reads a version's document by stage.
+func (e *env) value(arn, stage string) *events.SecretDocument {
+	e.t.Helper()
+	out, err := e.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String(stage)})
+	if err != nil {
+		e.t.Fatalf("get %s: %v", stage, err)
+	}
+	d, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
+	if err != nil {
+		e.t.Fatalf("parse %s: %v", stage, err)
+	}
+	e.secrets = append(e.secrets, d.Password)
+	return d
+}
+
+// labels returns version id -> sorted labels for versions that have any.
+func (e *env) labels(arn string) map[string][]string {
+	e.t.Helper()
+	out := map[string][]string{}
+	for _, v := range e.srv.Versions(arn) {
+		if len(v.Stages) > 0 {
+			s := append([]string(nil), v.Stages...)
+			slices.Sort(s)
+			out[v.VersionID] = s
+		}
+	}
+	return out
+}
+
+func (e *env) tags(arn string) map[string]string {
+	e.t.Helper()
+	d, err := e.sm.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, t := range d.Tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func (e *env) canLogin(user, password string) error {
+	return e.pg.CanLogin(e.t, user, password, e.db)
+}
+
+// rotorCalls counts the Secrets Manager calls the rotator made since the
+// last reset: every operation but the test's own RotateSecret.
+func (e *env) rotorCalls() (int, map[string]int) {
+	stats := e.srv.Stats()
+	n := 0
+	mine := map[string]int{}
+	for op, c := range stats {
+		switch op {
+		case "DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage", "TagResource", "GetRandomPassword", "ListSecretVersionIds":
+			n += c
+			mine[op] = c
+		}
+	}
+	return n, mine
+}
+
+var authLine = regexp.MustCompile(`connection authorized: user=(\S+)|password authentication failed for user "([^"]+)"`)
+
+// logins counts login attempts (accepted or refused) for users in the
+// server log written since the env started.
+func (e *env) logins(off int64, users ...string) int {
+	e.t.Helper()
+	n := 0
+	for _, m := range authLine.FindAllStringSubmatch(e.pg.LogFrom(e.t, off), -1) {
+		u := m[1]
+		if u == "" {
+			u = m[2]
+		}
+		if slices.Contains(users, u) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkNoLeaks fails the test if any password it saw appears in the
+// rotator's logs or in the database server's log.
+func (e *env) checkNoLeaks() {
+	logs := e.logs.String()
+	server := e.pg.LogFrom(e.t, e.logOff)
+	for _, s := range e.secrets {
+		if len(s) < 6 {
+			continue
+		}
+		if strings.Contains(logs, s) {
+			e.t.Errorf("a password appears in rotor's logs")
+		}
+		if strings.Contains(server, s) {
+			e.t.Errorf("a password appears in the PostgreSQL server log")
+		}
+	}
+}
+
+func must(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func fmtLabels(m map[string][]string) string {
+	var parts []string
+	for id, l := range m {
+		parts = append(parts, fmt.Sprintf("%s=%v", id[:8], l))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+func tagList(kv ...string) []types.Tag {
+	var out []types.Tag
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+	}
+	return out
+}
