@@ -1,0 +1,129 @@
+// Package awslocal is rotor's local stand-in for AWS Secrets Manager, with
+// just enough of Lambda (Invoke), RDS (DescribeDBInstances,
+// DescribeDBClusters) and SNS (CreateTopic, Publish) for rotor's tests, demo
+// and benchmarks. Every test that talks to "AWS" trusts it, so it keeps the
+// contract in /work/shared/specs/secrets-manager.md, odd corners included.
+//
+// # What it owns
+//
+// An http.Handler (Server) and a loopback listener (Start, default
+// 127.0.0.1, a free port), the secrets, versions and labels, the rotation
+// engine that invokes registered functions, a schedule driven by an
+// injectable Clock, call counters, rotation events, and an optional JSON
+// state file written atomically (temp file + rename) after each change.
+// NewTestServer gives a test a server and an aws.Config for the real SDK
+// clients in one line.
+//
+// # What matches AWS
+//
+//   - Wire: awsJson1.1 on POST / by X-Amz-Target; errors HTTP 400
+//     {"__type","Message"} (only InternalServiceError is 500); timestamps as
+//     epoch-second numbers; SecretBinary base64. awsQuery (form body with
+//     Action=) for RDS and SNS with XML answers and the awsQuery error shape
+//     (DBInstanceNotFound, DBClusterNotFoundFault: HTTP 404). Lambda Invoke on
+//     /2015-03-31/functions/<name-or-arn>/invocations. SigV4 is not verified;
+//     the region of new ARNs comes from the credential scope when present.
+//   - Addressing by name, full ARN, or partial ARN; the ARN suffix is six
+//     random characters.
+//   - Staging labels: one version per label; PutSecretValue without
+//     VersionStages moves AWSCURRENT (old → AWSPREVIOUS) and abandons
+//     AWSPENDING (RotationAbandoned event); with VersionStages attaches
+//     exactly those. UpdateSecretVersionStage with the recorded
+//     RemoveFromVersionId rule and text, AWSPENDING left on a promoted
+//     version. Unlabeled versions are deprecated: hidden from
+//     VersionIdsToStages/SecretVersionsToStages and from ListSecretVersionIds
+//     unless IncludeDeprecated, still readable by id.
+//   - ClientRequestToken: required (InvalidRequestException without it, as
+//     SDKs always send one), 32–64 characters, becomes the VersionId; same
+//     token and value is an idempotent success, same token and another value
+//     ResourceExistsException, except the value-less AWSPENDING placeholder,
+//     which the put fills.
+//   - GetSecretValue's recorded errors, the placeholder answering
+//     ResourceNotFoundException however it is asked for; the scheduled-for-
+//     deletion rules (Get, Put, Update, Tag, Untag, Rotate refuse with
+//     InvalidRequestException; DescribeSecret shows DeletedDate; ListSecrets
+//     leaves the secret out); force-deleting an unknown secret succeeds.
+//   - DescribeSecret omits unset fields: no Rotation* before rotation is
+//     configured, no Tags until tagged, [] after the last tag is removed.
+//   - RotateSecret checks before answering (secret, function given or
+//     stored, function invokable else AccessDeniedException 400, no
+//     unfinished AWSPENDING), stores the configuration, creates the
+//     value-less AWSPENDING placeholder (VersionId = token), answers, then
+//     invokes createSecret, setSecret, testSecret, finishSecret
+//     asynchronously, one synchronous invocation each, with the full ARN,
+//     the token and an opaque RotationToken. A failed step ends the pass;
+//     the whole pass is retried. On success LastRotatedDate and
+//     NextRotationDate are set and AWSPENDING is removed from the new
+//     AWSCURRENT version. RotateImmediately=false runs only testSecret
+//     against a temporary AWSPENDING version holding the current value,
+//     then removes it. CancelRotateSecret turns rotation off, labels
+//     untouched.
+//   - PutSecretValue records RotationToken (Server.Versions).
+//   - Schedules in UTC: rate(N hours|days), cron(0 H DoM Mon DoW *),
+//     AutomaticallyAfterDays, Duration; minimum 4 hours, maximum 999 days. A
+//     manual value change (PutSecretValue/UpdateSecret moving AWSCURRENT)
+//     restarts an AutomaticallyAfterDays schedule.
+//   - 100 versions per secret; unlabeled versions at least 24 hours old are
+//     pruned by the Clock to make room; otherwise the write fails with
+//     LimitExceededException.
+//
+// # Choices where AWS behaviour is not recorded
+//
+//   - Retries: a rotation gets DefaultRotationAttempts (3) passes, waiting
+//     DefaultRotationBackoff (2 s) before the second and doubling after; real
+//     time, configurable in Options (NewTestServer uses 1 ms). The
+//     testSecret-only check of RotateImmediately=false runs once.
+//   - A pass whose steps all succeed but leave the new version without
+//     AWSCURRENT fails at finishSecret (strict, so a rotator that never
+//     promotes is caught).
+//   - Events: RotationStarted per pass, RotationFailed per failed pass (with
+//     attempt, step, errorType, errorMessage), RotationSucceeded once,
+//     RotationAbandoned when a put abandons AWSPENDING.
+//   - The unfinished-rotation text is "A previous rotation isn't complete.
+//     That rotation will be reattempted."; repeating RotateSecret with the
+//     token of the rotation in flight answers it again; a token naming
+//     another existing version is ResourceExistsException.
+//   - UpdateSecretVersionStage: an unknown version id, removing a label from
+//     a version that lacks it, removing AWSCURRENT without moving it, and
+//     naming neither version are InvalidParameterException; a
+//     RemoveFromVersionId that does not hold the label is ignored when the
+//     label is free or already on MoveToVersionId; the recorded
+//     RemoveFromVersionId text is used for every label. Secrets scheduled
+//     for deletion refuse it like other writes.
+//   - A secret's first version gets AWSCURRENT even when VersionStages names
+//     other labels (docs say the first version always gets it).
+//   - Pruning removes the oldest eligible versions, only as many as needed.
+//   - UpdateSecret needs a ClientRequestToken only with a new value.
+//   - Windows: rotation starts at the first Tick at or after the window's
+//     start (AWS picks a random moment in the window). Day schedules start at
+//     00:00 UTC of the base day plus N days, hour schedules at the base hour
+//     plus N hours, cron at the next matching hour. A Tick after the window's
+//     end still rotates once. A failed scheduled rotation waits for the next
+//     window; a due secret with an unfinished AWSPENDING has that rotation
+//     reattempted with its token. The 4-hour minimum is checked for rate()
+//     only. Schedule errors are InvalidParameterException.
+//   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
+//     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
+//     by creation (asc default). Filters match by prefix, case-sensitive
+//     except "all", which is case-insensitive over name, description, tag keys
+//     and values; "!" negates; values are ORed and filters ANDed;
+//     primary-region and owning-service never match.
+//   - DeleteSecret on a secret already scheduled (without force) is
+//     InvalidRequestException; RestoreSecret of a live secret succeeds.
+//   - SNS Publish to a topic never created answers NotFound (404).
+//
+// # Known differences
+//
+//   - No KMS, resource policies, replication, ValidateResourcePolicy,
+//     throttling or quotas other than the version limit; no
+//     ThrottlingException is ever answered.
+//   - RotationRules are echoed as given (AWS may normalise them).
+//   - Lambda: only functions registered with SetFunction exist; Invoke
+//     supports the RequestResponse shape only.
+//   - RDS and SNS cover only the calls named above; RDS describe calls do
+//     not paginate.
+//
+// Logging: one line per request with operation and secret identifier, and
+// one per rotation event; never a secret value. Function error messages are
+// recorded as the function wrote them.
+package awslocal
