@@ -259,7 +259,7 @@ func (p *process) stop(sig syscall.Signal, grace time.Duration) error {
 	if p.exited() {
 		return nil
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil && !p.exited() {
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("signal server (pid %d): %w", p.cmd.Process.Pid, err)
 	}
 	select {
