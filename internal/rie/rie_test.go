@@ -2,6 +2,7 @@ package rie_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // TestRotateThroughEmulator drives a real Go Lambda binary under the Runtime
 // Interface Emulator from the stand-in's RotateSecret, end to end.
 func TestRotateThroughEmulator(t *testing.T) {
+	t.Parallel()
 	srv, cfg := awslocal.NewTestServer(t)
 	bootstrap := rie.Build(t, "./internal/rie/testdata/rotatefn")
 	emu := rie.Start(t, bootstrap,
@@ -53,5 +55,36 @@ func TestRotateThroughEmulator(t *testing.T) {
 	}
 	if out := emu.Output(); !strings.Contains(out, "rotatefn: step finishSecret") {
 		t.Fatalf("function log lacks finishSecret:\n%s", out)
+	}
+}
+
+// TestFunctionErrorThroughEmulator checks that a step error the Go runtime
+// reports through the emulator reaches the stand-in as a step failure with
+// the function's message, and that the pass is retried.
+func TestFunctionErrorThroughEmulator(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocal.NewTestServer(t)
+	bootstrap := rie.Build(t, "./internal/rie/testdata/rotatefn")
+	emu := rie.Start(t, bootstrap,
+		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
+		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "ROTATEFN_FAIL_STEP=setSecret")
+	fn := srv.FunctionARN("rotatefn")
+	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sm := secretsmanager.NewFromConfig(cfg)
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rie/fail"), SecretString: aws.String("initial")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rie/fail"), RotationLambdaARN: aws.String(fn)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.WaitRotation(ctx, "rie/fail")
+	if err != nil || res.Succeeded || res.Step != "setSecret" || res.Attempts != awslocal.DefaultRotationAttempts {
+		t.Fatalf("rotation = %+v, %v", res, err)
+	}
+	var fe *awslocal.FunctionError
+	if !errors.As(res.Err, &fe) || fe.Message != "setSecret: failing on purpose" {
+		t.Fatalf("step error = %#v", res.Err)
 	}
 }

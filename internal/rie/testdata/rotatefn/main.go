@@ -2,7 +2,8 @@
 // test: createSecret stores a generated password as AWSPENDING (passing the
 // RotationToken on), finishSecret moves AWSCURRENT. It reaches Secrets
 // Manager through the SDK's default configuration, so AWS_ENDPOINT_URL
-// points it at the local stand-in. It logs steps, never values.
+// points it at the local stand-in. ROTATEFN_FAIL_STEP=<step> makes that
+// step fail. It logs steps, never values.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -29,6 +31,9 @@ func main() {
 	sm := secretsmanager.NewFromConfig(cfg)
 	lambda.Start(func(ctx context.Context, e events.RotationEvent) error {
 		log.Printf("rotatefn: step %s for %s version %s", e.Step, e.SecretID, e.ClientRequestToken)
+		if os.Getenv("ROTATEFN_FAIL_STEP") == e.Step {
+			return fmt.Errorf("%s: failing on purpose", e.Step)
+		}
 		return handle(ctx, sm, e)
 	})
 }
