@@ -139,6 +139,10 @@ func (m *MariaDB) start(ctx context.Context, acct account, mariadbd, installDB s
 		"--auth-root-authentication-method=normal",
 		"--skip-test-db",
 		"--skip-name-resolve",
+		// The bootstrap server removes stray temporary tables from its
+		// tmpdir at start: a shared /tmp would let concurrent bootstraps
+		// delete each other's.
+		"--tmpdir=" + m.Dir,
 	}, syscall.SIGKILL)
 	if err := runToLog(ctx, install, filepath.Join(m.Dir, "install-db.log")); err != nil {
 		return fmt.Errorf("mariadb-install-db: %w", err)

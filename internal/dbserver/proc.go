@@ -297,13 +297,29 @@ func runToLog(ctx context.Context, cmd *exec.Cmd, logPath string) error {
 const tailLines = 25
 
 // logTail returns the last lines of the log at path, formatted to be
-// appended to an error message.
+// appended to an error message. Error lines from earlier in the log come
+// first, since a failing program often ends with boilerplate.
 func logTail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("\n(no log at %s: %v)", path, err)
 	}
-	return fmt.Sprintf("\n--- last lines of %s ---\n%s", path, lastLines(b, tailLines))
+	tail := lastLines(b, tailLines)
+	var errs []string
+	head := strings.TrimSuffix(string(b), tail)
+	for line := range strings.Lines(head) {
+		if strings.Contains(line, "ERROR") || strings.Contains(line, "FATAL") || strings.Contains(line, "PANIC") {
+			errs = append(errs, strings.TrimRight(line, "\n"))
+		}
+	}
+	if len(errs) > tailLines {
+		errs = errs[len(errs)-tailLines:]
+	}
+	out := ""
+	if len(errs) > 0 {
+		out = fmt.Sprintf("\n--- errors earlier in %s ---\n%s", path, strings.Join(errs, "\n"))
+	}
+	return out + fmt.Sprintf("\n--- last lines of %s ---\n%s", path, tail)
 }
 
 func lastLines(b []byte, n int) string {
