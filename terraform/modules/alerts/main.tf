@@ -1,0 +1,547 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `id` is the region name in provider 5.x and 6.x alike.
+  region = data.aws_region.current.id
+
+  topic_name    = "${var.name}-alerts"
+  notifier_name = "${var.name}-notifier"
+  auditor_name  = "${var.name}-auditor"
+
+  # Variable defaults cannot use path.module, hence null meaning "this repo's dist/".
+  notifier_zip_path = var.notifier_zip_path != null ? var.notifier_zip_path : "${path.module}/../../../dist/notifier.zip"
+  auditor_zip_path  = var.auditor_zip_path != null ? var.auditor_zip_path : "${path.module}/../../../dist/auditor.zip"
+
+  secret_arns   = length(var.secret_arns) > 0 ? var.secret_arns : ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:*"]
+  function_arns = length(var.rotation_function_arns) > 0 ? var.rotation_function_arns : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:*"]
+
+  # The notifier's idempotency record (alerting.TagLastAlert): the only
+  # tag key it may write.
+  alert_tag_keys = ["rotor:last-alert"]
+
+  # Secrets Manager rotation events arrive as CloudTrail service events
+  # (events/eventbridge.go has a recorded example). TestRotationFailed is the
+  # check run by RotateSecret with rotate_immediately = false.
+  rotation_failure_pattern = {
+    source        = ["aws.secretsmanager"]
+    "detail-type" = ["AWS Service Event via CloudTrail"]
+    detail = {
+      eventSource = ["secretsmanager.amazonaws.com"]
+      eventName   = ["RotationFailed", "RotationAbandoned", "TestRotationFailed"]
+    }
+  }
+
+  # CloudWatch cannot publish to a topic under alias/aws/sns.
+  alarms_enabled = var.create_alarms && var.kms_key_arn != null
+  raw_delivery   = var.enable_raw_event_delivery && var.kms_key_arn != null
+
+  # The auditor's finding metrics (internal/alerting) and what each means.
+  finding_metrics = {
+    OverdueSecrets   = "secrets whose rotation window closed without a rotation"
+    StuckRotations   = "secrets with AWSPENDING left on a non-current version"
+    FailedRotations  = "secrets whose last rotation failed (rotor:last-rotation)"
+    MissingFunctions = "secrets whose rotation function is missing or not invokable"
+  }
+}
+
+check "alarms_need_a_customer_managed_key" {
+  assert {
+    condition     = !var.create_alarms || var.kms_key_arn != null
+    error_message = "create_alarms is true but kms_key_arn is null: CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns, so no alarm is created. Give a customer managed key (README) or set create_alarms = false."
+  }
+}
+
+check "raw_delivery_needs_a_customer_managed_key" {
+  assert {
+    condition     = !var.enable_raw_event_delivery || var.kms_key_arn != null
+    error_message = "enable_raw_event_delivery is true but kms_key_arn is null: EventBridge cannot publish to a topic encrypted with alias/aws/sns, so raw events are not delivered."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Topic
+# ---------------------------------------------------------------------------
+
+resource "aws_sns_topic" "alerts" {
+  name              = local.topic_name
+  kms_master_key_id = var.kms_key_arn != null ? var.kms_key_arn : "alias/aws/sns"
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  # What the default topic policy grants the owning account, restated
+  # because a topic policy replaces it.
+  statement {
+    sid = "OwningAccountUsesTopic"
+    actions = [
+      "sns:Publish",
+      "sns:Subscribe",
+      "sns:GetTopicAttributes",
+      "sns:ListSubscriptionsByTopic",
+    ]
+    resources = [aws_sns_topic.alerts.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # EventBridge, for this module's rotation-failure rule only.
+  statement {
+    sid       = "EventBridgePublishesRotationFailures"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.rotation_failures.arn]
+    }
+  }
+
+  # CloudWatch alarms of this account whose names carry this module's prefix.
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.topic.json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each  = toset(var.email_subscriptions)
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+# ---------------------------------------------------------------------------
+# Logs
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "notifier" {
+  name              = "/aws/lambda/${local.notifier_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "auditor" {
+  name              = "/aws/lambda/${local.auditor_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# IAM: one role per function, inline policies only. Neither function may
+# read a secret value: no GetSecretValue anywhere.
+# ---------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "notifier" {
+  name                 = local.notifier_name
+  description          = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.role_permissions_boundary_arn
+  tags                 = var.tags
+}
+
+resource "aws_iam_role" "auditor" {
+  name                 = local.auditor_name
+  description          = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = var.role_permissions_boundary_arn
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "notifier" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.notifier.arn}:*"]
+  }
+
+  # Outcome tags, LastRotatedDate and labels: metadata only.
+  statement {
+    sid       = "DescribeSecrets"
+    actions   = ["secretsmanager:DescribeSecret"]
+    resources = local.secret_arns
+  }
+
+  # The idempotency record, and no other key: the request must carry tag
+  # keys (Null = false) and every one must be rotor:last-alert.
+  statement {
+    sid       = "RecordLastAlert"
+    actions   = ["secretsmanager:TagResource"]
+    resources = local.secret_arns
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = local.alert_tag_keys
+    }
+
+    condition {
+      test     = "Null"
+      variable = "aws:TagKeys"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn != null ? [1] : []
+    content {
+      sid       = "EncryptAlertsThroughSNS"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "notifier" {
+  name   = "rotor-notifier"
+  role   = aws_iam_role.notifier.id
+  policy = data.aws_iam_policy_document.notifier.json
+}
+
+data "aws_iam_policy_document" "auditor" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.auditor.arn}:*"]
+  }
+
+  # ListSecrets has no resource-level permissions: AWS only accepts "*".
+  # It returns metadata (names, tags, schedules, labels), never values.
+  statement {
+    sid       = "ListSecrets"
+    actions   = ["secretsmanager:ListSecrets"]
+    resources = ["*"]
+  }
+
+  # The creation date of a version left AWSPENDING (stuck rotations).
+  statement {
+    sid       = "ListVersions"
+    actions   = ["secretsmanager:ListSecretVersionIds"]
+    resources = local.secret_arns
+  }
+
+  # Configuration only (State, StateReason): not GetFunction, which also
+  # hands out a link to the function's code.
+  statement {
+    sid       = "CheckRotationFunctions"
+    actions   = ["lambda:GetFunctionConfiguration"]
+    resources = local.function_arns
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn != null ? [1] : []
+    content {
+      sid       = "EncryptAlertsThroughSNS"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "auditor" {
+  name   = "rotor-auditor"
+  role   = aws_iam_role.auditor.id
+  policy = data.aws_iam_policy_document.auditor.json
+}
+
+# ---------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------
+
+resource "aws_lambda_function" "notifier" {
+  function_name = local.notifier_name
+  description   = "rotor: one SNS alert per Secrets Manager rotation failure"
+  role          = aws_iam_role.notifier.arn
+
+  filename         = local.notifier_zip_path
+  source_code_hash = fileexists(local.notifier_zip_path) ? filebase64sha256(local.notifier_zip_path) : null
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  memory_size      = 128
+  timeout          = 30
+
+  environment {
+    # Names from internal/config.FunctionEnv["notifier"].
+    variables = { for k, v in {
+      SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+      LOG_LEVEL                = var.log_level
+      SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
+    } : k => v if v != null }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.notifier.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.notifier]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.notifier_zip_path)
+      error_message = "The notifier package is missing: run `make build` (or set notifier_zip_path)."
+    }
+  }
+}
+
+resource "aws_lambda_function" "auditor" {
+  function_name = local.auditor_name
+  description   = "rotor: audits rotation-enabled secrets on a schedule"
+  role          = aws_iam_role.auditor.arn
+
+  filename         = local.auditor_zip_path
+  source_code_hash = fileexists(local.auditor_zip_path) ? filebase64sha256(local.auditor_zip_path) : null
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  memory_size      = 256
+  timeout          = var.auditor_timeout_seconds
+  # One run at a time: a second concurrent run would only repeat alerts.
+  reserved_concurrent_executions = 1
+
+  environment {
+    # Names from internal/config.FunctionEnv["auditor"].
+    variables = { for k, v in {
+      SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+      METRICS_NAMESPACE        = var.metrics_namespace
+      LOG_LEVEL                = var.log_level
+      SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
+    } : k => v if v != null }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.auditor.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.auditor]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.auditor_zip_path)
+      error_message = "The auditor package is missing: run `make build` (or set auditor_zip_path)."
+    }
+  }
+}
+
+# The notifier is idempotent per event (rotor:last-alert), so Lambda's
+# retries of a failed delivery are safe. The auditor is not retried: a retry
+# would repeat every alert of the run, and its next scheduled run retries
+# anyway; its failures show in the auditor errors alarm.
+resource "aws_lambda_function_event_invoke_config" "notifier" {
+  function_name                = aws_lambda_function.notifier.function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+}
+
+resource "aws_lambda_function_event_invoke_config" "auditor" {
+  function_name                = aws_lambda_function.auditor.function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 3600
+}
+
+# ---------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "rotation_failures" {
+  name          = "${var.name}-rotation-failures"
+  description   = "rotor: Secrets Manager rotation failures and abandonments, to the notifier"
+  event_pattern = jsonencode(local.rotation_failure_pattern)
+  tags          = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "notifier" {
+  rule      = aws_cloudwatch_event_rule.rotation_failures.name
+  target_id = "notifier"
+  arn       = aws_lambda_function.notifier.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+}
+
+resource "aws_cloudwatch_event_target" "raw" {
+  count     = local.raw_delivery ? 1 : 0
+  rule      = aws_cloudwatch_event_rule.rotation_failures.name
+  target_id = "raw-events"
+  arn       = aws_sns_topic.alerts.arn
+}
+
+resource "aws_lambda_permission" "notifier_events" {
+  statement_id   = "EventBridgeRotationFailures"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.notifier.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.rotation_failures.arn
+  source_account = local.account_id
+}
+
+resource "aws_cloudwatch_event_rule" "audit" {
+  name                = "${var.name}-audit"
+  description         = "rotor: run the rotation auditor"
+  schedule_expression = var.audit_schedule_expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "auditor" {
+  rule      = aws_cloudwatch_event_rule.audit.name
+  target_id = "auditor"
+  arn       = aws_lambda_function.auditor.arn
+}
+
+resource "aws_lambda_permission" "auditor_schedule" {
+  statement_id   = "EventBridgeAuditSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.auditor.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.audit.arn
+  source_account = local.account_id
+}
+
+# ---------------------------------------------------------------------------
+# Alarms (names start with var.name: the topic policy admits those only)
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "rotator_errors" {
+  count = local.alarms_enabled && var.rotator_function_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-rotator-errors"
+  alarm_description   = "The rotator returned errors: a rotation step failed. The notifier's alert names the secret and step; run `rotor status <secret>`."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = var.rotator_function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.rotator_errors_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = local.alarms_enabled ? {
+    notifier = aws_lambda_function.notifier.function_name
+    auditor  = aws_lambda_function.auditor.function_name
+  } : {}
+
+  alarm_name          = "${var.name}-${each.key}-errors"
+  alarm_description   = "The rotor ${each.key} failed, so alerts may be missing: read its log group /aws/lambda/${each.value}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}
+
+# The auditor writes each metric once per run. "ignore" keeps an alarm in
+# its state between runs, so it clears only when a run counts zero.
+resource "aws_cloudwatch_metric_alarm" "findings" {
+  for_each = local.alarms_enabled ? local.finding_metrics : {}
+
+  alarm_name          = "${var.name}-${lower(each.key)}"
+  alarm_description   = "The rotor auditor found ${each.value}. Each finding was also sent to this topic with what to do."
+  namespace           = var.metrics_namespace
+  metric_name         = each.key
+  dimensions          = { FunctionName = aws_lambda_function.auditor.function_name }
+  statistic           = "Maximum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "ignore"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}

@@ -1,0 +1,66 @@
+output "topic_arn" {
+  description = "ARN of the alert topic; subscribe more endpoints to it (filter on the message attributes kind, secret and step)."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "topic_name" {
+  description = "Name of the alert topic."
+  value       = aws_sns_topic.alerts.name
+}
+
+output "notifier_function_name" {
+  description = "Name of the notifier function."
+  value       = aws_lambda_function.notifier.function_name
+}
+
+output "notifier_function_arn" {
+  description = "ARN of the notifier function."
+  value       = aws_lambda_function.notifier.arn
+}
+
+output "auditor_function_name" {
+  description = "Name of the auditor function (the FunctionName dimension of its metrics)."
+  value       = aws_lambda_function.auditor.function_name
+}
+
+output "auditor_function_arn" {
+  description = "ARN of the auditor function; invoke it to audit now."
+  value       = aws_lambda_function.auditor.arn
+}
+
+output "notifier_role_arn" {
+  description = "ARN of the notifier's IAM role (for a KMS key policy or a secret resource policy that must name it)."
+  value       = aws_iam_role.notifier.arn
+}
+
+output "auditor_role_arn" {
+  description = "ARN of the auditor's IAM role."
+  value       = aws_iam_role.auditor.arn
+}
+
+output "rotation_failures_rule_arn" {
+  description = "ARN of the EventBridge rule that sends rotation failures to the notifier."
+  value       = aws_cloudwatch_event_rule.rotation_failures.arn
+}
+
+output "audit_rule_arn" {
+  description = "ARN of the EventBridge schedule that runs the auditor."
+  value       = aws_cloudwatch_event_rule.audit.arn
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms by purpose (rotator_errors, notifier_errors, auditor_errors, and one per finding metric); empty when alarms are off or no kms_key_arn is given."
+  value = merge(
+    { for k, a in aws_cloudwatch_metric_alarm.rotator_errors : "rotator_errors" => a.arn },
+    { for k, a in aws_cloudwatch_metric_alarm.function_errors : "${k}_errors" => a.arn },
+    { for k, a in aws_cloudwatch_metric_alarm.findings : k => a.arn },
+  )
+}
+
+output "log_group_names" {
+  description = "CloudWatch log groups of the notifier and auditor."
+  value = {
+    notifier = aws_cloudwatch_log_group.notifier.name
+    auditor  = aws_cloudwatch_log_group.auditor.name
+  }
+}

@@ -1,0 +1,101 @@
+# Plan-only tests with fake credentials: nothing reaches AWS. Run by
+# `go test ./terraform/...` when a local provider mirror exists, or by hand:
+# terraform init && terraform test.
+
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "AKIAIOSFODNN7EXAMPLE"
+  secret_key                  = "not-a-real-key"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+variables {
+  # Any existing file stands in for the packages.
+  notifier_zip_path = "tests/plan.tftest.hcl"
+  auditor_zip_path  = "tests/plan.tftest.hcl"
+}
+
+run "defaults_use_the_managed_key_and_no_alarms" {
+  command = plan
+
+  # The check block warns that alarms need a customer managed key.
+  expect_failures = [check.alarms_need_a_customer_managed_key]
+
+  assert {
+    condition     = aws_sns_topic.alerts.kms_master_key_id == "alias/aws/sns"
+    error_message = "Without kms_key_arn the topic is encrypted with alias/aws/sns."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 0 && length(aws_cloudwatch_metric_alarm.function_errors) == 0 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 0
+    error_message = "CloudWatch cannot publish to an aws/sns topic: no alarm without a customer managed key."
+  }
+
+  assert {
+    condition     = aws_lambda_function.auditor.logging_config[0].log_format == "JSON" && aws_lambda_function.notifier.logging_config[0].log_format == "JSON"
+    error_message = "Both functions write JSON logs."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.auditor.retention_in_days == 90 && aws_cloudwatch_log_group.notifier.name == "/aws/lambda/rotor-notifier"
+    error_message = "Log groups are the functions' own, with retention."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.audit.schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.auditor.maximum_retry_attempts == 0
+    error_message = "The auditor runs daily and is not retried (a retry repeats every alert)."
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.rotation_failures.event_pattern)["detail"]["eventName"] == ["RotationFailed", "RotationAbandoned", "TestRotationFailed"]
+    error_message = "The rule forwards failures and abandonments."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_target.raw) == 0
+    error_message = "Raw delivery is off by default."
+  }
+}
+
+run "customer_managed_key_enables_alarms" {
+  command = plan
+
+  variables {
+    kms_key_arn               = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    rotator_function_name     = "rotor-rotator"
+    enable_raw_event_delivery = true
+    email_subscriptions       = ["ops@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && length(aws_cloudwatch_metric_alarm.function_errors) == 2 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
+    error_message = "With a customer managed key: one alarm per finding metric, notifier and auditor errors, rotator errors."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.rotator_errors[0].dimensions["FunctionName"] == "rotor-rotator" && aws_cloudwatch_metric_alarm.findings["StuckRotations"].dimensions["FunctionName"] == "rotor-auditor"
+    error_message = "Alarms watch the rotator by name and the auditor's metrics by its FunctionName dimension."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_target.raw) == 1 && length(aws_sns_topic_subscription.email) == 1
+    error_message = "Raw delivery and e-mail subscriptions are created when asked for."
+  }
+}
+
+run "bad_key_is_refused" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/my-key"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}

@@ -1,0 +1,198 @@
+# ---------------------------------------------------------------------------
+# Naming and packages
+# ---------------------------------------------------------------------------
+
+variable "name" {
+  description = "Prefix for every resource name: <name>-alerts (topic), <name>-notifier and <name>-auditor (functions, roles, log groups), <name>-rotation-failures and <name>-audit (rules). Letters, digits, hyphens and underscores, at most 40 characters."
+  type        = string
+  default     = "rotor"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,40}$", var.name))
+    error_message = "name must be 1-40 characters of letters, digits, '-' or '_'."
+  }
+}
+
+variable "notifier_zip_path" {
+  description = "Path to the notifier deployment package (a zip with a static `bootstrap`). null means dist/notifier.zip at the root of this repository, as `make build` writes it."
+  type        = string
+  default     = null
+}
+
+variable "auditor_zip_path" {
+  description = "Path to the auditor deployment package. null means dist/auditor.zip at the root of this repository."
+  type        = string
+  default     = null
+}
+
+# ---------------------------------------------------------------------------
+# Topic
+# ---------------------------------------------------------------------------
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key that encrypts the alert topic. null uses the AWS managed key alias/aws/sns, which the functions can use but CloudWatch alarms and EventBridge cannot (its key policy cannot grant them), so alarms and raw event delivery need this key; its policy must let cloudwatch.amazonaws.com and events.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt (README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a key ARN (arn:aws:kms:<region>:<account>:key/<id>); aliases cannot be used in IAM policies."
+  }
+}
+
+variable "email_subscriptions" {
+  description = "E-mail addresses subscribed to the alert topic. Each must confirm the subscription from the message AWS sends."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.email_subscriptions : can(regex("^[^@\\s]+@[^@\\s]+$", e))])
+    error_message = "email_subscriptions must be e-mail addresses."
+  }
+}
+
+variable "enable_raw_event_delivery" {
+  description = "Also send Secrets Manager's RotationFailed/RotationAbandoned events to the topic as raw JSON, straight from EventBridge, so they arrive even when the notifier is broken. Needs kms_key_arn."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------
+# What the functions may read
+# ---------------------------------------------------------------------------
+
+variable "secret_arns" {
+  description = "Secrets the notifier may describe and tag with rotor:last-alert, and the auditor may list versions of. Full ARNs or ARN patterns; empty means every secret of this account and region (the functions never read a value: no GetSecretValue is granted)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:.+$", a))])
+    error_message = "secret_arns must be Secrets Manager secret ARNs or ARN patterns (arn:aws:secretsmanager:<region>:<account>:secret:<name>...)."
+  }
+}
+
+variable "rotation_function_arns" {
+  description = "Rotation functions the auditor may check with lambda:GetFunctionConfiguration. Empty means every function of this account and region. A secret whose function is outside this list is reported as an audit error, not as a finding."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.rotation_function_arns : can(regex("^arn:[^:]+:lambda:[^:]+:[0-9]{12}:function:.+$", a))])
+    error_message = "rotation_function_arns must be Lambda function ARNs or ARN patterns."
+  }
+}
+
+variable "secrets_manager_endpoint" {
+  description = "Secrets Manager endpoint URL for both functions (e.g. a VPC endpoint's DNS name). null uses the SDK's default resolution."
+  type        = string
+  default     = null
+}
+
+# ---------------------------------------------------------------------------
+# Schedule and detection
+# ---------------------------------------------------------------------------
+
+variable "audit_schedule_expression" {
+  description = "EventBridge schedule of the auditor. Each run alerts again on every finding that is still open, so this is also the reminder interval."
+  type        = string
+  default     = "rate(1 day)"
+
+  validation {
+    condition     = can(regex("^(rate\\(.+\\)|cron\\(.+\\))$", var.audit_schedule_expression))
+    error_message = "audit_schedule_expression must be rate(...) or cron(...)."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the auditor's EMF metrics (OverdueSecrets, StuckRotations, FailedRotations, MissingFunctions, SecretsAudited, AuditErrors)."
+  type        = string
+  default     = "Rotor"
+
+  validation {
+    condition     = length(var.metrics_namespace) > 0 && length(var.metrics_namespace) <= 255 && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 characters and must not start with AWS/."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Alarms
+# ---------------------------------------------------------------------------
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms (rotator, notifier and auditor errors; each auditor finding metric) that notify the topic. They are created only when kms_key_arn is set: CloudWatch cannot publish to a topic encrypted with alias/aws/sns. Without the key, plan warns."
+  type        = bool
+  default     = true
+}
+
+variable "rotator_function_name" {
+  description = "Name of the rotator function (the rotator module's rotator_function_name output) whose Errors metric is alarmed on. null: no rotator alarm."
+  type        = string
+  default     = null
+}
+
+variable "rotator_errors_threshold" {
+  description = "Rotator invocation errors within 5 minutes that raise its alarm. Each failed step is one error, and Secrets Manager retries a failed rotation several times."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.rotator_errors_threshold >= 1 && floor(var.rotator_errors_threshold) == var.rotator_errors_threshold
+    error_message = "rotator_errors_threshold must be a whole number of at least 1."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------
+
+variable "log_level" {
+  description = "LOG_LEVEL of both functions."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups, in days."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key ARN that encrypts the log groups. null: CloudWatch Logs' default encryption."
+  type        = string
+  default     = null
+}
+
+variable "auditor_timeout_seconds" {
+  description = "Timeout of one audit run. It lists every secret and checks each rotation function once; raise it for tens of thousands of secrets."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.auditor_timeout_seconds >= 10 && var.auditor_timeout_seconds <= 900
+    error_message = "auditor_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "role_permissions_boundary_arn" {
+  description = "Permissions boundary attached to both functions' roles, when the account requires one."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+}
