@@ -33,16 +33,19 @@ resource "aws_secretsmanager_secret" "this" {
 
   lifecycle {
     # The rotator records each rotation's outcome in these tags
-    # (rotation.OutcomeTagKeys); Terraform must not remove them.
+    # (rotation.OutcomeTagKeys) and the notifier the last alert it sent
+    # (alerting.TagLastAlert); Terraform must not remove them.
     ignore_changes = [
       tags["rotor:last-rotation"],
       tags["rotor:last-error-step"],
       tags["rotor:last-error"],
       tags["rotor:last-version"],
+      tags["rotor:last-alert"],
       tags_all["rotor:last-rotation"],
       tags_all["rotor:last-error-step"],
       tags_all["rotor:last-error"],
       tags_all["rotor:last-version"],
+      tags_all["rotor:last-alert"],
     ]
 
     precondition {

@@ -1,0 +1,49 @@
+package terraform_test
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/rotorhq/rotor/internal/alerting"
+	"github.com/rotorhq/rotor/rotation"
+)
+
+// TestTagKeysMatchTheCode holds the Terraform to the tag keys the Go code
+// writes: the rotator's IAM may tag exactly rotation.OutcomeTagKeys, and the
+// rotated secret ignores changes to those and to the notifier's tag, so
+// neither a renamed tag nor a new one can silently break rotation or make
+// Terraform strip what rotor recorded.
+func TestTagKeysMatchTheCode(t *testing.T) {
+	rotator, err := os.ReadFile("modules/rotator/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`outcome_tag_keys\s*=\s*\[([^\]]*)\]`).FindSubmatch(rotator)
+	if m == nil {
+		t.Fatal("modules/rotator/main.tf: no outcome_tag_keys local")
+	}
+	var keys []string
+	for _, q := range regexp.MustCompile(`"([^"]+)"`).FindAllSubmatch(m[1], -1) {
+		keys = append(keys, string(q[1]))
+	}
+	want := slices.Clone(rotation.OutcomeTagKeys)
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Errorf("rotator module outcome_tag_keys %v, rotation.OutcomeTagKeys %v", keys, want)
+	}
+
+	secret, err := os.ReadFile("modules/rotated-secret/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append(slices.Clone(rotation.OutcomeTagKeys), alerting.TagLastAlert) {
+		for _, attr := range []string{"tags", "tags_all"} {
+			if !regexp.MustCompile(regexp.QuoteMeta(attr + `["` + k + `"]`)).Match(secret) {
+				t.Errorf("modules/rotated-secret: ignore_changes lacks %s[%q]", attr, k)
+			}
+		}
+	}
+}
