@@ -92,7 +92,7 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("load admin secret: %w", err)
 	}
-	master = adminTarget(master, req.Current)
+	master = AdminTarget(master, req.Current)
 	if master.Username == req.Pending.Username || master.Username == req.Current.Username {
 		return SetResponse{}, fmt.Errorf("admin secret's user %q is one of the rotated users; use a separate admin", master.Username)
 	}
@@ -118,10 +118,11 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	return SetResponse{}, nil
 }
 
-// adminTarget fills the admin document's connection details from the
-// current one where it has none (an RDS-managed master secret holds only
-// username and password when RDS could not be asked).
-func adminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
+// AdminTarget returns the admin document with the connection details it
+// lacks taken from the rotated secret's current document (an RDS-managed
+// master secret holds only username and password when RDS could not be
+// asked). The admin's own host, port, engine, dbname and ssl win.
+func AdminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
 	m := master.Clone()
 	if m.Host == "" {
 		m.Host = cur.Host

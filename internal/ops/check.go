@@ -236,7 +236,7 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
-	master = adminTarget(master, cur)
+	master = strategies.AdminTarget(master, cur)
 	if master.Username == cur.Username || strings.TrimSuffix(master.Username, strategies.CloneSuffix) == strings.TrimSuffix(cur.Username, strategies.CloneSuffix) {
 		p.add(CheckAdminSecret, CheckFail, fmt.Sprintf("the admin secret's user %q is one of the rotated users", master.Username), "use a separate admin user")
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)

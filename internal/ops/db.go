@@ -124,26 +124,3 @@ func readDocument(ctx context.Context, api SecretsAPI, secretID, versionID, labe
 	}
 	return doc, nil
 }
-
-// adminTarget fills the admin document's connection details from the
-// rotated secret's where it has none, as the alternating-users strategy
-// does (an RDS-managed master secret holds only username and password).
-func adminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
-	m := master.Clone()
-	if m.Host == "" {
-		m.Host = cur.Host
-		if m.Port == 0 {
-			m.Port = cur.PortOrDefault()
-		}
-	}
-	if m.Engine == "" {
-		m.Engine = cur.Engine
-	}
-	if m.DBName == "" {
-		m.DBName = cur.DBNameOrDefault()
-	}
-	if len(m.SSL) == 0 {
-		m.SSL = cur.SSL
-	}
-	return m
-}

@@ -303,3 +303,22 @@ func mustExec(t *testing.T, c *pgx.Conn, sql string) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// TestNonASCIIPassword sets a password that SASLprep changes (a ligature and
+// a non-ASCII space): the verifier must match what the server derives at
+// login, so a rollback to a hand-set unicode password works.
+func TestNonASCIIPassword(t *testing.T) {
+	t.Parallel()
+	pg := testdb.Postgres(t)
+	db := pg.NewDatabase(t)
+	user := testdb.UniqueName("uni")
+	pg.CreateRole(t, user, "ascii-password-1")
+	s := connect(t, params(t, pg, db, user, "ascii-password-1"))
+	const pw = "pässwörd\u00a0ﬁx-Ω"
+	if err := s.SetPassword(context.Background(), user, pw); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.CanLogin(t, user, pw, db); err != nil {
+		t.Fatalf("unicode password refused: %v", err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+
+	"golang.org/x/text/secure/precis"
 )
 
 // ScramIterations is the iteration count rotor's verifiers use: PostgreSQL's
@@ -22,18 +24,13 @@ const ScramIterations = 4096
 //	SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
 //
 // The server accepts it in ALTER ROLE ... PASSWORD and stores it as is, so the
-// password itself never travels in SQL. PostgreSQL applies SASLprep to
-// passwords; for printable ASCII it changes nothing, and rotor only sets
-// printable ASCII passwords, so other input is refused rather than hashed in a
-// way the server might normalise differently.
+// password itself never travels in SQL. The password is normalised the way
+// PostgreSQL and pgx normalise it at login (SASLprep, here as PRECIS
+// OpaqueString, falling back to the raw bytes when the password is not valid
+// for it); printable ASCII, which is all rotor generates, is unchanged.
 func ScramVerifier(password string) (string, error) {
 	if password == "" {
 		return "", errors.New("empty password")
-	}
-	for i := 0; i < len(password); i++ {
-		if c := password[i]; c < 0x20 || c > 0x7e {
-			return "", fmt.Errorf("password has a character outside printable ASCII at byte %d", i)
-		}
 	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
@@ -43,7 +40,7 @@ func ScramVerifier(password string) (string, error) {
 }
 
 func scramVerifier(password string, salt []byte, iterations int) (string, error) {
-	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	salted, err := pbkdf2.Key(sha256.New, saslPrep(password), salt, iterations, sha256.Size)
 	if err != nil {
 		return "", fmt.Errorf("pbkdf2: %w", err)
 	}
@@ -52,6 +49,18 @@ func scramVerifier(password string, salt []byte, iterations int) (string, error)
 	serverKey := hmacSHA256(salted, "Server Key")
 	b64 := base64.StdEncoding.EncodeToString
 	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
+}
+
+func saslPrep(password string) string {
+	for i := 0; i < len(password); i++ {
+		if password[i] >= 0x80 {
+			if n, err := precis.OpaqueString.String(password); err == nil {
+				return n
+			}
+			return password
+		}
+	}
+	return password
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
