@@ -10,11 +10,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/strategies"
 )
 
@@ -63,11 +63,14 @@ func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, e
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
 	}
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if a.endpointURL != "" {
-			o.BaseEndpoint = aws.String(a.endpointURL)
-		}
-	}), nil
+	// --endpoint-url wins, then AWS's templates' SECRETS_MANAGER_ENDPOINT,
+	// then the SDK's own settings (AWS_ENDPOINT_URL_SECRETS_MANAGER,
+	// AWS_ENDPOINT_URL).
+	endpoint := a.endpointURL
+	if endpoint == "" {
+		endpoint = os.Getenv(config.EnvSecretsManagerEndpoint)
+	}
+	return lambdafn.SecretsManager(cfg, endpoint), nil
 }
 
 // dbFlags choose how rollback and check reach databases. Defaults come from

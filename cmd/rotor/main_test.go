@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	} {
 		os.Setenv(k, v)
 	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_SESSION_TOKEN", "DB_TLS", "DB_CA_BUNDLE"} {
+	for _, k := range []string{"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "SECRETS_MANAGER_ENDPOINT", "AWS_SESSION_TOKEN", "DB_TLS", "DB_CA_BUNDLE"} {
 		os.Unsetenv(k)
 	}
 	testdb.Main(m)
