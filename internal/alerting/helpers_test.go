@@ -1,0 +1,175 @@
+package alerting_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/alerting"
+	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+func ctxT(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// env is a stand-in with the clients the notifier and auditor use.
+type env struct {
+	srv      *awslocal.Server
+	clock    *awslocal.FakeClock
+	sm       *secretsmanager.Client
+	sns      *sns.Client
+	lambda   *lambda.Client
+	fnStates *awslocal.FunctionStates
+	topicARN string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clock := awslocal.NewFakeClock(time.Date(2026, 11, 2, 4, 0, 0, 0, time.UTC))
+	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{Clock: clock})
+	// Lambda's GetFunctionConfiguration is answered in front of the
+	// stand-in; everything else passes through to it.
+	fnStates := srv.NewFunctionStates()
+	lambdaHTTP := httptest.NewServer(fnStates)
+	t.Cleanup(lambdaHTTP.Close)
+	noRetry := func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 }
+	return &env{
+		srv:      srv,
+		clock:    clock,
+		sm:       secretsmanager.NewFromConfig(cfg, noRetry),
+		sns:      sns.NewFromConfig(cfg),
+		lambda:   lambda.NewFromConfig(srv.SDKConfig(lambdaHTTP.URL), func(o *lambda.Options) { o.RetryMaxAttempts = 1 }),
+		fnStates: fnStates,
+		topicARN: srv.CreateTopic("rotor-alerts"),
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// secretDoc is a PostgreSQL secret document with a recognisable password.
+func secretDoc(port int, password string) string {
+	return fmt.Sprintf(`{"engine":"postgres","host":"127.0.0.1","port":%d,"username":"app","password":%q,"dbname":"app","ssl":false}`, port, password)
+}
+
+// okStrategy stands in for a database that accepts every change: the one
+// fake here, so rotations can succeed without a server. Create is the
+// single-user rule (same user, new password).
+type okStrategy struct{}
+
+func (okStrategy) Name() string { return strategies.NameSingleUser }
+func (okStrategy) Create(_ context.Context, req strategies.CreateRequest) (strategies.CreateResponse, error) {
+	p := req.Current.Clone()
+	p.Password = req.Password
+	return strategies.CreateResponse{Pending: p}, nil
+}
+func (okStrategy) Set(context.Context, strategies.SetRequest) (strategies.SetResponse, error) {
+	return strategies.SetResponse{}, nil
+}
+func (okStrategy) Test(context.Context, strategies.TestRequest) (strategies.TestResponse, error) {
+	return strategies.TestResponse{}, nil
+}
+
+// rotatorFunc returns rotor's real rotator as an in-process function. With
+// working false it uses the real single-user strategy, whose logins fail
+// against the closed port in the secret document; with working true, a
+// database that accepts everything.
+func (e *env) rotatorFunc(t *testing.T, working bool) awslocal.Invoker {
+	t.Helper()
+	strat := func(name string) (strategies.Strategy, error) {
+		if working {
+			return okStrategy{}, nil
+		}
+		return strategies.New(name, strategies.Options{TLSMode: events.TLSDisable, ConnectTimeout: 5 * time.Second})
+	}
+	rot, err := rotation.New(rotation.Options{Secrets: e.sm, Strategies: strat, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awslocal.FuncInvoker(rot.Handle)
+}
+
+// createRotated creates a secret and configures rotation with fnARN
+// (which must be registered), rotating once now.
+func (e *env) createRotated(t *testing.T, name, doc, fnARN string, days int64) string {
+	t.Helper()
+	ctx := ctxT(t)
+	out, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(doc)})
+	if err != nil {
+		t.Fatalf("CreateSecret %s: %v", name, err)
+	}
+	if _, err := e.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId:          out.ARN,
+		RotationLambdaARN: aws.String(fnARN),
+		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(days)},
+	}); err != nil {
+		t.Fatalf("RotateSecret %s: %v", name, err)
+	}
+	res, err := e.srv.WaitRotation(ctx, aws.ToString(out.ARN))
+	if err != nil || !res.Succeeded {
+		t.Fatalf("first rotation of %s: %+v %v", name, res, err)
+	}
+	return aws.ToString(out.ARN)
+}
+
+// notifierInvoker runs the notifier as the Lambda runtime would: the
+// EventBridge JSON decoded into events.SecretsManagerEvent.
+func notifierInvoker(t *testing.T, n *alerting.Notifier, results *[]alerting.NotifyResult) awslocal.Invoker {
+	return invokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+		var ev events.SecretsManagerEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &awslocal.FunctionError{Type: "Runtime.UnmarshalError", Message: err.Error()}
+		}
+		res, err := n.Handle(ctx, ev)
+		*results = append(*results, res)
+		if err != nil {
+			return nil, &awslocal.FunctionError{Type: "NotifierFailed", Message: err.Error()}
+		}
+		return []byte("null"), nil
+	})
+}
+
+type invokerFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+func (f invokerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f(ctx, payload)
+}
+
+func tags(t *testing.T, sm *secretsmanager.Client, id string) map[string]string {
+	t.Helper()
+	d, err := sm.DescribeSecret(ctxT(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, tg := range d.Tags {
+		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return m
+}
