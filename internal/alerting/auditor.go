@@ -169,7 +169,7 @@ func (a *Auditor) Run(ctx context.Context) (Report, error) {
 					continue
 				}
 				rep.Published++
-				a.opts.Logger.Info("finding", "secret", f.SecretARN, "kind", string(f.Kind), "step", string(f.FailedStep), "version", f.VersionID)
+				a.opts.Logger.Info("finding", "alert", f)
 			}
 		}
 	}

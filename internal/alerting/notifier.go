@@ -111,7 +111,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.SecretsManagerEvent) (N
 	if err := Publish(ctx, n.opts.Topic, n.opts.TopicARN, a); err != nil {
 		return NotifyResult{Alert: &a}, err
 	}
-	log.Info("alert sent", "kind", string(a.Kind), "step", string(a.FailedStep), "version", a.VersionID)
+	log.Info("alert sent", "alert", a)
 	_, err = n.opts.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{
 		SecretId: desc.ARN,
 		Tags:     []smtypes.Tag{{Key: aws.String(TagLastAlert), Value: aws.String(mark.String())}},

@@ -1,7 +1,9 @@
 package alerting_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 
 	"github.com/rotorhq/rotor/internal/awslocal"
 	"os"
@@ -53,7 +55,8 @@ func TestFailedRotationEndToEnd(t *testing.T) {
 	}
 	pendingPassword := passwordOf(t, aws.ToString(pending.SecretString))
 
-	n, err := alerting.NewNotifier(alerting.NotifierOptions{Secrets: e.sm, Topic: e.sns, TopicARN: e.topicARN})
+	var logs bytes.Buffer
+	n, err := alerting.NewNotifier(alerting.NotifierOptions{Secrets: e.sm, Topic: e.sns, TopicARN: e.topicARN, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +98,9 @@ func TestFailedRotationEndToEnd(t *testing.T) {
 	for _, secret := range []string{oldPassword, currentPassword, pendingPassword} {
 		if strings.Contains(m.Subject, secret) || strings.Contains(m.Message, secret) {
 			t.Fatalf("alert contains a password")
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("notifier log contains a password")
 		}
 	}
 	mark := tags(t, e.sm, arn)[alerting.TagLastAlert]
