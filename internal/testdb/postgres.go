@@ -215,10 +215,19 @@ func (pg *PG) dropRole(name string) error {
 	for _, db := range databases {
 		conn, err := pg.Connect(ctx, db)
 		if err != nil {
+			// A parallel test may drop its database between the listing
+			// and this connection; whatever the role owned there is gone
+			// with it.
+			if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
+				continue
+			}
 			return fmt.Errorf("drop role %q: %w", name, err)
 		}
 		_, err = conn.Exec(ctx, "DROP OWNED BY "+role)
 		conn.Close(ctx)
+		if errors.As(err, &pgErr) && pgErr.Code == "57P01" { // admin_shutdown: database dropped WITH (FORCE) meanwhile
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("drop role %q: drop what it owns in %q: %w", name, db, err)
 		}
