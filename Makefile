@@ -55,9 +55,10 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	terraform fmt -recursive terraform
 
-## bench: figures for the README (see docs/benchmarks.md)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the figures in docs/benchmarks.md
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./rotation/ ./functions/rotator/
+	$(GO) test -run '^$$' -bench 'Scram' ./strategies/postgres/
 
 clean:
 	rm -rf $(DIST)

@@ -50,7 +50,7 @@ func (s *syncBuffer) String() string {
 // env is one test's world: a database on the shared PostgreSQL, a local
 // Secrets Manager, and a rotator registered as the rotation function.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	pg     *testdb.PG
 	db     string
 	srv    *awslocal.Server
@@ -73,7 +73,7 @@ type envOptions struct {
 	attempts int
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	pg := testdb.Postgres(t)
 	e := &env{t: t, pg: pg, db: pg.NewDatabase(t), logs: &syncBuffer{}}
@@ -120,7 +120,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 }
 
 // serverURL reads the base URL NewTestServerWith gave the server.
-func serverURL(t *testing.T, srv *awslocal.Server) string {
+func serverURL(t testing.TB, srv *awslocal.Server) string {
 	t.Helper()
 	if u := srv.URL(); u != "" {
 		return u
@@ -285,7 +285,7 @@ func (e *env) checkNoLeaks() {
 	}
 }
 
-func must(t *testing.T, err error, what string) {
+func must(t testing.TB, err error, what string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)

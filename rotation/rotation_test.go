@@ -95,7 +95,7 @@ func TestSingleUserRotation(t *testing.T) {
 	}
 }
 
-func currentID(t *testing.T, e *env, arn string) string {
+func currentID(t testing.TB, e *env, arn string) string {
 	t.Helper()
 	for id, l := range e.labels(arn) {
 		for _, s := range l {
@@ -110,7 +110,7 @@ func currentID(t *testing.T, e *env, arn string) string {
 
 // alternating sets up a base user, an admin with CREATEROLE and the two
 // secrets. It returns the app secret's ARN and the base user's name.
-func alternating(t *testing.T, e *env, adminPassword string) (arn, base string) {
+func alternating(t testing.TB, e *env, adminPassword string) (arn, base string) {
 	t.Helper()
 	base = testdb.UniqueName("app")
 	admin := testdb.UniqueName("admin")
@@ -123,7 +123,7 @@ func alternating(t *testing.T, e *env, adminPassword string) (arn, base string) 
 }
 
 // dropClone removes the clone the rotation creates when the test ends.
-func dropClone(t *testing.T, e *env, clone string) {
+func dropClone(t testing.TB, e *env, clone string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		a := e.pg.AdminDB(t, e.db)
