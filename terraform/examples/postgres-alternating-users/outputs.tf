@@ -25,3 +25,8 @@ output "secretsmanager_endpoint_id" {
   description = "ID of the Secrets Manager VPC endpoint the example creates."
   value       = module.rotor.secretsmanager_endpoint_id
 }
+
+output "alert_topic_arn" {
+  description = "SNS topic of rotor's alerts; subscribe more endpoints to it."
+  value       = module.alerts.topic_arn
+}

@@ -67,3 +67,15 @@ module "app_secret" {
   # The rotation needs the network path to the database.
   depends_on = [aws_vpc_security_group_ingress_rule.database_from_rotor]
 }
+
+# Rotation failures and audit findings, by e-mail (docs/alerting.md).
+module "alerts" {
+  source = "../../modules/alerts"
+
+  name                  = var.name
+  email_subscriptions   = var.alert_emails
+  rotator_function_name = module.rotor.rotator_function_name
+  # CloudWatch alarms need a customer managed key for the topic
+  # (kms_key_arn); see modules/alerts/README.md.
+  create_alarms = false
+}

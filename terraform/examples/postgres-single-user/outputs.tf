@@ -17,3 +17,8 @@ output "rotator_log_group_name" {
   description = "Log group of the rotator."
   value       = module.rotor.rotator_log_group_name
 }
+
+output "alert_topic_arn" {
+  description = "SNS topic of rotor's alerts; subscribe more endpoints to it."
+  value       = module.alerts.topic_arn
+}

@@ -69,3 +69,9 @@ variable "layers" {
   type        = list(string)
   default     = []
 }
+
+variable "alert_emails" {
+  description = "E-mail addresses that receive rotor's alerts (each confirms its subscription)."
+  type        = list(string)
+  default     = []
+}

@@ -165,3 +165,15 @@ resource "aws_lambda_invocation" "rotate_app_now" {
     }
   }
 }
+
+# Rotation failures and audit findings, by e-mail (docs/alerting.md).
+module "alerts" {
+  source = "../../modules/alerts"
+
+  name                  = var.name
+  email_subscriptions   = var.alert_emails
+  rotator_function_name = module.rotor.rotator_function_name
+  # CloudWatch alarms need a customer managed key for the topic
+  # (kms_key_arn); see modules/alerts/README.md.
+  create_alarms = false
+}

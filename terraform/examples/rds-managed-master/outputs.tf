@@ -27,3 +27,8 @@ output "rotatenow_function_name" {
   description = "Name of the rotatenow function, for rotating on demand."
   value       = module.rotor.rotatenow_function_name
 }
+
+output "alert_topic_arn" {
+  description = "SNS topic of rotor's alerts; subscribe more endpoints to it."
+  value       = module.alerts.topic_arn
+}

@@ -78,3 +78,9 @@ variable "app_password" {
   default     = null
   sensitive   = true
 }
+
+variable "alert_emails" {
+  description = "E-mail addresses that receive rotor's alerts (each confirms its subscription)."
+  type        = list(string)
+  default     = []
+}
