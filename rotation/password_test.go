@@ -90,24 +90,6 @@ func TestPasswordsDiffer(t *testing.T) {
 	}
 }
 
-func TestTagValue(t *testing.T) {
-	cases := map[string]string{
-		`set password for "app": ERROR: permission denied (SQLSTATE 42501)`: "set password for app : ERROR: permission denied SQLSTATE 42501",
-		"plain":           "plain",
-		"":                "",
-		"a\nb\tc":         "a b c",
-		"user@host:5432/": "user@host:5432/",
-	}
-	for in, want := range cases {
-		if got := TagValue(in); got != want {
-			t.Errorf("TagValue(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := TagValue(strings.Repeat("x", 300)); len([]rune(got)) != 256 {
-		t.Errorf("long value has %d characters, want 256", len([]rune(got)))
-	}
-}
-
 func TestRedact(t *testing.T) {
 	msg := redact("login as app with pw Abcd1234!xyz and Abcd1234!xyzLONG failed", []string{"Abcd1234!xyz", "Abcd1234!xyzLONG", "ab"})
 	if strings.Contains(msg, "Abcd1234") {

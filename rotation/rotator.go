@@ -18,8 +18,8 @@ import (
 
 // RDS tags Secrets Manager puts on an RDS-managed master secret.
 const (
-	TagRDSInstanceARN = "aws:rds:primarydbinstancearn"
-	TagRDSClusterARN  = "aws:rds:primarydbclusterarn"
+	TagRDSInstanceARN = events.TagRDSInstanceARN
+	TagRDSClusterARN  = events.TagRDSClusterARN
 )
 
 // StepReport describes one finished step, for metrics.

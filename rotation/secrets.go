@@ -3,14 +3,17 @@ package rotation
 import (
 	"context"
 
+	"github.com/rotorhq/rotor/events"
+
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// Staging labels with a meaning in the rotation protocol.
+// Staging labels with a meaning in the rotation protocol (events owns the
+// names).
 const (
-	LabelCurrent  = "AWSCURRENT"
-	LabelPending  = "AWSPENDING"
-	LabelPrevious = "AWSPREVIOUS"
+	LabelCurrent  = events.LabelCurrent
+	LabelPending  = events.LabelPending
+	LabelPrevious = events.LabelPrevious
 )
 
 // SecretsAPI is the part of the Secrets Manager client a rotation uses. Its

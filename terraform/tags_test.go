@@ -35,6 +35,15 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 		t.Errorf("rotator module outcome_tag_keys %v, rotation.OutcomeTagKeys %v", keys, want)
 	}
 
+	alerts, err := os.ReadFile("modules/alerts/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = regexp.MustCompile(`alert_tag_keys\s*=\s*\[([^\]]*)\]`).FindSubmatch(alerts)
+	if m == nil || string(m[1]) != `"`+alerting.TagLastAlert+`"` {
+		t.Errorf("modules/alerts/main.tf: alert_tag_keys must be exactly [%q]", alerting.TagLastAlert)
+	}
+
 	secret, err := os.ReadFile("modules/rotated-secret/main.tf")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -107,7 +108,7 @@ func (d *dbFlags) options() (strategies.Options, error) {
 		// policy and the rest are not the CLI's business.
 		return ""
 	}
-	cfg, err := config.LoadRotator(getenv)
+	cfg, err := rotatorconfig.Load(getenv)
 	if err != nil {
 		return strategies.Options{}, err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
@@ -21,7 +21,7 @@ import (
 
 func main() {
 	boot := lambdafn.NewLogger("info")
-	cfg, err := config.LoadRotator(os.Getenv)
+	cfg, err := rotatorconfig.Load(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(boot, "invalid settings", err)
 	}

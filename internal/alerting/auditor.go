@@ -14,7 +14,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/rotation"
 )
 
 // AuditorSecretsAPI is the part of the Secrets Manager client the auditor
@@ -256,15 +255,15 @@ func (a *Auditor) check(ctx context.Context, now time.Time, s smtypes.SecretList
 	}
 
 	// Last outcome failed, as rotor recorded it.
-	if tagValue(s.Tags, rotation.TagLastRotation) == rotation.OutcomeFailed {
+	if tagValue(s.Tags, events.TagLastRotation) == events.OutcomeFailed {
 		f := base
 		f.Kind = events.AlertLastRotationFailed
-		f.FailedStep = events.Step(tagValue(s.Tags, rotation.TagLastErrorStep))
+		f.FailedStep = events.Step(tagValue(s.Tags, events.TagLastErrorStep))
 		if !f.FailedStep.Valid() {
 			f.FailedStep = ""
 		}
-		f.Reason = tagValue(s.Tags, rotation.TagLastError)
-		f.VersionID = tagValue(s.Tags, rotation.TagLastVersion)
+		f.Reason = tagValue(s.Tags, events.TagLastError)
+		f.VersionID = tagValue(s.Tags, events.TagLastVersion)
 		out = append(out, f)
 	}
 

@@ -13,7 +13,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/rotation"
 )
 
 // TagLastAlert is the tag the notifier writes on a secret after alerting
@@ -149,19 +148,19 @@ func (n *Notifier) alertFor(ev events.SecretsManagerEvent, desc *secretsmanager.
 		a.Kind = events.AlertRotationAbandoned
 	}
 	pending := pendingVersion(desc.VersionIdsToStages)
-	tagVersion := tagValue(desc.Tags, rotation.TagLastVersion)
-	tagsFailed := tagValue(desc.Tags, rotation.TagLastRotation) == rotation.OutcomeFailed
+	tagVersion := tagValue(desc.Tags, events.TagLastVersion)
+	tagsFailed := tagValue(desc.Tags, events.TagLastRotation) == events.OutcomeFailed
 	switch {
 	case a.Kind == events.AlertRotationAbandoned:
 		a.VersionID = tagVersion
 		if tagsFailed {
-			a.FailedStep = events.Step(tagValue(desc.Tags, rotation.TagLastErrorStep))
-			a.Reason = tagValue(desc.Tags, rotation.TagLastError)
+			a.FailedStep = events.Step(tagValue(desc.Tags, events.TagLastErrorStep))
+			a.Reason = tagValue(desc.Tags, events.TagLastError)
 		}
 	case tagsFailed && (pending == "" || pending == tagVersion):
 		a.VersionID = tagVersion
-		a.FailedStep = events.Step(tagValue(desc.Tags, rotation.TagLastErrorStep))
-		a.Reason = tagValue(desc.Tags, rotation.TagLastError)
+		a.FailedStep = events.Step(tagValue(desc.Tags, events.TagLastErrorStep))
+		a.Reason = tagValue(desc.Tags, events.TagLastError)
 	default:
 		a.VersionID = pending
 		a.FailedStep = ev.ReportedStep()
@@ -185,13 +184,13 @@ type mark struct {
 }
 
 func alertMark(t time.Time, id, step, version string) mark {
-	return mark{Time: t.UTC().Truncate(time.Second), EventID: rotation.TagValue(id), Step: rotation.TagValue(step), Version: rotation.TagValue(version)}
+	return mark{Time: t.UTC().Truncate(time.Second), EventID: events.TagValue(id), Step: events.TagValue(step), Version: events.TagValue(version)}
 }
 
 // String is the tag value. The version goes last: it is the only part that
 // could hold a "/".
 func (m mark) String() string {
-	return rotation.TagValue(m.Time.Format(time.RFC3339) + "/" + m.EventID + "/" + m.Step + "/" + m.Version)
+	return events.TagValue(m.Time.Format(time.RFC3339) + "/" + m.EventID + "/" + m.Step + "/" + m.Version)
 }
 
 func parseMark(s string) (mark, bool) {

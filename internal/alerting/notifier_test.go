@@ -5,11 +5,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/rotorhq/rotor/internal/awslocal"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rotorhq/rotor/internal/awslocal"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"

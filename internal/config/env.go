@@ -48,3 +48,6 @@ var FunctionEnv = map[string][]string{
 		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvMetricsNamespace, EnvLogLevel,
 	},
 }
+
+// DefaultMetricsNamespace is the CloudWatch namespace of rotor's metrics.
+const DefaultMetricsNamespace = "Rotor"

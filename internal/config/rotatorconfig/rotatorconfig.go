@@ -1,10 +1,16 @@
-package config
+// Package rotatorconfig reads the rotator's settings (and the database
+// settings the CLI shares with it) from the environment. The variable names
+// come from package config, the single source of truth; an invalid value is
+// an error naming the variable, never a silent default.
+package rotatorconfig
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rotorhq/rotor/internal/config"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
@@ -27,50 +33,47 @@ type Rotator struct {
 	MetricsNamespace       string
 }
 
-// DefaultMetricsNamespace is the CloudWatch namespace of rotor's metrics.
-const DefaultMetricsNamespace = "Rotor"
-
-// LoadRotator reads the rotator's settings through getenv (os.Getenv in a
+// Load reads the rotator's settings through getenv (os.Getenv in a
 // function). An invalid value is an error naming the variable; nothing is
 // silently replaced by a default.
-func LoadRotator(getenv func(string) string) (Rotator, error) {
+func Load(getenv func(string) string) (Rotator, error) {
 	c := Rotator{
 		Strategy:               strategies.NameSingleUser,
 		Password:               rotation.DefaultPasswordPolicy(),
 		TLSMode:                events.TLSVerifyFull,
 		PreviousUserSessions:   strategies.SessionsWarn,
-		SecretsManagerEndpoint: strings.TrimSpace(getenv(EnvSecretsManagerEndpoint)),
-		CABundle:               strings.TrimSpace(getenv(EnvDBCABundle)),
+		SecretsManagerEndpoint: strings.TrimSpace(getenv(config.EnvSecretsManagerEndpoint)),
+		CABundle:               strings.TrimSpace(getenv(config.EnvDBCABundle)),
 		LogLevel:               "info",
-		MetricsNamespace:       DefaultMetricsNamespace,
+		MetricsNamespace:       config.DefaultMetricsNamespace,
 	}
-	if v := strings.TrimSpace(getenv(EnvRotationStrategy)); v != "" {
+	if v := strings.TrimSpace(getenv(config.EnvRotationStrategy)); v != "" {
 		if v != strategies.NameSingleUser && v != strategies.NameAlternatingUsers {
-			return c, fmt.Errorf("%s=%q: want %s or %s", EnvRotationStrategy, v, strategies.NameSingleUser, strategies.NameAlternatingUsers)
+			return c, fmt.Errorf("%s=%q: want %s or %s", config.EnvRotationStrategy, v, strategies.NameSingleUser, strategies.NameAlternatingUsers)
 		}
 		c.Strategy = v
 	}
-	if v := strings.TrimSpace(getenv(EnvPasswordLength)); v != "" {
+	if v := strings.TrimSpace(getenv(config.EnvPasswordLength)); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 4096 {
-			return c, fmt.Errorf("%s=%q: want a whole number from 1 to 4096", EnvPasswordLength, v)
+			return c, fmt.Errorf("%s=%q: want a whole number from 1 to 4096", config.EnvPasswordLength, v)
 		}
 		c.Password.Length = n
 	}
 	// EXCLUDE_CHARACTERS is taken verbatim (spaces included): it is a set
 	// of characters, and an explicitly empty value excludes nothing.
-	if v, ok := lookup(getenv, EnvExcludeCharacters); ok {
+	if v, ok := lookup(getenv, config.EnvExcludeCharacters); ok {
 		c.Password.ExcludeCharacters = &v
 	}
 	for _, b := range []struct {
 		name string
 		dst  *bool
 	}{
-		{EnvExcludeNumbers, &c.Password.ExcludeNumbers},
-		{EnvExcludePunctuation, &c.Password.ExcludePunctuation},
-		{EnvExcludeUppercase, &c.Password.ExcludeUppercase},
-		{EnvExcludeLowercase, &c.Password.ExcludeLowercase},
-		{EnvRequireEachIncludedType, &c.Password.RequireEachIncludedType},
+		{config.EnvExcludeNumbers, &c.Password.ExcludeNumbers},
+		{config.EnvExcludePunctuation, &c.Password.ExcludePunctuation},
+		{config.EnvExcludeUppercase, &c.Password.ExcludeUppercase},
+		{config.EnvExcludeLowercase, &c.Password.ExcludeLowercase},
+		{config.EnvRequireEachIncludedType, &c.Password.RequireEachIncludedType},
 	} {
 		if err := parseBool(getenv, b.name, b.dst); err != nil {
 			return c, err
@@ -79,35 +82,35 @@ func LoadRotator(getenv func(string) string) (Rotator, error) {
 	if err := c.Password.Validate(); err != nil {
 		return c, fmt.Errorf("password settings: %w", err)
 	}
-	if v := strings.TrimSpace(getenv(EnvDBTLS)); v != "" {
+	if v := strings.TrimSpace(getenv(config.EnvDBTLS)); v != "" {
 		m, err := conn.ParseMode(strings.ToLower(v))
 		if err != nil {
-			return c, fmt.Errorf("%s: %w", EnvDBTLS, err)
+			return c, fmt.Errorf("%s: %w", config.EnvDBTLS, err)
 		}
 		c.TLSMode = m
 	}
-	if v := strings.TrimSpace(getenv(EnvDBConnectTimeout)); v != "" {
+	if v := strings.TrimSpace(getenv(config.EnvDBConnectTimeout)); v != "" {
 		d, err := parseDuration(v)
 		if err != nil || d <= 0 || d > 5*time.Minute {
-			return c, fmt.Errorf("%s=%q: want a duration such as 5s (at most 5m)", EnvDBConnectTimeout, v)
+			return c, fmt.Errorf("%s=%q: want a duration such as 5s (at most 5m)", config.EnvDBConnectTimeout, v)
 		}
 		c.ConnectTimeout = d
 	}
-	if v := strings.ToLower(strings.TrimSpace(getenv(EnvPreviousUserSessions))); v != "" {
+	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvPreviousUserSessions))); v != "" {
 		if v != strategies.SessionsWarn && v != strategies.SessionsFail {
-			return c, fmt.Errorf("%s=%q: want warn or fail", EnvPreviousUserSessions, v)
+			return c, fmt.Errorf("%s=%q: want warn or fail", config.EnvPreviousUserSessions, v)
 		}
 		c.PreviousUserSessions = v
 	}
-	if v := strings.ToLower(strings.TrimSpace(getenv(EnvLogLevel))); v != "" {
+	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvLogLevel))); v != "" {
 		switch v {
 		case "debug", "info", "warn", "error":
 			c.LogLevel = v
 		default:
-			return c, fmt.Errorf("%s=%q: want debug, info, warn or error", EnvLogLevel, v)
+			return c, fmt.Errorf("%s=%q: want debug, info, warn or error", config.EnvLogLevel, v)
 		}
 	}
-	if v := strings.TrimSpace(getenv(EnvMetricsNamespace)); v != "" {
+	if v := strings.TrimSpace(getenv(config.EnvMetricsNamespace)); v != "" {
 		c.MetricsNamespace = v
 	}
 	return c, nil
@@ -118,7 +121,7 @@ func LoadRotator(getenv func(string) string) (Rotator, error) {
 func (c Rotator) StrategyOptions() (strategies.Options, error) {
 	pool, err := conn.LoadCABundle(c.CABundle)
 	if err != nil {
-		return strategies.Options{}, fmt.Errorf("%s: %w", EnvDBCABundle, err)
+		return strategies.Options{}, fmt.Errorf("%s: %w", config.EnvDBCABundle, err)
 	}
 	return strategies.Options{
 		Engines:              strategies.DefaultEngines(),

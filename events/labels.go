@@ -1,0 +1,70 @@
+package events
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Staging labels with a meaning in the rotation protocol.
+const (
+	LabelCurrent  = "AWSCURRENT"
+	LabelPending  = "AWSPENDING"
+	LabelPrevious = "AWSPREVIOUS"
+)
+
+// Tags rotor reads and writes on a rotated secret. They are wire names like
+// the JSON keys above: the rotator writes the outcome tags after every
+// rotation, rotate-now, the CLI, the notifier and the auditor read them, and
+// the Terraform modules grant and ignore exactly these keys (checked by a
+// test).
+const (
+	TagLastRotation  = "rotor:last-rotation"   // "succeeded" or "failed"
+	TagLastErrorStep = "rotor:last-error-step" // the failed step, or ""
+	TagLastError     = "rotor:last-error"      // redacted reason, or ""
+	TagLastVersion   = "rotor:last-version"    // the rotation's token
+	// TagStrategy, set by the operator, overrides ROTATION_STRATEGY for
+	// one secret.
+	TagStrategy = "rotor:strategy"
+)
+
+// Values of TagLastRotation.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeFailed    = "failed"
+)
+
+// Tags Secrets Manager puts on an RDS-managed master secret.
+const (
+	TagRDSInstanceARN = "aws:rds:primarydbinstancearn"
+	TagRDSClusterARN  = "aws:rds:primarydbclusterarn"
+)
+
+// maxTagValue is Secrets Manager's limit on a tag value, in characters.
+const maxTagValue = 256
+
+// TagValue makes s fit Secrets Manager's tag value rules: letters, digits,
+// white space and _ . : / = + - @, at most 256 characters. Other characters
+// become spaces; runs of spaces collapse.
+func TagValue(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_.:/=+-@", r)
+		if !ok {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	out := strings.TrimSpace(b.String())
+	if utf8.RuneCountInString(out) > maxTagValue {
+		r := []rune(out)
+		out = string(r[:maxTagValue-3]) + "..."
+	}
+	return out
+}
