@@ -6,6 +6,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/mariadb"
 	"github.com/rotorhq/rotor/strategies/postgres"
 )
 
@@ -53,7 +54,15 @@ type Engines map[events.Family]Engine
 
 // DefaultEngines returns the engines rotor ships.
 func DefaultEngines() Engines {
-	return Engines{events.FamilyPostgres: Postgres{}}
+	return Engines{events.FamilyPostgres: Postgres{}, events.FamilyMySQL: MariaDB{}}
+}
+
+// engineVariant is implemented by an engine whose limits depend on the
+// document's engine name within its family: MySQL-family documents name
+// mariadb (80-character user names) or mysql/aurora-mysql (32, AWS's rule
+// for MySQL) but share one engine.
+type engineVariant interface {
+	ForEngine(name string) Engine
 }
 
 // For returns the engine for the document's engine name, or an error naming
@@ -62,6 +71,9 @@ func (e Engines) For(doc *events.SecretDocument) (Engine, error) {
 	eng, ok := e[doc.Family()]
 	if !ok {
 		return nil, &events.FieldError{Field: "engine", Reason: fmt.Sprintf("engine %q is not supported by this rotor build", doc.Engine)}
+	}
+	if v, ok := eng.(engineVariant); ok {
+		eng = v.ForEngine(doc.Engine)
 	}
 	return eng, nil
 }
@@ -88,5 +100,52 @@ type pgSession struct{ *postgres.Session }
 
 func (s pgSession) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
 	r, err := s.Session.SyncAlternate(ctx, postgres.AlternateRequest(req))
+	return AlternateResponse(r), err
+}
+
+// MariaDB adapts strategies/mariadb to Engine for the MySQL family. The
+// server must be MariaDB: a MySQL server is refused at login. MaxUser is the
+// user name limit in characters; zero means MariaDB's 80.
+type MariaDB struct{ MaxUser int }
+
+// ForEngine returns the engine with the user name limit AWS's templates
+// apply to the document's engine name: 32 for mysql and aurora-mysql, 80
+// for mariadb.
+func (m MariaDB) ForEngine(name string) Engine {
+	switch name {
+	case events.EngineMySQL, events.EngineAuroraMySQL:
+		m.MaxUser = mariadb.MaxMySQLUsernameChars
+	default:
+		m.MaxUser = mariadb.MaxUsernameChars
+	}
+	return m
+}
+
+// Login implements Engine.
+func (MariaDB) Login(ctx context.Context, p conn.Params) (Session, error) {
+	s, err := mariadb.Connect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return mariaSession{s}, nil
+}
+
+// MaxUsernameBytes implements Engine. MariaDB counts characters; the
+// strategies count bytes, which is the same for ASCII names and stricter
+// for others.
+func (m MariaDB) MaxUsernameBytes() int {
+	if m.MaxUser > 0 {
+		return m.MaxUser
+	}
+	return mariadb.MaxUsernameChars
+}
+
+// DefaultExcludeCharacters implements Engine.
+func (MariaDB) DefaultExcludeCharacters() string { return mariadb.DefaultExcludeCharacters }
+
+type mariaSession struct{ *mariadb.Session }
+
+func (s mariaSession) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
+	r, err := s.Session.SyncAlternate(ctx, mariadb.AlternateRequest(req))
 	return AlternateResponse(r), err
 }

@@ -1,10 +1,7 @@
 package dbserver
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
-	"strings"
-
+	"github.com/rotorhq/rotor/strategies/mariadb"
 	"github.com/rotorhq/rotor/strategies/postgres"
 )
 
@@ -19,9 +16,9 @@ func SCRAMSHA256Verifier(password string) (string, error) {
 // NativePasswordHash returns the mysql_native_password hash of password as
 // MySQL and MariaDB store it ("*" and 40 upper-case hex digits), for
 // CREATE/ALTER USER ... IDENTIFIED BY PASSWORD '<hash>', which keeps the
-// password out of the SQL text and the general query log.
+// password out of the SQL text and the general query log. It is rotor's
+// engine's own (mariadb.NativePasswordHash), so the harness creates users
+// exactly as a rotation sets their passwords.
 func NativePasswordHash(password string) string {
-	first := sha1.Sum([]byte(password))
-	second := sha1.Sum(first[:])
-	return "*" + strings.ToUpper(hex.EncodeToString(second[:]))
+	return mariadb.NativePasswordHash(password)
 }

@@ -1,0 +1,372 @@
+package mariadb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// AlternateRequest asks SyncAlternate to make Pending log in with Password
+// and to keep the clone a working stand-in for the base user.
+type AlternateRequest struct {
+	// Base is the original application user (the name without "_clone").
+	Base string
+	// Clone is the alternate user.
+	Clone string
+	// Pending is the user whose password changes: Base or Clone.
+	Pending string
+	// Password is Pending's new password (a secret).
+	Password string
+}
+
+// AlternateResponse reports what SyncAlternate did.
+type AlternateResponse struct {
+	// CreatedClone is true when the clone did not exist before.
+	CreatedClone bool
+	// Changes lists the account changes applied beyond the password, in a
+	// form safe to log (names and privilege names only).
+	Changes []string
+}
+
+// SyncAlternate runs as the admin. It
+//  1. checks, before any change, that the admin may read the privilege
+//     tables, that the base user has exactly one account, and that the
+//     clone is either missing or has exactly one account on the same host
+//     (a missing clone is created only when it is the pending user: a
+//     missing current user means the secret and the database disagree,
+//     which is reported, not papered over);
+//  2. reads both accounts' privileges from the catalog (global, schema,
+//     table, column and routine privileges with their grant options,
+//     granted roles with ADMIN OPTION, the default role, resource limits
+//     and the TLS requirement);
+//  3. creates the clone if missing, as 'clone'@'<base's host>' with the
+//     pending password's hash;
+//  4. grants the clone what the base has and it lacks, sets its default
+//     role, limits and TLS requirement;
+//  5. revokes from the clone what the base no longer has;
+//  6. sets the pending user's password, last, so the pending credential
+//     works only once its account is complete.
+//
+// MariaDB commits every account statement on its own, so this is not a
+// transaction. The order keeps the promise that matters: the user
+// AWSCURRENT names (the non-pending one) keeps its password throughout, and
+// when it is the clone it only gains privileges until the grants are done,
+// so a failure never takes away access it had. Repeating SyncAlternate
+// after a failure completes the sync: every change is computed against the
+// catalog as it is now.
+func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
+	var resp AlternateResponse
+	if req.Pending != req.Base && req.Pending != req.Clone {
+		return resp, fmt.Errorf("pending user %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
+	}
+	for _, n := range []string{req.Base, req.Clone} {
+		// information_schema writes grantees as 'user'@'host' unescaped; a
+		// name holding that separator could be read as another account.
+		if strings.Contains(n, "'@'") {
+			return resp, fmt.Errorf("user name %q contains '@', which MariaDB's privilege views cannot tell apart from the account separator", n)
+		}
+	}
+	hash, err := s.q.str(NativePasswordHash(req.Password))
+	if err != nil {
+		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
+	}
+	if err := s.checkCatalogAccess(ctx); err != nil {
+		return resp, err
+	}
+	base, ok, err := s.lookup(ctx, req.Base)
+	if err != nil {
+		return resp, err
+	}
+	if !ok {
+		return resp, fmt.Errorf("user %q does not exist", req.Base)
+	}
+	clone, cloneExists, err := s.lookup(ctx, req.Clone)
+	if err != nil {
+		return resp, err
+	}
+	if cloneExists && clone.host != base.host {
+		return resp, fmt.Errorf("user %q exists for host %q but %q for host %q: the clone must be on the base user's host", req.Clone, clone.host, req.Base, base.host)
+	}
+	if !cloneExists && req.Pending != req.Clone {
+		return resp, fmt.Errorf("user %q does not exist, but the current secret names it", req.Clone)
+	}
+	clone = account{user: req.Clone, host: base.host}
+	cloneAcct, err := s.q.account(clone)
+	if err != nil {
+		return resp, fmt.Errorf("user %q: %w", req.Clone, err)
+	}
+
+	want, err := s.readState(ctx, base)
+	if err != nil {
+		return resp, err
+	}
+	var have state
+	if cloneExists {
+		if have, err = s.readState(ctx, clone); err != nil {
+			return resp, err
+		}
+	}
+
+	if !cloneExists {
+		if err := s.exec(ctx, fmt.Sprintf("create user %q@%q", clone.user, clone.host),
+			"CREATE USER IF NOT EXISTS "+cloneAcct+" IDENTIFIED BY PASSWORD "+hash); err != nil {
+			return resp, err
+		}
+		resp.CreatedClone = true
+		// A new account has its own defaults; read them rather than assume.
+		if have, err = s.readState(ctx, clone); err != nil {
+			return resp, err
+		}
+	}
+
+	grants, revokes, order := diffPrivs(want.privs, have.privs)
+	// Grants first: a clone that is AWSCURRENT only gains privileges until
+	// every grant is in place.
+	for _, o := range order {
+		changes, err := s.grant(ctx, o, grants[o], cloneAcct, clone)
+		resp.Changes = append(resp.Changes, changes...)
+		if err != nil {
+			return resp, err
+		}
+	}
+	changes, err := s.syncRoles(ctx, want, have, cloneAcct, clone)
+	resp.Changes = append(resp.Changes, changes...)
+	if err != nil {
+		return resp, err
+	}
+	changes, err = s.syncLimits(ctx, want.limits, have.limits, cloneAcct, clone)
+	resp.Changes = append(resp.Changes, changes...)
+	if err != nil {
+		return resp, err
+	}
+	for _, o := range order {
+		changes, err := s.revoke(ctx, o, revokes[o], cloneAcct, clone)
+		resp.Changes = append(resp.Changes, changes...)
+		if err != nil {
+			return resp, err
+		}
+	}
+	// The role revokes come after the privilege revokes for the same reason
+	// the grants came first.
+	changes, err = s.revokeRoles(ctx, want, have, cloneAcct, clone)
+	resp.Changes = append(resp.Changes, changes...)
+	if err != nil {
+		return resp, err
+	}
+
+	if !resp.CreatedClone || req.Pending != req.Clone {
+		pending := base
+		if req.Pending == req.Clone {
+			pending = clone
+		}
+		if err := s.alterPassword(ctx, pending, hash); err != nil {
+			return resp, err
+		}
+	}
+	return resp, nil
+}
+
+// grant gives the clone privs on o. A table, column or routine that no
+// longer exists (MariaDB keeps grants on dropped objects) cannot be granted:
+// that is skipped and reported, never fatal, since the clone could not use
+// it anyway.
+func (s *Session) grant(ctx context.Context, o object, privs []string, cloneAcct string, clone account) ([]string, error) {
+	if len(privs) == 0 {
+		return nil, nil
+	}
+	withGrant := slices.Contains(privs, grantOption)
+	privs = slices.DeleteFunc(slices.Clone(privs), func(p string) bool { return p == grantOption })
+	cols, on := o.clause()
+	list := make([]string, len(privs))
+	for i, p := range privs {
+		list[i] = p + cols
+	}
+	if len(list) == 0 {
+		list = []string{"USAGE"}
+	}
+	stmt := "GRANT " + strings.Join(list, ", ") + " ON " + on + " TO " + cloneAcct
+	what := strings.Join(privs, ", ")
+	if withGrant {
+		stmt += " WITH GRANT OPTION"
+		what = strings.TrimPrefix(what+", "+grantOption, ", ")
+	}
+	change := fmt.Sprintf("grant %s on %s to %s", what, o, clone.user)
+	if err := s.exec(ctx, change, stmt); err != nil {
+		if o.level != levelGlobal && o.level != levelSchema && isMissingObject(err) {
+			return []string{"skipped " + change + ": the object no longer exists"}, nil
+		}
+		return nil, err
+	}
+	return []string{change}, nil
+}
+
+func (s *Session) revoke(ctx context.Context, o object, privs []string, cloneAcct string, clone account) ([]string, error) {
+	var changes []string
+	cols, on := o.clause()
+	var list []string
+	for _, p := range privs {
+		if p == grantOption {
+			change := fmt.Sprintf("revoke %s on %s from %s", grantOption, o, clone.user)
+			if err := s.exec(ctx, change, "REVOKE GRANT OPTION ON "+on+" FROM "+cloneAcct); err != nil && errNumber(err) != errNonexistGrant {
+				return changes, err
+			}
+			changes = append(changes, change)
+			continue
+		}
+		list = append(list, p+cols)
+	}
+	if len(list) == 0 {
+		return changes, nil
+	}
+	change := fmt.Sprintf("revoke %s on %s from %s", strings.Join(privs, ", "), o, clone.user)
+	if err := s.exec(ctx, change, "REVOKE "+strings.Join(list, ", ")+" ON "+on+" FROM "+cloneAcct); err != nil && errNumber(err) != errNonexistGrant {
+		return changes, err
+	}
+	return append(changes, change), nil
+}
+
+func isMissingObject(err error) bool {
+	switch errNumber(err) {
+	case errNoSuchTable, 1305, 1054: // no such table, routine (ER_SP_DOES_NOT_EXIST), column (ER_BAD_FIELD_ERROR)
+		return true
+	}
+	return false
+}
+
+// syncRoles grants the clone the base's roles (with ADMIN OPTION where the
+// base has it) and sets its default role.
+func (s *Session) syncRoles(ctx context.Context, want, have state, cloneAcct string, clone account) ([]string, error) {
+	var changes []string
+	for _, r := range want.roles {
+		i := slices.IndexFunc(have.roles, func(h roleGrant) bool { return h.role == r.role })
+		if i >= 0 && (have.roles[i].admin || !r.admin) {
+			continue
+		}
+		role, err := s.q.str(r.role)
+		if err != nil {
+			return changes, fmt.Errorf("role %q: %w", r.role, err)
+		}
+		stmt := "GRANT " + role + " TO " + cloneAcct
+		change := fmt.Sprintf("grant role %s to %s", r.role, clone.user)
+		if r.admin {
+			stmt += " WITH ADMIN OPTION"
+			change += " with admin option"
+		}
+		if err := s.exec(ctx, change, stmt); err != nil {
+			return changes, err
+		}
+		changes = append(changes, change)
+	}
+	if want.defaultRole != have.defaultRole {
+		target := "NONE"
+		if want.defaultRole != "" {
+			r, err := s.q.str(want.defaultRole)
+			if err != nil {
+				return changes, fmt.Errorf("role %q: %w", want.defaultRole, err)
+			}
+			target = r
+		}
+		change := fmt.Sprintf("set default role of %s to %s", clone.user, strings.Trim(target, "'"))
+		if want.defaultRole == "" {
+			change = fmt.Sprintf("set default role of %s to NONE", clone.user)
+		}
+		if err := s.exec(ctx, change, "SET DEFAULT ROLE "+target+" FOR "+cloneAcct); err != nil {
+			return changes, err
+		}
+		changes = append(changes, change)
+	}
+	return changes, nil
+}
+
+// revokeRoles takes from the clone the roles, and the ADMIN OPTIONs, the
+// base no longer has.
+func (s *Session) revokeRoles(ctx context.Context, want, have state, cloneAcct string, clone account) ([]string, error) {
+	var changes []string
+	for _, h := range have.roles {
+		i := slices.IndexFunc(want.roles, func(w roleGrant) bool { return w.role == h.role })
+		if i >= 0 && (want.roles[i].admin || !h.admin) {
+			continue
+		}
+		role, err := s.q.str(h.role)
+		if err != nil {
+			return changes, fmt.Errorf("role %q: %w", h.role, err)
+		}
+		stmt, change := "REVOKE "+role+" FROM "+cloneAcct, fmt.Sprintf("revoke role %s from %s", h.role, clone.user)
+		if i >= 0 {
+			stmt, change = "REVOKE ADMIN OPTION FOR "+role+" FROM "+cloneAcct, fmt.Sprintf("revoke admin option for role %s from %s", h.role, clone.user)
+		}
+		if err := s.exec(ctx, change, stmt); err != nil {
+			return changes, err
+		}
+		changes = append(changes, change)
+	}
+	return changes, nil
+}
+
+// syncLimits mirrors the resource limits and the TLS requirement in one
+// ALTER USER, issued only when something differs.
+func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct string, clone account) ([]string, error) {
+	var opts, changes []string
+	num := func(name string, w, h int64) {
+		if w != h {
+			opts = append(opts, name+" "+strconv.FormatInt(w, 10))
+			changes = append(changes, fmt.Sprintf("%s.%s=%d", clone.user, name, w))
+		}
+	}
+	num("MAX_QUERIES_PER_HOUR", want.maxQuestions, have.maxQuestions)
+	num("MAX_UPDATES_PER_HOUR", want.maxUpdates, have.maxUpdates)
+	num("MAX_CONNECTIONS_PER_HOUR", want.maxConnections, have.maxConnections)
+	num("MAX_USER_CONNECTIONS", want.maxUserConnections, have.maxUserConnections)
+	if want.maxStatementTime != have.maxStatementTime {
+		f, err := strconv.ParseFloat(want.maxStatementTime, 64)
+		if err != nil {
+			return nil, fmt.Errorf("max_statement_time of the base user: %q is not a number", want.maxStatementTime)
+		}
+		v := strconv.FormatFloat(f, 'f', -1, 64)
+		opts = append(opts, "MAX_STATEMENT_TIME "+v)
+		changes = append(changes, fmt.Sprintf("%s.MAX_STATEMENT_TIME=%s", clone.user, v))
+	}
+	var require string
+	if want.sslType != have.sslType || want.sslCipher != have.sslCipher || want.x509Issuer != have.x509Issuer || want.x509Subject != have.x509Subject {
+		switch strings.ToUpper(want.sslType) {
+		case "":
+			require = "REQUIRE NONE"
+		case "ANY":
+			require = "REQUIRE SSL"
+		case "X509":
+			require = "REQUIRE X509"
+		case "SPECIFIED":
+			var parts []string
+			for _, f := range []struct{ kw, v string }{{"ISSUER", want.x509Issuer}, {"SUBJECT", want.x509Subject}, {"CIPHER", want.sslCipher}} {
+				if f.v == "" {
+					continue
+				}
+				lit, err := s.q.str(f.v)
+				if err != nil {
+					return nil, fmt.Errorf("TLS requirement of the base user: %w", err)
+				}
+				parts = append(parts, f.kw+" "+lit)
+			}
+			require = "REQUIRE " + strings.Join(parts, " AND ")
+		default:
+			return nil, fmt.Errorf("unknown ssl_type %q of the base user", want.sslType)
+		}
+		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, strings.SplitN(require, " '", 2)[0]))
+	}
+	if len(opts) == 0 && require == "" {
+		return nil, nil
+	}
+	stmt := "ALTER USER " + cloneAcct
+	if require != "" {
+		stmt += " " + require
+	}
+	if len(opts) > 0 {
+		stmt += " WITH " + strings.Join(opts, " ")
+	}
+	if err := s.exec(ctx, fmt.Sprintf("copy limits of the base user to %q", clone.user), stmt); err != nil {
+		return nil, err
+	}
+	return changes, nil
+}
