@@ -109,12 +109,22 @@ func Connect(ctx context.Context, p conn.Params) (*Session, error) {
 		s.Close(ctx) //nolint:errcheck
 		return nil, loginErr(err)
 	}
-	if !strings.Contains(strings.ToLower(s.Version), "mariadb") {
+	if err := checkServer(s.Version); err != nil {
 		s.Close(ctx) //nolint:errcheck
-		return nil, fmt.Errorf("%w: %s at %s reports version %q, which is MySQL; this rotor build rotates MariaDB only (MySQL stores passwords with other plugins and cannot be tested here)", ErrNotMariaDB, p.User, where, s.Version)
+		return nil, fmt.Errorf("%s at %s: %w", p.User, where, err)
 	}
 	s.q.noBackslashEscapes = hasMode(mode, "NO_BACKSLASH_ESCAPES")
 	return s, nil
+}
+
+// checkServer refuses a server whose VERSION() does not name MariaDB.
+// MariaDB always says so ("10.11.6-MariaDB-log", and "5.5.5-10.x-MariaDB"
+// through some proxies); MySQL, Aurora MySQL and Percona do not.
+func checkServer(version string) error {
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return nil
+	}
+	return fmt.Errorf("%w: the server reports version %q, which is MySQL; this rotor build rotates MariaDB only (MySQL stores passwords with other authentication plugins, and no MySQL server is available to test against)", ErrNotMariaDB, version)
 }
 
 func hasMode(modes, m string) bool {
