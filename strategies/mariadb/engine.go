@@ -137,17 +137,24 @@ func hasMode(modes, m string) bool {
 }
 
 // classify keeps the driver's message (it names user and host, never the
-// password) and marks authentication refusals.
+// password), marks authentication refusals, and keeps the server's error
+// reachable with errors.As.
 func classify(err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		if me.Number == errAccessDenied {
-			return fmt.Errorf("%w: %s (error %d)", conn.ErrAuth, me.Message, me.Number)
+			return fmt.Errorf("%w: %w", conn.ErrAuth, serverError{me})
 		}
-		return fmt.Errorf("%s (error %d)", me.Message, me.Number)
+		return serverError{me}
 	}
 	return err
 }
+
+// serverError is a MariaDB error shown as "message (error N)".
+type serverError struct{ e *mysql.MySQLError }
+
+func (s serverError) Error() string { return fmt.Sprintf("%s (error %d)", s.e.Message, s.e.Number) }
+func (s serverError) Unwrap() error { return s.e }
 
 func errNumber(err error) uint16 {
 	var me *mysql.MySQLError

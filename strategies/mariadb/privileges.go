@@ -271,7 +271,8 @@ func (o object) sortKey() string {
 // user's privileges to the clone (global GRANT OPTION; the admin must also
 // hold each privilege it grants, which a GRANT ALL ... WITH GRANT OPTION
 // admin such as RDS's master user does). It also requires that user has
-// exactly one account. PROCESS is reported but not required: without it
+// exactly one account, and ADMIN OPTION on every role user holds (MariaDB
+// lets only such an account grant a role). PROCESS is reported but not required: without it
 // the count of the previous user's sessions sees nothing. why explains the
 // answer with names only. It reads the catalog and changes nothing.
 func (s *Session) CanManageRole(ctx context.Context, user string) (ok bool, why string, err error) {
@@ -309,12 +310,31 @@ func (s *Session) CanManageRole(ctx context.Context, user string) (ok bool, why 
 		missing = append(missing, "SELECT on mysql.*")
 	}
 	if len(missing) > 0 {
-		return false, fmt.Sprintf("%q lacks %s on *.* (GRANT %s ON *.* TO the admin; SELECT ON mysql.* and WITH GRANT OPTION as needed)", s.user, strings.Join(missing, ", "), strings.Join(missing, ", ")), nil
+		return false, fmt.Sprintf("%q lacks %s (the admin needs GRANT CREATE USER ON *.* ... WITH GRANT OPTION and SELECT ON mysql.*)", s.user, strings.Join(missing, ", ")), nil
 	}
-	if _, found, err := s.lookup(ctx, user); err != nil {
+	base, found, err := s.lookup(ctx, user)
+	if err != nil {
 		return false, err.Error(), nil
 	} else if !found {
 		return false, fmt.Sprintf("user %q does not exist", user), nil
+	}
+	// Granting a role to the clone takes ADMIN OPTION on the role.
+	var roles []string
+	err = s.scanRows(ctx, func(r *sql.Rows) error {
+		var role string
+		if err := r.Scan(&role); err != nil {
+			return err
+		}
+		roles = append(roles, role)
+		return nil
+	}, `SELECT b.Role FROM mysql.roles_mapping b WHERE b.User = ? AND b.Host = ? AND NOT EXISTS (
+		SELECT 1 FROM mysql.roles_mapping a WHERE a.User = ? AND a.Host = ? AND a.Role = b.Role AND a.Admin_option = 'Y')
+		ORDER BY b.Role`, base.user, base.host, me.user, me.host)
+	if err != nil {
+		return false, "", fmt.Errorf("read roles of %q: %w", user, err)
+	}
+	if len(roles) > 0 {
+		return false, fmt.Sprintf("%q holds roles %s that %q cannot grant (GRANT <role> TO the admin WITH ADMIN OPTION)", user, strings.Join(roles, ", "), s.user), nil
 	}
 	why = fmt.Sprintf("%q has CREATE USER and GRANT OPTION on *.* and reads mysql.*", s.user)
 	if !have["PROCESS"] {

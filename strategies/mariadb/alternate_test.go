@@ -1,0 +1,313 @@
+package mariadb_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/strategies/mariadb"
+)
+
+// snapshot describes user@'%''s privileges, roles and limits as sorted
+// lines with the user's name left out, so two accounts that should be
+// equivalent compare equal. It reads the catalog as root.
+func snapshot(t *testing.T, a *sql.DB, user string) []string {
+	t.Helper()
+	ctx := context.Background()
+	g := "'" + user + "'@'%'"
+	var out []string
+	for _, q := range []string{
+		"SELECT CONCAT_WS(' ', 'global', PRIVILEGE_TYPE, IS_GRANTABLE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?",
+		"SELECT CONCAT_WS(' ', 'schema', TABLE_SCHEMA, PRIVILEGE_TYPE, IS_GRANTABLE) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?",
+		"SELECT CONCAT_WS(' ', 'table', TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?",
+		"SELECT CONCAT_WS(' ', 'column', TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, PRIVILEGE_TYPE, IS_GRANTABLE) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?",
+		"SELECT CONCAT_WS(' ', 'routine', Db, Routine_name, Routine_type, Proc_priv) FROM mysql.procs_priv WHERE CONCAT('''', User, '''@''', Host, '''') = ?",
+		"SELECT CONCAT_WS(' ', 'role', Role, Admin_option) FROM mysql.roles_mapping WHERE CONCAT('''', User, '''@''', Host, '''') = ?",
+		"SELECT CONCAT_WS(' ', 'account', default_role, max_questions, max_updates, max_connections, max_user_connections, max_statement_time, ssl_type) FROM mysql.user WHERE CONCAT('''', User, '''@''', Host, '''') = ?",
+	} {
+		rows, err := a.QueryContext(ctx, q, g)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		rows.Close()
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameState(t *testing.T, a *sql.DB, base, clone string) {
+	t.Helper()
+	b, c := snapshot(t, a, base), snapshot(t, a, clone)
+	if !slices.Equal(b, c) {
+		t.Fatalf("clone differs from base\nbase:\n  %s\nclone:\n  %s", strings.Join(b, "\n  "), strings.Join(c, "\n  "))
+	}
+}
+
+// adminUser creates an admin like RDS's master user: every privilege on
+// *.* with GRANT OPTION.
+func adminUser(t *testing.T, m *testdb.Maria) (name, password string) {
+	t.Helper()
+	name, password = testdb.UniqueName("admin"), "admin-pass-1"
+	m.CreateUser(t, name, password)
+	mustExec(t, m.Admin(t), "GRANT ALL PRIVILEGES ON *.* TO "+testdb.UserAccount(name)+" WITH GRANT OPTION")
+	return name, password
+}
+
+func dropUserAtEnd(t *testing.T, m *testdb.Maria, user string) {
+	t.Cleanup(func() {
+		if _, err := m.Admin(t).ExecContext(context.Background(), "DROP USER IF EXISTS "+testdb.UserAccount(user)); err != nil {
+			t.Errorf("drop %s: %v", user, err)
+		}
+	})
+}
+
+func TestSyncAlternatePrivileges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	db, other := m.NewDatabase(t), m.NewDatabase(t)
+	base := testdb.UniqueName("app")
+	clone := base + "_clone"
+	role, role2 := testdb.UniqueName("readers"), testdb.UniqueName("auditors")
+	adminName, adminPass := adminUser(t, m)
+	m.CreateUser(t, base, "base-pass-1")
+	dropUserAtEnd(t, m, clone)
+	for _, r := range []string{role, role2} {
+		// Granting a role needs ADMIN OPTION on it (a role the admin
+		// creates comes with it).
+		mustExec(t, a, "CREATE ROLE "+ident(r), "GRANT "+ident(r)+" TO "+testdb.UserAccount(adminName)+" WITH ADMIN OPTION")
+		r := r
+		t.Cleanup(func() { a.ExecContext(ctx, "DROP ROLE IF EXISTS "+ident(r)) })
+	}
+	b := testdb.UserAccount(base)
+	mustExec(t, a,
+		"CREATE TABLE "+ident(other)+".t1 (id int, secret int, note text)",
+		"CREATE TABLE "+ident(other)+".gone (id int)",
+		"CREATE PROCEDURE "+ident(other)+".p1() SELECT 1",
+		"GRANT SELECT ON "+ident(other)+".* TO "+ident(role),
+		"GRANT PROCESS, SHOW DATABASES ON *.* TO "+b,
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, CREATE VIEW ON "+ident(db)+".* TO "+b,
+		"GRANT SELECT, INSERT ON "+ident(other)+".t1 TO "+b+" WITH GRANT OPTION",
+		"GRANT UPDATE (note), SELECT (id, note) ON "+ident(other)+".t1 TO "+b,
+		"GRANT SELECT ON "+ident(other)+".gone TO "+b,
+		"GRANT EXECUTE ON PROCEDURE "+ident(other)+".p1 TO "+b,
+		"GRANT "+ident(role)+" TO "+b,
+		"GRANT "+ident(role2)+" TO "+b+" WITH ADMIN OPTION",
+		"SET DEFAULT ROLE "+ident(role)+" FOR "+b,
+		"ALTER USER "+b+" REQUIRE SSL WITH MAX_USER_CONNECTIONS 7 MAX_QUERIES_PER_HOUR 1000",
+		// MariaDB keeps grants on dropped tables: the sync must not trip
+		// over one.
+		"DROP TABLE "+ident(other)+".gone",
+	)
+
+	off := m.LogOffset(t)
+	admin := connect(t, params(t, m, "", adminName, adminPass))
+	resp, err := admin.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
+	if err != nil {
+		t.Fatalf("sync (create clone): %v", err)
+	}
+	if !resp.CreatedClone {
+		t.Fatal("clone not reported as created")
+	}
+	t.Logf("changes: %v", resp.Changes)
+	if !slices.ContainsFunc(resp.Changes, func(c string) bool { return strings.HasPrefix(c, "skipped ") && strings.Contains(c, ".gone") }) {
+		t.Fatalf("the grant on a dropped table was not reported as skipped: %v", resp.Changes)
+	}
+	// The clone has everything but the grant on the dropped table.
+	mustExec(t, a, "REVOKE SELECT ON "+ident(other)+".gone FROM "+b)
+	sameState(t, a, base, clone)
+	if err := m.CanLogin(t, clone, hardPassword, ""); err != nil {
+		t.Fatalf("clone's password: %v", err)
+	}
+	if log := m.LogFrom(t, off); strings.Contains(log, hardPassword) || !strings.Contains(log, mariadb.NativePasswordHash(hardPassword)) {
+		t.Fatalf("the general log holds the password, or not the hash:\n%s", log)
+	}
+
+	// A second sync changes nothing but the password.
+	resp, err = admin.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
+	if err != nil || resp.CreatedClone || len(resp.Changes) != 0 {
+		t.Fatalf("repeat sync: %+v, %v", resp, err)
+	}
+
+	// Tables either user creates are usable by both: MariaDB has no owners,
+	// privileges are per schema.
+	baseConn := m.ConnectAs(t, base, "base-pass-1", db)
+	cloneConn := m.ConnectAs(t, clone, hardPassword, db)
+	mustExec(t, baseConn, "CREATE TABLE by_base (v int)")
+	mustExec(t, cloneConn, "CREATE TABLE by_clone (v int)")
+	for _, c := range []*sql.DB{baseConn, cloneConn} {
+		for _, tbl := range []string{"by_base", "by_clone"} {
+			mustExec(t, c, "INSERT INTO "+tbl+" VALUES (1)")
+			var n int
+			if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tbl).Scan(&n); err != nil {
+				t.Fatalf("read %s: %v", tbl, err)
+			}
+		}
+		// The default role is active: the role's schema is readable.
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+ident(other)+".t1").Scan(&n); err != nil {
+			t.Fatalf("read through the default role: %v", err)
+		}
+	}
+
+	// The base loses grants at every level: the next sync (base pending)
+	// takes them from the clone too.
+	mustExec(t, a,
+		"REVOKE SHOW DATABASES ON *.* FROM "+b,
+		"REVOKE DROP ON "+ident(db)+".* FROM "+b,
+		"REVOKE GRANT OPTION ON "+ident(other)+".t1 FROM "+b,
+		"REVOKE UPDATE (note) ON "+ident(other)+".t1 FROM "+b,
+		"REVOKE EXECUTE ON PROCEDURE "+ident(other)+".p1 FROM "+b,
+		"REVOKE "+ident(role2)+" FROM "+b,
+		"SET DEFAULT ROLE NONE FOR "+b,
+		"ALTER USER "+b+" REQUIRE NONE WITH MAX_USER_CONNECTIONS 3",
+		"GRANT TRIGGER ON "+ident(db)+".* TO "+b,
+	)
+	resp, err = admin.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	if err != nil {
+		t.Fatalf("sync (base pending): %v", err)
+	}
+	t.Logf("changes: %v", resp.Changes)
+	sameState(t, a, base, clone)
+	if len(resp.Changes) != 10 {
+		t.Fatalf("%d changes %v, want 10", len(resp.Changes), resp.Changes)
+	}
+	if err := m.CanLogin(t, base, "base-pass-2", ""); err != nil {
+		t.Fatalf("base's new password: %v", err)
+	}
+	if err := m.CanLogin(t, clone, hardPassword, ""); err != nil {
+		t.Fatalf("clone's password changed by a base rotation: %v", err)
+	}
+}
+
+func ident(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// TestSyncAlternateFailsBeforeChanging: what MariaDB cannot roll back is
+// not started. An admin that cannot read the privilege tables, or cannot
+// create users, leaves no clone and no changed password behind.
+func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	cases := map[string]struct {
+		grants []string
+		want   string
+	}{
+		"no catalog access": {nil, "SELECT on mysql.*"},
+		"no CREATE USER":    {[]string{"GRANT SELECT ON mysql.* TO %s"}, "CREATE USER"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			base := testdb.UniqueName("app")
+			weak := testdb.UniqueName("weak")
+			m.CreateUser(t, base, "base-pass-1")
+			m.CreateUser(t, weak, "weak-pass-1")
+			dropUserAtEnd(t, m, base+"_clone")
+			for _, g := range tc.grants {
+				mustExec(t, a, fmt.Sprintf(g, testdb.UserAccount(weak)))
+			}
+			s := connect(t, params(t, m, "", weak, "weak-pass-1"))
+			_, err := s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want one naming %s", err, tc.want)
+			}
+			var n int
+			if err := a.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", base+"_clone").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("clone accounts after a failed sync: %d (%v)", n, err)
+			}
+			ok, why, err := s.CanManageRole(ctx, base)
+			if err != nil || ok || !strings.Contains(why, strings.Fields(tc.want)[0]) {
+				t.Fatalf("CanManageRole = %v %q %v", ok, why, err)
+			}
+		})
+	}
+	// The current user missing is reported, not created.
+	t.Run("current clone missing", func(t *testing.T) {
+		t.Parallel()
+		adminName, adminPass := adminUser(t, m)
+		base := testdb.UniqueName("app")
+		m.CreateUser(t, base, "base-pass-1")
+		s := connect(t, params(t, m, "", adminName, adminPass))
+		_, err := s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base, Password: "x-pass-123"})
+		if err == nil || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("err %v", err)
+		}
+		if err := m.CanLogin(t, base, "base-pass-1", ""); err != nil {
+			t.Fatalf("base password changed: %v", err)
+		}
+	})
+}
+
+// TestSyncAlternateInterrupted: a clone left half-synced (it has extra and
+// missing privileges, as after a failure between statements) is completed
+// by the next sync.
+func TestSyncAlternateInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	db := m.NewDatabase(t)
+	adminName, adminPass := adminUser(t, m)
+	base := testdb.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	m.CreateUser(t, clone, "clone-pass-1")
+	mustExec(t, a,
+		"GRANT SELECT, INSERT ON "+ident(db)+".* TO "+testdb.UserAccount(base),
+		"GRANT SELECT, DELETE ON "+ident(db)+".* TO "+testdb.UserAccount(clone),
+	)
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	resp, err := s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, a, base, clone)
+	want := []string{"grant INSERT on " + db + ".* to " + clone, "revoke DELETE on " + db + ".* from " + clone}
+	if !slices.Equal(resp.Changes, want) {
+		t.Fatalf("changes %q, want %q", resp.Changes, want)
+	}
+	if err := m.CanLogin(t, clone, "clone-pass-1", ""); err != nil {
+		t.Fatalf("the current (clone) password changed: %v", err)
+	}
+}
+
+func TestCanManageRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	adminName, adminPass := adminUser(t, m)
+	base := testdb.UniqueName("app")
+	m.CreateUser(t, base, "base-pass-1")
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	ok, why, err := s.CanManageRole(ctx, base)
+	if err != nil || !ok || !strings.Contains(why, "CREATE USER") {
+		t.Fatalf("CanManageRole = %v %q %v", ok, why, err)
+	}
+	// A role the admin cannot grant is named.
+	role := testdb.UniqueName("r")
+	a := m.Admin(t)
+	mustExec(t, a, "CREATE ROLE "+ident(role), "GRANT "+ident(role)+" TO "+testdb.UserAccount(base))
+	t.Cleanup(func() { a.ExecContext(ctx, "DROP ROLE IF EXISTS "+ident(role)) })
+	ok, why, err = s.CanManageRole(ctx, base)
+	if err != nil || ok || !strings.Contains(why, role) || !strings.Contains(why, "ADMIN OPTION") {
+		t.Fatalf("ungrantable role: CanManageRole = %v %q %v", ok, why, err)
+	}
+	ok, why, err = s.CanManageRole(ctx, base+"_nobody")
+	if err != nil || ok || !strings.Contains(why, "does not exist") {
+		t.Fatalf("missing user: CanManageRole = %v %q %v", ok, why, err)
+	}
+}
