@@ -387,7 +387,6 @@ func TestBadDocumentsChangeNothing(t *testing.T) {
 		"bad port":                      {`{"engine":"postgres","host":"127.0.0.1","port":"x","username":"` + user + `","password":"initial-password-1"}`, "port"},
 		"no password":                   {`{"engine":"postgres","host":"127.0.0.1","username":"` + user + `"}`, "password"},
 		"unknown engine":                {`{"engine":"oracle","host":"127.0.0.1","username":"` + user + `","password":"initial-password-1"}`, "engine"},
-		"mysql engine":                  {`{"engine":"mysql","host":"127.0.0.1","username":"` + user + `","password":"initial-password-1"}`, "engine"},
 		"bad ssl":                       {`{"engine":"postgres","host":"127.0.0.1","ssl":"sometimes","username":"` + user + `","password":"initial-password-1"}`, "ssl"},
 		"alternating without masterarn": {`{"engine":"postgres","host":"127.0.0.1","username":"` + user + `","password":"initial-password-1"}`, "masterarn"},
 	}
@@ -554,4 +553,31 @@ func TestPreviousUserSessions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFinishRefusesValuelessPending: a finishSecret that arrives for the
+// value-less placeholder (createSecret never stored a value) must not make
+// it AWSCURRENT, or the secret would have no readable current value.
+func TestFinishRefusesValuelessPending(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{attempts: 1})
+	user := testdb.UniqueName("app")
+	e.pg.CreateRole(t, user, "initial-password-1")
+	arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+	e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
+		return errors.New("function not deployed yet")
+	}
+	res := e.rotate(arn)
+	if res.Succeeded {
+		t.Fatal("rotation succeeded without a function")
+	}
+	before := e.labels(arn)
+	err := e.rot.Handle(context.Background(), events.RotationEvent{Step: "finishSecret", SecretID: arn, ClientRequestToken: res.VersionID})
+	if err == nil || !strings.Contains(err.Error(), "no value yet") {
+		t.Fatalf("finishSecret on the placeholder: err %v, want a refusal", err)
+	}
+	if after := e.labels(arn); fmtLabels(after) != fmtLabels(before) {
+		t.Fatalf("labels changed: %s -> %s", fmtLabels(before), fmtLabels(after))
+	}
+	must(t, e.canLogin(user, e.value(arn, rotation.LabelCurrent).Password), "AWSCURRENT still readable and working")
 }

@@ -293,6 +293,13 @@ func (inv *invocation) test(ctx context.Context) error {
 }
 
 func (inv *invocation) finish(ctx context.Context, currentID string) error {
+	// Never promote a version that does not hold a usable document: a
+	// stray or out-of-order finishSecret on the value-less placeholder
+	// would leave AWSCURRENT unreadable. On the normal path this is a
+	// cache hit and costs no call.
+	if _, err := inv.document(ctx, inv.ev.ClientRequestToken, LabelPending, events.NeedConnection); err != nil {
+		return err
+	}
 	_, err := inv.r.opts.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId:            aws.String(inv.arn),
 		VersionStage:        aws.String(LabelCurrent),
