@@ -12,7 +12,7 @@ import (
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
-// snapshot describes user@'%”s privileges, roles and limits as sorted
+// snapshot describes the privileges, roles and limits of user@'%' as sorted
 // lines with the user's name left out, so two accounts that should be
 // equivalent compare equal. It reads the catalog as root.
 func snapshot(t *testing.T, a *sql.DB, user string) []string {

@@ -1,0 +1,290 @@
+package rotation_test
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// mariaEnv is env's world on the shared MariaDB: the same local Secrets
+// Manager and real rotator, with documents, logins and leak checks for
+// MariaDB. env's PostgreSQL-bound fields (pg, db) stay unset and unused.
+type mariaEnv struct {
+	*env
+	m      *testdb.Maria
+	logOff int64
+}
+
+func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
+	t.Helper()
+	m := testdb.MariaDB(t)
+	e := &mariaEnv{env: &env{t: t, logs: &syncBuffer{}}, m: m}
+	e.logOff = m.LogOffset(t)
+	e.srv, _ = awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: o.attempts})
+	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
+	e.sm = secretsmanager.NewFromConfig(cfg)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(m.CAPEM)
+	sopts := strategies.Options{RootCAs: pool, PreviousUserSessions: o.sessions}
+	if o.strategy == "" {
+		o.strategy = strategies.NameSingleUser
+	}
+	policy := rotation.DefaultPasswordPolicy()
+	if o.password != nil {
+		policy = *o.password
+	}
+	rot, err := rotation.New(rotation.Options{
+		Secrets:         e.sm,
+		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
+		DefaultStrategy: o.strategy,
+		Password:        policy,
+		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg)},
+		Logger:          slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("rotation.New: %v", err)
+	}
+	e.rot = rot
+	e.fnARN = e.srv.FunctionARN("rotor-rotator")
+	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
+		return e.rot.Handle(ctx, ev)
+	}))
+	t.Cleanup(func() {
+		if !t.Failed() {
+			e.checkNoMariaLeaks()
+		}
+	})
+	return e
+}
+
+// mdoc is a secret document for the shared MariaDB with engine name engine.
+func (e *mariaEnv) mdoc(engine, user, password string, extra map[string]any) string {
+	m := map[string]any{"engine": engine, "host": e.m.Host, "port": e.m.Port, "username": user, "password": password}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	e.secrets = append(e.secrets, password)
+	return string(b)
+}
+
+func (e *mariaEnv) canLogin(user, password string) error {
+	return e.m.CanLogin(e.t, user, password, "")
+}
+
+// mariaConnect matches the general log's line for a login attempt,
+// "Connect	user@127.0.0.1 on db using SSL/TLS", written for accepted and
+// refused logins alike (a refusal adds an "Access denied" line).
+var mariaConnect = regexp.MustCompile(` Connect\t(.*)@[^@\s]+ on `)
+
+// logins counts login attempts by users in the general log since off.
+func (e *mariaEnv) logins(off int64, users ...string) int {
+	e.t.Helper()
+	n := 0
+	for _, m := range mariaConnect.FindAllStringSubmatch(e.m.LogFrom(e.t, off), -1) {
+		if slices.Contains(users, m[1]) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkNoMariaLeaks fails the test if any password it saw appears in
+// rotor's logs or in the general query log.
+func (e *mariaEnv) checkNoMariaLeaks() {
+	logs := e.logs.String()
+	server := e.m.LogFrom(e.t, e.logOff)
+	for _, s := range e.secrets {
+		if len(s) < 6 {
+			continue
+		}
+		if strings.Contains(logs, s) {
+			e.t.Errorf("a password appears in rotor's logs")
+		}
+		if strings.Contains(server, s) {
+			e.t.Errorf("a password appears in MariaDB's general query log")
+		}
+	}
+}
+
+func TestMariaDBSingleUserRotation(t *testing.T) {
+	t.Parallel()
+	// AWS's documents name mariadb, or mysql/aurora-mysql for a MariaDB
+	// server behind a MySQL-family engine name.
+	for _, engine := range []string{events.EngineMariaDB, events.EngineMySQL} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			e := newMariaEnv(t, envOptions{})
+			user := testdb.UniqueName("app")
+			e.m.CreateUser(t, user, "initial-password-1")
+			arn := e.createSecret(testdb.UniqueName("s"), e.mdoc(engine, user, "initial-password-1", map[string]any{"ssl": true, "team": "payments"}), nil)
+			for round := 1; round <= 2; round++ {
+				before := e.value(arn, rotation.LabelCurrent)
+				oldID := currentID(t, e.env, arn)
+				e.srv.ResetStats()
+				off := e.m.LogOffset(t)
+
+				res := e.mustRotate(arn)
+
+				calls, byOp := e.rotorCalls()
+				if calls > 8 {
+					t.Errorf("round %d: %d Secrets Manager calls (%v), want at most 8", round, calls, byOp)
+				}
+				if n := e.logins(off, user); n != 2 {
+					t.Errorf("round %d: %d logins as %s in the general log, want 2 (setSecret as current, testSecret as pending)", round, n, user)
+				}
+				labels := e.labels(arn)
+				if got := labels[res.VersionID]; len(got) != 1 || got[0] != rotation.LabelCurrent {
+					t.Fatalf("new version labels %v (all: %s)", got, fmtLabels(labels))
+				}
+				if got := labels[oldID]; len(got) != 1 || got[0] != rotation.LabelPrevious {
+					t.Fatalf("old version labels %v (all: %s)", got, fmtLabels(labels))
+				}
+				after := e.value(arn, rotation.LabelCurrent)
+				if after.Username != user || after.Password == before.Password || len(after.Password) != 32 {
+					t.Fatalf("new document: user %q, password changed %v, length %d", after.Username, after.Password != before.Password, len(after.Password))
+				}
+				if strings.ContainsAny(after.Password, `/@"'\`) {
+					t.Fatal("the password holds a character AWS's MySQL templates exclude")
+				}
+				if after.Extra["team"] == nil || after.TLSMode() != events.TLSVerifyFull || after.Engine != engine {
+					t.Fatal("engine, unknown keys or ssl were not carried over")
+				}
+				must(t, e.canLogin(user, after.Password), "new password logs in")
+				if err := e.canLogin(user, before.Password); err == nil {
+					t.Fatal("old password still logs in after a single-user rotation")
+				}
+				if log := e.m.LogFrom(t, off); !strings.Contains(log, "SET PASSWORD = '*") {
+					t.Fatalf("no hash statement in the general log:\n%s", log)
+				}
+			}
+		})
+	}
+}
+
+// mariaAlternating sets up a base user with schema privileges, an admin
+// like RDS's master user and the two secrets.
+func mariaAlternating(t *testing.T, e *mariaEnv, base string) (arn, db string) {
+	t.Helper()
+	db = e.m.NewDatabase(t)
+	admin := testdb.UniqueName("admin")
+	e.m.CreateUser(t, admin, "admin-password-1")
+	e.m.CreateUser(t, base, "base-password-1")
+	a := e.m.Admin(t)
+	for _, s := range []string{
+		"GRANT ALL PRIVILEGES ON *.* TO " + testdb.UserAccount(admin) + " WITH GRANT OPTION",
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP ON `" + db + "`.* TO " + testdb.UserAccount(base),
+	} {
+		if _, err := a.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	t.Cleanup(func() {
+		if _, err := a.ExecContext(context.Background(), "DROP USER IF EXISTS "+testdb.UserAccount(base+"_clone")); err != nil {
+			t.Errorf("drop clone: %v", err)
+		}
+	})
+	masterARN := e.createSecret(testdb.UniqueName("master"), e.mdoc(events.EngineMariaDB, admin, "admin-password-1", nil), nil)
+	arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+	return arn, db
+}
+
+func TestMariaDBAlternatingUsersRotation(t *testing.T) {
+	t.Parallel()
+	e := newMariaEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
+	base := testdb.UniqueName("app")
+	clone := base + "_clone"
+	arn, db := mariaAlternating(t, e, base)
+
+	for round, want := range []string{clone, base, clone} {
+		prev := e.value(arn, rotation.LabelCurrent)
+		e.srv.ResetStats()
+		off := e.m.LogOffset(t)
+		e.mustRotate(arn)
+		calls, byOp := e.rotorCalls()
+		if calls > 9 {
+			t.Errorf("round %d: %d Secrets Manager calls (%v), want at most 9", round+1, calls, byOp)
+		}
+		cur := e.value(arn, rotation.LabelCurrent)
+		if cur.Username != want {
+			t.Fatalf("round %d: current user %q, want %q", round+1, cur.Username, want)
+		}
+		if n := e.logins(off, base, clone); n != 1 {
+			t.Errorf("round %d: %d logins by the rotated users, want 1 (testSecret; the admin's is not counted)", round+1, n)
+		}
+		must(t, e.canLogin(cur.Username, cur.Password), "AWSCURRENT logs in")
+		p := e.value(arn, rotation.LabelPrevious)
+		if p.Username != prev.Username || p.Password != prev.Password {
+			t.Fatal("AWSPREVIOUS is not the former AWSCURRENT")
+		}
+		must(t, e.canLogin(p.Username, p.Password), "AWSPREVIOUS still logs in")
+	}
+
+	// Tables created by either user are usable by both.
+	cur := e.value(arn, rotation.LabelCurrent)
+	prev := e.value(arn, rotation.LabelPrevious)
+	c1 := e.m.ConnectAs(t, cur.Username, cur.Password, db)
+	c2 := e.m.ConnectAs(t, prev.Username, prev.Password, db)
+	for i, c := range []*sql.DB{c1, c2} {
+		if _, err := c.ExecContext(context.Background(), "CREATE TABLE t"+string(rune('1'+i))+" (v int)"); err != nil {
+			t.Fatalf("create table: %v", err)
+		}
+	}
+	for _, c := range []*sql.DB{c1, c2} {
+		for _, tbl := range []string{"t1", "t2"} {
+			if _, err := c.ExecContext(context.Background(), "INSERT INTO "+tbl+" VALUES (1)"); err != nil {
+				t.Fatalf("write %s: %v", tbl, err)
+			}
+		}
+	}
+}
+
+// TestMariaDBAwkwardUserNames rotates users whose names are shaped like SQL
+// injection or hold quotes, backslashes, spaces and unicode, with passwords
+// drawn from every punctuation character.
+func TestMariaDBAwkwardUserNames(t *testing.T) {
+	t.Parallel()
+	every := rotation.DefaultPasswordPolicy()
+	none := ""
+	every.ExcludeCharacters = &none
+	every.Length = 64
+	for label, prefix := range map[string]string{
+		"injection": `x'; DROP USER root; --`,
+		"backslash": `a\b'`,
+		"unicode":   "приложение app",
+	} {
+		for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+			t.Run(label+"/"+strategy, func(t *testing.T) {
+				t.Parallel()
+				e := newMariaEnv(t, envOptions{strategy: strategy, password: &every})
+				user := prefix + testdb.UniqueName("")[:8]
+				var arn string
+				if strategy == strategies.NameAlternatingUsers {
+					arn, _ = mariaAlternating(t, e, user)
+				} else {
+					e.m.CreateUser(t, user, "base-password-1")
+					arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "base-password-1", nil), nil)
+				}
+				e.mustRotate(arn)
+				cur := e.value(arn, rotation.LabelCurrent)
+				must(t, e.canLogin(cur.Username, cur.Password), "rotated credential logs in")
+			})
+		}
+	}
+}
