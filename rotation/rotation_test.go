@@ -581,3 +581,27 @@ func TestFinishRefusesValuelessPending(t *testing.T) {
 	}
 	must(t, e.canLogin(user, e.value(arn, rotation.LabelCurrent).Password), "AWSCURRENT still readable and working")
 }
+
+// TestAdminCredentialNeverFollowsTheRotatedSecretsHost: an admin secret with
+// neither a host nor an aws:rds tag is refused at setSecret. Logging in as
+// the admin at the rotated secret's host would hand the admin password to
+// whoever can write that secret's host.
+func TestAdminCredentialNeverFollowsTheRotatedSecretsHost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers, attempts: 1})
+	base, admin := testdb.UniqueName("app"), testdb.UniqueName("admin")
+	e.pg.CreateRole(t, base, "base-password-1")
+	e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
+	dropClone(t, e, base+"_clone")
+	e.secrets = append(e.secrets, "admin-password-1")
+	master := e.createSecret(testdb.UniqueName("m"), `{"username":"`+admin+`","password":"admin-password-1"}`, nil)
+	arn := e.createSecret(testdb.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": master}), nil)
+	off := e.pg.LogOffset(t)
+	res := e.rotate(arn)
+	if res.Succeeded || res.Step != events.StepSetSecret || !strings.Contains(res.Err.Error(), `field "host"`) {
+		t.Fatalf("rotation: succeeded=%v step=%s err=%v; want setSecret refusing the hostless admin secret", res.Succeeded, res.Step, res.Err)
+	}
+	if n := e.logins(off, admin); n != 0 {
+		t.Fatalf("the admin logged in %d time(s) at the rotated secret's host", n)
+	}
+}

@@ -366,49 +366,17 @@ func (inv *invocation) previousLoader() strategies.DocLoader {
 }
 
 // masterLoader reads the admin secret named by the current document's
-// masterarn. An RDS-managed master secret holds only credentials; its
-// endpoint then comes from RDS through the secret's aws:rds tags.
+// masterarn (LoadMaster) and registers its password for redaction.
 func (inv *invocation) masterLoader(cur *events.SecretDocument) strategies.DocLoader {
 	return func(ctx context.Context) (*events.SecretDocument, error) {
 		if cur.MasterARN == "" {
 			return nil, &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
 		}
-		out, err := inv.r.opts.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(cur.MasterARN)})
-		if err != nil {
-			return nil, fmt.Errorf("read admin secret (masterarn): %w", err)
-		}
-		doc, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
-		if err == nil {
+		doc, err := LoadMaster(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.log)
+		if doc != nil {
 			inv.secrets = append(inv.secrets, doc.Password)
-			err = doc.Validate(events.NeedCredentials)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("admin secret (masterarn): %w", err)
-		}
-		if doc.Host != "" || inv.r.opts.Endpoints == nil {
-			return doc, nil
-		}
-		d, err := inv.r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(cur.MasterARN)})
-		if err != nil {
-			return nil, fmt.Errorf("describe admin secret: %w", err)
-		}
-		rdsARN := tagValue(d.Tags, TagRDSInstanceARN)
-		if rdsARN == "" {
-			rdsARN = tagValue(d.Tags, TagRDSClusterARN)
-		}
-		if rdsARN == "" {
-			return doc, nil
-		}
-		ep, err := inv.r.opts.Endpoints.ResolveEndpoint(ctx, rdsARN)
-		if err != nil {
-			return nil, fmt.Errorf("find the database of the RDS-managed admin secret: %w", err)
-		}
-		doc.Host, doc.Port = ep.Host, ep.Port
-		if doc.Engine == "" {
-			doc.Engine = ep.Engine
-		}
-		inv.log.Info("admin endpoint resolved through RDS", "rds_arn", rdsARN, "host", ep.Host, "port", ep.Port)
-		return doc, nil
+		return doc, err
 	}
 }
 

@@ -92,7 +92,9 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("load admin secret: %w", err)
 	}
-	master = AdminTarget(master, req.Current)
+	if master, err = AdminTarget(master, req.Current); err != nil {
+		return SetResponse{}, err
+	}
 	if master.Username == req.Pending.Username || master.Username == req.Current.Username {
 		return SetResponse{}, fmt.Errorf("admin secret's user %q is one of the rotated users; use a separate admin", master.Username)
 	}
@@ -118,18 +120,17 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	return SetResponse{}, nil
 }
 
-// AdminTarget returns the admin document with the connection details it
-// lacks taken from the rotated secret's current document (an RDS-managed
-// master secret holds only username and password when RDS could not be
-// asked). The admin's own host, port, engine, dbname and ssl win.
-func AdminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
-	m := master.Clone()
-	if m.Host == "" {
-		m.Host = cur.Host
-		if m.Port == 0 {
-			m.Port = cur.PortOrDefault()
-		}
+// AdminTarget returns the admin document ready to log in: engine, dbname
+// and ssl it lacks are taken from the rotated secret's current document, and
+// the port defaults to the engine's. The host is never borrowed: an admin
+// document without one (an RDS-managed master secret whose endpoint RDS did
+// not supply) is an error, because the rotated secret's host is controlled by
+// whoever may write that secret and would receive the admin's credential.
+func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, error) {
+	if master.Host == "" {
+		return nil, &events.FieldError{Field: "host", Reason: "the admin secret (masterarn) names no host; add host and port to it, or tag it with aws:rds:primarydbinstancearn / aws:rds:primarydbclusterarn"}
 	}
+	m := master.Clone()
 	if m.Engine == "" {
 		m.Engine = cur.Engine
 	}
@@ -139,7 +140,7 @@ func AdminTarget(master, cur *events.SecretDocument) *events.SecretDocument {
 	if len(m.SSL) == 0 {
 		m.SSL = cur.SSL
 	}
-	return m
+	return m, nil
 }
 
 // Test logs in with the pending credential and runs a query.

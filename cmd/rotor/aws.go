@@ -10,12 +10,16 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
+	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
@@ -53,16 +57,26 @@ func (a *awsFlags) json() bool { return a.output == "json" }
 // secretsClient builds a Secrets Manager client from the SDK's default
 // configuration and the flags.
 func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, error) {
+	sm, _, err := a.clients(ctx)
+	return sm, err
+}
+
+// clients builds the Secrets Manager client and an RDS endpoint resolver
+// (for RDS-managed admin secrets) from the SDK's default configuration and
+// the flags. RDS uses the SDK's endpoint settings (AWS_ENDPOINT_URL_RDS,
+// AWS_ENDPOINT_URL), or --endpoint-url when given, as the local stand-in
+// answers both.
+func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, rotation.EndpointResolver, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
+		return nil, nil, errors.New("no AWS region: pass --region or set AWS_REGION")
 	}
 	// --endpoint-url wins, then AWS's templates' SECRETS_MANAGER_ENDPOINT,
 	// then the SDK's own settings (AWS_ENDPOINT_URL_SECRETS_MANAGER,
@@ -71,7 +85,12 @@ func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, e
 	if endpoint == "" {
 		endpoint = os.Getenv(config.EnvSecretsManagerEndpoint)
 	}
-	return lambdafn.SecretsManager(cfg, endpoint), nil
+	resolver := rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg, func(o *rds.Options) {
+		if a.endpointURL != "" {
+			o.BaseEndpoint = aws.String(a.endpointURL)
+		}
+	})}
+	return lambdafn.SecretsManager(cfg, endpoint), resolver, nil
 }
 
 // dbFlags choose how rollback and check reach databases. Defaults come from

@@ -29,11 +29,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	client, err := a.secretsClient(ctx)
+	client, endpoints, err := a.clients(ctx)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy}, pos[0])
+	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy, Endpoints: endpoints}, pos[0])
 	failed := ops.Failed(checks)
 	if a.json() {
 		out := struct {

@@ -60,6 +60,9 @@ type CheckOptions struct {
 	// Strategy applies when the secret has no rotor:strategy tag; "" means
 	// single-user.
 	Strategy string
+	// Endpoints finds the database of an RDS-managed admin secret, as the
+	// rotator does; nil means such a secret fails the admin check.
+	Endpoints rotation.EndpointResolver
 }
 
 // Failed reports whether any check failed.
@@ -230,13 +233,18 @@ func connectionHint(err error, mode string) string {
 }
 
 func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, cloneOK bool) {
-	master, err := readDocument(ctx, p.opts.Secrets, cur.MasterARN, "", rotation.LabelCurrent, events.NeedCredentials)
+	// The same loading as the rotator's: RDS-managed admin secrets are
+	// resolved through RDS, and a host is never borrowed from the rotated
+	// secret.
+	master, err := rotation.LoadMaster(ctx, p.opts.Secrets, p.opts.Endpoints, cur.MasterARN, nil)
+	if err == nil {
+		master, err = strategies.AdminTarget(master, cur)
+	}
 	if err != nil {
-		p.add(CheckAdminSecret, CheckFail, err.Error(), "masterarn must name a readable secret holding the admin's username and password; allow secretsmanager:GetSecretValue on it")
+		p.add(CheckAdminSecret, CheckFail, err.Error(), "masterarn must name a readable secret holding the admin's username and password, and either its host or the aws:rds tag of an RDS-managed secret; allow secretsmanager:GetSecretValue (and DescribeSecret) on it")
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
-	master = strategies.AdminTarget(master, cur)
 	if master.Username == cur.Username || strings.TrimSuffix(master.Username, strategies.CloneSuffix) == strings.TrimSuffix(cur.Username, strategies.CloneSuffix) {
 		p.add(CheckAdminSecret, CheckFail, fmt.Sprintf("the admin secret's user %q is one of the rotated users", master.Username), "use a separate admin user")
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
