@@ -98,7 +98,7 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if master.Username == req.Pending.Username || master.Username == req.Current.Username {
 		return SetResponse{}, fmt.Errorf("admin secret's user %q is one of the rotated users; use a separate admin", master.Username)
 	}
-	sess, err := a.opts.login(ctx, master)
+	sess, err := a.opts.Login(ctx, master)
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)
 	}
@@ -145,5 +145,5 @@ func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, er
 
 // Test logs in with the pending credential and runs a query.
 func (a *AlternatingUsers) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
-	return TestResponse{}, a.opts.ping(ctx, req.Pending)
+	return TestResponse{}, a.opts.Ping(ctx, req.Pending)
 }

@@ -104,15 +104,7 @@ type Strategy interface {
 
 // New returns the named strategy.
 func New(name string, opts Options) (Strategy, error) {
-	if opts.Engines == nil {
-		opts.Engines = DefaultEngines()
-	}
-	if opts.TLSMode == "" {
-		opts.TLSMode = events.TLSVerifyFull
-	}
-	if opts.PreviousUserSessions == "" {
-		opts.PreviousUserSessions = SessionsWarn
-	}
+	opts = opts.WithDefaults()
 	switch name {
 	case NameSingleUser:
 		return &SingleUser{opts: opts}, nil
@@ -122,9 +114,24 @@ func New(name string, opts Options) (Strategy, error) {
 	return nil, fmt.Errorf("unknown strategy %q (want %s or %s)", name, NameSingleUser, NameAlternatingUsers)
 }
 
-// params turns a document into login parameters with the TLS rule applied:
+// WithDefaults fills the zero fields: the shipped engines, verify-full,
+// and the warn sessions policy.
+func (o Options) WithDefaults() Options {
+	if o.Engines == nil {
+		o.Engines = DefaultEngines()
+	}
+	if o.TLSMode == "" {
+		o.TLSMode = events.TLSVerifyFull
+	}
+	if o.PreviousUserSessions == "" {
+		o.PreviousUserSessions = SessionsWarn
+	}
+	return o
+}
+
+// Params turns a document into login parameters with the TLS rule applied:
 // the document's "ssl" key if present, else the function's setting.
-func (o Options) params(doc *events.SecretDocument) conn.Params {
+func (o Options) Params(doc *events.SecretDocument) conn.Params {
 	mode := doc.TLSMode()
 	if mode == "" {
 		mode = o.TLSMode
@@ -140,18 +147,19 @@ func (o Options) params(doc *events.SecretDocument) conn.Params {
 	}
 }
 
-// login opens a session for doc with the engine its "engine" key names.
-func (o Options) login(ctx context.Context, doc *events.SecretDocument) (Session, error) {
+// Login opens a session for doc with the engine its "engine" key names.
+// Call it on Options with defaults applied (WithDefaults).
+func (o Options) Login(ctx context.Context, doc *events.SecretDocument) (Session, error) {
 	eng, err := o.Engines.For(doc)
 	if err != nil {
 		return nil, err
 	}
-	return eng.Login(ctx, o.params(doc))
+	return eng.Login(ctx, o.Params(doc))
 }
 
-// ping logs in with doc and runs a trivial query.
-func (o Options) ping(ctx context.Context, doc *events.SecretDocument) error {
-	s, err := o.login(ctx, doc)
+// Ping logs in with doc, runs a trivial query and closes the session.
+func (o Options) Ping(ctx context.Context, doc *events.SecretDocument) error {
+	s, err := o.Login(ctx, doc)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 
 	var eng strategies.Engine
 	if !docErr {
-		eng, err = p.db.engine(cur)
+		eng, err = p.db.Engines.For(cur)
 	}
 	if err == nil && alternating && cur.MasterARN == "" {
 		err = &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
@@ -198,9 +198,9 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 // whether the server is reachable with TLS as configured and whether the
 // credential works.
 func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) {
-	params := p.db.params(cur)
+	params := p.db.Params(cur)
 	where := fmt.Sprintf("%s:%d, TLS %s", params.Host, params.Port, params.TLS.Mode)
-	err := p.db.ping(ctx, cur)
+	err := p.db.Ping(ctx, cur)
 	switch {
 	case err == nil:
 		p.add(CheckConnection, CheckPass, where, "")
@@ -252,11 +252,11 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 	}
 	p.add(CheckAdminSecret, CheckPass, fmt.Sprintf("%s (user %q)", cur.MasterARN, master.Username), "")
 
-	sess, err := p.db.login(ctx, master)
+	sess, err := p.db.Login(ctx, master)
 	if err != nil {
 		hint := "the admin secret's password is not the database's: fix the admin secret"
 		if !errors.Is(err, conn.ErrAuth) {
-			hint = connectionHint(err, p.db.params(master).TLS.Mode)
+			hint = connectionHint(err, p.db.Params(master).TLS.Mode)
 		}
 		p.add(CheckAdminLogin, CheckFail, err.Error(), hint)
 		p.skip(CheckAdminPrivileges, CheckPreviousUser)

@@ -12,7 +12,6 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
 )
 
 // StrategySource says where a secret's strategy came from.
@@ -41,54 +40,12 @@ func chooseStrategy(d *secretsmanager.DescribeSecretOutput, fallback string) (st
 	return name, src, nil
 }
 
-// db logs in to databases the way the rotator does: the document's "ssl"
-// key if present, else the configured TLS mode, and never a fallback.
-type db struct{ opts strategies.Options }
+// db logs in to databases exactly as the rotator does (strategies.Options:
+// the document's "ssl" key if present, else the configured TLS mode, and
+// never a fallback).
+type db struct{ strategies.Options }
 
-func newDB(o strategies.Options) db {
-	if o.Engines == nil {
-		o.Engines = strategies.DefaultEngines()
-	}
-	if o.TLSMode == "" {
-		o.TLSMode = events.TLSVerifyFull
-	}
-	return db{o}
-}
-
-func (b db) params(doc *events.SecretDocument) conn.Params {
-	mode := doc.TLSMode()
-	if mode == "" {
-		mode = b.opts.TLSMode
-	}
-	return conn.Params{
-		Host: doc.Host, Port: doc.PortOrDefault(), Database: doc.DBNameOrDefault(),
-		User: doc.Username, Password: doc.Password,
-		TLS:            conn.TLS{Mode: mode, RootCAs: b.opts.RootCAs},
-		ConnectTimeout: b.opts.ConnectTimeout,
-	}
-}
-
-func (b db) engine(doc *events.SecretDocument) (strategies.Engine, error) {
-	return b.opts.Engines.For(doc)
-}
-
-func (b db) login(ctx context.Context, doc *events.SecretDocument) (strategies.Session, error) {
-	eng, err := b.engine(doc)
-	if err != nil {
-		return nil, err
-	}
-	return eng.Login(ctx, b.params(doc))
-}
-
-// ping logs in with doc and runs a query.
-func (b db) ping(ctx context.Context, doc *events.SecretDocument) error {
-	s, err := b.login(ctx, doc)
-	if err != nil {
-		return err
-	}
-	defer s.Close(ctx) //nolint:errcheck // read-only session
-	return s.Ping(ctx)
-}
+func newDB(o strategies.Options) db { return db{o.WithDefaults()} }
 
 // readDocument reads and parses one version of a secret. Errors name the
 // version and never quote the value.

@@ -105,7 +105,7 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 			return res, err
 		}
 	case strategies.NameAlternatingUsers:
-		if err := b.ping(ctx, prev); err != nil {
+		if err := b.Ping(ctx, prev); err != nil {
 			return res, refusedf("the previous user's password was changed or the user dropped; roll forward with rotor rotate instead", "the previous credential (user %q) does not log in: %v", prev.Username, err)
 		}
 	}
@@ -130,14 +130,14 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 // reports restored when it changed the password, already when prev logged
 // in before anything was changed.
 func restorePassword(ctx context.Context, b db, cur, prev *events.SecretDocument) (restored, already bool, err error) {
-	perr := b.ping(ctx, prev)
+	perr := b.Ping(ctx, prev)
 	if perr == nil {
 		return false, true, nil
 	}
 	if !errors.Is(perr, conn.ErrAuth) {
 		return false, false, refusedf("run rotor check for the connection and TLS settings", "cannot reach the database as %q: %v", prev.Username, perr)
 	}
-	sess, err := b.login(ctx, cur)
+	sess, err := b.Login(ctx, cur)
 	if err != nil {
 		return false, false, refusedf("run rotor check; if neither password works, an administrator must reset it", "the current credential of %q does not log in, so its password cannot be set back: %v", cur.Username, err)
 	}
@@ -145,7 +145,7 @@ func restorePassword(ctx context.Context, b db, cur, prev *events.SecretDocument
 	if err := sess.SetPassword(ctx, cur.Username, prev.Password); err != nil {
 		return false, false, fmt.Errorf("set the password of %q back to the previous version's: %w (nothing changed)", cur.Username, err)
 	}
-	if verr := b.ping(ctx, prev); verr != nil {
+	if verr := b.Ping(ctx, prev); verr != nil {
 		if uerr := sess.SetPassword(ctx, cur.Username, cur.Password); uerr != nil {
 			return true, false, fmt.Errorf("the previous credential of %q still does not log in after setting it (%v), and putting the current password back failed: %w; the database now has the previous version's password", cur.Username, verr, uerr)
 		}
