@@ -13,7 +13,21 @@ import (
 const (
 	rotatorDir = "modules/rotator"
 	secretDir  = "modules/rotated-secret"
+	alertsDir  = "modules/alerts"
 )
+
+// The tag condition of the rotator's RotateTaggedSecrets statement, with
+// the action list before it so the text is unique.
+const rotateTaggedCondition = `"secretsmanager:UpdateSecretVersionStage",
+      ]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+`
 
 type edit func(t *testing.T, dir string)
 
@@ -104,6 +118,86 @@ func TestCheckerCatchesPlantedMistakes(t *testing.T) {
 			plant: replace("main.tf", `actions   = ["secretsmanager:ListSecrets"]`,
 				`actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
 			check: CheckIAMWildcard, want: "grants secretsmanager:RotateSecret on",
+		},
+		{
+			name: "tag-scoped statement loses its tag condition",
+			dir:  rotatorDir,
+			plant: replace("main.tf", rotateTaggedCondition, `"secretsmanager:UpdateSecretVersionStage",
+      ]
+      resources = [local.account_secrets_arn]
+`),
+			check: CheckIAMWildcard, want: `secretsmanager:GetSecretValue, secretsmanager:PutSecretValue, secretsmanager:UpdateSecretVersionStage on resource "arn:${…}:secretsmanager:${…}:${…}:secret:*" without a secretsmanager:ResourceTag/<key> condition`,
+		},
+		{
+			name: "tag condition swapped for another condition",
+			dir:  rotatorDir,
+			plant: replace("main.tf", rotateTaggedCondition, `"secretsmanager:UpdateSecretVersionStage",
+      ]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceAccount"
+        values   = [local.account_id]
+      }
+`),
+			check: CheckIAMWildcard, want: "secretsmanager:DescribeSecret",
+		},
+		{
+			name: "literal scoped wildcard ARN without condition",
+			dir:  rotatorDir,
+			plant: replace("main.tf", `      sid       = "ReadMasterSecrets"
+      actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+      resources = var.master_secret_arns`, `      sid       = "ReadMasterSecrets"
+      actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+      resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/*"]`),
+			check: CheckIAMWildcard, want: `on resource "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/*"`,
+		},
+		{
+			name: "KMS key pattern without kms:ViaService",
+			dir:  rotatorDir,
+			plant: edits(
+				replace("main.tf", "resources = var.kms_key_arns", `resources = ["arn:aws:kms:eu-west-1:123456789012:key/*"]`),
+				replace("main.tf", `      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+`, ""),
+			),
+			check: CheckIAMWildcard, want: "kms:Decrypt, kms:GenerateDataKey on resource \"arn:aws:kms:eu-west-1:123456789012:key/*\" without a kms:ViaService condition",
+		},
+		{
+			name: "jsonencode policy on every secret without a condition",
+			dir:  rotatorDir,
+			plant: appendTo("main.tf", `
+resource "aws_iam_role_policy" "planted" {
+  role = aws_iam_role.rotator.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = local.account_secrets_arn }]
+  })
+}
+`),
+			check: CheckIAMWildcard, want: "secretsmanager:GetSecretValue on resource",
+		},
+		{
+			name: "alerts: describe on every secret without the tag condition",
+			dir:  alertsDir,
+			plant: replace("main.tf", `      sid       = "DescribeTaggedSecrets"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+`, `      sid       = "DescribeTaggedSecrets"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = [local.account_secrets_arn]
+`),
+			check: CheckIAMWildcard, want: "data.aws_iam_policy_document.notifier: grants secretsmanager:DescribeSecret on resource",
 		},
 		{
 			name: "jsonencode policy with secretsmanager:*",
@@ -235,5 +329,37 @@ func TestFmtCatchesPlantedMistake(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Check != CheckFmt || got[0].Pos != "variables.tf" {
 		t.Fatalf("want one [fmt] finding for variables.tf, got %v", got)
+	}
+}
+
+// The counterpart of the planted wildcard cases: the same patterns with
+// their scoping condition, in each way a policy can be written, are
+// accepted.
+func TestCheckerAcceptsScopedWildcards(t *testing.T) {
+	t.Parallel()
+	dir := copyDir(t, rotatorDir)
+	appendTo("main.tf", `
+resource "aws_iam_role_policy" "scoped_json" {
+  role = aws_iam_role.rotator.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = ["secretsmanager:DescribeSecret"]
+      Resource  = local.account_secrets_arn
+      Condition = { StringEquals = { "secretsmanager:ResourceTag/rotor:rotator" = "rotor" } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "scoped_literal" {
+  role   = aws_iam_role.rotator.id
+  policy = <<-EOT
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*", "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}}]}
+  EOT
+}
+`)(t, dir)
+	if got := CheckModule(dir); len(got) != 0 {
+		t.Fatalf("scoped wildcards reported: %v", got)
 	}
 }

@@ -120,13 +120,17 @@ func CheckModule(dir string) []Finding {
 		}
 	}
 
+	keyPolicyDocs := keyPolicyDocuments(files)
 	for _, f := range files {
 		for _, b := range f.body.Blocks {
 			// Policies written with jsonencode(...) or as JSON strings can
-			// sit in any attribute of any block.
+			// sit in any attribute of any block; in a KMS key's policy they
+			// are a key policy.
 			walkAttributes(b.Body, func(attr *hclsyntax.Attribute) {
-				for _, st := range jsonPolicyStatements(attr.Expr) {
-					if msg := wildcardGrant(st.actions, st.notActions, st.resources); msg != "" {
+				keyPolicy := isKeyPolicyAttr(b, attr)
+				for _, st := range jsonPolicyStatements(attr.Expr, locals) {
+					st.keyPolicy = keyPolicy
+					if msg := wildcardGrant(st); msg != "" {
 						add(CheckIAMWildcard, st.rng, "%s", msg)
 					}
 				}
@@ -134,8 +138,9 @@ func CheckModule(dir string) []Finding {
 
 			switch {
 			case b.Type == "data" && len(b.Labels) == 2 && b.Labels[0] == "aws_iam_policy_document":
-				for _, st := range policyDocumentStatements(b.Body) {
-					if msg := wildcardGrant(st.actions, st.notActions, st.resources); msg != "" {
+				for _, st := range policyDocumentStatements(b.Body, locals) {
+					st.keyPolicy = keyPolicyDocs[b.Labels[1]]
+					if msg := wildcardGrant(st); msg != "" {
 						add(CheckIAMWildcard, st.rng, "data.aws_iam_policy_document.%s: %s", b.Labels[1], msg)
 					}
 				}
@@ -299,13 +304,59 @@ func hasUpperBound(c string) bool {
 
 type statement struct {
 	actions, notActions, resources []string
-	rng                            hcl.Range
+	// conditionKeys are the condition variables (context keys) of the
+	// statement, as far as they can be read statically.
+	conditionKeys []string
+	// keyPolicy marks a statement of a KMS key policy, where Resource "*"
+	// means "this key".
+	keyPolicy bool
+	rng       hcl.Range
+}
+
+// keyPolicyDocuments names the aws_iam_policy_document data sources used
+// only as KMS key policies (the policy of an aws_kms_key or an
+// aws_kms_key_policy). A document also used anywhere else is not one: its
+// statements then read as an identity policy too.
+func keyPolicyDocuments(files []parsedFile) map[string]bool {
+	asKey, elsewhere := map[string]bool{}, map[string]bool{}
+	for _, f := range files {
+		for _, b := range f.body.Blocks {
+			walkAttributes(b.Body, func(attr *hclsyntax.Attribute) {
+				for _, tr := range attr.Expr.Variables() {
+					if len(tr) < 3 || tr.RootName() != "data" {
+						continue
+					}
+					typ, ok1 := tr[1].(hcl.TraverseAttr)
+					name, ok2 := tr[2].(hcl.TraverseAttr)
+					if !ok1 || !ok2 || typ.Name != "aws_iam_policy_document" {
+						continue
+					}
+					if isKeyPolicyAttr(b, attr) {
+						asKey[name.Name] = true
+					} else {
+						elsewhere[name.Name] = true
+					}
+				}
+			})
+		}
+	}
+	for n := range elsewhere {
+		delete(asKey, n)
+	}
+	return asKey
+}
+
+// isKeyPolicyAttr reports whether attr is the policy of a KMS key resource.
+func isKeyPolicyAttr(b *hclsyntax.Block, attr *hclsyntax.Attribute) bool {
+	return b.Type == "resource" && len(b.Labels) == 2 &&
+		(b.Labels[0] == "aws_kms_key" || b.Labels[0] == "aws_kms_key_policy") &&
+		attr.Name == "policy" && b.Body.Attributes["policy"] == attr
 }
 
 // policyDocumentStatements reads the statements of an aws_iam_policy_document
-// body, dynamic "statement" blocks included. Non-literal list elements are
-// kept as "${…}" so they never look like "*".
-func policyDocumentStatements(body *hclsyntax.Body) []statement {
+// body, dynamic "statement" blocks included. Values are rendered through
+// locals (see renderings); what cannot be read becomes "${…}".
+func policyDocumentStatements(body *hclsyntax.Body, locals map[string]hclsyntax.Expression) []statement {
 	var out []statement
 	for _, b := range body.Blocks {
 		var sb *hclsyntax.Body
@@ -322,19 +373,33 @@ func policyDocumentStatements(body *hclsyntax.Body) []statement {
 		if sb == nil {
 			continue
 		}
-		out = append(out, statement{
-			actions:    stringList(sb.Attributes["actions"]),
-			notActions: stringList(sb.Attributes["not_actions"]),
-			resources:  stringList(sb.Attributes["resources"]),
+		st := statement{
+			actions:    attrStrings(sb.Attributes["actions"], locals),
+			notActions: attrStrings(sb.Attributes["not_actions"], locals),
+			resources:  attrStrings(sb.Attributes["resources"], locals),
 			rng:        b.DefRange(),
-		})
+		}
+		for _, cb := range sb.Blocks {
+			cond := cb.Body
+			if cb.Type == "dynamic" && len(cb.Labels) == 1 && cb.Labels[0] == "condition" {
+				for _, c := range cb.Body.Blocks {
+					if c.Type == "content" {
+						cond = c.Body
+					}
+				}
+			} else if cb.Type != "condition" {
+				continue
+			}
+			st.conditionKeys = append(st.conditionKeys, attrStrings(cond.Attributes["variable"], locals)...)
+		}
+		out = append(out, st)
 	}
 	return out
 }
 
 // jsonPolicyStatements finds IAM statements in jsonencode({Statement = …})
 // calls and in literal JSON strings anywhere inside expr.
-func jsonPolicyStatements(expr hclsyntax.Expression) []statement {
+func jsonPolicyStatements(expr hclsyntax.Expression, locals map[string]hclsyntax.Expression) []statement {
 	var out []statement
 	hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
 		switch e := n.(type) {
@@ -367,11 +432,29 @@ func jsonPolicyStatements(expr hclsyntax.Expression) []statement {
 						k, _ := staticString(it.KeyExpr)
 						switch k {
 						case "Action":
-							st.actions = exprStrings(it.ValueExpr)
+							st.actions = renderings(it.ValueExpr, locals, 0)
 						case "NotAction":
-							st.notActions = exprStrings(it.ValueExpr)
+							st.notActions = renderings(it.ValueExpr, locals, 0)
 						case "Resource":
-							st.resources = exprStrings(it.ValueExpr)
+							st.resources = renderings(it.ValueExpr, locals, 0)
+						case "Condition":
+							// Condition = { <operator> = { <key> = value } }
+							ops, ok := it.ValueExpr.(*hclsyntax.ObjectConsExpr)
+							if !ok {
+								st.conditionKeys = append(st.conditionKeys, "${…}")
+								continue
+							}
+							for _, op := range ops.Items {
+								keys, ok := op.ValueExpr.(*hclsyntax.ObjectConsExpr)
+								if !ok {
+									continue
+								}
+								for _, kv := range keys.Items {
+									if ck, ok := staticString(kv.KeyExpr); ok {
+										st.conditionKeys = append(st.conditionKeys, ck)
+									}
+								}
+							}
 						}
 					}
 					out = append(out, st)
@@ -397,12 +480,19 @@ func jsonPolicyStatements(expr hclsyntax.Expression) []statement {
 				list = append(list, one)
 			}
 			for _, m := range list {
-				out = append(out, statement{
+				st := statement{
 					actions:    jsonStrings(m["Action"]),
 					notActions: jsonStrings(m["NotAction"]),
 					resources:  jsonStrings(m["Resource"]),
 					rng:        e.Range(),
-				})
+				}
+				var cond map[string]map[string]json.RawMessage
+				if json.Unmarshal(m["Condition"], &cond) == nil {
+					for _, keys := range cond {
+						st.conditionKeys = append(st.conditionKeys, sortedKeys(keys)...)
+					}
+				}
+				out = append(out, st)
 			}
 		}
 		return nil
@@ -410,29 +500,80 @@ func jsonPolicyStatements(expr hclsyntax.Expression) []statement {
 	return out
 }
 
+// Condition keys that scope a wildcard resource. A Secrets Manager grant on
+// a resource pattern must be limited to the secrets carrying a tag; a KMS
+// grant on a key pattern must be limited to use through a service.
+const (
+	scopeConditionSecretsManager = "secretsmanager:resourcetag/"
+	scopeConditionKMS            = "kms:viaservice"
+)
+
 // wildcardGrant explains why a statement grants Secrets Manager or KMS
-// actions on every resource, or returns "".
-func wildcardGrant(actions, notActions, resources []string) string {
-	if !slices.Contains(resources, "*") {
+// actions on too wide a set of resources, or returns "". The rules:
+//
+//   - Resource "*" (every resource of every service): no Secrets Manager
+//     or KMS action, `*` or not_actions, whatever the conditions, except
+//     the actions in allowedOnStar and, in a KMS key policy (where "*" is
+//     the key itself), KMS actions.
+//   - A resource pattern holding "*" (arn:…:secret:*, arn:…:key/*): Secrets
+//     Manager actions only with a secretsmanager:ResourceTag/<key>
+//     condition, KMS actions only with kms:ViaService; `*` and not_actions
+//     never.
+func wildcardGrant(st statement) string {
+	star, pattern := false, ""
+	for _, r := range st.resources {
+		switch {
+		case r == "*":
+			star = true
+		case strings.Contains(r, "*") && pattern == "":
+			pattern = r
+		}
+	}
+	if !star && pattern == "" {
 		return ""
 	}
-	if len(notActions) > 0 {
-		return fmt.Sprintf("not_actions %v on Resource \"*\" grants every other action, Secrets Manager and KMS included", notActions)
+	where := `Resource "*"`
+	if !star {
+		where = fmt.Sprintf("resource %q", pattern)
+	}
+	if len(st.notActions) > 0 {
+		return fmt.Sprintf("not_actions %v on %s grants every other action, Secrets Manager and KMS included", st.notActions, where)
+	}
+	hasCond := func(prefix string) bool {
+		return slices.ContainsFunc(st.conditionKeys, func(k string) bool { return strings.HasPrefix(strings.ToLower(k), prefix) })
 	}
 	var bad []string
-	for _, a := range actions {
+	for _, a := range st.actions {
 		la := strings.ToLower(a)
-		if allowedOnStar[la] {
-			continue
-		}
-		if la == "*" || strings.HasPrefix(la, "secretsmanager:") || strings.HasPrefix(la, "kms:") {
+		sm, kms := strings.HasPrefix(la, "secretsmanager:"), strings.HasPrefix(la, "kms:")
+		switch {
+		case allowedOnStar[la]:
+		case kms && st.keyPolicy:
+			// A key policy's "*" is the key it is attached to.
+		case la == "*":
+			bad = append(bad, a)
+		case star && (sm || kms):
+			bad = append(bad, a)
+		case sm && !hasCond(scopeConditionSecretsManager):
+			bad = append(bad, a)
+		case kms && !hasCond(scopeConditionKMS):
 			bad = append(bad, a)
 		}
 	}
 	if len(bad) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("grants %s on Resource \"*\"", strings.Join(bad, ", "))
+	if star {
+		return fmt.Sprintf("grants %s on %s", strings.Join(bad, ", "), where)
+	}
+	var needs []string
+	if slices.ContainsFunc(bad, func(a string) bool { return !strings.HasPrefix(strings.ToLower(a), "kms:") }) {
+		needs = append(needs, "a secretsmanager:ResourceTag/<key> condition")
+	}
+	if slices.ContainsFunc(bad, func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "kms:") }) {
+		needs = append(needs, "a kms:ViaService condition")
+	}
+	return fmt.Sprintf("grants %s on %s without %s", strings.Join(bad, ", "), where, strings.Join(needs, " and "))
 }
 
 // ---------------------------------------------------------------------------
@@ -624,32 +765,67 @@ func staticString(expr hcl.Expression) (string, bool) {
 	return v.AsString(), true
 }
 
-// stringList reads a list attribute; elements that are not literal strings
-// become a placeholder that matches no rule. A whole non-literal list (a
-// variable) yields one placeholder.
-func stringList(attr *hclsyntax.Attribute) []string {
+// attrStrings renders an attribute's value (see renderings); nil for a
+// missing attribute.
+func attrStrings(attr *hclsyntax.Attribute, locals map[string]hclsyntax.Expression) []string {
 	if attr == nil {
 		return nil
 	}
-	return exprStrings(attr.Expr)
+	return renderings(attr.Expr, locals, 0)
 }
 
-func exprStrings(expr hclsyntax.Expression) []string {
-	if t, ok := expr.(*hclsyntax.TupleConsExpr); ok {
-		var out []string
-		for _, e := range t.Exprs {
-			if s, ok := staticString(e); ok {
-				out = append(out, s)
-			} else {
-				out = append(out, "${…}")
-			}
-		}
-		return out
+// renderings returns the strings expr may evaluate to, as far as they can
+// be read without variables: a literal is itself; a list is its elements; a
+// conditional is both branches; null is nothing; a local is its value; a
+// template is its parts joined, each part that cannot be read shown as
+// "${…}". So "arn:${local.partition}:secretsmanager:…:secret:*" renders as
+// "arn:${…}:secretsmanager:…:secret:*" and keeps its "*", while a variable
+// renders as "${…}" and matches no rule.
+func renderings(expr hclsyntax.Expression, locals map[string]hclsyntax.Expression, depth int) []string {
+	const unknown = "${…}"
+	if depth > 8 {
+		return []string{unknown}
 	}
 	if s, ok := staticString(expr); ok {
 		return []string{s}
 	}
-	return []string{"${…}"}
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if e.Val.IsNull() {
+			return nil
+		}
+	case *hclsyntax.TupleConsExpr:
+		var out []string
+		for _, el := range e.Exprs {
+			out = append(out, renderings(el, locals, depth+1)...)
+		}
+		return out
+	case *hclsyntax.ParenthesesExpr:
+		return renderings(e.Expression, locals, depth+1)
+	case *hclsyntax.TemplateWrapExpr:
+		return renderings(e.Wrapped, locals, depth+1)
+	case *hclsyntax.ConditionalExpr:
+		return append(renderings(e.TrueResult, locals, depth+1), renderings(e.FalseResult, locals, depth+1)...)
+	case *hclsyntax.ScopeTraversalExpr:
+		if len(e.Traversal) == 2 && e.Traversal.RootName() == "local" {
+			if attr, ok := e.Traversal[1].(hcl.TraverseAttr); ok {
+				if l, ok := locals[attr.Name]; ok {
+					return renderings(l, locals, depth+1)
+				}
+			}
+		}
+	case *hclsyntax.TemplateExpr:
+		var b strings.Builder
+		for _, part := range e.Parts {
+			if r := renderings(part, locals, depth+1); len(r) == 1 {
+				b.WriteString(r[0])
+			} else {
+				b.WriteString(unknown)
+			}
+		}
+		return []string{b.String()}
+	}
+	return []string{unknown}
 }
 
 func jsonStrings(raw json.RawMessage) []string {

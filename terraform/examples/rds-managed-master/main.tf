@@ -173,6 +173,9 @@ module "alerts" {
   name                  = var.name
   email_subscriptions   = var.alert_emails
   rotator_function_name = module.rotor.rotator_function_name
+  # The rotator's scope: the functions may describe and tag these secrets
+  # only.
+  rotated_secret_tag = module.rotor.secret_scope_tag
   # CloudWatch alarms need a customer managed key for the topic
   # (kms_key_arn); see modules/alerts/README.md.
   create_alarms = false

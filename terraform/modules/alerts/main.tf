@@ -18,8 +18,17 @@ locals {
   notifier_zip_path = var.notifier_zip_path != null ? var.notifier_zip_path : "${path.module}/../../../dist/notifier.zip"
   auditor_zip_path  = var.auditor_zip_path != null ? var.auditor_zip_path : "${path.module}/../../../dist/auditor.zip"
 
-  secret_arns   = length(var.secret_arns) > 0 ? var.secret_arns : ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:*"]
   function_arns = length(var.rotation_function_arns) > 0 ? var.rotation_function_arns : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:*"]
+
+  # The secrets the functions may describe, tag and list versions of: the
+  # same scope as the rotator module's (rotated_secret_arns and/or
+  # rotated_secret_tag). Every secret of the account is used only together
+  # with the secretsmanager:ResourceTag condition, never on its own.
+  account_secrets_arn     = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:*"
+  scope_by_arn            = length(var.rotated_secret_arns) > 0
+  scope_by_tag            = var.rotated_secret_tag != null
+  scope_tag_condition_key = local.scope_by_tag ? "secretsmanager:ResourceTag/${var.rotated_secret_tag.key}" : null
+  scope_tag_value         = local.scope_by_tag ? var.rotated_secret_tag.value : null
 
   # The notifier's idempotency record (alerting.TagLastAlert): the only
   # tag key it may write.
@@ -206,30 +215,79 @@ data "aws_iam_policy_document" "notifier" {
     resources = ["${aws_cloudwatch_log_group.notifier.arn}:*"]
   }
 
-  # Outcome tags, LastRotatedDate and labels: metadata only.
-  statement {
-    sid       = "DescribeSecrets"
-    actions   = ["secretsmanager:DescribeSecret"]
-    resources = local.secret_arns
+  # Outcome tags, LastRotatedDate and labels: metadata only. On the
+  # secrets in scope only, as the rotator.
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid       = "DescribeListedSecrets"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = var.rotated_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid       = "DescribeTaggedSecrets"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+    }
   }
 
   # The idempotency record, and no other key: the request must carry tag
   # keys (Null = false) and every one must be rotor:last-alert.
-  statement {
-    sid       = "RecordLastAlert"
-    actions   = ["secretsmanager:TagResource"]
-    resources = local.secret_arns
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid       = "RecordLastAlertOnListedSecrets"
+      actions   = ["secretsmanager:TagResource"]
+      resources = var.rotated_secret_arns
 
-    condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "aws:TagKeys"
-      values   = local.alert_tag_keys
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "aws:TagKeys"
+        values   = local.alert_tag_keys
+      }
+
+      condition {
+        test     = "Null"
+        variable = "aws:TagKeys"
+        values   = ["false"]
+      }
     }
+  }
 
-    condition {
-      test     = "Null"
-      variable = "aws:TagKeys"
-      values   = ["false"]
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid       = "RecordLastAlertOnTaggedSecrets"
+      actions   = ["secretsmanager:TagResource"]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "aws:TagKeys"
+        values   = local.alert_tag_keys
+      }
+
+      condition {
+        test     = "Null"
+        variable = "aws:TagKeys"
+        values   = ["false"]
+      }
     }
   }
 
@@ -259,6 +317,13 @@ resource "aws_iam_role_policy" "notifier" {
   name   = "rotor-notifier"
   role   = aws_iam_role.notifier.id
   policy = data.aws_iam_policy_document.notifier.json
+
+  lifecycle {
+    precondition {
+      condition     = local.scope_by_arn || local.scope_by_tag
+      error_message = "Give rotated_secret_arns, rotated_secret_tag or both (the rotator module's values): the functions must know which secrets they may describe and tag."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "auditor" {
@@ -276,11 +341,31 @@ data "aws_iam_policy_document" "auditor" {
     resources = ["*"]
   }
 
-  # The creation date of a version left AWSPENDING (stuck rotations).
-  statement {
-    sid       = "ListVersions"
-    actions   = ["secretsmanager:ListSecretVersionIds"]
-    resources = local.secret_arns
+  # The creation date of a version left AWSPENDING (stuck rotations), on
+  # the secrets in scope only. A stuck secret outside the scope is counted
+  # in AuditErrors (access denied), not silently skipped.
+  dynamic "statement" {
+    for_each = local.scope_by_arn ? [1] : []
+    content {
+      sid       = "ListVersionsOfListedSecrets"
+      actions   = ["secretsmanager:ListSecretVersionIds"]
+      resources = var.rotated_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.scope_by_tag ? [1] : []
+    content {
+      sid       = "ListVersionsOfTaggedSecrets"
+      actions   = ["secretsmanager:ListSecretVersionIds"]
+      resources = [local.account_secrets_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = local.scope_tag_condition_key
+        values   = [local.scope_tag_value]
+      }
+    }
   }
 
   # Configuration only (State, StateReason): not GetFunction, which also

@@ -61,14 +61,38 @@ variable "enable_raw_event_delivery" {
 # What the functions may read
 # ---------------------------------------------------------------------------
 
-variable "secret_arns" {
-  description = "Secrets the notifier may describe and tag with rotor:last-alert, and the auditor may list versions of. Full ARNs or ARN patterns; empty means every secret of this account and region (the functions never read a value: no GetSecretValue is granted)."
+variable "rotated_secret_arns" {
+  description = "Full ARNs (with the 6-character suffix) of the secrets the notifier may describe and tag with rotor:last-alert and the auditor may list versions of: the rotator module's rotated_secret_arns. Combine with or replace by rotated_secret_tag. The functions never read a value (no GetSecretValue is granted)."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for a in var.secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:.+$", a))])
-    error_message = "secret_arns must be Secrets Manager secret ARNs or ARN patterns (arn:aws:secretsmanager:<region>:<account>:secret:<name>...)."
+    # IAM matches secret ARNs literally: a partial ARN without the random
+    # suffix would silently match nothing, and a pattern would reach
+    # secrets outside rotor's scope.
+    condition     = alltrue([for arn in var.rotated_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:[^*?]+-[A-Za-z0-9]{6}$", arn))])
+    error_message = "rotated_secret_arns must be full secret ARNs ending in the 6-character suffix Secrets Manager appends (…:secret:name-AbCdEf), without wildcards."
+  }
+}
+
+variable "rotated_secret_tag" {
+  description = "Scope by tag instead of (or as well as) by ARN: the functions may describe, tag and list versions of any secret of this account and region carrying this tag key with this value. Give the rotator module's rotated_secret_tag (its output secret_scope_tag)."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = null
+
+  validation {
+    condition     = var.rotated_secret_tag == null || try(!startswith(lower(var.rotated_secret_tag.key), "aws:") && length(var.rotated_secret_tag.key) > 0 && length(var.rotated_secret_tag.value) > 0, false)
+    error_message = "rotated_secret_tag needs a non-empty key (not starting with aws:) and a non-empty value."
+  }
+
+  validation {
+    # The notifier writes rotor:last-alert and the rotator rotor:last-*;
+    # scoping on one of those would let them widen their own scope.
+    condition     = var.rotated_secret_tag == null || !startswith(try(var.rotated_secret_tag.key, ""), "rotor:last-")
+    error_message = "rotated_secret_tag.key must not start with rotor:last-: those tags are written by rotor itself."
   }
 }
 

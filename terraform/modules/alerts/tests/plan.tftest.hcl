@@ -20,6 +20,10 @@ variables {
   # Any existing file stands in for the packages.
   notifier_zip_path = "tests/plan.tftest.hcl"
   auditor_zip_path  = "tests/plan.tftest.hcl"
+  rotated_secret_tag = {
+    key   = "rotor:rotator"
+    value = "rotor"
+  }
 }
 
 run "defaults_use_the_managed_key_and_no_alarms" {
@@ -98,4 +102,24 @@ run "bad_key_is_refused" {
   }
 
   expect_failures = [var.kms_key_arn]
+}
+
+run "no_secret_scope_is_refused" {
+  command = plan
+
+  variables {
+    rotated_secret_tag = null
+  }
+
+  expect_failures = [aws_iam_role_policy.notifier]
+}
+
+run "wildcard_secret_arn_is_refused" {
+  command = plan
+
+  variables {
+    rotated_secret_arns = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:*"]
+  }
+
+  expect_failures = [var.rotated_secret_arns]
 }
