@@ -9,7 +9,7 @@ DIST      := dist
 # Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test test-short lint fmt deps clean bench
+.PHONY: all build demo test lint fmt deps clean bench
 
 all: build
 
@@ -41,10 +41,6 @@ test: deps
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
-
-## test-short: unit tests only, no servers
-test-short:
-	$(GO) test -short ./...
 
 ## lint: go vet and staticcheck (pinned in go.mod as a tool)
 lint:

@@ -127,7 +127,7 @@ func (d *dbFlags) options() (strategies.Options, error) {
 		// policy and the rest are not the CLI's business.
 		return ""
 	}
-	cfg, err := rotatorconfig.Load(getenv)
+	cfg, err := rotatorconfig.Load(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
 	if err != nil {
 		return strategies.Options{}, err
 	}

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	boot := lambdafn.NewLogger("info")
-	cfg, err := rotatorconfig.Load(os.Getenv)
+	cfg, err := rotatorconfig.Load(os.LookupEnv)
 	if err != nil {
 		lambdafn.Fatal(boot, "invalid settings", err)
 	}

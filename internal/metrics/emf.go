@@ -23,6 +23,9 @@ const (
 	MetricRotationDuration = "RotationDuration"
 	DimensionStep          = "Step"
 	DimensionStrategy      = "Strategy"
+	// UnknownStrategy is the Strategy dimension of a step that failed
+	// before its strategy was known.
+	UnknownStrategy = "unknown"
 )
 
 // EMF writes metric lines to W. Safe for concurrent use.
@@ -105,7 +108,14 @@ func (e *EMF) StepReport(r rotation.StepReport) {
 	if r.Err != nil {
 		failed = 1
 	}
-	dims := map[string]string{DimensionStep: string(r.Step), DimensionStrategy: r.Strategy}
+	strategy := r.Strategy
+	if strategy == "" {
+		// The step failed before a strategy was chosen (a bad event, an
+		// unreadable secret). CloudWatch drops empty dimension values, and
+		// with them the failure count.
+		strategy = UnknownStrategy
+	}
+	dims := map[string]string{DimensionStep: string(r.Step), DimensionStrategy: strategy}
 	_ = e.write(dims,
 		map[string]float64{MetricStepDuration: float64(r.Duration.Milliseconds()), MetricStepFailures: failed},
 		map[string]string{MetricStepDuration: "Milliseconds", MetricStepFailures: "Count"})

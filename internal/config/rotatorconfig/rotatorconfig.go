@@ -33,10 +33,13 @@ type Rotator struct {
 	MetricsNamespace       string
 }
 
-// Load reads the rotator's settings through getenv (os.Getenv in a
-// function). An invalid value is an error naming the variable; nothing is
+// Load reads the rotator's settings. An invalid value is an error naming the variable; nothing is
 // silently replaced by a default.
-func Load(getenv func(string) string) (Rotator, error) {
+//
+// lookup is os.LookupEnv in a function: it tells an unset variable from an
+// empty one, which matters for EXCLUDE_CHARACTERS.
+func Load(lookup func(string) (string, bool)) (Rotator, error) {
+	getenv := func(k string) string { v, _ := lookup(k); return v }
 	c := Rotator{
 		Strategy:               strategies.NameSingleUser,
 		Password:               rotation.DefaultPasswordPolicy(),
@@ -61,8 +64,9 @@ func Load(getenv func(string) string) (Rotator, error) {
 		c.Password.Length = n
 	}
 	// EXCLUDE_CHARACTERS is taken verbatim (spaces included): it is a set
-	// of characters, and an explicitly empty value excludes nothing.
-	if v, ok := lookup(getenv, config.EnvExcludeCharacters); ok {
+	// of characters. Unset means the engine's default set; set but empty
+	// excludes nothing, as in AWS's templates.
+	if v, ok := lookup(config.EnvExcludeCharacters); ok {
 		c.Password.ExcludeCharacters = &v
 	}
 	for _, b := range []struct {
@@ -130,14 +134,6 @@ func (c Rotator) StrategyOptions() (strategies.Options, error) {
 		ConnectTimeout:       c.ConnectTimeout,
 		PreviousUserSessions: c.PreviousUserSessions,
 	}, nil
-}
-
-func lookup(getenv func(string) string, name string) (string, bool) {
-	// getenv cannot tell unset from empty; os.LookupEnv can, but tests
-	// pass maps. An empty EXCLUDE_CHARACTERS is therefore treated as unset,
-	// which is also how AWS's templates read it.
-	v := getenv(name)
-	return v, v != ""
 }
 
 // parseBool reads a boolean the way AWS's templates do (true/1/y/yes in any

@@ -10,8 +10,8 @@ import (
 	"github.com/rotorhq/rotor/events"
 )
 
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
 func TestLoadDefaults(t *testing.T) {

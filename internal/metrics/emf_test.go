@@ -1,0 +1,74 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/rotation"
+)
+
+// decode parses EMF lines and checks the structure CloudWatch requires:
+// every metric named in the directive is a number at the top level, and
+// every dimension a non-empty string.
+func decode(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		meta := rec["_aws"].(map[string]any)
+		if _, ok := meta["Timestamp"].(float64); !ok {
+			t.Fatalf("no numeric Timestamp: %q", line)
+		}
+		for _, d := range meta["CloudWatchMetrics"].([]any) {
+			dir := d.(map[string]any)
+			if dir["Namespace"] != "Rotor" {
+				t.Fatalf("namespace %v", dir["Namespace"])
+			}
+			for _, set := range dir["Dimensions"].([]any) {
+				for _, name := range set.([]any) {
+					if v, _ := rec[name.(string)].(string); v == "" {
+						t.Fatalf("dimension %v is empty or missing: %q", name, line)
+					}
+				}
+			}
+			for _, m := range dir["Metrics"].([]any) {
+				if _, ok := rec[m.(map[string]any)["Name"].(string)].(float64); !ok {
+					t.Fatalf("metric %v has no numeric value: %q", m, line)
+				}
+			}
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+func TestStepReport(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEMF(&buf, "Rotor")
+	clock := time.Unix(1_800_000_000, 0)
+	e.now = func() time.Time { return clock }
+	tok := "00000000-0000-4000-8000-000000000001"
+	e.StepReport(rotation.StepReport{Token: tok, Step: events.StepCreateSecret, Strategy: "single-user", Duration: 20 * time.Millisecond})
+	clock = clock.Add(time.Second)
+	e.StepReport(rotation.StepReport{Token: tok, Step: events.StepFinishSecret, Strategy: "single-user", Duration: 5 * time.Millisecond})
+	e.StepReport(rotation.StepReport{Step: events.StepCreateSecret, Duration: time.Millisecond, Err: errors.New("bad event")})
+
+	recs := decode(t, buf.String())
+	if len(recs) != 4 {
+		t.Fatalf("%d lines, want 4 (two steps, one rotation, one failure):\n%s", len(recs), buf.String())
+	}
+	if recs[2][MetricRotationDuration] != float64(1020) {
+		t.Fatalf("RotationDuration %v, want 1020 ms from createSecret's start to finishSecret", recs[2][MetricRotationDuration])
+	}
+	if recs[3][DimensionStrategy] != UnknownStrategy || recs[3][MetricStepFailures] != float64(1) {
+		t.Fatalf("failure before a strategy: %v", recs[3])
+	}
+}
