@@ -116,7 +116,16 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	d.fnARN = d.srv.FunctionARN("rotor-rotator")
-	d.srv.SetFunction(d.fnARN, awslocal.FuncInvoker(rot.Handle))
+	d.srv.SetFunction(d.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
+		if ev.Step == string(events.StepCreateSecret) {
+			// What Secrets Manager prepared before invoking the function:
+			// the value-less AWSPENDING placeholder.
+			d.mu.Lock()
+			d.steps = append(d.steps, fmt.Sprintf("      %-13s %-7s %-24s %s", "(RotateSecret)", "", "placeholder created", d.labels(ev.SecretID)))
+			d.mu.Unlock()
+		}
+		return rot.Handle(ctx, ev)
+	}))
 
 	admin, err := pg.Connect(ctx, "postgres")
 	if err != nil {
@@ -254,8 +263,29 @@ func (d *demo) onStep(r rotation.StepReport) {
 		status = "FAILED: " + r.Err.Error()
 	}
 	d.mu.Lock()
-	d.steps = append(d.steps, fmt.Sprintf("      %-13s %-7s %s", r.Step, fmt.Sprintf("%dms", r.Duration.Milliseconds()), status))
+	d.steps = append(d.steps, fmt.Sprintf("      %-13s %-7s %-24s %s", r.Step, fmt.Sprintf("%dms", r.Duration.Milliseconds()), status, d.labels(r.SecretARN)))
 	d.mu.Unlock()
+}
+
+// labels renders the secret's labelled versions as the stand-in holds them
+// right now, e.g. "9d7d0a85[AWSCURRENT] 136872d2[AWSPENDING, no value]".
+// It reads the stand-in directly, so the demo's call counts stay the
+// rotator's own.
+func (d *demo) labels(secretID string) string {
+	var parts []string
+	for _, v := range d.srv.Versions(secretID) {
+		if len(v.Stages) == 0 {
+			continue
+		}
+		stages := slices.Clone(v.Stages)
+		slices.Sort(stages)
+		label := strings.Join(stages, ",")
+		if !v.HasValue {
+			label += ", no value"
+		}
+		parts = append(parts, fmt.Sprintf("%s[%s]", short(v.VersionID), label))
+	}
+	return strings.Join(parts, " ")
 }
 
 // rotate calls RotateSecret, waits for the asynchronous rotation, prints its
@@ -283,6 +313,7 @@ func (d *demo) rotate(ctx context.Context, arn string) (int, error) {
 	if !res.Succeeded {
 		return 0, fmt.Errorf("rotation failed at %s: %v", res.Step, res.Err)
 	}
+	d.printf("      %-13s %-7s %-24s %s\n", "(completed)", "", "AWSPENDING cleaned up", d.labels(arn))
 	calls := 0
 	for op, n := range d.srv.Stats() {
 		if op != "RotateSecret" {

@@ -23,6 +23,9 @@ func TestDemo(t *testing.T) {
 		"login with AWSPREVIOUS (demo_app2_clone) over verified TLS: ok",
 		"Secrets Manager calls per rotation: single-user 8, alternating-users 9, alternating-users 8",
 		"passwords in the log: none",
+		"[AWSPENDING, no value]",  // the placeholder RotateSecret creates
+		"[AWSCURRENT,AWSPENDING]", // finishSecret does not remove AWSPENDING
+		"AWSPENDING cleaned up",   // the service does, after success
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
