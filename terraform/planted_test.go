@@ -200,6 +200,52 @@ resource "aws_iam_role_policy" "planted" {
 			check: CheckIAMWildcard, want: "data.aws_iam_policy_document.notifier: grants secretsmanager:DescribeSecret on resource",
 		},
 		{
+			name: "alerts: a role's KMS grant widened to every key",
+			dir:  alertsDir,
+			plant: replace("main.tf", `      sid       = "EncryptAlertsThroughSNS"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = [local.topic_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "notifier" {`, `      sid       = "EncryptAlertsThroughSNS"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = ["*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "notifier" {`),
+			check: CheckIAMWildcard, want: `data.aws_iam_policy_document.notifier: grants kms:GenerateDataKey*, kms:Decrypt on Resource "*"`,
+		},
+		{
+			name: "alerts: key policy statement copied into a role policy",
+			dir:  alertsDir,
+			plant: appendTo("main.tf", `
+resource "aws_iam_role_policy" "planted" {
+  role = aws_iam_role.notifier.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey*"], Resource = "*" }]
+  })
+}
+`),
+			check: CheckIAMWildcard, want: `grants kms:Decrypt, kms:GenerateDataKey* on Resource "*"`,
+		},
+		{
 			name: "jsonencode policy with secretsmanager:*",
 			dir:  rotatorDir,
 			plant: appendTo("main.tf", `
@@ -361,5 +407,50 @@ resource "aws_iam_role_policy" "scoped_literal" {
 `)(t, dir)
 	if got := CheckModule(dir); len(got) != 0 {
 		t.Fatalf("scoped wildcards reported: %v", got)
+	}
+}
+
+// A key policy is exempt only as a key policy: the module's key policy
+// document attached to a role as well is read as a role policy, and both
+// of its "*" statements are reported.
+func TestKeyPolicyDocumentReusedForARoleIsChecked(t *testing.T) {
+	t.Parallel()
+	dir := copyDir(t, alertsDir)
+	appendTo("main.tf", `
+resource "aws_iam_role_policy" "planted" {
+  role   = aws_iam_role.notifier.id
+  policy = data.aws_iam_policy_document.topic_key[0].json
+}
+`)(t, dir)
+	got := CheckModule(dir)
+	if len(got) != 2 {
+		t.Fatalf("want the key policy's two statements reported, got %d: %v", len(got), got)
+	}
+	for _, f := range got {
+		if f.Check != CheckIAMWildcard || !strings.Contains(f.Msg, "data.aws_iam_policy_document.topic_key") {
+			t.Errorf("unexpected finding %v", f)
+		}
+	}
+}
+
+// An inline key policy (jsonencode in aws_kms_key.policy) is exempt for
+// KMS actions, not for Secrets Manager ones.
+func TestInlineKeyPolicyExemptForKMSOnly(t *testing.T) {
+	t.Parallel()
+	dir := copyDir(t, alertsDir)
+	appendTo("main.tf", `
+resource "aws_kms_key" "planted" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Principal = { AWS = "arn:aws:iam::123456789012:root" }, Action = "kms:*", Resource = "*" },
+      { Effect = "Allow", Principal = { AWS = "arn:aws:iam::123456789012:root" }, Action = "secretsmanager:GetSecretValue", Resource = "*" },
+    ]
+  })
+}
+`)(t, dir)
+	got := CheckModule(dir)
+	if len(got) != 1 || !strings.Contains(got[0].Msg, "secretsmanager:GetSecretValue") {
+		t.Fatalf("want one finding for the Secrets Manager statement, got %v", got)
 	}
 }

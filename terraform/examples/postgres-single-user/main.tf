@@ -78,7 +78,8 @@ module "alerts" {
   # The rotator's scope: the functions may describe and tag these secrets
   # only.
   rotated_secret_tag = module.rotor.secret_scope_tag
-  # CloudWatch alarms need a customer managed key for the topic
-  # (kms_key_arn); see modules/alerts/README.md.
-  create_alarms = false
+  # Alarms on rotator, notifier and auditor errors and on every audit
+  # finding. The module encrypts the topic with its own customer managed
+  # key, which CloudWatch and EventBridge may use (modules/alerts/README.md).
+  create_alarms = true
 }

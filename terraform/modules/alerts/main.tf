@@ -46,9 +46,16 @@ locals {
     }
   }
 
-  # CloudWatch cannot publish to a topic under alias/aws/sns.
-  alarms_enabled = var.create_alarms && var.kms_key_arn != null
-  raw_delivery   = var.enable_raw_event_delivery && var.kms_key_arn != null
+  # The topic's customer managed key: the one given, else the module's own
+  # (create_kms_key). Decided from variables only, so counts plan before
+  # the key exists. CloudWatch and EventBridge cannot publish to a topic
+  # under alias/aws/sns, hence alarms and raw delivery need this key.
+  create_kms_key = var.kms_key_arn == null && var.create_kms_key
+  use_cmk        = var.kms_key_arn != null || var.create_kms_key
+  topic_key_arn  = var.kms_key_arn != null ? var.kms_key_arn : try(aws_kms_key.alerts[0].arn, null)
+
+  alarms_enabled = var.create_alarms && local.use_cmk
+  raw_delivery   = var.enable_raw_event_delivery && local.use_cmk
 
   # The auditor's finding metrics (internal/alerting) and what each means.
   finding_metrics = {
@@ -61,25 +68,83 @@ locals {
 
 check "alarms_need_a_customer_managed_key" {
   assert {
-    condition     = !var.create_alarms || var.kms_key_arn != null
-    error_message = "create_alarms is true but kms_key_arn is null: CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns, so no alarm is created. Give a customer managed key (README) or set create_alarms = false."
+    condition     = !var.create_alarms || local.use_cmk
+    error_message = "create_alarms is true but there is no customer managed key (create_kms_key = false, kms_key_arn = null): CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns, so no alarm is created. Keep create_kms_key = true or give kms_key_arn."
   }
 }
 
 check "raw_delivery_needs_a_customer_managed_key" {
   assert {
-    condition     = !var.enable_raw_event_delivery || var.kms_key_arn != null
-    error_message = "enable_raw_event_delivery is true but kms_key_arn is null: EventBridge cannot publish to a topic encrypted with alias/aws/sns, so raw events are not delivered."
+    condition     = !var.enable_raw_event_delivery || local.use_cmk
+    error_message = "enable_raw_event_delivery is true but there is no customer managed key: EventBridge cannot publish to a topic encrypted with alias/aws/sns, so raw events are not delivered."
   }
 }
 
 # ---------------------------------------------------------------------------
-# Topic
+# Topic and its key
 # ---------------------------------------------------------------------------
+
+# The key policy. In a key policy Resource "*" means this key, nothing
+# else. The account administers the key and, through IAM policies (the
+# module's roles: kms:ViaService sns only), uses it; the AWS services that
+# publish to the topic may encrypt and decrypt with it, for this account's
+# resources only (aws:SourceAccount).
+data "aws_iam_policy_document" "topic_key" {
+  count = local.create_kms_key ? 1 : 0
+
+  statement {
+    sid       = "AccountAdministersKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "ServicesPublishToAlertTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type = "Service"
+      identifiers = [
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+        "sns.amazonaws.com",
+      ]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "alerts" {
+  count = local.create_kms_key ? 1 : 0
+
+  description             = "rotor: encrypts the ${local.topic_name} SNS topic (alarms and EventBridge may publish)"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.topic_key[0].json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "alerts" {
+  count = local.create_kms_key ? 1 : 0
+
+  name          = "alias/${local.topic_name}"
+  target_key_id = aws_kms_key.alerts[0].key_id
+}
 
 resource "aws_sns_topic" "alerts" {
   name              = local.topic_name
-  kms_master_key_id = var.kms_key_arn != null ? var.kms_key_arn : "alias/aws/sns"
+  kms_master_key_id = local.use_cmk ? local.topic_key_arn : "alias/aws/sns"
   tags              = var.tags
 }
 
@@ -298,11 +363,11 @@ data "aws_iam_policy_document" "notifier" {
   }
 
   dynamic "statement" {
-    for_each = var.kms_key_arn != null ? [1] : []
+    for_each = local.use_cmk ? [1] : []
     content {
       sid       = "EncryptAlertsThroughSNS"
       actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
-      resources = [var.kms_key_arn]
+      resources = [local.topic_key_arn]
 
       condition {
         test     = "StringEquals"
@@ -383,11 +448,11 @@ data "aws_iam_policy_document" "auditor" {
   }
 
   dynamic "statement" {
-    for_each = var.kms_key_arn != null ? [1] : []
+    for_each = local.use_cmk ? [1] : []
     content {
       sid       = "EncryptAlertsThroughSNS"
       actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
-      resources = [var.kms_key_arn]
+      resources = [local.topic_key_arn]
 
       condition {
         test     = "StringEquals"

@@ -3,6 +3,11 @@ output "topic_arn" {
   value       = aws_sns_topic.alerts.arn
 }
 
+output "kms_key_arn" {
+  description = "ARN of the customer managed key encrypting the topic (the module's own or kms_key_arn); null when the topic uses alias/aws/sns."
+  value       = try(local.topic_key_arn, null)
+}
+
 output "topic_name" {
   description = "Name of the alert topic."
   value       = aws_sns_topic.alerts.name
@@ -49,7 +54,7 @@ output "audit_rule_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms by purpose (rotator_errors, notifier_errors, auditor_errors, and one per finding metric); empty when alarms are off or no kms_key_arn is given."
+  description = "ARNs of the CloudWatch alarms by purpose (rotator_errors, notifier_errors, auditor_errors, and one per finding metric); empty when alarms are off or the topic has no customer managed key."
   value = merge(
     { for k, a in aws_cloudwatch_metric_alarm.rotator_errors : "rotator_errors" => a.arn },
     { for k, a in aws_cloudwatch_metric_alarm.function_errors : "${k}_errors" => a.arn },

@@ -29,8 +29,14 @@ variable "auditor_zip_path" {
 # Topic
 # ---------------------------------------------------------------------------
 
+variable "create_kms_key" {
+  description = "Create a customer managed KMS key (rotation on) for the alert topic when kms_key_arn is null. CloudWatch alarms and EventBridge cannot publish to a topic under the AWS managed key alias/aws/sns, so without a customer managed key no alarm and no raw event delivery is created. false with kms_key_arn = null falls back to alias/aws/sns (plan warns)."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key that encrypts the alert topic. null uses the AWS managed key alias/aws/sns, which the functions can use but CloudWatch alarms and EventBridge cannot (its key policy cannot grant them), so alarms and raw event delivery need this key; its policy must let cloudwatch.amazonaws.com and events.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt (README)."
+  description = "ARN of your own customer managed KMS key for the alert topic, instead of the module's (create_kms_key). Its policy must let cloudwatch.amazonaws.com, events.amazonaws.com and sns.amazonaws.com call kms:GenerateDataKey* and kms:Decrypt (README)."
   type        = string
   default     = null
 
@@ -52,7 +58,7 @@ variable "email_subscriptions" {
 }
 
 variable "enable_raw_event_delivery" {
-  description = "Also send Secrets Manager's RotationFailed/RotationAbandoned events to the topic as raw JSON, straight from EventBridge, so they arrive even when the notifier is broken. Needs kms_key_arn."
+  description = "Also send Secrets Manager's RotationFailed/RotationAbandoned events to the topic as raw JSON, straight from EventBridge, so they arrive even when the notifier is broken. Needs a customer managed key (create_kms_key or kms_key_arn)."
   type        = bool
   default     = false
 }
@@ -144,7 +150,7 @@ variable "metrics_namespace" {
 # ---------------------------------------------------------------------------
 
 variable "create_alarms" {
-  description = "Create CloudWatch alarms (rotator, notifier and auditor errors; each auditor finding metric) that notify the topic. They are created only when kms_key_arn is set: CloudWatch cannot publish to a topic encrypted with alias/aws/sns. Without the key, plan warns."
+  description = "Create CloudWatch alarms (rotator, notifier and auditor errors; each auditor finding metric) that notify the topic. They need a customer managed key on the topic (the module's own by default, or kms_key_arn): CloudWatch cannot publish to a topic encrypted with alias/aws/sns. Without one, plan warns."
   type        = bool
   default     = true
 }

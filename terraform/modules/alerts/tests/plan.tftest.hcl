@@ -26,20 +26,26 @@ variables {
   }
 }
 
-run "defaults_use_the_managed_key_and_no_alarms" {
+run "defaults_create_a_key_and_alarms" {
   command = plan
 
-  # The check block warns that alarms need a customer managed key.
-  expect_failures = [check.alarms_need_a_customer_managed_key]
-
-  assert {
-    condition     = aws_sns_topic.alerts.kms_master_key_id == "alias/aws/sns"
-    error_message = "Without kms_key_arn the topic is encrypted with alias/aws/sns."
+  variables {
+    rotator_function_name = "rotor-rotator"
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.findings) == 0 && length(aws_cloudwatch_metric_alarm.function_errors) == 0 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 0
-    error_message = "CloudWatch cannot publish to an aws/sns topic: no alarm without a customer managed key."
+    condition     = length(aws_kms_key.alerts) == 1 && aws_kms_key.alerts[0].enable_key_rotation
+    error_message = "Without kms_key_arn the module creates its own customer managed key, with rotation on."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && length(aws_cloudwatch_metric_alarm.function_errors) == 2 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
+    error_message = "Alarms are on by default: one per finding metric, notifier and auditor errors, rotator errors."
+  }
+
+  assert {
+    condition     = contains(jsondecode(data.aws_iam_policy_document.topic_key[0].json)["Statement"][1]["Principal"]["Service"], "cloudwatch.amazonaws.com") && contains(jsondecode(data.aws_iam_policy_document.topic_key[0].json)["Statement"][1]["Principal"]["Service"], "events.amazonaws.com")
+    error_message = "The key policy admits CloudWatch and EventBridge."
   }
 
   assert {
@@ -68,7 +74,28 @@ run "defaults_use_the_managed_key_and_no_alarms" {
   }
 }
 
-run "customer_managed_key_enables_alarms" {
+run "no_customer_managed_key_means_no_alarms" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+  }
+
+  # The check block warns that alarms need a customer managed key.
+  expect_failures = [check.alarms_need_a_customer_managed_key]
+
+  assert {
+    condition     = aws_sns_topic.alerts.kms_master_key_id == "alias/aws/sns" && length(aws_kms_key.alerts) == 0
+    error_message = "create_kms_key = false without kms_key_arn falls back to alias/aws/sns."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 0 && length(aws_cloudwatch_metric_alarm.function_errors) == 0 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 0
+    error_message = "CloudWatch cannot publish to an aws/sns topic: no alarm without a customer managed key."
+  }
+}
+
+run "own_customer_managed_key_enables_alarms" {
   command = plan
 
   variables {
@@ -81,6 +108,11 @@ run "customer_managed_key_enables_alarms" {
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && length(aws_cloudwatch_metric_alarm.function_errors) == 2 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
     error_message = "With a customer managed key: one alarm per finding metric, notifier and auditor errors, rotator errors."
+  }
+
+  assert {
+    condition     = length(aws_kms_key.alerts) == 0 && aws_sns_topic.alerts.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "A given key is used; the module creates none."
   }
 
   assert {
