@@ -337,6 +337,18 @@ resource "aws_iam_role_policy" "planted" {
 			check: CheckSecretVersionIC, want: "aws_secretsmanager_secret_version.initial",
 		},
 		{
+			name:  "initial version without its permanent label",
+			dir:   secretDir,
+			plant: replace("main.tf", `version_stages = ["AWSCURRENT", local.initial_version_label]`, `version_stages = ["AWSCURRENT"]`),
+			check: CheckSecretVersionLb, want: "aws_secretsmanager_secret_version.initial must list a staging label of its own",
+		},
+		{
+			name:  "initial version without version_stages",
+			dir:   secretDir,
+			plant: replace("main.tf", "  version_stages = [\"AWSCURRENT\", local.initial_version_label]\n", ""),
+			check: CheckSecretVersionLb, want: "aws_secretsmanager_secret_version.initial",
+		},
+		{
 			name:  "no README",
 			dir:   secretDir,
 			plant: remove("README.md"),

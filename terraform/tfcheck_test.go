@@ -42,6 +42,7 @@ const (
 	CheckSourceAccount   = "lambda-permission-source-account"
 	CheckLambdaEnv       = "lambda-env"
 	CheckSecretVersionIC = "secret-version-ignore-changes"
+	CheckSecretVersionLb = "secret-version-permanent-label"
 )
 
 // Finding is one problem in one module directory.
@@ -167,6 +168,9 @@ func CheckModule(dir string) []Finding {
 			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_secretsmanager_secret_version":
 				if !ignoresSecretString(b.Body) {
 					add(CheckSecretVersionIC, b.DefRange(), "aws_secretsmanager_secret_version.%s must have lifecycle { ignore_changes = [secret_string] } so Terraform never undoes a rotation", b.Labels[1])
+				}
+				if !hasPermanentLabel(b.Body, locals) {
+					add(CheckSecretVersionLb, b.DefRange(), "aws_secretsmanager_secret_version.%s must list a staging label of its own in version_stages (besides AWSCURRENT): an unlabelled version is pruned, dropped from the state and re-created as AWSCURRENT by the next apply", b.Labels[1])
 				}
 			}
 		}
@@ -702,6 +706,22 @@ func ignoresSecretString(body *hclsyntax.Body) bool {
 		}
 		for _, item := range list {
 			if hcl.ExprAsKeyword(item) == "secret_string" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPermanentLabel reports whether a secret version's version_stages
+// names a literal label other than the three Secrets Manager moves itself,
+// so the version is never left unlabelled.
+func hasPermanentLabel(body *hclsyntax.Body, locals map[string]hclsyntax.Expression) bool {
+	for _, l := range attrStrings(body.Attributes["version_stages"], locals) {
+		switch l {
+		case "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING", "", "${…}":
+		default:
+			if !strings.Contains(l, "${…}") {
 				return true
 			}
 		}

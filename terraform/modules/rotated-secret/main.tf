@@ -1,4 +1,7 @@
 locals {
+  # Permanent staging label of the version Terraform writes (see below).
+  initial_version_label = "rotor-initial"
+
   default_port = contains(["postgres", "aurora-postgresql"], var.engine) ? 5432 : 3306
 
   # The document AWS's rotation templates and rotor read. Optional keys are
@@ -58,9 +61,16 @@ resource "aws_secretsmanager_secret" "this" {
 # The first value only. From the first rotation on the rotator owns the
 # secret's value (and, with alternating users, its username): Terraform must
 # never write the initial document back, so changes to it are ignored.
+#
+# The permanent label keeps this version labelled after rotations have taken
+# AWSCURRENT and AWSPREVIOUS away from it. Secrets Manager prunes only
+# unlabelled versions, so it is never deleted, the provider never drops it
+# from the state, and no later apply re-creates it as AWSCURRENT with the
+# initial password (README: "Terraform never undoes a rotation").
 resource "aws_secretsmanager_secret_version" "initial" {
-  secret_id     = aws_secretsmanager_secret.this.id
-  secret_string = jsonencode(local.secret_document)
+  secret_id      = aws_secretsmanager_secret.this.id
+  secret_string  = jsonencode(local.secret_document)
+  version_stages = ["AWSCURRENT", local.initial_version_label]
 
   lifecycle {
     ignore_changes = [secret_string, version_stages]
