@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -63,6 +64,9 @@ func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
 	e.rot = rot
 	e.fnARN = e.srv.FunctionARN("rotor-rotator")
 	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
+		if e.hook != nil {
+			return e.hook(ctx, ev, func() error { return e.rot.Handle(ctx, ev) })
+		}
 		return e.rot.Handle(ctx, ev)
 	}))
 	t.Cleanup(func() {
@@ -284,6 +288,52 @@ func TestMariaDBAwkwardUserNames(t *testing.T) {
 				e.mustRotate(arn)
 				cur := e.value(arn, rotation.LabelCurrent)
 				must(t, e.canLogin(cur.Username, cur.Password), "rotated credential logs in")
+			})
+		}
+	}
+}
+
+// TestMariaDBCrashAfterEachStep is TestCrashAfterEachStep on MariaDB, where
+// account changes are not transactional: each step reports a failure after
+// its work is done, Secrets Manager retries the whole rotation, and the
+// rotation must complete with a credential that logs in; alternating-users
+// keeps AWSCURRENT working throughout.
+func TestMariaDBCrashAfterEachStep(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+		for _, crashAt := range events.Steps {
+			t.Run(strategy+"/"+string(crashAt), func(t *testing.T) {
+				t.Parallel()
+				e := newMariaEnv(t, envOptions{strategy: strategy, attempts: 2})
+				var arn string
+				if strategy == strategies.NameAlternatingUsers {
+					arn, _ = mariaAlternating(t, e, testdb.UniqueName("app"))
+				} else {
+					user := testdb.UniqueName("app")
+					e.m.CreateUser(t, user, "initial-password-1")
+					arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "initial-password-1", nil), nil)
+				}
+				crashed := false
+				e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
+					err := next()
+					if err == nil && !crashed && events.Step(ev.Step) == crashAt {
+						crashed = true
+						if strategy == strategies.NameAlternatingUsers {
+							cur := e.value(arn, rotation.LabelCurrent)
+							if lerr := e.canLogin(cur.Username, cur.Password); lerr != nil {
+								t.Errorf("AWSCURRENT does not log in after %s: %v", crashAt, lerr)
+							}
+						}
+						return errors.New("simulated crash after " + ev.Step)
+					}
+					return err
+				}
+				res := e.mustRotate(arn)
+				if !crashed || res.Attempts != 2 {
+					t.Fatalf("crashed=%v attempts=%d, want a crash and 2 passes", crashed, res.Attempts)
+				}
+				cur := e.value(arn, rotation.LabelCurrent)
+				must(t, e.canLogin(cur.Username, cur.Password), "AWSCURRENT logs in after the retry")
 			})
 		}
 	}
