@@ -221,19 +221,17 @@ func (a *Auditor) check(ctx context.Context, now time.Time, s smtypes.SecretList
 	var out []events.Alert
 	errs := 0
 
-	// Overdue: the window after the due date has closed.
-	if next, ok := expectedNext(s.NextRotationDate, s.LastRotatedDate, s.CreatedDate, s.RotationRules); ok {
-		deadline, err := RotationDeadline(next, s.RotationRules)
-		if err != nil {
-			log.Error("overdue check", "error", err.Error())
-			errs++
-		} else if now.After(deadline) {
-			f := base
-			f.Kind = events.AlertOverdue
-			f.NextRotation = &next
-			f.Deadline = &deadline
-			out = append(out, f)
-		}
+	// Overdue: the window after the due date has closed, by either reading
+	// of the due date (see overdue).
+	if due, deadline, late, err := overdue(now, s); err != nil {
+		log.Error("overdue check", "error", err.Error())
+		errs++
+	} else if late {
+		f := base
+		f.Kind = events.AlertOverdue
+		f.NextRotation = &due
+		f.Deadline = &deadline
+		out = append(out, f)
 	}
 
 	// Stuck: AWSPENDING on a non-current version for too long.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
+	"github.com/rotorhq/rotor/internal/awslocal"
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/rotation"
 )
@@ -326,4 +327,85 @@ type deniedFunctions struct{}
 
 func (deniedFunctions) GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: lambda:GetFunctionConfiguration"}
+}
+
+// A rotation that fails in every window is overdue, although Secrets
+// Manager (and the stand-in) moves NextRotationDate past each failed
+// window: the stand-in's scheduler runs (Advance ticks), the function
+// always fails, and each audit after the first window closed reports
+// exactly one overdue finding for it. A secret rotating on the same
+// schedule is never reported.
+func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	doc := secretDoc(closedPort(t), "Overdue-Password-5e6f7a8b")
+
+	healthyARN := e.srv.FunctionARN("rotor-rotator")
+	e.srv.SetFunction(healthyARN, e.rotatorFunc(t, true))
+	healthy := e.createRotated(t, "ok/daily", doc, healthyARN, 1)
+
+	failingARN := e.srv.FunctionARN("rotor-always-fails")
+	e.srv.SetFunction(failingARN, invokerFunc(func(context.Context, []byte) ([]byte, error) {
+		return nil, &awslocal.FunctionError{Type: "DatabaseUnreachable", Message: "connect: connection refused"}
+	}))
+	created, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bad/always-fails"), SecretString: aws.String(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := aws.ToString(created.ARN)
+	if _, err := e.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: created.ARN, RotationLambdaARN: aws.String(failingARN),
+		RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.srv.WaitRotation(ctx, failing); err != nil || res.Succeeded {
+		t.Fatalf("first rotation: %+v %v; want a failure", res, err)
+	}
+
+	scheduled := 0
+	for day := 1; day <= 5; day++ {
+		scheduled += len(e.srv.Advance(24 * time.Hour))
+		if err := e.srv.WaitRotations(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(failing)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next := aws.ToTime(d.NextRotationDate); !next.After(e.clock.Now()) {
+			t.Fatalf("day %d: NextRotationDate %v is not in the future; the case this test is about needs it moved on", day, next)
+		}
+		rep, err := e.auditor(t, &bytes.Buffer{}).Run(ctx)
+		if err != nil {
+			t.Fatalf("day %d: %v", day, err)
+		}
+		overdue := map[string]int{}
+		for _, f := range rep.Findings {
+			if f.Kind == events.AlertOverdue {
+				overdue[f.SecretARN]++
+			}
+		}
+		// Created on day 0, due on day 1, the window closes at the end
+		// of day 1: overdue from day 2 on.
+		want := map[string]int{}
+		if day >= 2 {
+			want[failing] = 1
+		}
+		if fmt.Sprint(overdue) != fmt.Sprint(want) {
+			t.Fatalf("day %d: overdue findings %v, want %v", day, overdue, want)
+		}
+		if _, ok := overdue[healthy]; ok {
+			t.Fatalf("day %d: the healthy secret is reported overdue", day)
+		}
+	}
+	// The scheduler really ran: both secrets were due every day.
+	if scheduled != 10 {
+		t.Fatalf("the schedule started %d rotations over 5 days for 2 daily secrets, want 10", scheduled)
+	}
+	for _, r := range e.srv.Events() {
+		if r.Name == "RotationSucceeded" && r.SecretARN == failing {
+			t.Fatal("the always-failing function rotated")
+		}
+	}
 }

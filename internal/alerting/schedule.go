@@ -39,22 +39,70 @@ func RotationDeadline(next time.Time, rules *smtypes.RotationRulesType) (time.Ti
 	return day.Add(24 * time.Hour), nil
 }
 
-// expectedNext is when the next rotation is due: NextRotationDate, or
-// (when Secrets Manager did not report one) the last rotation plus
-// AutomaticallyAfterDays. ok is false when neither is known.
-func expectedNext(next, last, created *time.Time, rules *smtypes.RotationRulesType) (time.Time, bool) {
-	if next != nil && !next.IsZero() {
-		return next.UTC(), true
+// overdue reports whether a secret's rotation is overdue at now, with the
+// due date and the deadline (end of the window) that say so. Two readings
+// of the due date, and either one being past its window is enough:
+//
+//   - NextRotationDate, as Secrets Manager reports it. The service moves it
+//     to the next window after a failed scheduled rotation, so a rotation
+//     that fails in every window never looks overdue by it alone.
+//   - The last success (LastRotatedDate, or CreatedDate when the secret
+//     never rotated) plus the interval (AutomaticallyAfterDays or
+//     rate(...)). A cron schedule has no interval: it is read from
+//     NextRotationDate only.
+//
+// When both are late, the NextRotationDate reading is reported. err is a
+// rotation window that cannot be read.
+func overdue(now time.Time, s smtypes.SecretListEntry) (due, deadline time.Time, late bool, err error) {
+	if next := s.NextRotationDate; next != nil && !next.IsZero() {
+		d, err := RotationDeadline(*next, s.RotationRules)
+		if err != nil {
+			return time.Time{}, time.Time{}, false, err
+		}
+		if now.After(d) {
+			return next.UTC(), d, true, nil
+		}
 	}
-	if rules == nil || rules.AutomaticallyAfterDays == nil || *rules.AutomaticallyAfterDays <= 0 {
-		return time.Time{}, false
-	}
-	base := last
+	base := s.LastRotatedDate
 	if base == nil || base.IsZero() {
-		base = created
+		base = s.CreatedDate
 	}
-	if base == nil || base.IsZero() {
-		return time.Time{}, false
+	interval, ok := rotationInterval(s.RotationRules)
+	if base == nil || base.IsZero() || !ok {
+		return time.Time{}, time.Time{}, false, nil
 	}
-	return base.UTC().Add(time.Duration(*rules.AutomaticallyAfterDays) * 24 * time.Hour), true
+	due = base.UTC().Add(interval)
+	d, err := RotationDeadline(due, s.RotationRules)
+	if err != nil {
+		return time.Time{}, time.Time{}, false, err
+	}
+	return due, d, now.After(d), nil
+}
+
+var rateRule = regexp.MustCompile(`^rate\(\s*([0-9]+)\s+(hours?|days?)\s*\)$`)
+
+// rotationInterval is the fixed interval of AutomaticallyAfterDays or a
+// rate(...) schedule; ok is false for cron and unreadable rules.
+func rotationInterval(rules *smtypes.RotationRulesType) (time.Duration, bool) {
+	if rules == nil {
+		return 0, false
+	}
+	if n := rules.AutomaticallyAfterDays; n != nil && *n > 0 {
+		return time.Duration(*n) * 24 * time.Hour, true
+	}
+	if rules.ScheduleExpression == nil {
+		return 0, false
+	}
+	m := rateRule.FindStringSubmatch(*rules.ScheduleExpression)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	if m[2][0] == 'h' {
+		return time.Duration(n) * time.Hour, true
+	}
+	return time.Duration(n) * 24 * time.Hour, true
 }

@@ -121,3 +121,36 @@ func TestSecretNameFromARN(t *testing.T) {
 		}
 	}
 }
+
+func TestOverdueReadings(t *testing.T) {
+	now := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	future := now.Add(12 * time.Hour)
+	longAgo := now.Add(-10 * 24 * time.Hour)
+	recent := now.Add(-2 * time.Hour)
+	days := func(n int64) *smtypes.RotationRulesType {
+		return &smtypes.RotationRulesType{AutomaticallyAfterDays: &n}
+	}
+	expr := func(e string) *smtypes.RotationRulesType {
+		return &smtypes.RotationRulesType{ScheduleExpression: &e}
+	}
+	cases := map[string]struct {
+		entry smtypes.SecretListEntry
+		late  bool
+	}{
+		"next date passed":                     {smtypes.SecretListEntry{NextRotationDate: &longAgo, RotationRules: days(1)}, true},
+		"next date moved on, last success old": {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: days(1)}, true},
+		"next date moved on, recent success":   {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &recent, RotationRules: days(1)}, false},
+		"never rotated, created long ago":      {smtypes.SecretListEntry{NextRotationDate: &future, CreatedDate: &longAgo, RotationRules: expr("rate(2 days)")}, true},
+		"hourly rate, last success old":        {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("rate(4 hours)")}, true},
+		"cron reads NextRotationDate only":     {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("cron(0 4 * * ? *)")}, false},
+		"interval not yet over":                {smtypes.SecretListEntry{LastRotatedDate: &longAgo, RotationRules: days(30)}, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, _, late, err := overdue(now, tc.entry)
+			if err != nil || late != tc.late {
+				t.Fatalf("late %v (err %v), want %v", late, err, tc.late)
+			}
+		})
+	}
+}
