@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/ops"
@@ -186,5 +192,63 @@ func TestCheckCommand(t *testing.T) {
 	code, out, _ = cli(t, w.aws("check", healthy, "--db-tls", "verify-full")...)
 	if code != 1 || !strings.Contains(out, "FAIL  connection") || !strings.Contains(out, "DB_CA_BUNDLE") {
 		t.Fatalf("unverifiable certificate: exit %d\n%s", code, out)
+	}
+}
+
+// A single-user rotation that failed after setSecret: status without the
+// database warns and points to rotor check; status --check-db and check
+// give the command that completes the rotation, never the one that clears
+// AWSPENDING.
+func TestUnfinishedAfterSetSecretAdvice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	arn, _ := w.singleUser(t)
+	current := ""
+	for id, st := range w.Stages(arn) {
+		if slices.Contains(st, rotation.LabelCurrent) {
+			current = id
+		}
+	}
+	w.HookSteps(func(_ context.Context, step events.Step) error {
+		if step == events.StepTestSecret {
+			return errors.New("injected testSecret failure")
+		}
+		return nil
+	})
+	if _, err := w.SM.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{SecretId: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	r := w.Wait(arn)
+	w.HookSteps(nil)
+	if r.Succeeded {
+		t.Fatal("the rotation succeeded")
+	}
+	finish := ops.FinishPendingCommand(arn, r.VersionID, current)
+	clear := ops.ClearPendingCommand(arn, r.VersionID)
+
+	code, out, errOut := cli(t, w.aws("status", arn)...)
+	if code != 0 || !strings.Contains(out, "rotor check "+arn) || !strings.Contains(out, "single-user") || strings.Contains(out, finish) {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = cli(t, w.db("status", arn, "--check-db")...)
+	if code != 0 || !strings.Contains(out, "what to do (finish)") || !strings.Contains(out, finish) || strings.Contains(out, clear) {
+		t.Fatalf("status --check-db: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = cli(t, w.db("check", arn)...)
+	if code != 1 || !strings.Contains(out, finish) || strings.Contains(out, clear) {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The advice works: AWSCURRENT logs in once the label is moved.
+	if _, err := w.SM.UpdateSecretVersionStage(context.Background(), &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(arn), VersionStage: aws.String(rotation.LabelCurrent), MoveToVersionId: aws.String(r.VersionID), RemoveFromVersionId: aws.String(current),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CanLogin(w.Value(arn, rotation.LabelCurrent)); err != nil {
+		t.Fatalf("AWSCURRENT does not log in: %v", err)
+	}
+	code, out, _ = cli(t, w.db("check", arn)...)
+	if code != 0 || !strings.Contains(out, "preflight passed") {
+		t.Fatalf("check after completing: exit %d\n%s", code, out)
 	}
 }

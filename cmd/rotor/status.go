@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/ops"
 )
 
@@ -16,9 +17,16 @@ func init() {
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var a awsFlags
-	fs := newFlagSet("status", "SECRET [flags]", stderr)
+	var (
+		a       awsFlags
+		d       dbFlags
+		checkDB bool
+	)
+	fs := newFlagSet("status", "SECRET [--check-db [--db-tls MODE] [--db-ca-bundle FILE]] [flags]", stderr)
 	a.register(fs)
+	fs.BoolVar(&checkDB, "check-db", false, "when a rotation is unfinished, log in with AWSCURRENT's and AWSPENDING's credentials to tell whether clearing AWSPENDING is safe or the rotation must be completed")
+	fs.StringVar(&d.tls, "db-tls", "", "with --check-db: TLS mode when the secret has no \"ssl\" key (default: "+config.EnvDBTLS+", else verify-full)")
+	fs.StringVar(&d.caBundle, "db-ca-bundle", "", "with --check-db: PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
 	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
 	if code >= 0 {
 		return code
@@ -30,6 +38,13 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	st, err := ops.GetStatus(ctx, client, pos[0])
 	if err != nil {
 		return fail(stderr, "status", err)
+	}
+	if checkDB && len(st.LeftBehind) > 0 {
+		dbOpts, err := d.options()
+		if err != nil {
+			return fail(stderr, "status", err)
+		}
+		ops.CheckLeftovers(ctx, client, dbOpts, &st)
 	}
 	if a.json() {
 		if err := writeJSON(stdout, st); err != nil {
@@ -102,7 +117,14 @@ func printStatus(w io.Writer, st ops.Status) {
 	}
 	fmt.Fprintln(w, "\nLeft behind:")
 	for _, l := range st.LeftBehind {
-		fmt.Fprintf(w, "  %s\n    clear it: %s\n", l.Problem, l.Fix)
+		fmt.Fprintf(w, "  %s\n", l.Problem)
+		if l.Current != nil {
+			fmt.Fprintf(w, "    AWSCURRENT: %s: %s\n", l.Current.State, l.Current.Detail)
+		}
+		if l.Pending != nil {
+			fmt.Fprintf(w, "    AWSPENDING: %s: %s\n", l.Pending.State, l.Pending.Detail)
+		}
+		fmt.Fprintf(w, "    what to do (%s): %s\n", l.Verdict, l.Advice)
 	}
 }
 

@@ -83,12 +83,6 @@ func strandedPending(stages map[string][]string) string {
 	return id
 }
 
-// ClearPendingCommand is the AWS CLI command that removes AWSPENDING from
-// version, which lets the next rotation start.
-func ClearPendingCommand(secretID, version string) string {
-	return fmt.Sprintf("aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s", shellQuote(secretID), version)
-}
-
 func shellQuote(s string) string {
 	safe := true
 	for _, r := range s {

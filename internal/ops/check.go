@@ -98,6 +98,8 @@ type preflight struct {
 	opts   CheckOptions
 	db     db
 	checks []Check
+	// pending is the check of an unfinished rotation, nil when there is none.
+	pending *PendingCheck
 }
 
 func (p *preflight) add(name string, st CheckStatus, detail, hint string) {
@@ -149,7 +151,11 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 		p.add(CheckRotationConfig, CheckPass, detail, "")
 	}
 	if v := strandedPending(d.VersionIdsToStages); v != "" {
-		p.add(CheckUnfinished, CheckFail, fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: the next rotation will be refused", v), "if no rotation is running, clear it with: "+ClearPendingCommand(arn, v))
+		// Which credential logs in decides whether clearing the label is
+		// safe: after a single-user setSecret only the pending one does.
+		pc := checkPending(ctx, p.opts.Secrets, p.db, arn, curID, v)
+		p.pending = &pc
+		p.add(CheckUnfinished, CheckFail, fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: the next rotation will be refused (AWSCURRENT: %s; pending: %s)", v, describeLogin(pc.Current), describeLogin(pc.Pending)), pc.Advice)
 	} else {
 		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
 	}
@@ -207,7 +213,11 @@ func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) 
 		p.add(CheckCurrentLogin, CheckPass, fmt.Sprintf("%q logs in and runs a query", cur.Username), "")
 	case errors.Is(err, conn.ErrAuth):
 		p.add(CheckConnection, CheckPass, where, "")
-		p.add(CheckCurrentLogin, CheckFail, err.Error(), "the database does not accept AWSCURRENT's password: if the previous one still works, run rotor rollback; otherwise reset the password and put it in the secret")
+		hint := "the database does not accept AWSCURRENT's password: if the previous one still works, run rotor rollback; otherwise reset the password and put it in the secret"
+		if p.pending != nil && p.pending.Verdict == PendingFinish {
+			hint = "the database has the unfinished rotation's pending password: complete that rotation (see " + CheckUnfinished + "): " + p.pending.Fix
+		}
+		p.add(CheckCurrentLogin, CheckFail, err.Error(), hint)
 	default:
 		p.add(CheckConnection, CheckFail, fmt.Sprintf("%s: %v", where, err), connectionHint(err, params.TLS.Mode))
 		p.add(CheckCurrentLogin, CheckSkip, "", "")

@@ -34,7 +34,7 @@ func TestStatusAfterAFailedRotation(t *testing.T) {
 	if o == nil || o.Result != rotation.OutcomeFailed || o.Step != string(events.StepSetSecret) || o.VersionID != res[0].VersionID || !strings.Contains(o.Reason, "admin login") {
 		t.Fatalf("last outcome %+v", o)
 	}
-	if len(st.LeftBehind) != 1 || st.LeftBehind[0].VersionID != res[0].VersionID || !strings.Contains(st.LeftBehind[0].Fix, "--remove-from-version-id "+res[0].VersionID) {
+	if len(st.LeftBehind) != 1 || st.LeftBehind[0].VersionID != res[0].VersionID || !strings.Contains(st.LeftBehind[0].Advice, "--remove-from-version-id "+res[0].VersionID) || st.LeftBehind[0].Verdict != ops.PendingUnchecked {
 		t.Fatalf("left behind %+v", st.LeftBehind)
 	}
 	if len(st.Versions) != 2 {

@@ -74,7 +74,8 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 		return res, refusedf("", "no version of %q is AWSPREVIOUS, so there is nothing to roll back to", res.ARN)
 	}
 	if v := strandedPending(d.VersionIdsToStages); v != "" {
-		return res, refusedf("wait for it, or if none is running clear it with: "+ClearPendingCommand(res.ARN, v), "a rotation of %q is running or unfinished (version %s holds AWSPENDING)", res.ARN, v)
+		pc := checkPending(ctx, opts.Secrets, newDB(opts.DB), res.ARN, res.FromVersion, v)
+		return res, refusedf(pc.Advice, "a rotation of %q is running or unfinished (version %s holds AWSPENDING)", res.ARN, v)
 	}
 	name, src, err := chooseStrategy(d, opts.Strategy)
 	res.Strategy, res.StrategySource = name, src

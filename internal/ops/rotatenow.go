@@ -208,7 +208,8 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 		return refuse(res, refusedf("attach the rotator with the rotated-secret Terraform module or aws secretsmanager rotate-secret --rotation-lambda-arn", "rotation is not configured on this secret (no rotation function)"))
 	}
 	if v := strandedPending(d.VersionIdsToStages); v != "" {
-		return refuse(res, refusedf("if no rotation is running (see rotor status), clear it with: "+ClearPendingCommand(res.ARN, v), "an earlier rotation is unfinished: version %s holds AWSPENDING", v))
+		advice := uncheckedPending(res.ARN, v, versionWith(d.VersionIdsToStages, rotation.LabelCurrent)).Advice
+		return refuse(res, refusedf(advice, "an earlier rotation is unfinished: version %s holds AWSPENDING", v))
 	}
 	if err := r.pace.wait(ctx); err != nil {
 		return timedOut(res, "not requested before the deadline")

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
 )
 
 // Status is where a secret stands. It holds no secret value.
@@ -55,12 +56,15 @@ type Version struct {
 	Created *time.Time `json:"created,omitempty"`
 }
 
-// Leftover is state a failed or interrupted rotation left behind.
+// Leftover is state a failed or interrupted rotation left behind: a
+// version holding AWSPENDING that is not AWSCURRENT. The embedded
+// PendingCheck says what to do; GetStatus cannot log in, so its verdict is
+// PendingUnchecked (Fix empty, Advice pointing to rotor check) until
+// CheckLeftovers logs in.
 type Leftover struct {
 	VersionID string `json:"versionId"`
 	Problem   string `json:"problem"`
-	// Fix is the command that clears it.
-	Fix string `json:"fix"`
+	PendingCheck
 }
 
 // GetStatus reads a secret's status with DescribeSecret and
@@ -110,10 +114,22 @@ func GetStatus(ctx context.Context, api SecretsAPI, secretID string) (Status, er
 
 	if v := strandedPending(d.VersionIdsToStages); v != "" {
 		st.LeftBehind = append(st.LeftBehind, Leftover{
-			VersionID: v,
-			Problem:   fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: a rotation is running or was left unfinished, and the next RotateSecret is refused until it is cleared", v),
-			Fix:       ClearPendingCommand(st.ARN, v),
+			VersionID:    v,
+			Problem:      fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: a rotation is running or was left unfinished, and the next RotateSecret is refused until it is finished or cleared", v),
+			PendingCheck: uncheckedPending(st.ARN, v, versionWith(d.VersionIdsToStages, rotation.LabelCurrent)),
 		})
 	}
 	return st, nil
+}
+
+// CheckLeftovers logs in with the credentials of each unfinished rotation
+// in st.LeftBehind (see CheckPending) and replaces its advice with what the
+// logins found. It changes nothing anywhere; it logs in at most twice per
+// leftover.
+func CheckLeftovers(ctx context.Context, api SecretsAPI, dbOpts strategies.Options, st *Status) {
+	b := newDB(dbOpts)
+	for i := range st.LeftBehind {
+		l := &st.LeftBehind[i]
+		l.PendingCheck = checkPending(ctx, api, b, st.ARN, l.CurrentVersion, l.PendingVersion)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,10 +44,65 @@ type Env struct {
 	// DBOptions reach PostgreSQL with verify-full TLS against the run's CA.
 	DBOptions   strategies.Options
 	FunctionARN string
+
+	hook atomic.Pointer[StepHook]
+}
+
+// StepHook is consulted before each strategy call of a rotation (createSecret,
+// setSecret, testSecret). A non-nil error fails the step as the strategy's
+// own error would: the rotator reports it and records it in the secret's
+// outcome tags, exactly as a real failure. It may block (honouring ctx) and
+// is called from the stand-in's rotation goroutines.
+type StepHook func(ctx context.Context, step events.Step) error
+
+// HookSteps installs h for the rotations that run from now on in this
+// test's world; nil removes it. Install it after EnableRotation, whose
+// check runs testSecret too.
+func (e *Env) HookSteps(h StepHook) {
+	if h == nil {
+		e.hook.Store(nil)
+		return
+	}
+	e.hook.Store(&h)
+}
+
+func (e *Env) runHook(ctx context.Context, step events.Step) error {
+	if h := e.hook.Load(); h != nil {
+		return (*h)(ctx, step)
+	}
+	return nil
+}
+
+// hooked runs the Env's StepHook before each call of the real strategy.
+type hooked struct {
+	strategies.Strategy
+	e *Env
+}
+
+func (h hooked) Create(ctx context.Context, req strategies.CreateRequest) (strategies.CreateResponse, error) {
+	if err := h.e.runHook(ctx, events.StepCreateSecret); err != nil {
+		return strategies.CreateResponse{}, err
+	}
+	return h.Strategy.Create(ctx, req)
+}
+
+func (h hooked) Set(ctx context.Context, req strategies.SetRequest) (strategies.SetResponse, error) {
+	if err := h.e.runHook(ctx, events.StepSetSecret); err != nil {
+		return strategies.SetResponse{}, err
+	}
+	return h.Strategy.Set(ctx, req)
+}
+
+func (h hooked) Test(ctx context.Context, req strategies.TestRequest) (strategies.TestResponse, error) {
+	if err := h.e.runHook(ctx, events.StepTestSecret); err != nil {
+		return strategies.TestResponse{}, err
+	}
+	return h.Strategy.Test(ctx, req)
 }
 
 // New starts the stand-in and registers the real rotator (default strategy
-// single-user; secrets choose with the rotor:strategy tag).
+// single-user; secrets choose with the rotor:strategy tag). Its strategies
+// consult the StepHook installed with HookSteps.
 func New(t testing.TB) *Env {
 	t.Helper()
 	srv, cfg := awslocal.NewTestServer(t)
@@ -58,8 +114,14 @@ func New(t testing.TB) *Env {
 	}
 	e.DBOptions = strategies.Options{TLSMode: events.TLSVerifyFull, RootCAs: pool}
 	rot, err := rotation.New(rotation.Options{
-		Secrets:    e.SM,
-		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, e.DBOptions) },
+		Secrets: e.SM,
+		Strategies: func(name string) (strategies.Strategy, error) {
+			st, err := strategies.New(name, e.DBOptions)
+			if err != nil {
+				return nil, err
+			}
+			return hooked{Strategy: st, e: e}, nil
+		},
 	})
 	if err != nil {
 		t.Fatalf("opstest: rotator: %v", err)
