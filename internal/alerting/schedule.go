@@ -1,42 +1,47 @@
 package alerting
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/rotorhq/rotor/internal/schedule"
 )
 
-var (
-	durationRule = regexp.MustCompile(`^([0-9]+)h$`)
-	hourlyRate   = regexp.MustCompile(`^rate\(\s*[0-9]+\s+hours?\s*\)$`)
-)
+// scheduleOf parses rotation rules as Secrets Manager reports them, with
+// internal/schedule, the implementation the local stand-in runs rotations
+// by. The service may report AutomaticallyAfterDays beside a
+// ScheduleExpression (it normalises rate(N days)); the expression wins.
+func scheduleOf(rules *smtypes.RotationRulesType) (*schedule.Schedule, error) {
+	if rules == nil {
+		return nil, errors.New("no rotation rules")
+	}
+	r := schedule.Rules{ScheduleExpression: aws.ToString(rules.ScheduleExpression), Duration: aws.ToString(rules.Duration)}
+	if r.ScheduleExpression == "" {
+		r.AutomaticallyAfterDays = rules.AutomaticallyAfterDays
+	}
+	sc, err := schedule.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("rotation rules: %w", err)
+	}
+	return sc, nil
+}
 
-// RotationDeadline is when the rotation window that opens at next closes.
-// Secrets Manager's rules (docs): the window is RotationRules.Duration
-// ("<n>h") when set; otherwise one hour for an hourly schedule
-// (rate(N hours)) and the rest of the UTC day for anything else
-// (AutomaticallyAfterDays, rate(N days), daily cron).
+// RotationDeadline is when the rotation window that opens at next closes,
+// by Secrets Manager's rules (schedule.Schedule.WindowEnd): the window is
+// RotationRules.Duration when set; otherwise one hour for an hourly
+// schedule (rate(N hours), a cron firing at several hours a day) and the
+// rest of the UTC day for a daily one. An error names rules that cannot be
+// read.
 func RotationDeadline(next time.Time, rules *smtypes.RotationRulesType) (time.Time, error) {
-	next = next.UTC()
-	if rules != nil && rules.Duration != nil && *rules.Duration != "" {
-		m := durationRule.FindStringSubmatch(*rules.Duration)
-		if m == nil {
-			return time.Time{}, fmt.Errorf("rotation window %q is not <hours>h", *rules.Duration)
-		}
-		h, err := strconv.Atoi(m[1])
-		if err != nil {
-			return time.Time{}, fmt.Errorf("rotation window %q: %w", *rules.Duration, err)
-		}
-		return next.Add(time.Duration(h) * time.Hour), nil
+	sc, err := scheduleOf(rules)
+	if err != nil {
+		return time.Time{}, err
 	}
-	if rules != nil && rules.ScheduleExpression != nil && hourlyRate.MatchString(*rules.ScheduleExpression) {
-		return next.Add(time.Hour), nil
-	}
-	day := time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, time.UTC)
-	return day.Add(24 * time.Hour), nil
+	return sc.WindowEnd(next), nil
 }
 
 // overdue reports whether a secret's rotation is overdue at now, with the
@@ -51,15 +56,19 @@ func RotationDeadline(next time.Time, rules *smtypes.RotationRulesType) (time.Ti
 //     rate(...)). A cron schedule has no interval: it is read from
 //     NextRotationDate only.
 //
-// When both are late, the NextRotationDate reading is reported. err is a
-// rotation window that cannot be read.
+// When both are late, the NextRotationDate reading is reported. A secret
+// without rotation rules is never overdue (there is nothing to be late
+// for); err is rules that cannot be read.
 func overdue(now time.Time, s smtypes.SecretListEntry) (due, deadline time.Time, late bool, err error) {
+	if s.RotationRules == nil {
+		return time.Time{}, time.Time{}, false, nil
+	}
+	sc, err := scheduleOf(s.RotationRules)
+	if err != nil {
+		return time.Time{}, time.Time{}, false, err
+	}
 	if next := s.NextRotationDate; next != nil && !next.IsZero() {
-		d, err := RotationDeadline(*next, s.RotationRules)
-		if err != nil {
-			return time.Time{}, time.Time{}, false, err
-		}
-		if now.After(d) {
+		if d := sc.WindowEnd(*next); now.After(d) {
 			return next.UTC(), d, true, nil
 		}
 	}
@@ -67,42 +76,11 @@ func overdue(now time.Time, s smtypes.SecretListEntry) (due, deadline time.Time,
 	if base == nil || base.IsZero() {
 		base = s.CreatedDate
 	}
-	interval, ok := rotationInterval(s.RotationRules)
+	interval, ok := sc.Interval()
 	if base == nil || base.IsZero() || !ok {
 		return time.Time{}, time.Time{}, false, nil
 	}
 	due = base.UTC().Add(interval)
-	d, err := RotationDeadline(due, s.RotationRules)
-	if err != nil {
-		return time.Time{}, time.Time{}, false, err
-	}
-	return due, d, now.After(d), nil
-}
-
-var rateRule = regexp.MustCompile(`^rate\(\s*([0-9]+)\s+(hours?|days?)\s*\)$`)
-
-// rotationInterval is the fixed interval of AutomaticallyAfterDays or a
-// rate(...) schedule; ok is false for cron and unreadable rules.
-func rotationInterval(rules *smtypes.RotationRulesType) (time.Duration, bool) {
-	if rules == nil {
-		return 0, false
-	}
-	if n := rules.AutomaticallyAfterDays; n != nil && *n > 0 {
-		return time.Duration(*n) * 24 * time.Hour, true
-	}
-	if rules.ScheduleExpression == nil {
-		return 0, false
-	}
-	m := rateRule.FindStringSubmatch(*rules.ScheduleExpression)
-	if m == nil {
-		return 0, false
-	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n <= 0 {
-		return 0, false
-	}
-	if m[2][0] == 'h' {
-		return time.Duration(n) * time.Hour, true
-	}
-	return time.Duration(n) * 24 * time.Hour, true
+	deadline = sc.WindowEnd(due)
+	return due, deadline, now.After(deadline), nil
 }

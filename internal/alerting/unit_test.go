@@ -57,14 +57,16 @@ func TestRotationDeadline(t *testing.T) {
 		want  time.Time
 		err   bool
 	}{
-		"no rules":              {nil, endOfDay, false},
-		"days":                  {&smtypes.RotationRulesType{AutomaticallyAfterDays: &days}, endOfDay, false},
-		"explicit window":       {&smtypes.RotationRulesType{Duration: aws.String("3h")}, next.Add(3 * time.Hour), false},
-		"hourly rate":           {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(4 hours)")}, next.Add(time.Hour), false},
-		"daily rate":            {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)")}, endOfDay, false},
-		"cron":                  {&smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 4 ? * MON *)")}, endOfDay, false},
-		"window beats schedule": {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(4 hours)"), Duration: aws.String("2h")}, next.Add(2 * time.Hour), false},
-		"bad window":            {&smtypes.RotationRulesType{Duration: aws.String("2d")}, time.Time{}, true},
+		"no rules":               {nil, time.Time{}, true},
+		"days":                   {&smtypes.RotationRulesType{AutomaticallyAfterDays: &days}, endOfDay, false},
+		"days with window":       {&smtypes.RotationRulesType{AutomaticallyAfterDays: &days, Duration: aws.String("3h")}, next.Add(3 * time.Hour), false},
+		"hourly rate":            {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(4 hours)")}, next.Add(time.Hour), false},
+		"daily rate":             {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)")}, endOfDay, false},
+		"daily rate, normalised": {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)"), AutomaticallyAfterDays: aws.Int64(10)}, endOfDay, false},
+		"cron at one hour":       {&smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 4 ? * MON *)")}, endOfDay, false},
+		"cron at several hours":  {&smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 4,16 * * ? *)")}, next.Add(time.Hour), false},
+		"window beats schedule":  {&smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(4 hours)"), Duration: aws.String("2h")}, next.Add(2 * time.Hour), false},
+		"bad window":             {&smtypes.RotationRulesType{AutomaticallyAfterDays: &days, Duration: aws.String("2d")}, time.Time{}, true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -60,7 +60,10 @@
 //     untouched.
 //   - PutSecretValue records RotationToken (Server.Versions).
 //   - Schedules in UTC: rate(N hours|days), cron(0 H DoM Mon DoW *),
-//     AutomaticallyAfterDays, Duration; minimum 4 hours, maximum 999 days. A
+//     AutomaticallyAfterDays, Duration; minimum 4 hours (for rate and cron:
+//     a cron scheduling rotations closer together is refused), maximum 999
+//     days. Parsing and windows are internal/schedule's, the same code the
+//     auditor judges overdue rotations by. A
 //     manual value change (PutSecretValue/UpdateSecret moving AWSCURRENT)
 //     restarts an AutomaticallyAfterDays schedule.
 //   - 100 versions per secret; unlabeled versions at least 24 hours old are
@@ -100,8 +103,8 @@
 //     plus N hours, cron at the next matching hour. A Tick after the window's
 //     end still rotates once. A failed scheduled rotation waits for the next
 //     window; a due secret with an unfinished AWSPENDING has that rotation
-//     reattempted with its token. The 4-hour minimum is checked for rate()
-//     only. Schedule errors are InvalidParameterException.
+//     reattempted with its token. Schedule errors are
+//     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
 //     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
 //     by creation (asc default). Filters match by prefix, case-sensitive

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/schedule"
 )
 
 // RotationResult is the outcome of one rotation: every pass it took.
@@ -74,7 +75,7 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 	if in.RotationRules != nil {
 		rules = in.RotationRules
 	}
-	var sc *schedule
+	var sc *schedule.Schedule
 	if rules != nil {
 		if sc, e = parseRules(rules); e != nil {
 			return nil, e
@@ -154,7 +155,7 @@ func (s *Server) reschedule(sec *secret) {
 	if base.IsZero() {
 		base = s.clock.Now()
 	}
-	sec.NextRotation = sc.next(base)
+	sec.NextRotation = sc.Next(base)
 }
 
 // startRun registers and launches a rotation. Caller holds s.mu.
@@ -294,7 +295,7 @@ func (s *Server) Tick() []string {
 		// Move the next window past now so a failed rotation waits for the
 		// next window; success recomputes from LastRotatedDate.
 		if sc, e := parseRules(sec.Rules); e == nil {
-			sec.NextRotation = sc.next(now)
+			sec.NextRotation = sc.Next(now)
 		}
 		run := &rotationRun{secretARN: sec.ARN, rotToken: randomString(64, alnum), function: sec.RotationLambda, steps: events.Steps, scheduled: true}
 		cur := sec.withStage(LabelCurrent)
