@@ -27,6 +27,10 @@ type RotateNowRequest struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// RotationsPerSecond paces the RotateSecret calls (a token bucket).
 	RotationsPerSecond float64 `json:"rotationsPerSecond,omitempty"`
+	// FailureGraceSeconds is how long a waiting request keeps following a
+	// rotation after the rotator recorded a failed attempt, for Secrets
+	// Manager's retry to succeed; zero means the function's default.
+	FailureGraceSeconds int `json:"failureGraceSeconds,omitempty"`
 }
 
 // SecretFilter is one ListSecrets filter.
@@ -77,6 +81,8 @@ func (r RotateNowRequest) Validate() error {
 		return &FieldError{Field: "timeoutSeconds", Reason: fmt.Sprintf("%d is outside 0..%d", r.TimeoutSeconds, MaxRotateNowTimeoutSeconds)}
 	case r.Concurrency < 0 || r.Concurrency > MaxRotateNowConcurrency:
 		return &FieldError{Field: "concurrency", Reason: fmt.Sprintf("%d is outside 0..%d", r.Concurrency, MaxRotateNowConcurrency)}
+	case r.FailureGraceSeconds < 0 || r.FailureGraceSeconds > MaxRotateNowTimeoutSeconds:
+		return &FieldError{Field: "failureGraceSeconds", Reason: fmt.Sprintf("%d is outside 0..%d", r.FailureGraceSeconds, MaxRotateNowTimeoutSeconds)}
 	case r.RotationsPerSecond < 0 || r.RotationsPerSecond > MaxRotationsPerSecond:
 		return &FieldError{Field: "rotationsPerSecond", Reason: fmt.Sprintf("%g is outside 0..%d (the account's write quota allows about %d rotations per second)", r.RotationsPerSecond, MaxRotationsPerSecond, MaxRotationsPerSecond)}
 	}
@@ -142,7 +148,8 @@ type RotateNowResult struct {
 	// FailedStep is the step that failed (createSecret, setSecret,
 	// testSecret, finishSecret), when the rotator recorded one.
 	FailedStep string `json:"failedStep,omitempty"`
-	// Reason explains any status but succeeded and started. It never holds
+	// Reason explains any status but started; on succeeded it is set only
+	// to note a failed attempt that Secrets Manager retried. It never holds
 	// a secret value.
 	Reason string `json:"reason,omitempty"`
 }

@@ -79,9 +79,12 @@ func TestRotateWaitReportsSetSecretFailure(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	arn := w.alternating(t, "wrong-admin-password", "CREATEROLE")
-	code, out, errOut := cli(t, w.aws("rotate", "--wait", "--poll-interval", "5ms", arn)...)
+	code, out, errOut := cli(t, w.aws("rotate", "--wait", "--poll-interval", "5ms", "--failure-grace", "20ms", arn)...)
 	if code != 1 || !strings.Contains(out, arn+": failed at setSecret") || !strings.Contains(out, "admin login") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if n := strings.Count(errOut, "attempt failed at setSecret"); n != 1 {
+		t.Fatalf("%d attempt-failed lines on stderr, want 1:\n%s", n, errOut)
 	}
 	w.Wait(arn)
 

@@ -43,6 +43,7 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
 	fs.Float64Var(&opts.RotationsPerSecond, "rate", ops.DefaultRotationsPerSecond, fmt.Sprintf("RotateSecret calls per second (at most %d: the account's write quota)", events.MaxRotationsPerSecond))
 	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
+	fs.DurationVar(&opts.FailureGrace, "failure-grace", ops.DefaultFailureGrace, "after a failed attempt, keep waiting this long for Secrets Manager's retry to succeed before reporting failed")
 	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")
 	ids, code := parseCommand(fs, args, &a, 0, -1, stderr)
 	if code >= 0 {
@@ -57,6 +58,10 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	opts.MaxPollInterval = 10 * opts.PollInterval
 	if opts.Timeout <= 0 {
 		fmt.Fprintln(stderr, "rotor rotate: --timeout must be positive")
+		return exitUsage
+	}
+	if opts.FailureGrace <= 0 {
+		fmt.Fprintln(stderr, "rotor rotate: --failure-grace must be positive")
 		return exitUsage
 	}
 	client, err := a.secretsClient(ctx)
@@ -79,6 +84,8 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		switch p.Kind {
 		case ops.ProgressRequested:
 			fmt.Fprintf(stderr, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+		case ops.ProgressAttemptFailed:
+			fmt.Fprintf(stderr, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
 		case ops.ProgressWaiting:
 			fmt.Fprintf(stderr, "%s: waiting, version %s is %s (%s)\n", p.SecretID, p.VersionID, strings.Join(p.Stages, ","), p.Elapsed.Round(time.Second))
 		case ops.ProgressDone:

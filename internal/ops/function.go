@@ -80,8 +80,14 @@ func (f *RotateNowFunction) Handle(ctx context.Context, payload json.RawMessage)
 	if req.RotationsPerSecond > 0 {
 		opts.RotationsPerSecond = req.RotationsPerSecond
 	}
+	if req.FailureGraceSeconds > 0 {
+		opts.FailureGrace = time.Duration(req.FailureGraceSeconds) * time.Second
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.FailureGrace == 0 {
+		opts.FailureGrace = DefaultFailureGrace
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl) - deadlineMargin; left < opts.Timeout {
@@ -95,8 +101,11 @@ func (f *RotateNowFunction) Handle(ctx context.Context, payload json.RawMessage)
 			return events.RotateNowResponse{}, err
 		}
 	}
-	log.Info("rotate-now started", "secrets", len(ids), "wait", opts.Wait, "timeout_s", opts.Timeout.Seconds(), "concurrency", opts.Concurrency, "rotations_per_second", opts.RotationsPerSecond)
+	log.Info("rotate-now started", "secrets", len(ids), "wait", opts.Wait, "timeout_s", opts.Timeout.Seconds(), "concurrency", opts.Concurrency, "rotations_per_second", opts.RotationsPerSecond, "failure_grace_s", opts.FailureGrace.Seconds())
 	opts.Progress = func(p Progress) {
+		if p.Kind == ProgressAttemptFailed {
+			log.Warn("rotate-now attempt failed; waiting for Secrets Manager's retry", "secret_id", p.SecretID, "version_id", p.VersionID, "failed_step", p.Step, "reason", p.Reason)
+		}
 		if p.Kind == ProgressDone {
 			r := p.Result
 			log.Info("rotate-now result", "secret_id", r.SecretID, "status", r.Status, "version_id", r.VersionID, "failed_step", r.FailedStep, "reason", r.Reason, "duration_ms", r.DurationMs)

@@ -28,6 +28,13 @@ const (
 	DefaultPollInterval       = time.Second
 	DefaultMaxPollInterval    = 10 * time.Second
 	DefaultStartJitter        = 500 * time.Millisecond
+	// DefaultFailureGrace is how long a follower keeps waiting after the
+	// rotator recorded a failed attempt, for Secrets Manager's own retry of
+	// the whole rotation to succeed.
+	DefaultFailureGrace = 2 * time.Minute
+	// finalLookTimeout bounds the DescribeSecret made when the deadline
+	// comes, so the answer still says where each rotation stands.
+	finalLookTimeout = 2 * time.Second
 )
 
 // RotateNowOptions configure RotateNow. Secrets is required; zero values
@@ -50,6 +57,14 @@ type RotateNowOptions struct {
 	// PollInterval is the first delay between DescribeSecret polls while
 	// waiting; it doubles up to MaxPollInterval. Each delay is jittered.
 	PollInterval, MaxPollInterval time.Duration
+	// FailureGrace is how long to keep following a rotation after the
+	// rotator recorded a failed attempt of it: Secrets Manager retries the
+	// whole rotation a few times, so a transient failure can still end in
+	// success. The result is failed only when the grace ends (or the
+	// deadline comes) without the version becoming AWSCURRENT. Zero means
+	// DefaultFailureGrace; negative means none (the first recorded failure
+	// is the result).
+	FailureGrace time.Duration
 	// StartJitter is the longest random delay before a secret's first call,
 	// spreading a fleet's database logins. Negative means none; zero means
 	// DefaultStartJitter, or none for a single secret.
@@ -72,6 +87,10 @@ const (
 	ProgressRequested ProgressKind = "requested"
 	// ProgressWaiting: a poll found the rotation still running.
 	ProgressWaiting ProgressKind = "waiting"
+	// ProgressAttemptFailed: the rotator recorded a failed attempt (Step,
+	// Reason); the follower waits up to the failure grace for a retry.
+	// Reported once per rotation, when the failure is first seen.
+	ProgressAttemptFailed ProgressKind = "attempt-failed"
 	// ProgressDone: the secret has its result.
 	ProgressDone ProgressKind = "done"
 )
@@ -84,6 +103,8 @@ type Progress struct {
 	// Stages are the version's labels at the last poll (waiting).
 	Stages  []string
 	Elapsed time.Duration
+	// Step and Reason are the failed attempt's (attempt-failed).
+	Step, Reason string
 	// Result is set on ProgressDone.
 	Result *events.RotateNowResult
 }
@@ -106,6 +127,9 @@ func (o *RotateNowOptions) defaults() {
 	}
 	if o.StartJitter == 0 {
 		o.StartJitter = DefaultStartJitter
+	}
+	if o.FailureGrace == 0 {
+		o.FailureGrace = DefaultFailureGrace
 	}
 	if o.NewToken == nil {
 		o.NewToken = NewToken
@@ -242,46 +266,154 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	return res
 }
 
+// observation is what one DescribeSecret says about a rotation's version.
+type observation struct {
+	stages []string
+	// current: the version is AWSCURRENT; pending: it still holds
+	// AWSPENDING.
+	current, pending bool
+	// failed: the outcome tags record a failed attempt of this version
+	// (step, reason); tagged: the tags name this version at all.
+	failed, tagged bool
+	step, reason   string
+}
+
+func observe(d *secretsmanager.DescribeSecretOutput, version string) observation {
+	stages := d.VersionIdsToStages[version]
+	tags := tagMap(d.Tags)
+	o := observation{
+		stages:  sortedStages(stages),
+		current: slices.Contains(stages, rotation.LabelCurrent),
+		pending: slices.Contains(stages, rotation.LabelPending),
+		tagged:  tags[rotation.TagLastVersion] == version,
+	}
+	if o.tagged && tags[rotation.TagLastRotation] == rotation.OutcomeFailed {
+		o.failed, o.step, o.reason = true, tags[rotation.TagLastErrorStep], tags[rotation.TagLastError]
+	}
+	return o
+}
+
+// follower follows one rotation to its outcome.
+type follower struct {
+	r     *rotateNow
+	res   events.RotateNowResult
+	start time.Time
+	// last is the latest successful poll, nil before the first.
+	last    *observation
+	lastErr error
+	// failedAt is when a failed attempt was first seen (zero: never);
+	// step and reason are the latest failure recorded.
+	failedAt     time.Time
+	step, reason string
+}
+
 // follow polls DescribeSecret until the rotation's version is AWSCURRENT
-// (succeeded), rotor recorded a failure for it (failed), it lost AWSPENDING
-// without becoming current (abandoned: failed), or ctx ends (timed out).
+// (succeeded, noting any failed attempt Secrets Manager retried), the
+// rotator recorded a failure for it and FailureGrace passed without a
+// successful retry (failed, with the step and reason), it lost AWSPENDING
+// without becoming current (abandoned: failed), or ctx ends (see
+// atDeadline).
 func (r *rotateNow) follow(ctx context.Context, res events.RotateNowResult, start time.Time) events.RotateNowResult {
+	f := &follower{r: r, res: res, start: start}
 	b := backoff{cur: r.opts.PollInterval, max: r.opts.MaxPollInterval}
-	var lastErr error
 	for {
 		if err := sleepCtx(ctx, b.next()); err != nil {
-			reason := fmt.Sprintf("no outcome within the timeout; the rotation may still finish (follow it with: rotor status %s)", res.ARN)
-			if lastErr != nil {
-				reason += "; last poll failed: " + serviceMessage(lastErr)
-			}
-			return timedOut(res, reason)
+			return f.atDeadline(ctx)
 		}
 		d, err := r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
 		if err != nil {
 			// A poll failing is not the rotation failing: keep polling
 			// until the deadline and report the last error then.
-			lastErr = err
+			if ctx.Err() == nil {
+				f.lastErr = err
+			}
 			continue
 		}
-		stages, listed := d.VersionIdsToStages[res.VersionID]
-		if slices.Contains(stages, rotation.LabelCurrent) {
-			res.Status = events.StatusSucceeded
-			return res
+		o := observe(d, res.VersionID)
+		f.last = &o
+		if done, out := f.judge(o, false); done {
+			return out
 		}
-		tags := tagMap(d.Tags)
-		if tags[rotation.TagLastVersion] == res.VersionID && tags[rotation.TagLastRotation] == rotation.OutcomeFailed {
-			res.Status = events.StatusFailed
-			res.FailedStep = tags[rotation.TagLastErrorStep]
-			res.Reason = tags[rotation.TagLastError] + " (Secrets Manager retries failed rotations; rotor status shows the latest outcome)"
-			return res
-		}
-		if !listed || !slices.Contains(stages, rotation.LabelPending) {
-			res.Status = events.StatusFailed
-			res.Reason = fmt.Sprintf("rotation abandoned: version %s lost AWSPENDING without becoming AWSCURRENT (a new value was put or the rotation was cancelled)", res.VersionID)
-			return res
-		}
-		r.opts.Progress(Progress{Kind: ProgressWaiting, SecretID: res.SecretID, VersionID: res.VersionID, Stages: sortedStages(stages), Elapsed: r.opts.Now().Sub(start)})
+		r.opts.Progress(Progress{Kind: ProgressWaiting, SecretID: res.SecretID, VersionID: res.VersionID, Stages: o.stages, Elapsed: r.opts.Now().Sub(start)})
 	}
+}
+
+// judge decides from one observation whether the rotation has an outcome.
+// atDeadline is set for the last look after the deadline: a recorded
+// failure is then the outcome whatever the grace left.
+func (f *follower) judge(o observation, atDeadline bool) (bool, events.RotateNowResult) {
+	res := f.res
+	if o.current {
+		res.Status = events.StatusSucceeded
+		if !f.failedAt.IsZero() {
+			res.Reason = fmt.Sprintf("succeeded after Secrets Manager retried the rotation: an earlier attempt failed at %s: %s", f.step, f.reason)
+		}
+		return true, res
+	}
+	if o.failed {
+		f.step, f.reason = o.step, o.reason
+		if f.failedAt.IsZero() {
+			f.failedAt = f.r.opts.Now()
+			f.r.opts.Progress(Progress{Kind: ProgressAttemptFailed, SecretID: res.SecretID, VersionID: res.VersionID, Stages: o.stages, Elapsed: f.failedAt.Sub(f.start), Step: o.step, Reason: o.reason})
+		}
+	}
+	if !o.pending {
+		res.Status = events.StatusFailed
+		res.FailedStep = f.step
+		res.Reason = fmt.Sprintf("rotation abandoned: version %s lost AWSPENDING without becoming AWSCURRENT (a new value was put or the rotation was cancelled)", res.VersionID)
+		if f.reason != "" {
+			res.Reason += "; the last recorded failure was: " + f.reason
+		}
+		return true, res
+	}
+	if f.failedAt.IsZero() {
+		return false, res
+	}
+	grace := max(f.r.opts.FailureGrace, 0)
+	switch {
+	case atDeadline:
+		res.Status, res.FailedStep = events.StatusFailed, f.step
+		res.Reason = fmt.Sprintf("%s (the deadline came %s after this failure was recorded, within the %s retry grace: Secrets Manager may still retry; rotor status %s shows the latest outcome)", f.reason, f.r.opts.Now().Sub(f.failedAt).Round(time.Second), grace, f.res.ARN)
+		return true, res
+	case f.r.opts.Now().Sub(f.failedAt) >= grace:
+		res.Status, res.FailedStep = events.StatusFailed, f.step
+		res.Reason = fmt.Sprintf("%s (no successful retry within the %s grace after this failure was recorded; rotor status %s shows the latest outcome)", f.reason, grace, f.res.ARN)
+		return true, res
+	}
+	return false, res
+}
+
+// atDeadline reports a rotation still unresolved when ctx ended. One last
+// DescribeSecret, bounded by finalLookTimeout and made even though ctx is
+// done, says where it stands: succeeded, failed (a recorded failure within
+// the grace), or timed out. A version still AWSPENDING that the rotator
+// recorded nothing for may be running still, or the rotator may have
+// stopped before it could record anything: the reason says to read the
+// function's logs.
+func (f *follower) atDeadline(ctx context.Context) events.RotateNowResult {
+	lookCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalLookTimeout)
+	defer cancel()
+	if d, err := f.r.opts.Secrets.DescribeSecret(lookCtx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(f.res.ARN)}); err == nil {
+		o := observe(d, f.res.VersionID)
+		f.last = &o
+	} else if f.lastErr == nil {
+		f.lastErr = err
+	}
+	if f.last != nil {
+		if done, out := f.judge(*f.last, true); done {
+			return out
+		}
+	}
+	reason := fmt.Sprintf("no outcome within the timeout; the rotation may still finish (follow it with: rotor status %s)", f.res.ARN)
+	if f.last != nil && f.last.pending && !f.last.tagged {
+		reason = fmt.Sprintf("no outcome within the timeout: version %s still holds AWSPENDING and the rotator recorded nothing for it. "+
+			"The rotation may still be running, or the rotation function may have stopped before it could record anything "+
+			"(an initialisation error, the Lambda timeout, TagResource denied): check the rotation function's logs, and follow it with: rotor status %s", f.res.VersionID, f.res.ARN)
+	}
+	if f.lastErr != nil {
+		reason += "; last poll failed: " + serviceMessage(f.lastErr)
+	}
+	return timedOut(f.res, reason)
 }
 
 func refuse(res events.RotateNowResult, err error) events.RotateNowResult {

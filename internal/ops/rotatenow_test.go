@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 // fast are options that poll every few milliseconds.
 func fast(e *opstest.Env, wait bool) ops.RotateNowOptions {
-	return ops.RotateNowOptions{Secrets: e.SM, Wait: wait, Timeout: time.Minute, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, StartJitter: -1, RotationsPerSecond: events.MaxRotationsPerSecond}
+	return ops.RotateNowOptions{Secrets: e.SM, Wait: wait, Timeout: time.Minute, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, StartJitter: -1, RotationsPerSecond: events.MaxRotationsPerSecond, FailureGrace: 20 * time.Millisecond}
 }
 
 // singleUser is a healthy single-user secret with rotation configured.
@@ -183,16 +184,150 @@ func blocked(t *testing.T, e *opstest.Env) string {
 	return arn
 }
 
+// The deadline is the test's to choose: the context ends once a poll has
+// seen the rotation running, so the rotation was certainly requested and
+// no wall-clock budget can be missed under load.
 func TestRotateNowTimesOut(t *testing.T) {
 	t.Parallel()
 	e := opstest.New(t)
 	arn := blocked(t, e)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	opts := fast(e, true)
-	opts.Timeout = 300 * time.Millisecond
-	res := ops.RotateNow(context.Background(), opts, []string{arn})
-	if r := res[0]; r.Status != events.StatusTimedOut || r.VersionID == "" || !strings.Contains(r.Reason, "may still finish") {
-		t.Fatalf("result %+v, want timed_out with the version", r)
+	var waiting atomic.Int32
+	opts.Progress = func(p ops.Progress) {
+		if p.Kind == ops.ProgressWaiting && waiting.Add(1) == 1 {
+			cancel()
+		}
 	}
+	res := ops.RotateNow(ctx, opts, []string{arn})
+	r := res[0]
+	if r.Status != events.StatusTimedOut || r.VersionID == "" || !strings.Contains(r.Reason, "may still be running") ||
+		!strings.Contains(r.Reason, "recorded nothing") || !strings.Contains(r.Reason, "function's logs") {
+		t.Fatalf("result %+v, want timed_out with the version and the advice to read the function's logs", r)
+	}
+	if n := waiting.Load(); n != 1 {
+		t.Fatalf("%d waiting polls, want 1 (the context ended after the first)", n)
+	}
+}
+
+// retryHook fails the first setSecret, and lets the retry's setSecret run
+// only once the follower has seen the failure, so the test knows the
+// failure was observed before the success.
+func retryHook(t *testing.T, seen <-chan struct{}) (opstest.StepHook, *atomic.Int32) {
+	var calls atomic.Int32
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	return func(ctx context.Context, step events.Step) error {
+		if step != events.StepSetSecret {
+			return nil
+		}
+		if calls.Add(1) == 1 {
+			return errors.New("injected transient failure")
+		}
+		select {
+		case <-seen:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return errors.New("test ended")
+		}
+	}, &calls
+}
+
+func TestRotateNowSucceedsAfterARetry(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, _ := singleUser(t, e)
+	seen := make(chan struct{})
+	hook, calls := retryHook(t, seen)
+	e.HookSteps(hook)
+	opts := fast(e, true)
+	opts.FailureGrace = time.Hour // only the retry's success may end it
+	var failedAttempts atomic.Int32
+	opts.Progress = func(p ops.Progress) {
+		if p.Kind == ops.ProgressAttemptFailed {
+			if failedAttempts.Add(1) == 1 {
+				if p.Step != string(events.StepSetSecret) || !strings.Contains(p.Reason, "injected transient failure") {
+					t.Errorf("attempt-failed progress %+v", p)
+				}
+				close(seen)
+			}
+		}
+	}
+	res := ops.RotateNow(context.Background(), opts, []string{arn})
+	r := res[0]
+	if r.Status != events.StatusSucceeded || r.FailedStep != "" || !strings.Contains(r.Reason, "retried") || !strings.Contains(r.Reason, "setSecret") || !strings.Contains(r.Reason, "injected transient failure") {
+		t.Fatalf("result %+v, want succeeded noting the retried setSecret failure", r)
+	}
+	if n := failedAttempts.Load(); n != 1 {
+		t.Fatalf("%d attempt-failed progress events, want 1", n)
+	}
+	if run := e.Wait(arn); !run.Succeeded || run.Attempts != 2 || calls.Load() != 2 {
+		t.Fatalf("rotation %+v after %d setSecret calls, want success on the second attempt", run, calls.Load())
+	}
+	if err := e.CanLogin(e.Value(arn, rotation.LabelCurrent)); err != nil {
+		t.Fatalf("AWSCURRENT does not log in: %v", err)
+	}
+}
+
+func alwaysFailSetSecret(_ context.Context, step events.Step) error {
+	if step == events.StepSetSecret {
+		return errors.New("injected permanent failure")
+	}
+	return nil
+}
+
+func TestRotateNowFailsWhenTheGraceEnds(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, doc := singleUser(t, e)
+	e.HookSteps(alwaysFailSetSecret)
+	opts := fast(e, true)
+	var failedAttempts atomic.Int32
+	opts.Progress = func(p ops.Progress) {
+		if p.Kind == ops.ProgressAttemptFailed {
+			failedAttempts.Add(1)
+		}
+	}
+	res := ops.RotateNow(context.Background(), opts, []string{arn})
+	r := res[0]
+	if r.Status != events.StatusFailed || r.FailedStep != string(events.StepSetSecret) || !strings.Contains(r.Reason, "injected permanent failure") || !strings.Contains(r.Reason, "no successful retry") {
+		t.Fatalf("result %+v, want failed at setSecret after the grace", r)
+	}
+	if n := failedAttempts.Load(); n != 1 {
+		t.Fatalf("%d attempt-failed progress events, want 1", n)
+	}
+	if run := e.Wait(arn); run.Succeeded {
+		t.Fatalf("rotation %+v succeeded", run)
+	}
+	if err := e.CanLogin(doc); err != nil {
+		t.Fatalf("a failed setSecret changed the password: %v", err)
+	}
+}
+
+// A deadline inside the grace reports the recorded failure, saying the
+// service may still retry.
+func TestRotateNowDeadlineWithinTheGrace(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, _ := singleUser(t, e)
+	e.HookSteps(alwaysFailSetSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := fast(e, true)
+	opts.FailureGrace = time.Hour
+	opts.Progress = func(p ops.Progress) {
+		if p.Kind == ops.ProgressAttemptFailed {
+			cancel()
+		}
+	}
+	res := ops.RotateNow(ctx, opts, []string{arn})
+	if r := res[0]; r.Status != events.StatusFailed || r.FailedStep != string(events.StepSetSecret) || !strings.Contains(r.Reason, "may still retry") {
+		t.Fatalf("result %+v, want failed at setSecret, within the grace", r)
+	}
+	e.Wait(arn)
 }
 
 func TestRotateNowDetectsAnAbandonedRotation(t *testing.T) {
