@@ -77,23 +77,8 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return fail(stderr, "rotate", fmt.Errorf("no secret matches the filters"))
 		}
 	}
-	var mu sync.Mutex
-	opts.Progress = func(p ops.Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch p.Kind {
-		case ops.ProgressRequested:
-			fmt.Fprintf(stderr, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
-		case ops.ProgressAttemptFailed:
-			fmt.Fprintf(stderr, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
-		case ops.ProgressWaiting:
-			fmt.Fprintf(stderr, "%s: waiting, version %s is %s (%s)\n", p.SecretID, p.VersionID, strings.Join(p.Stages, ","), p.Elapsed.Round(time.Second))
-		case ops.ProgressDone:
-			if opts.Wait && !a.json() {
-				fmt.Fprintf(stderr, "%s: %s\n", p.SecretID, p.Result.Status)
-			}
-		}
-	}
+	pp := &progressPrinter{w: stderr, now: time.Now, heartbeat: progressHeartbeat, done: opts.Wait && !a.json()}
+	opts.Progress = pp.print
 	resp := events.NewRotateNowResponse(ops.RotateNow(ctx, opts, ids))
 	if a.json() {
 		if err := writeJSON(stdout, resp); err != nil {
@@ -119,4 +104,57 @@ func summary(c map[events.RotateNowStatus]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// progressHeartbeat is the longest --wait stays silent about a rotation
+// whose labels do not change.
+const progressHeartbeat = 30 * time.Second
+
+// progressPrinter writes rotate's progress lines to stderr: one when a
+// rotation is requested, one when a failed attempt is first seen, one per
+// rotation when its labels change or heartbeat passed since its last line,
+// and (done) one with each outcome. Polls that find nothing new print
+// nothing. It is safe for concurrent use.
+type progressPrinter struct {
+	w         io.Writer
+	now       func() time.Time
+	heartbeat time.Duration
+	done      bool
+
+	mu   sync.Mutex
+	last map[string]printedWait
+}
+
+// printedWait is the last waiting line printed for one rotation.
+type printedWait struct {
+	stages string
+	at     time.Time
+}
+
+func (pp *progressPrinter) print(p ops.Progress) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.last == nil {
+		pp.last = map[string]printedWait{}
+	}
+	key := p.SecretID + "\x00" + p.VersionID
+	switch p.Kind {
+	case ops.ProgressRequested:
+		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+	case ops.ProgressAttemptFailed:
+		fmt.Fprintf(pp.w, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
+	case ops.ProgressWaiting:
+		stages := strings.Join(p.Stages, ",")
+		now := pp.now()
+		if prev, ok := pp.last[key]; ok && prev.stages == stages && now.Sub(prev.at) < pp.heartbeat {
+			return
+		}
+		pp.last[key] = printedWait{stages: stages, at: now}
+		fmt.Fprintf(pp.w, "%s: waiting, version %s is %s (%s)\n", p.SecretID, p.VersionID, stages, p.Elapsed.Round(time.Second))
+	case ops.ProgressDone:
+		delete(pp.last, key)
+		if pp.done {
+			fmt.Fprintf(pp.w, "%s: %s\n", p.SecretID, p.Result.Status)
+		}
+	}
 }
