@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
+	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/ops"
 )
 
@@ -15,12 +18,14 @@ func init() {
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		a awsFlags
-		d dbFlags
+		a        awsFlags
+		d        dbFlags
+		sessions string
 	)
 	fs := newFlagSet("check", "SECRET [flags]", stderr)
 	a.register(fs)
 	d.register(fs)
+	fs.StringVar(&sessions, "previous-user-sessions", "", "warn or fail: the rotator's policy for open sessions of the user the next rotation changes (default: "+config.EnvPreviousUserSessions+", else warn)")
 	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
 	if code >= 0 {
 		return code
@@ -29,6 +34,21 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
+	if sessions == "" {
+		sessions = os.Getenv(config.EnvPreviousUserSessions)
+	}
+	// The rotator's own parsing, so the values and the error are the same.
+	rc, err := rotatorconfig.Load(func(k string) (string, bool) {
+		if k == config.EnvPreviousUserSessions && sessions != "" {
+			return sessions, true
+		}
+		return "", false
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "rotor check: %v (--previous-user-sessions)\n", err)
+		return exitUsage
+	}
+	dbOpts.PreviousUserSessions = rc.PreviousUserSessions
 	client, endpoints, err := a.clients(ctx)
 	if err != nil {
 		return fail(stderr, "check", err)

@@ -191,6 +191,10 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("admin without CREATEROLE: exit %d, %+v", code, res)
 	}
 
+	if code, _, errOut := cli(t, w.db("check", healthy, "--previous-user-sessions", "sometimes")...); code != 2 || !strings.Contains(errOut, "want warn or fail") {
+		t.Fatalf("bad --previous-user-sessions: exit %d\n%s", code, errOut)
+	}
+
 	// Without the CA bundle the server's certificate does not verify.
 	code, out, _ = cli(t, w.aws("check", healthy, "--db-tls", "verify-full")...)
 	if code != 1 || !strings.Contains(out, "FAIL  connection") || !strings.Contains(out, "DB_CA_BUNDLE") {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 	"github.com/rotorhq/rotor/strategies/conn"
@@ -55,7 +56,9 @@ const (
 // CheckOptions configure Preflight. Secrets is required.
 type CheckOptions struct {
 	Secrets SecretsAPI
-	// DB is how to reach databases (the rotator's settings).
+	// DB is how to reach databases (the rotator's settings). Its
+	// PreviousUserSessions is the rotator's policy: with SessionsFail, open
+	// sessions of the user the next rotation changes are a FAIL.
 	DB strategies.Options
 	// Strategy applies when the secret has no rotor:strategy tag; "" means
 	// single-user.
@@ -76,7 +79,7 @@ func Failed(checks []Check) bool {
 }
 
 // roleManager is implemented by engine sessions that can say whether their
-// role may manage another (the PostgreSQL engine).
+// role may manage another (the PostgreSQL and MariaDB engines).
 type roleManager interface {
 	CanManageRole(ctx context.Context, role string) (bool, string, error)
 }
@@ -206,13 +209,22 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) {
 	params := p.db.Params(cur)
 	where := fmt.Sprintf("%s:%d, TLS %s", params.Host, params.Port, params.TLS.Mode)
+	// A plaintext connection works, but only because someone chose it:
+	// say who, rather than passing it silently.
+	connected := func() {
+		if params.TLS.Mode == events.TLSDisable {
+			p.add(CheckConnection, CheckWarn, where+": plaintext, explicitly configured by "+p.plaintextSource(cur), plaintextHint)
+			return
+		}
+		p.add(CheckConnection, CheckPass, where, "")
+	}
 	err := p.db.Ping(ctx, cur)
 	switch {
 	case err == nil:
-		p.add(CheckConnection, CheckPass, where, "")
+		connected()
 		p.add(CheckCurrentLogin, CheckPass, fmt.Sprintf("%q logs in and runs a query", cur.Username), "")
 	case errors.Is(err, conn.ErrAuth):
-		p.add(CheckConnection, CheckPass, where, "")
+		connected()
 		hint := "the database does not accept AWSCURRENT's password: if the previous one still works, run rotor rollback; otherwise reset the password and put it in the secret"
 		if p.pending != nil && p.pending.Verdict == PendingFinish {
 			hint = "the database has the unfinished rotation's pending password: complete that rotation (see " + CheckUnfinished + "): " + p.pending.Fix
@@ -222,6 +234,18 @@ func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) 
 		p.add(CheckConnection, CheckFail, fmt.Sprintf("%s: %v", where, err), connectionHint(err, params.TLS.Mode))
 		p.add(CheckCurrentLogin, CheckSkip, "", "")
 	}
+}
+
+// plaintextHint is the advice for a connection configured without TLS.
+const plaintextHint = "passwords (the rotator's new ones included) and queries cross the network unencrypted: enable TLS on the server and remove the setting, unless the network is trusted"
+
+// plaintextSource names the setting that turned TLS off for doc: its own
+// "ssl" key wins over the rotator's DB_TLS.
+func (p *preflight) plaintextSource(doc *events.SecretDocument) string {
+	if doc.TLSMode() == events.TLSDisable {
+		return "the secret's \"ssl\": false"
+	}
+	return config.EnvDBTLS + "=disable (or --db-tls disable), as the secret has no \"ssl\" key"
 }
 
 // connectionHint guesses the fix from the error text: pgx does not type TLS
@@ -273,16 +297,20 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 		return
 	}
 	defer sess.Close(ctx) //nolint:errcheck
-	p.add(CheckAdminLogin, CheckPass, fmt.Sprintf("%q logs in", master.Username), "")
+	if mp := p.db.Params(master); mp.TLS.Mode == events.TLSDisable {
+		p.add(CheckAdminLogin, CheckWarn, fmt.Sprintf("%q logs in over plaintext (%s:%d), explicitly configured by %s", master.Username, mp.Host, mp.Port, p.plaintextSource(master)), plaintextHint)
+	} else {
+		p.add(CheckAdminLogin, CheckPass, fmt.Sprintf("%q logs in", master.Username), "")
+	}
 
 	base, clone := strategies.BaseAndClone(cur.Username)
 	if rm, ok := sess.(roleManager); ok {
 		ok, why, err := rm.CanManageRole(ctx, base)
 		switch {
 		case err != nil:
-			p.add(CheckAdminPrivileges, CheckFail, err.Error(), "")
+			p.add(CheckAdminPrivileges, CheckFail, err.Error(), adminPrivilegesHint(cur.Family(), master.Username, base))
 		case !ok:
-			p.add(CheckAdminPrivileges, CheckFail, why, fmt.Sprintf("ALTER ROLE %s CREATEROLE (PostgreSQL 16+: also GRANT %s TO %s WITH ADMIN OPTION)", master.Username, base, master.Username))
+			p.add(CheckAdminPrivileges, CheckFail, why, adminPrivilegesHint(cur.Family(), master.Username, base))
 		default:
 			p.add(CheckAdminPrivileges, CheckPass, why, "")
 		}
@@ -299,12 +327,31 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 		next = base
 	}
 	n, err := sess.CountSessions(ctx, next)
+	failPolicy := p.db.PreviousUserSessions == strategies.SessionsFail
 	switch {
 	case err != nil:
 		p.add(CheckPreviousUser, CheckWarn, err.Error(), "")
+	case n > 0 && failPolicy:
+		p.add(CheckPreviousUser, CheckFail, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s), and %s=%s: the rotation will be refused at setSecret", next, n, config.EnvPreviousUserSessions, strategies.SessionsFail),
+			fmt.Sprintf("move the clients still using %q to the current credential (they re-read the secret) and close its sessions, or set %s=%s on the rotator", next, config.EnvPreviousUserSessions, strategies.SessionsWarn))
 	case n > 0:
-		p.add(CheckPreviousUser, CheckWarn, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s)", next, n), "clients still using the previous credential will fail to reconnect after the next rotation; with PREVIOUS_USER_SESSIONS=fail the rotation is refused")
+		p.add(CheckPreviousUser, CheckWarn, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s)", next, n), fmt.Sprintf("clients still using the previous credential will fail to reconnect after the next rotation; with %s=%s the rotation is refused", config.EnvPreviousUserSessions, strategies.SessionsFail))
 	default:
-		p.add(CheckPreviousUser, CheckInfo, fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next), "")
+		detail := fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next)
+		if cur.Family() == events.FamilyMySQL {
+			detail += " (on MariaDB the admin sees other accounts' sessions only with PROCESS)"
+		}
+		p.add(CheckPreviousUser, CheckInfo, detail, "")
 	}
+}
+
+// adminPrivilegesHint is what the admin of engine family needs to manage
+// user's clone, as statements to run.
+func adminPrivilegesHint(family events.Family, admin, user string) string {
+	if family == events.FamilyMySQL {
+		return fmt.Sprintf("MariaDB: GRANT CREATE USER ON *.* TO %[1]s WITH GRANT OPTION; GRANT SELECT ON mysql.* TO %[1]s; "+
+			"the admin must also hold every privilege %[2]s holds (MariaDB grants only what the grantor has) and ADMIN OPTION on each role %[2]s holds "+
+			"(GRANT <role> TO %[1]s WITH ADMIN OPTION); PROCESS lets it count the previous user's sessions (see docs/mariadb.md)", admin, user)
+	}
+	return fmt.Sprintf("PostgreSQL: ALTER ROLE %[1]s CREATEROLE (PostgreSQL 16+: also GRANT %[2]s TO %[1]s WITH ADMIN OPTION)", admin, user)
 }

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
@@ -213,7 +214,11 @@ func TestPreflightFindsPlantedProblems(t *testing.T) {
 	})
 	t.Run("admin without CREATEROLE", func(t *testing.T) {
 		arn := altSecret(t, e, "admin-password-1", "CREATEDB")
-		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckFail})
+		got := checks(t, e, ops.CheckOptions{}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckFail})
+		if h := got[ops.CheckAdminPrivileges].Hint; !strings.Contains(h, "PostgreSQL") || !strings.Contains(h, "CREATEROLE") || !strings.Contains(h, "ADMIN OPTION") || strings.Contains(h, "CREATE USER") {
+			t.Errorf("admin-privileges hint %q is not PostgreSQL's", h)
+		}
 	})
 	t.Run("wrong admin password", func(t *testing.T) {
 		arn := altSecret(t, e, "wrong-admin-password", "CREATEROLE")
@@ -284,5 +289,78 @@ func TestPreflightRefusesAServerWithoutTLS(t *testing.T) {
 	}
 	if !ops.Failed(ops.Preflight(context.Background(), ops.CheckOptions{Secrets: e.SM, DB: e.DBOptions}, arn)) {
 		t.Error("Failed() is false")
+	}
+
+	// Plaintext chosen on purpose works, and is a WARN naming who chose it:
+	// the secret's "ssl": false, or DB_TLS=disable.
+	doc["ssl"] = false
+	got = checks(t, e, ops.CheckOptions{}, e.Secret(doc, nil))
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckWarn, ops.CheckCurrentLogin: ops.CheckPass})
+	if c := got[ops.CheckConnection]; !strings.Contains(c.Detail, "plaintext") || !strings.Contains(c.Detail, `"ssl": false`) || c.Hint == "" {
+		t.Errorf("ssl:false: connection %+v", c)
+	}
+	delete(doc, "ssl")
+	got = checks(t, e, ops.CheckOptions{DB: strategies.Options{TLSMode: events.TLSDisable}}, e.Secret(doc, nil))
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckWarn, ops.CheckCurrentLogin: ops.CheckPass})
+	if c := got[ops.CheckConnection]; !strings.Contains(c.Detail, "plaintext") || !strings.Contains(c.Detail, "DB_TLS=disable") {
+		t.Errorf("DB_TLS=disable: connection %+v", c)
+	}
+	// TLS as the default: a PASS, no warning.
+	healthy, _ := singleUser(t, e)
+	wantChecks(t, checks(t, e, ops.CheckOptions{}, healthy), map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckPass})
+}
+
+// The sessions check follows the rotator's PREVIOUS_USER_SESSIONS policy:
+// with fail, open sessions of the user the next rotation changes are a
+// FAIL, as the rotation would be refused.
+func TestPreflightPreviousUserSessionsPolicy(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	arn, base := alternating(t, e, "admin-password-1")
+	e.Rotate(arn) // AWSCURRENT is the clone: the next rotation changes the base user
+	held := e.PG.ConnectAs(t, fmt.Sprint(base["username"]), fmt.Sprint(base["password"]), e.DB)
+	defer held.Close(context.Background())
+
+	for policy, want := range map[string]ops.CheckStatus{strategies.SessionsWarn: ops.CheckWarn, strategies.SessionsFail: ops.CheckFail} {
+		dbOpts := e.DBOptions
+		dbOpts.PreviousUserSessions = policy
+		got := checks(t, e, ops.CheckOptions{DB: dbOpts}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckAdminPrivileges: ops.CheckPass, ops.CheckPreviousUser: want})
+		if c := got[ops.CheckPreviousUser]; !strings.Contains(c.Detail, fmt.Sprint(base["username"])) || !strings.Contains(c.Detail, "open session") {
+			t.Errorf("%s: %+v", policy, c)
+		}
+	}
+}
+
+// The admin-privileges hint is the engine's: MariaDB's names CREATE USER,
+// GRANT OPTION, ADMIN OPTION and the privilege tables, not CREATEROLE.
+func TestPreflightMariaDBAdminHint(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	m := testdb.MariaDB(t)
+	admin, user := testdb.UniqueName("madm"), testdb.UniqueName("mapp")
+	m.CreateUser(t, admin, "admin-password-1")
+	m.CreateUser(t, user, "app-password-1")
+	doc := func(name, password string) map[string]any {
+		return map[string]any{"engine": "mariadb", "host": m.Host, "port": m.Port, "username": name, "password": password}
+	}
+	d := doc(user, "app-password-1")
+	d["masterarn"] = e.Secret(doc(admin, "admin-password-1"), nil)
+	arn := e.Secret(d, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
+
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(m.CAPEM) {
+		t.Fatal("MariaDB CA does not parse")
+	}
+	got := checks(t, e, ops.CheckOptions{DB: strategies.Options{TLSMode: events.TLSVerifyFull, RootCAs: pool}}, arn)
+	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckPass, ops.CheckCurrentLogin: ops.CheckPass, ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckFail})
+	h := got[ops.CheckAdminPrivileges].Hint
+	for _, want := range []string{"MariaDB", "GRANT CREATE USER ON *.* TO " + admin + " WITH GRANT OPTION", "SELECT ON mysql.*", "ADMIN OPTION"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("hint %q lacks %q", h, want)
+		}
+	}
+	if strings.Contains(h, "CREATEROLE") {
+		t.Errorf("hint %q gives PostgreSQL's privilege", h)
 	}
 }
