@@ -3,11 +3,15 @@ package ops_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/dbserver"
@@ -362,5 +366,54 @@ func TestPreflightMariaDBAdminHint(t *testing.T) {
 	}
 	if strings.Contains(h, "CREATEROLE") {
 		t.Errorf("hint %q gives PostgreSQL's privilege", h)
+	}
+}
+
+// When the previous password is set but its credential still does not log
+// in (here: its dbname is a database the user may not connect to, which the
+// database only says once the password is right), rollback puts the current
+// password back and changes no label.
+func TestRollbackPutsTheCurrentPasswordBack(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	user := e.Role("rb", "current-password-1")
+	locked := e.PG.NewDatabase(t)
+	if _, err := e.PG.Admin(t).Exec(context.Background(), fmt.Sprintf(`REVOKE CONNECT ON DATABASE %q FROM PUBLIC`, locked)); err != nil {
+		t.Fatal(err)
+	}
+	prev := e.Doc(user, "previous-password-1")
+	prev["dbname"] = locked
+	arn := e.Secret(prev, nil)
+	cur := e.Doc(user, "current-password-1")
+	body, _ := json.Marshal(cur)
+	if _, err := e.SM.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(arn), SecretString: aws.String(string(body)), ClientRequestToken: aws.String(ops.NewToken()),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(e.Stages(arn))
+	e.Srv.ResetStats()
+
+	res, err := ops.Rollback(context.Background(), ops.RollbackOptions{Secrets: e.SM, DB: e.DBOptions}, arn)
+	if !isRefused(err) || !strings.Contains(err.Error(), "put back") || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("err %v, want a refusal saying the current password was put back", err)
+	}
+	if res.PasswordRestored || res.AlreadyRestored {
+		t.Fatalf("result %+v claims a restored password", res)
+	}
+	if strings.Contains(err.Error(), "current-password-1") || strings.Contains(err.Error(), "previous-password-1") {
+		t.Fatal("the error quotes a password")
+	}
+	if n := e.Srv.Stats()["UpdateSecretVersionStage"]; n != 0 {
+		t.Fatalf("%d label moves", n)
+	}
+	if after := fmt.Sprint(e.Stages(arn)); after != before {
+		t.Fatalf("labels changed: %s -> %s", before, after)
+	}
+	if err := e.CanLogin(e.Value(arn, rotation.LabelCurrent)); err != nil {
+		t.Fatalf("AWSCURRENT no longer logs in: %v", err)
+	}
+	if err := e.CanLogin(e.Doc(user, "previous-password-1")); err == nil {
+		t.Fatal("the previous password still logs in: it was not reverted")
 	}
 }

@@ -46,7 +46,7 @@ type RollbackResult struct {
 //   - single-user: the database password is set back to the previous
 //     version's, logged in as the user with the current password; the
 //     previous credential must then log in. If it does not, the current
-//     password is put back and an error returned.
+//     password is put back and a *RefusedError returned (nothing changed).
 //   - alternating-users: the previous user keeps its password, so the
 //     previous credential only has to log in; nothing changes in the
 //     database.
@@ -150,7 +150,7 @@ func restorePassword(ctx context.Context, b db, cur, prev *events.SecretDocument
 		if uerr := sess.SetPassword(ctx, cur.Username, cur.Password); uerr != nil {
 			return true, false, fmt.Errorf("the previous credential of %q still does not log in after setting it (%v), and putting the current password back failed: %w; the database now has the previous version's password", cur.Username, verr, uerr)
 		}
-		return false, false, fmt.Errorf("the previous credential of %q does not log in even after setting it (%v); the current password was put back, nothing changed", cur.Username, verr)
+		return false, false, refusedf("the previous version's other settings (dbname, ssl) may be what the database refuses: run rotor check", "the previous credential of %q does not log in even after setting its password (%v); the current password was put back, nothing changed", cur.Username, verr)
 	}
 	return true, false, nil
 }
