@@ -245,11 +245,15 @@ func TestUnfinishedAfterSetSecretAdvice(t *testing.T) {
 	if code != 1 || !strings.Contains(out, finish) || strings.Contains(out, clear) {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
 	}
-	// The advice works: AWSCURRENT logs in once the label is moved.
-	if _, err := w.SM.UpdateSecretVersionStage(context.Background(), &secretsmanager.UpdateSecretVersionStageInput{
-		SecretId: aws.String(arn), VersionStage: aws.String(rotation.LabelCurrent), MoveToVersionId: aws.String(r.VersionID), RemoveFromVersionId: aws.String(current),
-	}); err != nil {
-		t.Fatal(err)
+	// The advice works: rotor finish moves the label (the aws command does
+	// the same, as the ops tests show), and AWSCURRENT logs in.
+	code, out, errOut = cli(t, w.db("finish", arn)...)
+	if code != 0 || !strings.Contains(out, "rotation completed") || !strings.Contains(out, r.VersionID) {
+		t.Fatalf("finish: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = cli(t, w.db("finish", arn)...)
+	if code != 1 || !strings.Contains(errOut, "refused, nothing changed") || !strings.Contains(errOut, "no rotation") {
+		t.Fatalf("second finish: exit %d\n%s", code, errOut)
 	}
 	if err := w.CanLogin(w.Value(arn, rotation.LabelCurrent)); err != nil {
 		t.Fatalf("AWSCURRENT does not log in: %v", err)

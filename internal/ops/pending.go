@@ -138,7 +138,7 @@ func (pc *PendingCheck) advise(secretID string) {
 		pc.Verdict = PendingFinish
 		pc.Fix = FinishPendingCommand(secretID, pc.PendingVersion, pc.CurrentVersion)
 		pc.Advice = "only the pending credential logs in: the rotation set the new password in the database and stopped before finishSecret. " +
-			"Do NOT clear AWSPENDING (that would leave the only working password on a version no label points to); complete the rotation instead: " + pc.Fix
+			"Do NOT clear AWSPENDING (that would leave the only working password on a version no label points to); complete the rotation instead with rotor finish " + shellQuote(secretID) + ", or: " + pc.Fix
 	case cur == LoginRefused && pend == LoginRefused:
 		pc.Verdict = PendingNeither
 		pc.Advice = fmt.Sprintf("neither AWSCURRENT (%s) nor the pending version (%s) logs in: an administrator must set the user's password to AWSCURRENT's (or put the working one in the secret), then run rotor check %s again", pc.Current.Detail, pc.Pending.Detail, shellQuote(secretID))

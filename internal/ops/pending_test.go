@@ -54,16 +54,6 @@ func versionWith(stages map[string][]string, label string) string {
 	return ""
 }
 
-func moveCurrent(t *testing.T, e *opstest.Env, arn, to, from string) {
-	t.Helper()
-	_, err := e.SM.UpdateSecretVersionStage(context.Background(), &secretsmanager.UpdateSecretVersionStageInput{
-		SecretId: aws.String(arn), VersionStage: aws.String(rotation.LabelCurrent), MoveToVersionId: aws.String(to), RemoveFromVersionId: aws.String(from),
-	})
-	if err != nil {
-		t.Fatalf("move AWSCURRENT: %v", err)
-	}
-}
-
 // A single-user rotation that stopped after setSecret leaves the only
 // working password on the pending version: rotor must advise completing
 // the rotation, never clearing AWSPENDING, and following that advice must
@@ -122,7 +112,13 @@ func TestUnfinishedSingleUserAfterSetSecret(t *testing.T) {
 
 	// Following the advice: AWSCURRENT logs in, and the next rotation
 	// starts and succeeds.
-	moveCurrent(t, e, arn, pending, current)
+	fin, err := ops.Finish(context.Background(), ops.FinishOptions{Secrets: e.SM, DB: e.DBOptions}, arn)
+	if err != nil || fin.ToVersion != pending || fin.FromVersion != current {
+		t.Fatalf("finish: %+v, %v", fin, err)
+	}
+	if st := e.Stages(arn); !slices.Contains(st[pending], rotation.LabelCurrent) || !slices.Contains(st[current], rotation.LabelPrevious) {
+		t.Fatalf("labels after finish: %v", st)
+	}
 	if err := e.CanLogin(e.Value(arn, rotation.LabelCurrent)); err != nil {
 		t.Fatalf("AWSCURRENT does not log in after completing the rotation: %v", err)
 	}
@@ -148,6 +144,14 @@ func TestUnfinishedRotationVerdicts(t *testing.T) {
 		pc := ops.CheckPending(context.Background(), e.SM, e.DBOptions, arn, current, pending)
 		if pc.Verdict != ops.PendingClear || pc.Fix != ops.ClearPendingCommand(arn, pending) || pc.Current.State != ops.LoginOK || pc.Pending.State != ops.LoginRefused {
 			t.Fatalf("%+v", pc)
+		}
+		// rotor finish refuses: AWSCURRENT works, nothing to complete.
+		before := fmt.Sprint(e.Stages(arn))
+		if _, err := ops.Finish(context.Background(), ops.FinishOptions{Secrets: e.SM, DB: e.DBOptions}, arn); !isRefused(err) || !strings.Contains(err.Error(), "clear") {
+			t.Fatalf("finish with verdict clear: %v, want a refusal with the clear advice", err)
+		}
+		if after := fmt.Sprint(e.Stages(arn)); after != before {
+			t.Fatalf("a refused finish moved labels: %s -> %s", before, after)
 		}
 		// Following it: the label goes, the next rotation succeeds.
 		_, err := e.SM.UpdateSecretVersionStage(context.Background(), &secretsmanager.UpdateSecretVersionStageInput{

@@ -1,0 +1,71 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// FinishOptions configure Finish. Secrets is required.
+type FinishOptions struct {
+	Secrets SecretsAPI
+	// DB is how to reach databases (the rotator's settings).
+	DB strategies.Options
+}
+
+// FinishResult says what Finish found and did.
+type FinishResult struct {
+	ARN string `json:"arn"`
+	// FromVersion was AWSCURRENT; ToVersion held the stranded AWSPENDING
+	// and is AWSCURRENT once Finish succeeded.
+	FromVersion string `json:"fromVersion,omitempty"`
+	ToVersion   string `json:"toVersion,omitempty"`
+	// Check is what logging in with both credentials found.
+	Check *PendingCheck `json:"check,omitempty"`
+}
+
+// Finish completes an unfinished rotation by hand. It logs in with
+// AWSCURRENT's and the stranded AWSPENDING version's credentials
+// (CheckPending) and, only when the verdict is PendingFinish (the pending
+// credential logs in and AWSCURRENT's is refused: a single-user rotation
+// that stopped after setSecret), moves AWSCURRENT to the pending version as
+// the rotator's finishSecret would; Secrets Manager makes the old current
+// AWSPREVIOUS. Otherwise it refuses (*RefusedError, nothing changed) with
+// the advice for the verdict. It never changes the database.
+func Finish(ctx context.Context, opts FinishOptions, secretID string) (FinishResult, error) {
+	var res FinishResult
+	d, err := describe(ctx, opts.Secrets, secretID)
+	if err != nil {
+		return res, err
+	}
+	res.ARN = aws.ToString(d.ARN)
+	res.FromVersion = versionWith(d.VersionIdsToStages, rotation.LabelCurrent)
+	pending := strandedPending(d.VersionIdsToStages)
+	switch {
+	case res.FromVersion == "":
+		return res, refusedf("", "no version of %q is AWSCURRENT", res.ARN)
+	case pending == "":
+		return res, refusedf("", "no rotation of %q is unfinished: no version other than AWSCURRENT holds AWSPENDING", res.ARN)
+	}
+	pc := checkPending(ctx, opts.Secrets, newDB(opts.DB), res.ARN, res.FromVersion, pending)
+	res.Check = &pc
+	if pc.Verdict != PendingFinish {
+		return res, refusedf(pc.Advice, "the unfinished rotation of %q (version %s) cannot be completed: the verdict is %s, not %s", res.ARN, pending, pc.Verdict, PendingFinish)
+	}
+	_, err = opts.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:            aws.String(res.ARN),
+		VersionStage:        aws.String(rotation.LabelCurrent),
+		MoveToVersionId:     aws.String(pending),
+		RemoveFromVersionId: aws.String(res.FromVersion),
+	})
+	if err != nil {
+		return res, fmt.Errorf("move AWSCURRENT from %s to %s: %s; the database has the pending version's password, so run rotor finish again (or: %s)", res.FromVersion, pending, serviceMessage(err), pc.Fix)
+	}
+	res.ToVersion = pending
+	return res, nil
+}
