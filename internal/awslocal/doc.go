@@ -58,7 +58,9 @@
 //     against a temporary AWSPENDING version holding the current value,
 //     then removes it. CancelRotateSecret turns rotation off, labels
 //     untouched.
-//   - PutSecretValue records RotationToken (Server.Versions).
+//   - PutSecretValue records RotationToken (Server.Versions). VersionStages
+//     given as an empty list is ValidationException (the API model's
+//     minimum length is 1), not the same as leaving it out.
 //   - Schedules in UTC: rate(N hours|days), cron(0 H DoM Mon DoW *),
 //     AutomaticallyAfterDays, Duration; minimum 4 hours (for rate and cron:
 //     a cron scheduling rotations closer together is refused), maximum 999
@@ -92,7 +94,18 @@
 //     RemoveFromVersionId that does not hold the label is ignored when the
 //     label is free or already on MoveToVersionId; the recorded
 //     RemoveFromVersionId text is used for every label. Secrets scheduled
-//     for deletion refuse it like other writes.
+//     for deletion refuse it like other writes. Moving AWSCURRENT onto a
+//     version without a value (RotateSecret's placeholder before
+//     createSecret stored one) is InvalidRequestException: accepting it
+//     would leave the secret with no readable current value, and refusing
+//     makes a rotator that promotes too early fail loudly in tests. Rotor
+//     must not rely on the refusal in AWS. Other labels may go on the
+//     placeholder.
+//   - HTTPInvoker bounds each invocation by its Timeout, default
+//     DefaultInvokeTimeout (15 minutes, Lambda's maximum); a function that
+//     has not answered by then is a function error of type
+//     Sandbox.Timedout, so its step fails and the pass is retried, as
+//     Lambda reports a timed-out function.
 //   - A secret's first version gets AWSCURRENT even when VersionStages names
 //     other labels (docs say the first version always gets it).
 //   - Pruning removes the oldest eligible versions, only as many as needed.

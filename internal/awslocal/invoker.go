@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/rotorhq/rotor/events"
 )
@@ -34,18 +36,41 @@ func (e *FunctionError) Error() string {
 	return e.Type + ": " + e.Message
 }
 
+// DefaultInvokeTimeout bounds one HTTPInvoker invocation when its Timeout
+// is zero: Lambda's own maximum function timeout, 15 minutes.
+const DefaultInvokeTimeout = 15 * time.Minute
+
 // HTTPInvoker invokes a function over HTTP in the shape of Lambda's Invoke
 // API and the Runtime Interface Emulator: POST URL with the event as the
 // body. A function error is an X-Amz-Function-Error header or a JSON body
 // holding errorMessage/errorType; a non-2xx status is an invocation failure.
+//
+// Each invocation is bounded by Timeout, as Lambda bounds a function by its
+// configured timeout: a function that has not answered by then is a
+// function error (*FunctionError, errorType "Sandbox.Timedout", as Lambda
+// reports it), so the rotation step fails and the pass is retried instead
+// of blocking the rotation forever.
 type HTTPInvoker struct {
 	URL    string
 	Client *http.Client // nil means http.DefaultClient
+	// Timeout of one invocation; zero means DefaultInvokeTimeout, negative
+	// means none (only the caller's context ends it).
+	Timeout time.Duration
 }
 
 // Invoke posts payload to URL and returns the function's response.
 func (h *HTTPInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(payload))
+	timeout := h.Timeout
+	if timeout == 0 {
+		timeout = DefaultInvokeTimeout
+	}
+	callCtx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, h.URL, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +79,21 @@ func (h *HTTPInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error
 	if c == nil {
 		c = http.DefaultClient
 	}
+	timedOut := func(err error) bool {
+		return timeout > 0 && ctx.Err() == nil && errors.Is(callCtx.Err(), context.DeadlineExceeded) && err != nil
+	}
 	resp, err := c.Do(req)
+	if timedOut(err) {
+		return nil, &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", h.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 6<<20))
+	if timedOut(err) {
+		return nil, &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: read response: %w", h.URL, err)
 	}

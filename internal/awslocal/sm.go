@@ -341,17 +341,16 @@ func (s *Server) putSecretValue(c *call) (any, *apiError) {
 	if e := checkValue(in.SecretString, in.SecretBinary, true); e != nil {
 		return nil, e
 	}
+	// VersionStages present but empty is not "omitted": the API model gives
+	// the list a minimum length of 1, and the service's validation refuses
+	// it before anything is stored.
+	if in.VersionStages != nil && len(in.VersionStages) == 0 {
+		return nil, errf(codeValidation, "1 validation error detected: Value '[]' at 'versionStages' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
 	if e := checkStages(in.VersionStages); e != nil {
 		return nil, e
 	}
-	var stages []string
-	if in.VersionStages != nil {
-		stages = in.VersionStages
-		if len(stages) == 0 {
-			stages = nil
-		}
-	}
-	v, e := s.putValue(sec, in.ClientRequestToken, in.SecretString, in.SecretBinary, stages, in.RotationToken)
+	v, e := s.putValue(sec, in.ClientRequestToken, in.SecretString, in.SecretBinary, in.VersionStages, in.RotationToken)
 	if e != nil {
 		return nil, e
 	}
@@ -401,6 +400,17 @@ func (s *Server) updateSecretVersionStage(c *call) (any, *apiError) {
 		// ignored when the label is free or already on MoveToVersionId.
 		if len(mv.Stages) >= maxLabelsPerVersion && !mv.hasStage(label) {
 			return nil, errf(codeLimitExceeded, "A version can have at most %d staging labels.", maxLabelsPerVersion)
+		}
+		if label == LabelCurrent && !mv.HasValue && !mv.hasStage(LabelCurrent) {
+			// Choice (not recorded): AWSCURRENT is never moved onto a
+			// version without a value (the placeholder RotateSecret makes
+			// before createSecret has stored one). AWS's behaviour here is
+			// unknown; accepting would leave the secret with no readable
+			// current value, so every client's GetSecretValue would fail.
+			// Refusing makes a rotator that promotes before createSecret
+			// fail loudly at finishSecret in tests. Rotor must not count on
+			// this refusal in AWS. Other labels may be put on it.
+			return nil, errf(codeInvalidRequest, "You can't attach the staging label AWSCURRENT to version %s because it has no secret value.", mv.ID)
 		}
 		if label == LabelCurrent {
 			// The old current gets AWSPREVIOUS; AWSPENDING stays on the
