@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/awslocal"
 )
 
@@ -49,8 +50,13 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	attempts := fs.Int("rotation-attempts", awslocal.DefaultRotationAttempts, "passes a rotation gets before it is reported failed")
 	backoff := fs.Duration("rotation-backoff", awslocal.DefaultRotationBackoff, "wait before the second pass, doubled for each later one")
 	tick := fs.Duration("tick", awslocal.DefaultTickInterval, "how often to start due scheduled rotations")
+	eventsTo := fs.String("events-to", "", "push rotation failure events (RotationFailed, RotationAbandoned, TestRotationFailed) in EventBridge's envelope to this invoke URL (Lambda Invoke shape, e.g. the notifier under the Runtime Interface Emulator), as the alerts module's rule does")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *eventsTo != "" && !strings.HasPrefix(*eventsTo, "http") {
+		fmt.Fprintf(stderr, "rotor local serve: --events-to wants an invoke URL, got %q\n", *eventsTo)
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -65,6 +71,10 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	for arn, u := range functions {
 		srv.SetFunction(arn, &awslocal.HTTPInvoker{URL: u})
+	}
+	if *eventsTo != "" {
+		// The alerts module's rule: failures and abandonments only.
+		srv.SetEventTarget(&awslocal.HTTPInvoker{URL: *eventsTo}, events.RotationFailed, events.RotationAbandoned, events.TestRotationFailed)
 	}
 	url, err := srv.Start(*listen)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,10 +25,8 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	srv, cfg := awslocal.NewTestServer(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	topic := srv.CreateTopic("rotor-alerts")
-	lambdaAPI := httptest.NewServer(srv.NewFunctionStates())
-	t.Cleanup(lambdaAPI.Close)
 	emu := rie.Start(t, rie.Build(t, "./functions/auditor"),
-		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_ENDPOINT_URL_LAMBDA="+lambdaAPI.URL, "AWS_REGION="+cfg.Region,
+		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 		"AWS_LAMBDA_FUNCTION_NAME=rotor-auditor", "SNS_TOPIC_ARN="+topic, "METRICS_NAMESPACE=RotorRIE")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

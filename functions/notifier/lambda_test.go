@@ -17,8 +17,8 @@ import (
 )
 
 // TestBuiltFunctionUnderTheEmulator builds the notifier's bootstrap, runs it
-// under the Lambda Runtime Interface Emulator, and delivers the local
-// Secrets Manager's rotation events to it as EventBridge would: a failed
+// under the Lambda Runtime Interface Emulator, and has the local Secrets
+// Manager push its rotation events to it as EventBridge would: a failed
 // rotation (three attempts) is one SNS alert, redelivery adds none, and an
 // event from another source fails the invocation with the field named.
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
@@ -31,6 +31,10 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		"SNS_TOPIC_ARN="+topic, "LOG_LEVEL=debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+
+	// The stand-in pushes its failure events to the notifier as an
+	// EventBridge rule does (what `rotor local serve --events-to` sets up).
+	srv.SetEventTarget(&awslocal.HTTPInvoker{URL: emu.URL}, events.RotationFailed, events.RotationAbandoned)
 
 	// A rotation function that fails before it can record anything.
 	fn := srv.FunctionARN("rotor-rotator")
@@ -49,6 +53,15 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		t.Fatalf("rotation %+v %v: want a failure after several attempts", res, err)
 	}
 
+	if err := srv.WaitEventDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Stats()["Publish"]; n != 1 {
+		t.Fatalf("%d Publish calls after the pushed events, want 1", n)
+	}
+	// EventBridge delivers at least once: the same events again (same ids,
+	// pulled through a Bus) publish nothing more.
+	srv.SetEventTarget(nil)
 	bus := srv.NewBus(&awslocal.HTTPInvoker{URL: emu.URL}, events.RotationFailed, events.RotationAbandoned)
 	if _, err := bus.Deliver(ctx); err != nil {
 		t.Fatalf("deliver: %v", err)

@@ -78,7 +78,7 @@ func TestAuditorFindsEachPlantedCase(t *testing.T) {
 	brokenARN := e.srv.FunctionARN("rotor-broken")
 	e.srv.SetFunction(brokenARN, e.rotatorFunc(t, true))
 	broken := e.createRotated(t, "bad/broken-function", doc, brokenARN, 30)
-	e.fnStates.SetState(brokenARN, "Failed", "The function's execution role cannot be assumed.")
+	e.srv.SetFunctionState(brokenARN, "Failed", "The function's execution role cannot be assumed.")
 
 	// Three days on, without the schedule running (no Tick): the 1-day
 	// secret is past its window, the 30-day ones are not; the pending

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -36,7 +35,6 @@ type env struct {
 	sm       *secretsmanager.Client
 	sns      *sns.Client
 	lambda   *lambda.Client
-	fnStates *awslocal.FunctionStates
 	topicARN string
 }
 
@@ -44,19 +42,14 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	clock := awslocal.NewFakeClock(time.Date(2026, 11, 2, 4, 0, 0, 0, time.UTC))
 	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{Clock: clock})
-	// Lambda's GetFunctionConfiguration is answered in front of the
-	// stand-in; everything else passes through to it.
-	fnStates := srv.NewFunctionStates()
-	lambdaHTTP := httptest.NewServer(fnStates)
-	t.Cleanup(lambdaHTTP.Close)
 	noRetry := func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 }
 	return &env{
-		srv:      srv,
-		clock:    clock,
-		sm:       secretsmanager.NewFromConfig(cfg, noRetry),
-		sns:      sns.NewFromConfig(cfg),
-		lambda:   lambda.NewFromConfig(srv.SDKConfig(lambdaHTTP.URL), func(o *lambda.Options) { o.RetryMaxAttempts = 1 }),
-		fnStates: fnStates,
+		srv:   srv,
+		clock: clock,
+		sm:    secretsmanager.NewFromConfig(cfg, noRetry),
+		sns:   sns.NewFromConfig(cfg),
+		// The stand-in answers GetFunctionConfiguration itself.
+		lambda:   lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.RetryMaxAttempts = 1 }),
 		topicARN: srv.CreateTopic("rotor-alerts"),
 	}
 }

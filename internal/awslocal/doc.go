@@ -21,7 +21,9 @@
 //     epoch-second numbers; SecretBinary base64. awsQuery (form body with
 //     Action=) for RDS and SNS with XML answers and the awsQuery error shape
 //     (DBInstanceNotFound, DBClusterNotFoundFault: HTTP 404). Lambda Invoke on
-//     /2015-03-31/functions/<name-or-arn>/invocations. SigV4 is not verified;
+//     POST /2015-03-31/functions/<name-or-arn>/invocations and
+//     GetFunctionConfiguration on GET …/configuration (State and
+//     StateReason set with SetFunctionState). SigV4 is not verified;
 //     the region of new ARNs comes from the credential scope when present.
 //   - Addressing by name, full ARN, or partial ARN; the ARN suffix is six
 //     random characters.
@@ -83,7 +85,11 @@
 //     promotes is caught).
 //   - Events: RotationStarted per pass, RotationFailed per failed pass (with
 //     attempt, step, errorType, errorMessage), RotationSucceeded once,
-//     RotationAbandoned when a put abandons AWSPENDING.
+//     RotationAbandoned when a put abandons AWSPENDING. With an event target
+//     (Options.EventTarget, SetEventTarget; `rotor local serve
+//     --events-to`) the server pushes them as they are recorded, in
+//     EventBridge's CloudTrail envelope, asynchronously, in order, three
+//     sends at most per event (eventbridge.go).
 //   - The unfinished-rotation text is "A previous rotation isn't complete.
 //     That rotation will be reattempted."; repeating RotateSecret with the
 //     token of the rotation in flight answers it again; a token naming

@@ -4,18 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rotorhq/rotor/events"
 )
 
-// This file adds what the alerting tests need and the rest of the stand-in
-// does not have: EventBridge delivery of the rotation events, and Lambda's
+// This file connects the stand-in to rotor's alerting the way AWS does:
+// EventBridge delivery of the rotation events, and Lambda's
 // GetFunctionConfiguration.
 //
 // Delivery shape. Real Secrets Manager rotation events reach EventBridge
@@ -28,21 +30,32 @@ import (
 // for the recorded example), so a notifier tested here reads no more than it
 // would in AWS: rotor's reason must come from the outcome tags.
 //
-// Delivery mechanism. EventBridge delivers at least once and
-// asynchronously; a Bus here delivers when the test calls Deliver, in
-// recording order, each event once, and Redeliver sends an event again with
-// the same id, as EventBridge's retries do.
+// Delivery mechanisms. The server pushes: with an event target set
+// (Options.EventTarget, SetEventTarget), every matching event is queued as
+// it is recorded and sent by one background sender, in recording order,
+// asynchronously as EventBridge does; a failed send is retried
+// (eventDeliveryAttempts in all, waiting RotationBackoff, doubled, between
+// them), then logged and dropped. WaitEventDeliveries waits for the queue.
+// Tests that need to drive delivery step by step pull instead: a Bus
+// delivers when the test calls Deliver, each event once, and Redeliver sends
+// an event again with the same id, as EventBridge's retries do. Both give an
+// event the same id (derived from its index in Events()).
 
 // EventBridgeEvent converts a recorded rotation event into the envelope
 // EventBridge delivers. seq is the event's index in Events(); the event id
 // and CloudTrail eventID are derived from it, so they are stable.
 func (s *Server) EventBridgeEvent(e Event, seq int) events.SecretsManagerEvent {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eventBridgeEvent(e, seq)
+}
+
+// eventBridgeEvent is EventBridgeEvent for a caller holding s.mu.
+func (s *Server) eventBridgeEvent(e Event, seq int) events.SecretsManagerEvent {
 	fn := ""
 	if sec := s.find(e.SecretARN); sec != nil {
 		fn = sec.RotationLambda
 	}
-	s.mu.Unlock()
 	region, account := s.opts.Region, s.opts.Account
 	if parts := strings.Split(e.SecretARN, ":"); len(parts) >= 6 {
 		region, account = parts[3], parts[4]
@@ -171,45 +184,177 @@ func (b *Bus) send(ctx context.Context, env events.SecretsManagerEvent) error {
 	return err
 }
 
-// FunctionStates answers Lambda's GetFunctionConfiguration (GET
-// /2015-03-31/functions/<name-or-arn>/configuration) for the functions
-// registered with SetFunction, and passes every other request to the
-// server. A registered function is Active unless SetState says otherwise;
-// an unknown one is ResourceNotFoundException (HTTP 404), as Lambda answers.
-// Serve it in front of the server and point the Lambda client at it.
-type FunctionStates struct {
-	srv *Server
+// eventDeliveryAttempts is how many times the server sends one event to its
+// target before giving up on it. EventBridge retries for up to 24 hours;
+// the stand-in's choice is three sends.
+const eventDeliveryAttempts = 3
 
-	mu     sync.Mutex
-	states map[string][2]string // ARN → state, reason
+// eventPush is the server's pushed delivery: a target, the names it wants
+// and a queue drained by one sender goroutine.
+type eventPush struct {
+	mu      sync.Mutex
+	target  Invoker
+	names   []string
+	queue   []events.SecretsManagerEvent
+	pending int           // queued or being sent
+	drained chan struct{} // closed while pending == 0
+	wake    chan struct{} // capacity 1
 }
 
-// NewFunctionStates wraps s.
-func (s *Server) NewFunctionStates() *FunctionStates {
-	return &FunctionStates{srv: s, states: map[string][2]string{}}
+func newEventPush() *eventPush {
+	p := &eventPush{drained: make(chan struct{}), wake: make(chan struct{}, 1)}
+	close(p.drained)
+	return p
 }
 
-// SetState sets a registered function's State ("Failed", "Inactive", ...)
-// and StateReason.
-func (f *FunctionStates) SetState(arn, state, reason string) {
-	f.mu.Lock()
-	f.states[arn] = [2]string{state, reason}
-	f.mu.Unlock()
+// SetEventTarget makes the server push its rotation events to target in
+// EventBridge's envelope, as an EventBridge rule with a Lambda target does:
+// only events named in names (all when none), each once, in recording
+// order, asynchronously. nil stops pushing; events already queued are still
+// sent. Point it at the notifier (an HTTPInvoker on its invoke URL) to run
+// rotor's alerting against the stand-in.
+func (s *Server) SetEventTarget(target Invoker, names ...events.RotationEventName) {
+	p := s.push
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
+	p.names = p.names[:0]
+	for _, n := range names {
+		p.names = append(p.names, string(n))
+	}
 }
 
-// ServeHTTP answers GetFunctionConfiguration and delegates the rest.
-func (f *FunctionStates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, isFn := strings.CutPrefix(r.URL.EscapedPath(), "/2015-03-31/functions/")
-	name, isConfig := strings.CutSuffix(rest, "/configuration")
-	if !isFn || !isConfig || r.Method != http.MethodGet {
-		f.srv.ServeHTTP(w, r)
+// pushEvent queues a just-recorded event for the target. seq is its index
+// in s.events. Caller holds s.mu (the envelope reads the secret).
+func (s *Server) pushEvent(e Event, seq int) {
+	p := s.push
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.target == nil || (len(p.names) > 0 && !slices.Contains(p.names, e.Name)) {
 		return
 	}
+	p.queue = append(p.queue, s.eventBridgeEvent(e, seq))
+	if p.pending == 0 {
+		p.drained = make(chan struct{})
+	}
+	p.pending++
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deliverEvents is the sender goroutine; it ends with the server.
+func (s *Server) deliverEvents() {
+	p := s.push
+	for {
+		p.mu.Lock()
+		var env events.SecretsManagerEvent
+		var target Invoker
+		have := len(p.queue) > 0
+		if have {
+			env, p.queue = p.queue[0], p.queue[1:]
+			target = p.target
+		}
+		p.mu.Unlock()
+		if !have {
+			select {
+			case <-p.wake:
+				continue
+			case <-s.ctx.Done():
+				return
+			}
+		}
+		s.sendEvent(target, env)
+		p.mu.Lock()
+		p.pending--
+		if p.pending == 0 {
+			close(p.drained)
+		}
+		p.mu.Unlock()
+	}
+}
+
+func (s *Server) sendEvent(target Invoker, env events.SecretsManagerEvent) {
+	if target == nil {
+		return
+	}
+	payload, err := json.Marshal(env)
+	if err != nil {
+		s.log.Error("event delivery", "event", env.ID, "error", err.Error())
+		return
+	}
+	backoff := s.opts.RotationBackoff
+	for attempt := 1; attempt <= eventDeliveryAttempts; attempt++ {
+		_, err = target.Invoke(s.ctx, payload)
+		if err == nil {
+			s.log.Info("event delivered", "event", env.ID, "name", string(env.Detail.EventName), "secret", env.SecretID())
+			return
+		}
+		// The target's own error text may quote what it was sent; log the
+		// kind of failure only.
+		s.log.Warn("event delivery failed", "event", env.ID, "name", string(env.Detail.EventName), "attempt", attempt, "error", deliveryErrorKind(err))
+		if attempt == eventDeliveryAttempts || s.ctx.Err() != nil {
+			return
+		}
+		if backoff > 0 {
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			backoff *= 2
+		}
+	}
+}
+
+func deliveryErrorKind(err error) string {
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		return "function error " + fe.Type
+	}
+	return "target unreachable"
+}
+
+// WaitEventDeliveries blocks until every event queued for the target has
+// been sent (or given up on).
+func (s *Server) WaitEventDeliveries(ctx context.Context) error {
+	s.push.mu.Lock()
+	ch := s.push.drained
+	s.push.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetFunctionState sets a registered function's State ("Failed",
+// "Inactive", ...) and StateReason as GetFunctionConfiguration reports
+// them; state "" resets it to Active.
+func (s *Server) SetFunctionState(arn, state, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == "" {
+		delete(s.fnStates, arn)
+		return
+	}
+	s.fnStates[arn] = [2]string{state, reason}
+}
+
+// serveFunctionConfiguration answers Lambda's GetFunctionConfiguration
+// (GET /2015-03-31/functions/<name-or-arn>/configuration) for the functions
+// registered with SetFunction. A registered function is Active unless
+// SetFunctionState says otherwise; an unknown one is
+// ResourceNotFoundException (HTTP 404), as Lambda answers.
+func (s *Server) serveFunctionConfiguration(w http.ResponseWriter, name string) {
 	name, _ = url.PathUnescape(name)
-	f.srv.mu.Lock()
-	f.srv.stats["GetFunctionConfiguration"]++
-	inv, arn := f.srv.function(name)
-	f.srv.mu.Unlock()
+	s.mu.Lock()
+	s.stats["GetFunctionConfiguration"]++
+	inv, arn := s.function(name)
+	st, ok := s.fnStates[arn]
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if inv == nil {
 		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
@@ -217,9 +362,6 @@ func (f *FunctionStates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "Message": "Function not found: " + name})
 		return
 	}
-	f.mu.Lock()
-	st, ok := f.states[arn]
-	f.mu.Unlock()
 	if !ok {
 		st = [2]string{"Active", ""}
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,15 +102,12 @@ func TestBusDeliversRotationEventsAsEventBridgeDoes(t *testing.T) {
 	}
 }
 
-// GetFunctionConfiguration reports registered functions as Active (or the
-// state set), and unknown ones as ResourceNotFoundException; other requests
-// pass through to the stand-in.
-func TestFunctionStatesAnswersGetFunctionConfiguration(t *testing.T) {
-	srv, _ := awslocal.NewTestServer(t)
-	states := srv.NewFunctionStates()
-	hs := httptest.NewServer(states)
-	t.Cleanup(hs.Close)
-	lc := lambda.NewFromConfig(srv.SDKConfig(hs.URL), func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+// GetFunctionConfiguration, through the server's own routing, reports
+// registered functions as Active (or the state set), and unknown ones as
+// ResourceNotFoundException; Invoke on the same base URL still works.
+func TestServerAnswersGetFunctionConfiguration(t *testing.T) {
+	srv, cfg := awslocal.NewTestServer(t)
+	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxT(t)
 	arn := srv.FunctionARN("fn")
 	srv.SetFunction(arn, awslocal.FuncInvoker(func(context.Context, events.RotationEvent) error { return nil }))
@@ -118,7 +116,7 @@ func TestFunctionStatesAnswersGetFunctionConfiguration(t *testing.T) {
 	if err != nil || out.State != lambdatypes.StateActive || aws.ToString(out.FunctionArn) != arn {
 		t.Fatalf("registered function: %+v %v", out, err)
 	}
-	states.SetState(arn, "Failed", "role cannot be assumed")
+	srv.SetFunctionState(arn, "Failed", "role cannot be assumed")
 	out, err = lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("fn")})
 	if err != nil || out.State != lambdatypes.StateFailed || aws.ToString(out.StateReason) != "role cannot be assumed" {
 		t.Fatalf("failed function by name: %+v %v", out, err)
@@ -129,9 +127,92 @@ func TestFunctionStatesAnswersGetFunctionConfiguration(t *testing.T) {
 		t.Fatalf("unknown function: %v, want ResourceNotFoundException", err)
 	}
 	if _, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(arn), Payload: []byte(`{}`)}); err != nil {
-		t.Fatalf("Invoke through the wrapper: %v", err)
+		t.Fatalf("Invoke: %v", err)
 	}
 	if n := srv.Stats()["GetFunctionConfiguration"]; n != 3 {
 		t.Fatalf("GetFunctionConfiguration counted %d times, want 3", n)
+	}
+}
+
+// syncRecorder is a delivery target safe for the server's sender goroutine.
+type syncRecorder struct {
+	mu       sync.Mutex
+	payloads [][]byte
+	fail     int // fail this many sends first
+}
+
+func (r *syncRecorder) Invoke(_ context.Context, p []byte) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.payloads = append(r.payloads, slices.Clone(p))
+	if r.fail > 0 {
+		r.fail--
+		return nil, &awslocal.FunctionError{Type: "Boom", Message: "target failed"}
+	}
+	return []byte("null"), nil
+}
+
+func (r *syncRecorder) got() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.payloads)
+}
+
+// With an event target set, the server pushes each matching event as it is
+// recorded, once, in order, in the same envelope (and with the same id) a
+// Bus would deliver; a failed send is retried.
+func TestServerPushesRotationEventsToItsTarget(t *testing.T) {
+	srv, cfg := awslocal.NewTestServer(t)
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
+	ctx := ctxT(t)
+	target := &syncRecorder{fail: 1}
+	srv.SetEventTarget(target, events.RotationFailed, events.RotationAbandoned)
+	fnARN := srv.FunctionARN("failing")
+	srv.SetFunction(fnARN, awslocal.FuncInvoker(func(_ context.Context, e events.RotationEvent) error {
+		if e.Step == string(events.StepSetSecret) {
+			return errors.New("boom")
+		}
+		return nil
+	}))
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("eb/pushed"), SecretString: aws.String("v")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: out.ARN, RotationLambdaARN: aws.String(fnARN),
+		RotationRules: &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.WaitRotation(ctx, aws.ToString(out.ARN))
+	if err != nil || res.Succeeded {
+		t.Fatalf("rotation %+v %v, want a failure", res, err)
+	}
+	if err := srv.WaitEventDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	for i, e := range srv.Events() {
+		if e.Name == string(events.RotationFailed) || e.Name == string(events.RotationAbandoned) {
+			b, _ := json.Marshal(srv.EventBridgeEvent(e, i))
+			want = append(want, b)
+		}
+	}
+	if len(want) != res.Attempts {
+		t.Fatalf("%d failure events for %d failed passes", len(want), res.Attempts)
+	}
+	// The first send failed and was repeated: one more send than events.
+	got := target.got()
+	if len(got) != len(want)+1 || string(got[0]) != string(got[1]) {
+		t.Fatalf("%d sends for %d events, want the first one twice", len(got), len(want))
+	}
+	for i, w := range want {
+		if string(got[i+1]) != string(w) {
+			t.Fatalf("send %d:\n%s\nwant\n%s", i+1, got[i+1], w)
+		}
+		var env events.SecretsManagerEvent
+		if err := json.Unmarshal(got[i+1], &env); err != nil || env.Detail.EventName != events.RotationFailed || env.SecretID() != aws.ToString(out.ARN) {
+			t.Fatalf("send %d is not a RotationFailed envelope for the secret: %+v %v", i+1, env, err)
+		}
 	}
 }

@@ -14,8 +14,15 @@ import (
 // functions, so SDK and CLI Invoke calls reach them. A function error is
 // answered as Lambda does: HTTP 200, X-Amz-Function-Error: Unhandled, the
 // errorMessage/errorType document as the body.
+//
+// GET /2015-03-31/functions/<name-or-arn>/configuration is
+// GetFunctionConfiguration (serveFunctionConfiguration).
 func (s *Server) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/2015-03-31/functions/")
+	if name, ok := strings.CutSuffix(rest, "/configuration"); ok && r.Method == http.MethodGet {
+		s.serveFunctionConfiguration(w, name)
+		return
+	}
 	name, ok := strings.CutSuffix(rest, "/invocations")
 	if !ok || r.Method != http.MethodPost {
 		http.NotFound(w, r)

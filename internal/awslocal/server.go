@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rotorhq/rotor/events"
 )
 
 // Defaults for Options fields left zero.
@@ -62,6 +64,11 @@ type Options struct {
 	// Logger receives one line per request (operation, secret identifier,
 	// outcome) and rotation progress. Never a secret value. Nil discards.
 	Logger *slog.Logger
+	// EventTarget, when set, receives the rotation events named in
+	// EventNames (all when empty) as EventBridge delivers them; see
+	// SetEventTarget.
+	EventTarget Invoker
+	EventNames  []events.RotationEventName
 }
 
 // Server is the local Secrets Manager (with Lambda Invoke, an RDS describe
@@ -82,6 +89,8 @@ type Server struct {
 	published []SNSMessage
 	running   map[string]*rotationRun // by secret ARN, in flight
 	lastRun   map[string]*rotationRun // by secret ARN, most recent
+	fnStates  map[string][2]string    // function ARN → State, StateReason
+	push      *eventPush
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,6 +125,8 @@ func New(opts Options) (*Server, error) {
 		stats:     map[string]int{},
 		running:   map[string]*rotationRun{},
 		lastRun:   map[string]*rotationRun{},
+		fnStates:  map[string][2]string{},
+		push:      newEventPush(),
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
@@ -129,6 +140,14 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if opts.EventTarget != nil {
+		s.SetEventTarget(opts.EventTarget, opts.EventNames...)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.deliverEvents()
+	}()
 	if _, real := s.clock.(realClock); real && opts.TickInterval > 0 {
 		s.wg.Add(1)
 		go func() {
@@ -266,16 +285,20 @@ func (s *Server) Events() []Event {
 	return append([]Event(nil), s.events...)
 }
 
+// record appends a rotation event and hands it to the event target, if
+// any (pushEvent). Caller holds s.mu.
 func (s *Server) record(e Event) {
 	e.Time = s.clock.Now()
 	s.events = append(s.events, e)
 	s.log.Info("rotation event", "event", e.Name, "secret", e.SecretARN, "version", e.VersionID, "attempt", e.Attempt, "step", e.Step)
+	s.pushEvent(e, len(s.events)-1)
 }
 
 // ServeHTTP dispatches: awsJson1.1 Secrets Manager calls on "POST /" by
 // X-Amz-Target; form-encoded bodies with Action= to the awsQuery handler
-// (RDS, SNS); Lambda Invoke on /2015-03-31/functions/<fn>/invocations; and
-// the /_awslocal/ inspection endpoints.
+// (RDS, SNS); Lambda Invoke (POST /2015-03-31/functions/<fn>/invocations)
+// and GetFunctionConfiguration (GET …/<fn>/configuration); and the
+// /_awslocal/ inspection endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_awslocal/"):
