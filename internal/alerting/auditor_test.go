@@ -45,25 +45,32 @@ func TestAuditorFindsEachPlantedCase(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
 	fnARN := e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, true))
-	doc := secretDoc(closedPort(t), "Audit-Password-0a1b2c3d")
+	rot := e.rotator(t)
+	e.srv.SetFunction(fnARN, rot)
+	// Each rotated secret has a user of its own on the real PostgreSQL.
+	doc := func() string {
+		d, _ := e.pgDoc(t, "Audit-Password-0a1b2c3d")
+		return d
+	}
 
 	healthy := []string{
-		e.createRotated(t, "ok/one", doc, fnARN, 30),
-		e.createRotated(t, "ok/two", doc, fnARN, 30),
+		e.createRotated(t, "ok/one", doc(), fnARN, 30),
+		e.createRotated(t, "ok/two", doc(), fnARN, 30),
 	}
-	if _, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("ok/not-rotated"), SecretString: aws.String(doc)}); err != nil {
+	if _, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("ok/not-rotated"), SecretString: aws.String(secretDoc(closedPort(t), "Audit-Password-0a1b2c3d"))}); err != nil {
 		t.Fatal(err)
 	}
-	overdue := e.createRotated(t, "bad/overdue", doc, fnARN, 1)
-	stuck := e.createRotated(t, "bad/stuck", doc, fnARN, 30)
+	overdue := e.createRotated(t, "bad/overdue", doc(), fnARN, 1)
+	stuck := e.createRotated(t, "bad/stuck", doc(), fnARN, 30)
 	if _, err := e.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId: aws.String(stuck), ClientRequestToken: aws.String("11111111-2222-4333-8444-555555555555"),
-		SecretString: aws.String(doc), VersionStages: []string{"AWSPENDING"},
+		SecretString: aws.String(secretDoc(closedPort(t), "Audit-Password-0a1b2c3d")), VersionStages: []string{"AWSPENDING"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	failed := e.createRotated(t, "bad/failed", doc, fnARN, 30)
+	// The failed outcome is only needed as rotor's tags, so they are
+	// written directly instead of making a rotation fail.
+	failed := e.createRotated(t, "bad/failed", doc(), fnARN, 30)
 	if _, err := e.sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(failed), Tags: []smtypes.Tag{
 		{Key: aws.String(rotation.TagLastRotation), Value: aws.String(rotation.OutcomeFailed)},
 		{Key: aws.String(rotation.TagLastErrorStep), Value: aws.String("testSecret")},
@@ -72,12 +79,12 @@ func TestAuditorFindsEachPlantedCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	goneARN := e.srv.FunctionARN("rotor-gone")
-	e.srv.SetFunction(goneARN, e.rotatorFunc(t, true))
-	missing := e.createRotated(t, "bad/missing-function", doc, goneARN, 30)
+	e.srv.SetFunction(goneARN, rot)
+	missing := e.createRotated(t, "bad/missing-function", doc(), goneARN, 30)
 	e.srv.SetFunction(goneARN, nil)
 	brokenARN := e.srv.FunctionARN("rotor-broken")
-	e.srv.SetFunction(brokenARN, e.rotatorFunc(t, true))
-	broken := e.createRotated(t, "bad/broken-function", doc, brokenARN, 30)
+	e.srv.SetFunction(brokenARN, rot)
+	broken := e.createRotated(t, "bad/broken-function", doc(), brokenARN, 30)
 	e.srv.SetFunctionState(brokenARN, "Failed", "The function's execution role cannot be assumed.")
 
 	// Three days on, without the schedule running (no Tick): the 1-day
@@ -160,11 +167,12 @@ func TestAuditorFindsEachPlantedCase(t *testing.T) {
 func TestAuditorHealthyIsSilent(t *testing.T) {
 	e := newEnv(t)
 	fnARN := e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, true))
-	doc := secretDoc(closedPort(t), "Healthy-Password-77aa")
+	e.srv.SetFunction(fnARN, e.rotator(t))
 	for i := range 3 {
+		doc, _ := e.pgDoc(t, "Healthy-Password-77aa")
 		e.createRotated(t, fmt.Sprintf("ok/%d", i), doc, fnARN, 30)
 	}
+	doc := secretDoc(closedPort(t), "Healthy-Password-77aa")
 	// An AWSPENDING version younger than the threshold is a rotation in
 	// progress, not a stuck one.
 	e.clock.Advance(10 * 24 * time.Hour)
@@ -194,8 +202,9 @@ func TestAuditorHealthyIsSilent(t *testing.T) {
 func TestAuditorReportsChecksItCannotMake(t *testing.T) {
 	e := newEnv(t)
 	fnARN := e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, true))
-	e.createRotated(t, "ok/0", secretDoc(closedPort(t), "Pw-3141592653"), fnARN, 30)
+	e.srv.SetFunction(fnARN, e.rotator(t))
+	doc, _ := e.pgDoc(t, "Pw-3141592653")
+	e.createRotated(t, "ok/0", doc, fnARN, 30)
 	var out bytes.Buffer
 	a, err := alerting.NewAuditor(alerting.AuditorOptions{
 		Secrets: e.sm, Functions: deniedFunctions{}, Topic: e.sns, TopicARN: e.topicARN,
@@ -338,11 +347,11 @@ func (deniedFunctions) GetFunctionConfiguration(context.Context, *lambda.GetFunc
 func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
-	doc := secretDoc(closedPort(t), "Overdue-Password-5e6f7a8b")
-
 	healthyARN := e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(healthyARN, e.rotatorFunc(t, true))
-	healthy := e.createRotated(t, "ok/daily", doc, healthyARN, 1)
+	e.srv.SetFunction(healthyARN, e.rotator(t))
+	healthyDoc, _ := e.pgDoc(t, "Overdue-Password-5e6f7a8b")
+	healthy := e.createRotated(t, "ok/daily", healthyDoc, healthyARN, 1)
+	doc := secretDoc(closedPort(t), "Overdue-Password-5e6f7a8b")
 
 	failingARN := e.srv.FunctionARN("rotor-always-fails")
 	e.srv.SetFunction(failingARN, invokerFunc(func(context.Context, []byte) ([]byte, error) {

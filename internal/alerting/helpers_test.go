@@ -2,6 +2,7 @@ package alerting_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
 	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -28,8 +30,11 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// env is a stand-in with the clients the notifier and auditor use.
+// env is a stand-in with the clients the notifier and auditor use, and a
+// database on the shared PostgreSQL for rotations that must succeed.
 type env struct {
+	pg       *testdb.PG
+	db       string
 	srv      *awslocal.Server
 	clock    *awslocal.FakeClock
 	sm       *secretsmanager.Client
@@ -43,7 +48,10 @@ func newEnv(t *testing.T) *env {
 	clock := awslocal.NewFakeClock(time.Date(2026, 11, 2, 4, 0, 0, 0, time.UTC))
 	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{Clock: clock})
 	noRetry := func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 }
+	pg := testdb.Postgres(t)
 	return &env{
+		pg:    pg,
+		db:    pg.NewDatabase(t),
 		srv:   srv,
 		clock: clock,
 		sm:    secretsmanager.NewFromConfig(cfg, noRetry),
@@ -71,41 +79,42 @@ func secretDoc(port int, password string) string {
 	return fmt.Sprintf(`{"engine":"postgres","host":"127.0.0.1","port":%d,"username":"app","password":%q,"dbname":"app","ssl":false}`, port, password)
 }
 
-// okStrategy stands in for a database that accepts every change: the one
-// fake here, so rotations can succeed without a server. Create is the
-// single-user rule (same user, new password).
-type okStrategy struct{}
-
-func (okStrategy) Name() string { return strategies.NameSingleUser }
-func (okStrategy) Create(_ context.Context, req strategies.CreateRequest) (strategies.CreateResponse, error) {
-	p := req.Current.Clone()
-	p.Password = req.Password
-	return strategies.CreateResponse{Pending: p}, nil
-}
-func (okStrategy) Set(context.Context, strategies.SetRequest) (strategies.SetResponse, error) {
-	return strategies.SetResponse{}, nil
-}
-func (okStrategy) Test(context.Context, strategies.TestRequest) (strategies.TestResponse, error) {
-	return strategies.TestResponse{}, nil
-}
-
-// rotatorFunc returns rotor's real rotator as an in-process function. With
-// working false it uses the real single-user strategy, whose logins fail
-// against the closed port in the secret document; with working true, a
-// database that accepts everything.
-func (e *env) rotatorFunc(t *testing.T, working bool) awslocal.Invoker {
+// rotator returns rotor's real rotator, with the real strategies and the
+// shared PostgreSQL's CA, as an in-process function. Rotations succeed for
+// secrets made by pgDoc and fail at setSecret for a role that cannot log in
+// or a database that cannot be reached.
+func (e *env) rotator(t *testing.T) awslocal.Invoker {
 	t.Helper()
-	strat := func(name string) (strategies.Strategy, error) {
-		if working {
-			return okStrategy{}, nil
-		}
-		return strategies.New(name, strategies.Options{TLSMode: events.TLSDisable, ConnectTimeout: 5 * time.Second})
-	}
-	rot, err := rotation.New(rotation.Options{Secrets: e.sm, Strategies: strat, Now: e.clock.Now})
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(e.pg.CAPEM)
+	sopts := strategies.Options{RootCAs: pool, ConnectTimeout: 5 * time.Second}
+	rot, err := rotation.New(rotation.Options{
+		Secrets:    e.sm,
+		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
+		Now:        e.clock.Now,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return awslocal.FuncInvoker(rot.Handle)
+}
+
+// pgDoc creates a login role of its own on the shared PostgreSQL (dropped
+// when the test ends) with password, and returns the secret document for
+// it and its name: each rotated secret needs its own user, as a single-user
+// rotation changes that user's password.
+func (e *env) pgDoc(t *testing.T, password string) (doc, role string) {
+	t.Helper()
+	role = testdb.UniqueName("alert")
+	e.pg.CreateRole(t, role, password)
+	b, err := json.Marshal(map[string]any{
+		"engine": "postgres", "host": e.pg.Host, "port": e.pg.Port,
+		"username": role, "password": password, "dbname": e.db,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), role
 }
 
 // createRotated creates a secret and configures rotation with fnARN

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
 	"github.com/rotorhq/rotor/rotation"
@@ -31,18 +33,24 @@ func TestFailedRotationEndToEnd(t *testing.T) {
 	const oldPassword = "Old-Password-4f1c9e2a7b"
 	port := closedPort(t)
 
-	// A first rotation succeeds, so the secret has a LastRotatedDate.
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, true))
-	arn := e.createRotated(t, "prod/app/db", secretDoc(port, oldPassword), fnARN, 30)
+	// A first rotation succeeds (the real rotator, a real PostgreSQL user),
+	// so the secret has a LastRotatedDate.
+	e.srv.SetFunction(fnARN, e.rotator(t))
+	doc, role := e.pgDoc(t, oldPassword)
+	arn := e.createRotated(t, "prod/app/db", doc, fnARN, 30)
 	rotated, err := e.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	currentPassword := passwordOf(t, aws.ToString(rotated.SecretString))
 
-	// Two days later the next one meets a database that cannot be reached.
+	// Two days later the next one meets a database that refuses the user:
+	// a DBA took its LOGIN away, so setSecret cannot log in.
 	e.clock.Advance(48 * time.Hour)
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, false))
+	admin := e.pg.Admin(t)
+	if _, err := admin.Exec(ctx, "ALTER ROLE "+pgx.Identifier{role}.Sanitize()+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +160,9 @@ func TestNotifierFallsBackToTheEventWhenTagsAreStale(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
 	fnARN := e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(fnARN, e.rotatorFunc(t, true))
-	arn := e.createRotated(t, "prod/stale", secretDoc(closedPort(t), "Pw-11111111aaaa"), fnARN, 30)
+	e.srv.SetFunction(fnARN, e.rotator(t))
+	doc, _ := e.pgDoc(t, "Pw-11111111aaaa")
+	arn := e.createRotated(t, "prod/stale", doc, fnARN, 30)
 	// A function that fails before rotor runs (a crash at start).
 	e.srv.SetFunction(fnARN, invokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
 		return nil, &awslocal.FunctionError{Type: "Runtime.ExitError", Message: "exit status 2"}
