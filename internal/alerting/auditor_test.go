@@ -133,7 +133,7 @@ func TestAuditorFindsEachPlantedCase(t *testing.T) {
 	}
 	for subject, body := range map[string][]string{
 		"rotor: rotation overdue: bad/overdue":                                    {"Window closed:", "rotor status bad/overdue"},
-		"rotor: rotation stuck (AWSPENDING left behind): bad/stuck":               {"11111111-2222-4333-8444-555555555555", "--remove-from-version-id 11111111-2222-4333-8444-555555555555"},
+		"rotor: rotation stuck (AWSPENDING left behind): bad/stuck":               {"11111111-2222-4333-8444-555555555555", "rotor check bad/stuck", "rotor finish bad/stuck", "Do not remove AWSPENDING before that check"},
 		"rotor: last rotation failed at testSecret: bad/failed":                   {"password authentication failed", "rotor check bad/failed"},
 		"rotor: rotation function missing or not invokable: bad/missing-function": {"does not exist", goneARN},
 		"rotor: rotation function missing or not invokable: bad/broken-function":  {"state Failed", "execution role"},

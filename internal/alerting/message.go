@@ -167,12 +167,15 @@ func actions(a events.Alert) []string {
 	case events.AlertOverdue:
 		return []string{status, "Read the rotation function's log for the secret's last attempts.", check, rotate}
 	case events.AlertStuck:
-		v := a.VersionID
-		if v == "" {
-			v = "<version>"
+		// Never advise clearing AWSPENDING blindly: after a single-user
+		// setSecret the pending version holds the only password the
+		// database accepts. rotor check logs in with both and says
+		// whether to clear the label or finish the rotation.
+		return []string{
+			"rotor check " + name + "   (logs in with AWSCURRENT and the stranded AWSPENDING, and says which is safe: clear the label or finish the rotation)",
+			"If it says finish: rotor finish " + name + "; if it says clear: run the command it prints, then " + rotate,
+			"Do not remove AWSPENDING before that check: for a single-user secret it may hold the only working password.",
 		}
-		return []string{status, "Retry that rotation: " + rotate,
-			"Or drop it: aws secretsmanager update-secret-version-stage --secret-id " + name + " --version-stage AWSPENDING --remove-from-version-id " + v}
 	case events.AlertFunctionMissing:
 		return []string{"Redeploy the rotator (terraform apply of the rotor module) or point the secret at a working function with aws secretsmanager rotate-secret --rotation-lambda-arn <arn>.", check}
 	}
