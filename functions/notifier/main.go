@@ -18,12 +18,15 @@ import (
 )
 
 func main() {
-	boot := lambdafn.NewLogger("info")
+	boot, _ := lambdafn.NewLogger("info")
 	cfg, err := alerting.LoadConfig(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(boot, "invalid settings", err)
 	}
-	log := lambdafn.NewLogger(cfg.LogLevel)
+	log, err := lambdafn.NewLogger(cfg.LogLevel)
+	if err != nil {
+		lambdafn.Fatal(log, "invalid settings", err)
+	}
 	ctx := context.Background()
 	awsCfg, err := lambdafn.AWSConfig(ctx)
 	if err != nil {

@@ -24,7 +24,10 @@ import (
 )
 
 func main() {
-	log := lambdafn.NewLogger(os.Getenv(config.EnvLogLevel))
+	log, err := lambdafn.NewLogger(os.Getenv(config.EnvLogLevel))
+	if err != nil {
+		lambdafn.Fatal(log, "invalid settings", err)
+	}
 	defaults, err := ops.LoadRotateNowDefaults(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

@@ -20,12 +20,15 @@ import (
 )
 
 func main() {
-	boot := lambdafn.NewLogger("info")
+	boot, _ := lambdafn.NewLogger("info")
 	cfg, err := rotatorconfig.Load(os.LookupEnv)
 	if err != nil {
 		lambdafn.Fatal(boot, "invalid settings", err)
 	}
-	log := lambdafn.NewLogger(cfg.LogLevel)
+	log, err := lambdafn.NewLogger(cfg.LogLevel)
+	if err != nil {
+		lambdafn.Fatal(log, "invalid settings", err)
+	}
 	sopts, err := cfg.StrategyOptions()
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

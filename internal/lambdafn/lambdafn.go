@@ -12,27 +12,35 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rotorhq/rotor/internal/config"
+
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// NewLogger returns a JSON logger at level ("debug", "info", "warn",
-// "error"; anything else means info).
-func NewLogger(level string) *slog.Logger {
+// NewLogger returns a JSON logger on stderr at level: "debug", "info" (or
+// empty), "warn" or "error", in any case. Any other value is an error naming
+// LOG_LEVEL; the logger returned with it logs at info, so the caller can
+// report the error before stopping. Nothing silently falls back.
+func NewLogger(level string) (*slog.Logger, error) {
 	var l slog.Level
-	switch strings.ToLower(level) {
+	var err error
+	switch strings.ToLower(strings.TrimSpace(level)) {
 	case "debug":
 		l = slog.LevelDebug
+	case "", "info":
+		l = slog.LevelInfo
 	case "warn":
 		l = slog.LevelWarn
 	case "error":
 		l = slog.LevelError
 	default:
 		l = slog.LevelInfo
+		err = fmt.Errorf("%s=%q: want debug, info, warn or error", config.EnvLogLevel, level)
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), err
 }
 
 // AWSConfig loads the SDK's default configuration: region, credentials and
