@@ -281,8 +281,8 @@ data "aws_iam_policy_document" "rotatenow" {
     resources = ["${aws_cloudwatch_log_group.rotatenow.arn}:*"]
   }
 
-  # Start a rotation and follow it. No GetSecretValue: rotatenow never sees a
-  # secret's value.
+  # Start a rotation and follow it (DescribeSecret only). No GetSecretValue:
+  # rotatenow never sees a secret's value.
   dynamic "statement" {
     for_each = local.scope_by_arn ? [1] : []
     content {
@@ -290,7 +290,6 @@ data "aws_iam_policy_document" "rotatenow" {
       actions = [
         "secretsmanager:RotateSecret",
         "secretsmanager:DescribeSecret",
-        "secretsmanager:ListSecretVersionIds",
       ]
       resources = var.rotated_secret_arns
     }
@@ -303,7 +302,6 @@ data "aws_iam_policy_document" "rotatenow" {
       actions = [
         "secretsmanager:RotateSecret",
         "secretsmanager:DescribeSecret",
-        "secretsmanager:ListSecretVersionIds",
       ]
       resources = [local.account_secrets_arn]
 
