@@ -70,8 +70,11 @@ func Connect(ctx context.Context, p conn.Params) (*Session, error) {
 func classify(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "28P01", "28000": // invalid_password, invalid_authorization_specification
+		// Only invalid_password means "this password is not the one":
+		// 28000 (no pg_hba.conf entry, login not permitted) is a
+		// configuration problem that another password would not fix, so
+		// it must not send a strategy looking for one.
+		if pgErr.Code == "28P01" {
 			return fmt.Errorf("%w: %s (SQLSTATE %s)", conn.ErrAuth, pgErr.Message, pgErr.Code)
 		}
 		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)

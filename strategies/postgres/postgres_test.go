@@ -322,3 +322,21 @@ func TestNonASCIIPassword(t *testing.T) {
 		t.Fatalf("unicode password refused: %v", err)
 	}
 }
+
+// TestLoginNotPermittedIsNotAnAuthError: a role that may not log in fails
+// with SQLSTATE 28000, which another password would not fix; it must not
+// look like a wrong password, or single-user would go looking for one.
+func TestLoginNotPermittedIsNotAnAuthError(t *testing.T) {
+	t.Parallel()
+	pg := testdb.Postgres(t)
+	db := pg.NewDatabase(t)
+	user := testdb.UniqueName("nologin")
+	pg.CreateRole(t, user, "right-password-1")
+	if _, err := pg.Admin(t).Exec(context.Background(), "ALTER ROLE "+pgx.Identifier{user}.Sanitize()+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := postgres.Connect(context.Background(), params(t, pg, db, user, "right-password-1"))
+	if err == nil || errors.Is(err, conn.ErrAuth) || !strings.Contains(err.Error(), "28000") {
+		t.Fatalf("err %v, want a non-auth error with SQLSTATE 28000", err)
+	}
+}
