@@ -18,6 +18,7 @@ import (
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
+	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
@@ -203,4 +204,47 @@ func writeJSON(w io.Writer, v any) error {
 func fail(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "rotor %s: %v\n", cmd, err)
 	return exitFail
+}
+
+// reportChange reports the outcome of a command that changes a secret
+// (rollback, finish). With --output json it writes result's fields plus
+// "ok", and "refused"/"error" on failure; as text, a refusal (nothing
+// changed) or other error goes to stderr, and text prints the success.
+// It returns the exit code.
+func reportChange(cmd string, asJSON bool, stdout, stderr io.Writer, result any, err error, text func()) int {
+	var refused *ops.RefusedError
+	isRefused := errors.As(err, &refused)
+	if asJSON {
+		b, merr := json.Marshal(result)
+		out := map[string]any{}
+		if merr == nil {
+			merr = json.Unmarshal(b, &out)
+		}
+		if merr != nil {
+			return fail(stderr, cmd, merr)
+		}
+		out["ok"] = err == nil
+		if err != nil {
+			out["error"] = err.Error()
+			if isRefused {
+				out["refused"] = true
+			}
+		}
+		if werr := writeJSON(stdout, out); werr != nil {
+			return fail(stderr, cmd, werr)
+		}
+		if err != nil {
+			return exitFail
+		}
+		return exitOK
+	}
+	if isRefused {
+		fmt.Fprintf(stderr, "rotor %s: refused, nothing changed: %s\n", cmd, refused.Message())
+		return exitFail
+	}
+	if err != nil {
+		return fail(stderr, cmd, err)
+	}
+	text()
+	return exitOK
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -35,34 +34,7 @@ func runFinish(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, "finish", err)
 	}
 	res, err := ops.Finish(ctx, ops.FinishOptions{Secrets: client, DB: dbOpts}, pos[0])
-	if a.json() {
-		out := struct {
-			ops.FinishResult
-			OK      bool   `json:"ok"`
-			Refused bool   `json:"refused,omitempty"`
-			Error   string `json:"error,omitempty"`
-		}{FinishResult: res, OK: err == nil}
-		if err != nil {
-			var re *ops.RefusedError
-			out.Refused = errors.As(err, &re)
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(stdout, out); werr != nil {
-			return fail(stderr, "finish", werr)
-		}
-		if err != nil {
-			return exitFail
-		}
-		return exitOK
-	}
-	if err != nil {
-		var re *ops.RefusedError
-		if errors.As(err, &re) {
-			fmt.Fprintf(stderr, "rotor finish: refused, nothing changed: %s\n", re.Message())
-			return exitFail
-		}
-		return fail(stderr, "finish", err)
-	}
-	fmt.Fprintf(stdout, "%s: rotation completed\n  AWSCURRENT:  %s (its credential logs in)\n  AWSPREVIOUS: %s\n", res.ARN, res.ToVersion, res.FromVersion)
-	return exitOK
+	return reportChange("finish", a.json(), stdout, stderr, res, err, func() {
+		fmt.Fprintf(stdout, "%s: rotation completed\n  AWSCURRENT:  %s (its credential logs in)\n  AWSPREVIOUS: %s\n", res.ARN, res.ToVersion, res.FromVersion)
+	})
 }
