@@ -78,12 +78,27 @@ func newEnv(t testing.TB, o envOptions) *env {
 	pg := testdb.Postgres(t)
 	e := &env{t: t, pg: pg, db: pg.NewDatabase(t), logs: &syncBuffer{}}
 	e.logOff = pg.LogOffset(t)
+	e.startRotor(o, pg.CAPEM)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			e.checkNoLeaks()
+		}
+	})
+	return e
+}
+
+// startRotor starts the local Secrets Manager and registers a real rotator
+// as its rotation function, trusting caPEM for database TLS. Every
+// invocation goes through e.hook when one is set.
+func (e *env) startRotor(o envOptions, caPEM []byte) {
+	t := e.t
+	t.Helper()
 	e.srv, _ = awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: o.attempts})
 	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
 	e.sm = secretsmanager.NewFromConfig(cfg)
 
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pg.CAPEM)
+	pool.AppendCertsFromPEM(caPEM)
 	sopts := strategies.Options{RootCAs: pool, PreviousUserSessions: o.sessions}
 	if o.strategy == "" {
 		o.strategy = strategies.NameSingleUser
@@ -111,12 +126,6 @@ func newEnv(t testing.TB, o envOptions) *env {
 		}
 		return e.rot.Handle(ctx, ev)
 	}))
-	t.Cleanup(func() {
-		if !t.Failed() {
-			e.checkNoLeaks()
-		}
-	})
-	return e
 }
 
 // serverURL reads the base URL NewTestServerWith gave the server.

@@ -2,22 +2,15 @@ package rotation_test
 
 import (
 	"context"
-	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
@@ -37,38 +30,7 @@ func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
 	m := testdb.MariaDB(t)
 	e := &mariaEnv{env: &env{t: t, logs: &syncBuffer{}}, m: m}
 	e.logOff = m.LogOffset(t)
-	e.srv, _ = awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: o.attempts})
-	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
-	e.sm = secretsmanager.NewFromConfig(cfg)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(m.CAPEM)
-	sopts := strategies.Options{RootCAs: pool, PreviousUserSessions: o.sessions}
-	if o.strategy == "" {
-		o.strategy = strategies.NameSingleUser
-	}
-	policy := rotation.DefaultPasswordPolicy()
-	if o.password != nil {
-		policy = *o.password
-	}
-	rot, err := rotation.New(rotation.Options{
-		Secrets:         e.sm,
-		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
-		DefaultStrategy: o.strategy,
-		Password:        policy,
-		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg)},
-		Logger:          slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatalf("rotation.New: %v", err)
-	}
-	e.rot = rot
-	e.fnARN = e.srv.FunctionARN("rotor-rotator")
-	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
-		if e.hook != nil {
-			return e.hook(ctx, ev, func() error { return e.rot.Handle(ctx, ev) })
-		}
-		return e.rot.Handle(ctx, ev)
-	}))
+	e.startRotor(o, m.CAPEM)
 	t.Cleanup(func() {
 		if !t.Failed() {
 			e.checkNoMariaLeaks()
