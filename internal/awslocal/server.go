@@ -536,6 +536,12 @@ func (s *Server) persist() error {
 		f.Close()
 		return err
 	}
+	// Sync before the rename, so a crash leaves the old state or the new
+	// one, never an empty file under the state file's name.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
