@@ -20,7 +20,6 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
-	"github.com/rotorhq/rotor/internal/awslocal"
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/rotation"
 )
@@ -353,10 +352,10 @@ func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
 	healthy := e.createRotated(t, "ok/daily", healthyDoc, healthyARN, 1)
 	doc := secretDoc(closedPort(t), "Overdue-Password-5e6f7a8b")
 
+	// The real rotator, against a database port nothing listens on: every
+	// rotation fails at setSecret and records the failure in its tags.
 	failingARN := e.srv.FunctionARN("rotor-always-fails")
-	e.srv.SetFunction(failingARN, invokerFunc(func(context.Context, []byte) ([]byte, error) {
-		return nil, &awslocal.FunctionError{Type: "DatabaseUnreachable", Message: "connect: connection refused"}
-	}))
+	e.srv.SetFunction(failingARN, e.rotator(t))
 	created, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bad/always-fails"), SecretString: aws.String(doc)})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/schedule"
 )
 
@@ -51,10 +52,14 @@ func RotationDeadline(next time.Time, rules *smtypes.RotationRulesType) (time.Ti
 //   - NextRotationDate, as Secrets Manager reports it. The service moves it
 //     to the next window after a failed scheduled rotation, so a rotation
 //     that fails in every window never looks overdue by it alone.
-//   - The last success (LastRotatedDate, or CreatedDate when the secret
-//     never rotated) plus the interval (AutomaticallyAfterDays or
-//     rate(...)). A cron schedule has no interval: it is read from
-//     NextRotationDate only.
+//   - Only when the last recorded outcome is a failure (rotor:last-rotation
+//     = failed): the last success (LastRotatedDate, or CreatedDate when the
+//     secret never rotated) plus the interval (AutomaticallyAfterDays or
+//     rate(...)). A secret whose rotations are not failing is judged by
+//     NextRotationDate alone, because its schedule may legitimately start
+//     later than its last rotation (rotation enabled recently, or a manual
+//     change that restarted the schedule). A cron schedule has no
+//     interval: it is read from NextRotationDate only.
 //
 // When both are late, the NextRotationDate reading is reported. A secret
 // without rotation rules is never overdue (there is nothing to be late
@@ -71,6 +76,15 @@ func overdue(now time.Time, s smtypes.SecretListEntry) (due, deadline time.Time,
 		if d := sc.WindowEnd(*next); now.After(d) {
 			return next.UTC(), d, true, nil
 		}
+	}
+	failing := false
+	for _, t := range s.Tags {
+		if aws.ToString(t.Key) == events.TagLastRotation && aws.ToString(t.Value) == events.OutcomeFailed {
+			failing = true
+		}
+	}
+	if !failing {
+		return time.Time{}, time.Time{}, false, nil
 	}
 	base := s.LastRotatedDate
 	if base == nil || base.IsZero() {

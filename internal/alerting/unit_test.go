@@ -135,16 +135,19 @@ func TestOverdueReadings(t *testing.T) {
 	expr := func(e string) *smtypes.RotationRulesType {
 		return &smtypes.RotationRulesType{ScheduleExpression: &e}
 	}
+	failed := []smtypes.Tag{{Key: aws.String(events.TagLastRotation), Value: aws.String(events.OutcomeFailed)}}
 	cases := map[string]struct {
 		entry smtypes.SecretListEntry
 		late  bool
 	}{
 		"next date passed":                     {smtypes.SecretListEntry{NextRotationDate: &longAgo, RotationRules: days(1)}, true},
-		"next date moved on, last success old": {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: days(1)}, true},
+		"next date moved on, last success old": {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: days(1), Tags: failed}, true},
+		"schedule restarted, not failing":      {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: days(1)}, false},
 		"next date moved on, recent success":   {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &recent, RotationRules: days(1)}, false},
-		"never rotated, created long ago":      {smtypes.SecretListEntry{NextRotationDate: &future, CreatedDate: &longAgo, RotationRules: expr("rate(2 days)")}, true},
-		"hourly rate, last success old":        {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("rate(4 hours)")}, true},
-		"cron reads NextRotationDate only":     {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("cron(0 4 * * ? *)")}, false},
+		"never rotated, created long ago":      {smtypes.SecretListEntry{NextRotationDate: &future, CreatedDate: &longAgo, RotationRules: expr("rate(2 days)"), Tags: failed}, true},
+		"rotation enabled today on an old one": {smtypes.SecretListEntry{NextRotationDate: &future, CreatedDate: &longAgo, RotationRules: expr("rate(2 days)")}, false},
+		"hourly rate, last success old":        {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("rate(4 hours)"), Tags: failed}, true},
+		"cron reads NextRotationDate only":     {smtypes.SecretListEntry{NextRotationDate: &future, LastRotatedDate: &longAgo, RotationRules: expr("cron(0 4 * * ? *)"), Tags: failed}, false},
 		"interval not yet over":                {smtypes.SecretListEntry{LastRotatedDate: &longAgo, RotationRules: days(30)}, false},
 	}
 	for name, tc := range cases {
