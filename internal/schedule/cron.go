@@ -51,10 +51,15 @@ func parseCron(s string) (*cron, string) {
 	if c.dow, err = cronField(f[4], 1, 7, dowNames); err != "" {
 		return nil, err
 	}
-	if gap, fires := c.minGap(); !fires {
+	gap, longest, fires := c.gaps()
+	switch {
+	case !fires:
 		return nil, "it never fires"
-	} else if gap < MinInterval {
+	case gap < MinInterval:
 		return nil, "rotations must be at least 4 hours apart"
+	case longest > MaxIntervalDays:
+		// e.g. cron(0 0 29 2 ? *): it fires, but only in leap years.
+		return nil, "rotations must be at most 999 days apart"
 	}
 	return c, ""
 }
@@ -134,7 +139,10 @@ func (c *cron) singleHour() int {
 // firing day to the first of the next, when two consecutive days fire.
 // Two calendar years, a leap year first, hold every pair of consecutive
 // days a cron's fields can tell apart.
-func (c *cron) minGap() (time.Duration, bool) {
+// gaps scans eight years of calendar days (two leap-year cycles) and
+// returns the shortest gap between two firings, the longest gap in days
+// between two days on which it fires, and whether it fires at all.
+func (c *cron) gaps() (shortest time.Duration, longestDays int, fires bool) {
 	var hrs []int
 	for h, ok := range c.hours {
 		if ok {
@@ -142,23 +150,29 @@ func (c *cron) minGap() (time.Duration, bool) {
 		}
 	}
 	if len(hrs) == 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	gap := 48 * time.Hour
 	for i := 1; i < len(hrs); i++ {
 		gap = min(gap, time.Duration(hrs[i]-hrs[i-1])*time.Hour)
 	}
-	fires := false
 	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	prev := false
-	for range 731 {
+	last := -1
+	for i := range 8 * 366 {
 		m := c.dayMatches(day)
-		fires = fires || m
+		if m {
+			fires = true
+			if last >= 0 {
+				longestDays = max(longestDays, i-last)
+			}
+			last = i
+		}
 		if m && prev {
 			gap = min(gap, time.Duration(24-hrs[len(hrs)-1]+hrs[0])*time.Hour)
 		}
 		prev = m
 		day = day.AddDate(0, 0, 1)
 	}
-	return gap, fires
+	return gap, longestDays, fires
 }

@@ -24,6 +24,8 @@ func TestParseFollowsTheDocumentedRules(t *testing.T) {
 		"rate 3 hours":                 {Rules{ScheduleExpression: "rate(3 hours)"}, "at least 4 hours"},
 		"rate 1 day":                   {Rules{ScheduleExpression: "rate(1 day)"}, ""},
 		"rate 999 days":                {Rules{ScheduleExpression: "rate(999 days)"}, ""},
+		"cron leap day only":           {Rules{ScheduleExpression: "cron(0 0 29 2 ? *)"}, "at most 999 days"},
+		"cron yearly":                  {Rules{ScheduleExpression: "cron(0 0 1 1 ? *)"}, ""},
 		"rate 1000 days":               {Rules{ScheduleExpression: "rate(1000 days)"}, "at most 999 days"},
 		"rate 23976 hours (999 days)":  {Rules{ScheduleExpression: "rate(23976 hours)"}, ""},
 		"rate 23977 hours":             {Rules{ScheduleExpression: "rate(23977 hours)"}, "at most 999 days"},
