@@ -133,15 +133,13 @@ func (c *cron) singleHour() int {
 	return h
 }
 
-// minGap is the shortest time between two rotations the expression
-// schedules, and whether it fires at all. Within a day it is the smallest
-// step between firing hours; across midnight, from the last hour of one
-// firing day to the first of the next, when two consecutive days fire.
-// Two calendar years, a leap year first, hold every pair of consecutive
-// days a cron's fields can tell apart.
-// gaps scans eight years of calendar days (two leap-year cycles) and
-// returns the shortest gap between two firings, the longest gap in days
-// between two days on which it fires, and whether it fires at all.
+// gaps scans eight calendar years from a leap year (two leap-year cycles,
+// which hold every pattern of days a cron's fields can tell apart) and
+// returns the shortest time between two firings, the longest gap in days
+// between two days on which it fires, and whether it fires at all. Within a
+// day the shortest time is the smallest step between firing hours; across
+// midnight, from the last hour of one firing day to the first of the next,
+// when two consecutive days fire.
 func (c *cron) gaps() (shortest time.Duration, longestDays int, fires bool) {
 	var hrs []int
 	for h, ok := range c.hours {
