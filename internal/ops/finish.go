@@ -27,6 +27,10 @@ type FinishResult struct {
 	ToVersion   string `json:"toVersion,omitempty"`
 	// Check is what logging in with both credentials found.
 	Check *PendingCheck `json:"check,omitempty"`
+	// PendingLabelLeft is true when AWSPENDING could not be taken off the
+	// new current version afterwards (harmless; Secrets Manager would
+	// have removed it after a completed rotation).
+	PendingLabelLeft bool `json:"pendingLabelLeft,omitempty"`
 }
 
 // Finish completes an unfinished rotation by hand. It logs in with
@@ -67,5 +71,16 @@ func Finish(ctx context.Context, opts FinishOptions, secretID string) (FinishRes
 		return res, fmt.Errorf("move AWSCURRENT from %s to %s: %s; the database has the pending version's password, so run rotor finish again (or: %s)", res.FromVersion, pending, serviceMessage(err), pc.Fix)
 	}
 	res.ToVersion = pending
+	// Secrets Manager takes AWSPENDING off the new current version when a
+	// rotation completes; do the same, so the secret looks like any other
+	// finished rotation. Best effort: the rotation is complete either way,
+	// and a leftover label on the current version blocks nothing.
+	if _, err := opts.Secrets.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:            aws.String(res.ARN),
+		VersionStage:        aws.String(rotation.LabelPending),
+		RemoveFromVersionId: aws.String(pending),
+	}); err != nil {
+		res.PendingLabelLeft = true
+	}
 	return res, nil
 }

@@ -86,9 +86,6 @@ func (f *RotateNowFunction) Handle(ctx context.Context, payload json.RawMessage)
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if opts.FailureGrace == 0 {
-		opts.FailureGrace = DefaultFailureGrace
-	}
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl) - deadlineMargin; left < opts.Timeout {
 			opts.Timeout = max(left, time.Second)

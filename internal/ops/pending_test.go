@@ -116,8 +116,8 @@ func TestUnfinishedSingleUserAfterSetSecret(t *testing.T) {
 	if err != nil || fin.ToVersion != pending || fin.FromVersion != current {
 		t.Fatalf("finish: %+v, %v", fin, err)
 	}
-	if st := e.Stages(arn); !slices.Contains(st[pending], rotation.LabelCurrent) || !slices.Contains(st[current], rotation.LabelPrevious) {
-		t.Fatalf("labels after finish: %v", st)
+	if st := e.Stages(arn); !slices.Equal(st[pending], []string{rotation.LabelCurrent}) || !slices.Contains(st[current], rotation.LabelPrevious) || fin.PendingLabelLeft {
+		t.Fatalf("labels after finish: %v (pending label left: %v); want the completed version to carry AWSCURRENT only", st, fin.PendingLabelLeft)
 	}
 	if err := e.CanLogin(e.Value(arn, rotation.LabelCurrent)); err != nil {
 		t.Fatalf("AWSCURRENT does not log in after completing the rotation: %v", err)
