@@ -120,12 +120,23 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	fn := &cliFunction{atCreate: make(chan struct{}), release: make(chan struct{})}
 	fnSrv := httptest.NewServer(fn)
 	defer fnSrv.Close()
+	// The --events-to target: records what the stand-in pushes, as the
+	// notifier's invoke endpoint would receive it.
+	delivered := make(chan map[string]any, 16)
+	eventsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if json.NewDecoder(r.Body).Decode(&ev) == nil {
+			delivered <- ev
+		}
+		w.Write([]byte("null"))
+	}))
+	defer eventsSrv.Close()
 	const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:cli-rotator"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.Command(bin, "local", "serve", "--listen", "127.0.0.1:0", "--function", fnARN+"="+fnSrv.URL,
-		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"))
+		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -266,6 +277,17 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	if evs[1].Step != "setSecret" || evs[1].ErrorMessage != "setSecret: database not reachable" || evs[1].ErrorType != "StepError" {
 		t.Fatalf("RotationFailed = %+v", evs[1])
 	}
+	// --events-to pushed the failure in EventBridge's CloudTrail envelope.
+	select {
+	case ev := <-delivered:
+		detail, _ := ev["detail"].(map[string]any)
+		if ev["source"] != "aws.secretsmanager" || detail["eventName"] != "RotationFailed" {
+			t.Fatalf("pushed event %v, want a RotationFailed from aws.secretsmanager", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("--events-to received no event")
+	}
+
 	fn.mu.Lock()
 	steps := slices.Clone(fn.steps)
 	fn.mu.Unlock()
