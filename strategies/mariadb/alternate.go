@@ -2,6 +2,8 @@ package mariadb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -41,13 +43,15 @@ type AlternateResponse struct {
 //     table, column and routine privileges with their grant options,
 //     granted roles with ADMIN OPTION, the default role, resource limits
 //     and the TLS requirement);
-//  3. creates the clone if missing, as 'clone'@'<base's host>' with the
-//     pending password's hash;
+//  3. creates the clone if missing, as 'clone'@'<base's host>' with a
+//     random hash whose password nobody knows, so it cannot log in while
+//     its privileges are incomplete;
 //  4. grants the clone what the base has and it lacks, sets its default
 //     role, limits and TLS requirement;
 //  5. revokes from the clone what the base no longer has;
-//  6. sets the pending user's password, last, so the pending credential
-//     works only once its account is complete.
+//  6. sets the pending user's password (the real hash, also for a clone
+//     created in step 3), last, so the pending credential works only once
+//     its account is complete.
 //
 // MariaDB commits every account statement on its own, so this is not a
 // transaction. The order keeps the promise that matters: the user
@@ -55,7 +59,11 @@ type AlternateResponse struct {
 // when it is the clone it only gains privileges until the grants are done,
 // so a failure never takes away access it had. Repeating SyncAlternate
 // after a failure completes the sync: every change is computed against the
-// catalog as it is now.
+// catalog as it is now, and a clone created by the failed call exists, is
+// synced like any other and gets the pending password in step 6.
+//
+// Changes lists only statements the server carried out: a revoke the server
+// answers with "there is no such grant" is not listed.
 func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
 	var resp AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
@@ -110,8 +118,14 @@ func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (Alte
 	}
 
 	if !cloneExists {
+		// Not the pending hash: the pending password must not log in before
+		// the grants below are done (step 6 sets it).
+		placeholder, err := unusableHash()
+		if err != nil {
+			return resp, fmt.Errorf("create user %q@%q: %w", clone.user, clone.host, err)
+		}
 		if err := s.exec(ctx, fmt.Sprintf("create user %q@%q", clone.user, clone.host),
-			"CREATE USER IF NOT EXISTS "+cloneAcct+" IDENTIFIED BY PASSWORD "+hash); err != nil {
+			"CREATE USER IF NOT EXISTS "+cloneAcct+" IDENTIFIED BY PASSWORD '"+placeholder+"'"); err != nil {
 			return resp, err
 		}
 		resp.CreatedClone = true
@@ -156,16 +170,25 @@ func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (Alte
 		return resp, err
 	}
 
-	if !resp.CreatedClone || req.Pending != req.Clone {
-		pending := base
-		if req.Pending == req.Clone {
-			pending = clone
-		}
-		if err := s.alterPassword(ctx, pending, hash); err != nil {
-			return resp, err
-		}
+	pending := base
+	if req.Pending == req.Clone {
+		pending = clone
+	}
+	if err := s.alterPassword(ctx, pending, hash); err != nil {
+		return resp, err
 	}
 	return resp, nil
+}
+
+// unusableHash returns a mysql_native_password hash of random bytes: a
+// well-formed hash no known password matches, for a clone that must not
+// log in yet.
+func unusableHash() (string, error) {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("random placeholder hash: %w", err)
+	}
+	return "*" + strings.ToUpper(hex.EncodeToString(b[:])), nil
 }
 
 // grant gives the clone privs on o. A table, column or routine that no
@@ -205,24 +228,31 @@ func (s *Session) grant(ctx context.Context, o object, privs []string, cloneAcct
 func (s *Session) revoke(ctx context.Context, o object, privs []string, cloneAcct string, clone account) ([]string, error) {
 	var changes []string
 	cols, on := o.clause()
-	var list []string
+	var list, names []string
 	for _, p := range privs {
 		if p == grantOption {
 			change := fmt.Sprintf("revoke %s on %s from %s", grantOption, o, clone.user)
-			if err := s.exec(ctx, change, "REVOKE GRANT OPTION ON "+on+" FROM "+cloneAcct); err != nil && errNumber(err) != errNonexistGrant {
+			err := s.exec(ctx, change, "REVOKE GRANT OPTION ON "+on+" FROM "+cloneAcct)
+			switch {
+			case err == nil:
+				changes = append(changes, change)
+			case errNumber(err) != errNonexistGrant:
 				return changes, err
 			}
-			changes = append(changes, change)
 			continue
 		}
 		list = append(list, p+cols)
+		names = append(names, p)
 	}
 	if len(list) == 0 {
 		return changes, nil
 	}
-	change := fmt.Sprintf("revoke %s on %s from %s", strings.Join(privs, ", "), o, clone.user)
-	if err := s.exec(ctx, change, "REVOKE "+strings.Join(list, ", ")+" ON "+on+" FROM "+cloneAcct); err != nil && errNumber(err) != errNonexistGrant {
-		return changes, err
+	change := fmt.Sprintf("revoke %s on %s from %s", strings.Join(names, ", "), o, clone.user)
+	if err := s.exec(ctx, change, "REVOKE "+strings.Join(list, ", ")+" ON "+on+" FROM "+cloneAcct); err != nil {
+		if errNumber(err) != errNonexistGrant {
+			return changes, err
+		}
+		return changes, nil // nothing to revoke: not a change
 	}
 	return append(changes, change), nil
 }

@@ -3,10 +3,13 @@ package mariadb_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/strategies/mariadb"
@@ -309,5 +312,145 @@ func TestCanManageRole(t *testing.T) {
 	ok, why, err = s.CanManageRole(ctx, base+"_nobody")
 	if err != nil || ok || !strings.Contains(why, "does not exist") {
 		t.Fatalf("missing user: CanManageRole = %v %q %v", ok, why, err)
+	}
+}
+
+// TestSyncAlternateCloneUnusableUntilComplete: a clone created by a sync
+// that fails at a later grant exists but cannot log in with the pending
+// password; the retry completes its privileges and only then gives it the
+// password.
+func TestSyncAlternateCloneUnusableUntilComplete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	db1, db2 := m.NewDatabase(t), m.NewDatabase(t)
+	base := testdb.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	dropUserAtEnd(t, m, clone)
+	b := testdb.UserAccount(base)
+	mustExec(t, a,
+		"GRANT SELECT ON "+ident(db1)+".* TO "+b,
+		"GRANT SELECT, INSERT ON "+ident(db2)+".* TO "+b,
+	)
+	// The admin may grant on db1 only: the grant on db2 fails after the
+	// clone was created.
+	weak := testdb.UniqueName("weak")
+	m.CreateUser(t, weak, "weak-pass-1")
+	w := testdb.UserAccount(weak)
+	mustExec(t, a,
+		"GRANT CREATE USER ON *.* TO "+w,
+		"GRANT SELECT ON mysql.* TO "+w,
+		"GRANT SELECT ON "+ident(db1)+".* TO "+w+" WITH GRANT OPTION",
+	)
+	s := connect(t, params(t, m, "", weak, "weak-pass-1"))
+	const pending = "clone-pass-1"
+	req := mariadb.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: pending}
+	resp, err := s.SyncAlternate(ctx, req)
+	if err == nil || !resp.CreatedClone {
+		t.Fatalf("sync with a grant the admin cannot make: %+v, %v; want a failure after creating the clone", resp, err)
+	}
+	t.Logf("first sync: %+v, %v", resp, err)
+	if strings.Contains(err.Error(), mariadb.NativePasswordHash(pending)) {
+		t.Fatalf("error holds the hash: %v", err)
+	}
+	var n int
+	if err := a.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", clone).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("clone accounts after the failed sync: %d, %v", n, err)
+	}
+	var me *mysql.MySQLError
+	if err := m.CanLogin(t, clone, pending, ""); !errors.As(err, &me) || me.Number != 1045 {
+		t.Fatalf("the half-made clone logs in with the pending password (err %v)", err)
+	}
+
+	// The retry, once the admin may grant everything, completes the clone.
+	mustExec(t, a, "GRANT SELECT, INSERT ON "+ident(db2)+".* TO "+w+" WITH GRANT OPTION")
+	resp, err = s.SyncAlternate(ctx, req)
+	if err != nil || resp.CreatedClone {
+		t.Fatalf("retry: %+v, %v", resp, err)
+	}
+	sameState(t, a, base, clone)
+	if err := m.CanLogin(t, clone, pending, ""); err != nil {
+		t.Fatalf("clone's password after the retry: %v", err)
+	}
+	// A third run changes nothing and keeps the password.
+	resp, err = s.SyncAlternate(ctx, req)
+	if err != nil || len(resp.Changes) != 0 {
+		t.Fatalf("repeat: %+v, %v", resp, err)
+	}
+	if err := m.CanLogin(t, clone, pending, ""); err != nil {
+		t.Fatalf("clone's password after the repeat: %v", err)
+	}
+}
+
+// TestSyncAlternateColumnGrantOption: a grant option the base holds only
+// through a column grant (MariaDB stores it on the table, and shows it only
+// in the column rows) is mirrored, and taken away again when the base loses
+// it.
+func TestSyncAlternateColumnGrantOption(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	db := m.NewDatabase(t)
+	adminName, adminPass := adminUser(t, m)
+	base := testdb.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	dropUserAtEnd(t, m, clone)
+	b := testdb.UserAccount(base)
+	tbl := ident(db) + ".t"
+	mustExec(t, a, "CREATE TABLE "+tbl+" (id int, note text)", "GRANT SELECT (id) ON "+tbl+" TO "+b+" WITH GRANT OPTION")
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	resp, err := s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("changes: %v", resp.Changes)
+	sameState(t, a, base, clone)
+	// The clone can pass the column privilege on, as the base can.
+	cc := m.ConnectAs(t, clone, "clone-pass-1", "")
+	other := testdb.UniqueName("o")
+	m.CreateUser(t, other, "other-pass-1")
+	mustExec(t, cc, "GRANT SELECT (id) ON "+tbl+" TO "+testdb.UserAccount(other))
+
+	mustExec(t, a, "REVOKE GRANT OPTION ON "+tbl+" FROM "+b)
+	resp, err = s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, a, base, clone)
+	if want := []string{"revoke GRANT OPTION on " + db + ".t from " + clone}; !slices.Equal(resp.Changes, want) {
+		t.Fatalf("changes %q, want %q", resp.Changes, want)
+	}
+}
+
+// TestRevokeListsOnlyWhatHappened: a revoke the server answers with "there
+// is no such grant" (the grant went away after the catalog was read) is not
+// an error and not a change; one that succeeds is listed.
+func TestRevokeListsOnlyWhatHappened(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testdb.MariaDB(t)
+	a := m.Admin(t)
+	db := m.NewDatabase(t)
+	adminName, adminPass := adminUser(t, m)
+	user := testdb.UniqueName("app")
+	m.CreateUser(t, user, "user-pass-1")
+	s := connect(t, params(t, m, "", adminName, adminPass))
+
+	changes, err := s.RevokeOnSchema(ctx, db, []string{"GRANT OPTION", "SELECT"}, user, "%")
+	if err != nil || len(changes) != 0 {
+		t.Fatalf("revoking grants the user does not have: changes %q, err %v; want none", changes, err)
+	}
+	mustExec(t, a, "GRANT SELECT ON "+ident(db)+".* TO "+testdb.UserAccount(user)+" WITH GRANT OPTION")
+	changes, err = s.RevokeOnSchema(ctx, db, []string{"GRANT OPTION", "SELECT"}, user, "%")
+	want := []string{"revoke GRANT OPTION on " + db + ".* from " + user, "revoke SELECT on " + db + ".* from " + user}
+	if err != nil || !slices.Equal(changes, want) {
+		t.Fatalf("changes %q, err %v; want %q", changes, err, want)
+	}
+	if got := snapshot(t, a, user); slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "schema ") }) {
+		t.Fatalf("privileges left: %q", got)
 	}
 }

@@ -7,9 +7,12 @@
 //   - A password never appears in SQL text. Passwords are sent as
 //     mysql_native_password hashes computed in Go (NativePasswordHash), so
 //     the general query log and the slow log see a hash, never the secret.
-//   - Accounts are named 'user'@'host' with string literals quoted by
-//     quoteString for the session's sql_mode (NO_BACKSLASH_ESCAPES
-//     included); values go through bind parameters. No statement is built
+//     No error carries a hash either: the server's message for a statement
+//     holding one is scrubbed (redact).
+//   - Accounts are named 'user'@'host' with string literals quoted for the
+//     session's sql_mode, which Connect reads from the server
+//     (NO_BACKSLASH_ESCAPES included, also as the server's default; see
+//     quoter); values go through bind parameters. No statement is built
 //     by string replacement, and no SHOW GRANTS output is re-executed.
 //   - TLS is exactly the mode the caller asked for (see strategies/conn);
 //     there is no fallback connection.

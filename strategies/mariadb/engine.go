@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -188,12 +189,39 @@ func (s *Session) Ping(ctx context.Context) error {
 }
 
 // exec runs one statement rotor built. what names it in errors; the
-// statement itself is never quoted in an error (it may hold a hash).
+// statement itself is never quoted in an error (it may hold a hash), and
+// neither is the part of it the server quotes back (see redact).
 func (s *Session) exec(ctx context.Context, what, stmt string) error {
 	if _, err := s.c.ExecContext(ctx, stmt); err != nil {
-		return fmt.Errorf("%s: %w", what, classify(err))
+		return fmt.Errorf("%s: %w", what, classify(redact(err, stmt)))
 	}
 	return nil
+}
+
+// hashPattern matches a mysql_native_password hash as rotor writes it.
+var hashPattern = regexp.MustCompile(`\*[0-9A-Fa-f]{40}`)
+
+// nearPattern matches the statement text MariaDB's syntax errors (1064 and
+// others) quote back: "... near '<rest of the statement>' at line N". The
+// quoted text is cut at an arbitrary length, so it may hold part of a hash
+// that no longer matches hashPattern.
+var nearPattern = regexp.MustCompile(`(?s)near '.*' at line`)
+
+// redact returns err with every trace of a password hash in stmt removed
+// from the server's message: when stmt holds a hash, the statement text the
+// server quoted back ("near '...'") becomes "near [REDACTED]" and any whole
+// hash left in the message becomes [REDACTED]. A server error is replaced
+// by a copy with the cleaned message (same number and SQLSTATE), so
+// errors.As finds no hash either. Errors of statements without a hash, and
+// errors that are not server errors, are returned unchanged.
+func redact(err error, stmt string) error {
+	var me *mysql.MySQLError
+	if !hashPattern.MatchString(stmt) || !errors.As(err, &me) {
+		return err
+	}
+	msg := nearPattern.ReplaceAllString(me.Message, "near [REDACTED] at line")
+	msg = hashPattern.ReplaceAllString(msg, "[REDACTED]")
+	return &mysql.MySQLError{Number: me.Number, SQLState: me.SQLState, Message: msg}
 }
 
 // SetPassword sets user's password, sent as a mysql_native_password hash.

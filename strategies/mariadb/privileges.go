@@ -149,16 +149,22 @@ func (s *Session) readState(ctx context.Context, a account) (state, error) {
 			add(o, p, gr)
 			return nil
 		}},
-		// Column rows repeat the table's grant option; it is synced with the
-		// table, so IS_GRANTABLE is not read here.
-		{"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, PRIVILEGE_TYPE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?", func(r *sql.Rows) error {
+		// MariaDB keeps one grant option per table (tables_priv), also for
+		// GRANT ... (column) ... WITH GRANT OPTION; column rows repeat it as
+		// IS_GRANTABLE, and when the account has no table-level privilege
+		// they are the only place it shows. It is recorded on the table, as
+		// MariaDB stores it, and synced there.
+		{"SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?", func(r *sql.Rows) error {
 			var o object
-			var p string
-			if err := r.Scan(&o.schema, &o.table, &o.column, &p); err != nil {
+			var p, gr string
+			if err := r.Scan(&o.schema, &o.table, &o.column, &p, &gr); err != nil {
 				return err
 			}
 			o.level = levelColumn
 			add(o, p, "NO")
+			if gr == "YES" {
+				add(object{level: levelTable, schema: o.schema, table: o.table}, "USAGE", gr)
+			}
 			return nil
 		}},
 	}
