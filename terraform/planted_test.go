@@ -14,6 +14,7 @@ const (
 	rotatorDir = "modules/rotator"
 	secretDir  = "modules/rotated-secret"
 	alertsDir  = "modules/alerts"
+	funcDir    = "modules/function"
 )
 
 // The tag condition of the rotator's RotateTaggedSecrets statement, with
@@ -172,7 +173,7 @@ func TestCheckerCatchesPlantedMistakes(t *testing.T) {
 			dir:  rotatorDir,
 			plant: appendTo("main.tf", `
 resource "aws_iam_role_policy" "planted" {
-  role = aws_iam_role.rotator.id
+  role = module.rotator.role_name
   policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = local.account_secrets_arn }]
@@ -213,9 +214,8 @@ resource "aws_iam_role_policy" "planted" {
       }
     }
   }
-}
 
-resource "aws_iam_role_policy" "notifier" {`, `      sid       = "EncryptAlertsThroughSNS"
+  lifecycle {`, `      sid       = "EncryptAlertsThroughSNS"
       actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
       resources = ["*"]
 
@@ -226,9 +226,8 @@ resource "aws_iam_role_policy" "notifier" {`, `      sid       = "EncryptAlertsT
       }
     }
   }
-}
 
-resource "aws_iam_role_policy" "notifier" {`),
+  lifecycle {`),
 			check: CheckIAMWildcard, want: `data.aws_iam_policy_document.notifier: grants kms:GenerateDataKey*, kms:Decrypt on Resource "*"`,
 		},
 		{
@@ -236,7 +235,7 @@ resource "aws_iam_role_policy" "notifier" {`),
 			dir:  alertsDir,
 			plant: appendTo("main.tf", `
 resource "aws_iam_role_policy" "planted" {
-  role = aws_iam_role.notifier.id
+  role = module.notifier.role_name
   policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey*"], Resource = "*" }]
@@ -250,7 +249,7 @@ resource "aws_iam_role_policy" "planted" {
 			dir:  rotatorDir,
 			plant: appendTo("main.tf", `
 resource "aws_iam_role_policy" "planted" {
-  role = aws_iam_role.rotator.id
+  role = module.rotator.role_name
   policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = "secretsmanager:*", Resource = "*" }]
@@ -264,7 +263,7 @@ resource "aws_iam_role_policy" "planted" {
 			dir:  rotatorDir,
 			plant: appendTo("main.tf", `
 resource "aws_iam_role_policy" "planted" {
-  role   = aws_iam_role.rotator.id
+  role   = module.rotator.role_name
   policy = <<-EOT
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:*"], "Resource": "*"}]}
   EOT
@@ -278,39 +277,84 @@ resource "aws_iam_role_policy" "planted" {
 			plant: replace("main.tf", "  source_account = local.account_id\n", ""),
 			check: CheckSourceAccount, want: "secretsmanager.amazonaws.com",
 		},
+		// The environment is set where the function module is called; the
+		// checker follows each call (function = "<name>", environment).
 		{
 			name:  "renamed environment variable",
 			dir:   rotatorDir,
 			plant: replace("main.tf", "METRICS_NAMESPACE          = var.metrics_namespace", "METRICS_NAMESPACES         = var.metrics_namespace"),
-			check: CheckLambdaEnv, want: "sets METRICS_NAMESPACES",
+			check: CheckLambdaEnv, want: "module.rotator sets METRICS_NAMESPACES",
 		},
 		{
 			name: "another function's environment variable",
 			dir:  rotatorDir,
 			plant: replace("main.tf", "ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)",
-				"ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)\n      SNS_TOPIC_ARN = \"arn\""),
-			check: CheckLambdaEnv, want: "rotatenow sets SNS_TOPIC_ARN",
+				"ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)\n    SNS_TOPIC_ARN = \"arn\""),
+			check: CheckLambdaEnv, want: "module.rotatenow sets SNS_TOPIC_ARN",
+		},
+		{
+			name: "alerts: another function's environment variable",
+			dir:  alertsDir,
+			plant: replace("main.tf", "    LOG_LEVEL                = var.log_level\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json\n  policy                        = data.aws_iam_policy_document.notifier.json",
+				"    LOG_LEVEL                = var.log_level\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json\n  policy                        = data.aws_iam_policy_document.notifier.json"),
+			check: CheckLambdaEnv, want: "module.notifier sets METRICS_NAMESPACE",
 		},
 		{
 			name:  "required environment variable missing",
 			dir:   rotatorDir,
-			plant: replace("main.tf", "      DB_TLS                     = var.db_tls\n", ""),
-			check: CheckLambdaEnv, want: "does not set DB_TLS",
+			plant: replace("main.tf", "    DB_TLS                     = var.db_tls\n", ""),
+			check: CheckLambdaEnv, want: "module.rotator does not set DB_TLS",
+		},
+		{
+			name:  "strategy left implicit",
+			dir:   rotatorDir,
+			plant: replace("main.tf", "    ROTATION_STRATEGY          = var.rotation_strategy\n", ""),
+			check: CheckLambdaEnv, want: "module.rotator does not set ROTATION_STRATEGY",
 		},
 		{
 			name: "environment not readable statically",
 			dir:  rotatorDir,
 			plant: edits(
-				replace("main.tf", "    variables = {\n      ROTATE_NOW_CONCURRENCY", "    variables = merge(var.tags, {\n      ROTATE_NOW_CONCURRENCY"),
-				replace("main.tf", "      LOG_LEVEL                  = var.log_level\n    }\n", "      LOG_LEVEL                  = var.log_level\n    })\n"),
+				replace("main.tf", "  environment = {\n    ROTATE_NOW_CONCURRENCY", "  environment = merge(var.tags, {\n    ROTATE_NOW_CONCURRENCY"),
+				replace("main.tf", "    LOG_LEVEL                  = var.log_level\n  }\n", "    LOG_LEVEL                  = var.log_level\n  })\n"),
 			),
 			check: CheckLambdaEnv, want: "cannot be checked",
 		},
 		{
+			name:  "function module called for no rotor function",
+			dir:   rotatorDir,
+			plant: replace("main.tf", `function         = "rotatenow"`, `function         = "rotate_now"`),
+			check: CheckLambdaEnv, want: `module.rotatenow: function "rotate_now" is not a rotor function`,
+		},
+		{
+			name:  "function module called without function",
+			dir:   alertsDir,
+			plant: replace("main.tf", "  function         = \"auditor\"\n", ""),
+			check: CheckLambdaEnv, want: "module.auditor calls the function module without a function argument",
+		},
+		{
+			name:  "function module adds to the environment",
+			dir:   funcDir,
+			plant: replace("main.tf", "variables = var.environment", `variables = merge(var.environment, { DB_TLS = "disable" })`),
+			check: CheckLambdaEnv, want: "aws_lambda_function.this in the function module must set environment { variables = var.environment }",
+		},
+		{
 			name:  "function not named after a rotor function",
 			dir:   rotatorDir,
-			plant: replace("main.tf", `resource "aws_lambda_function" "rotatenow" {`, `resource "aws_lambda_function" "rotate_now" {`),
+			plant: appendTo("main.tf", "\nresource \"aws_lambda_function\" \"rotate_now\" {\n  function_name = \"x\"\n}\n"),
 			check: CheckLambdaEnv, want: "aws_lambda_function.rotate_now is not named after a rotor function",
+		},
+		{
+			name:  "function module: undescribed output",
+			dir:   funcDir,
+			plant: replace("outputs.tf", "  description = \"Name of the function's IAM role.\"\n", ""),
+			check: CheckOutputDesc, want: `"role_name"`,
+		},
+		{
+			name:  "function module: untyped variable",
+			dir:   funcDir,
+			plant: replace("variables.tf", "  description = \"Memory of the function, in MB.\"\n  type        = number\n", "  description = \"Memory of the function, in MB.\"\n"),
+			check: CheckVariableType, want: `"memory_size"`,
 		},
 		{
 			name:  "no versions.tf",
@@ -398,7 +442,7 @@ func TestCheckerAcceptsScopedWildcards(t *testing.T) {
 	dir := copyDir(t, rotatorDir)
 	appendTo("main.tf", `
 resource "aws_iam_role_policy" "scoped_json" {
-  role = aws_iam_role.rotator.id
+  role = module.rotator.role_name
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -411,7 +455,7 @@ resource "aws_iam_role_policy" "scoped_json" {
 }
 
 resource "aws_iam_role_policy" "scoped_literal" {
-  role   = aws_iam_role.rotator.id
+  role   = module.rotator.role_name
   policy = <<-EOT
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*", "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}}]}
   EOT
@@ -430,7 +474,7 @@ func TestKeyPolicyDocumentReusedForARoleIsChecked(t *testing.T) {
 	dir := copyDir(t, alertsDir)
 	appendTo("main.tf", `
 resource "aws_iam_role_policy" "planted" {
-  role   = aws_iam_role.notifier.id
+  role   = module.notifier.role_name
   policy = data.aws_iam_policy_document.topic_key[0].json
 }
 `)(t, dir)

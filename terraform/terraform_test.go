@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,7 @@ func moduleDirs(t *testing.T) []string {
 		}
 	}
 	for _, want := range []string{
-		"modules/rotator", "modules/rotated-secret",
+		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function",
 		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master",
 	} {
 		found := false
@@ -63,8 +64,9 @@ func TestModulesPassStaticChecks(t *testing.T) {
 }
 
 // TestRotatorEnvCoversRequired guards the checker itself: the rotator
-// module's environment must be read (not skipped) and hold the required
-// settings, so a checker that silently reads nothing would fail here.
+// module's calls of the function module must be found and their environment
+// read (not skipped), and the rotator's must hold the required settings, so
+// a checker that silently reads nothing would fail here.
 func TestRotatorEnvCoversRequired(t *testing.T) {
 	t.Parallel()
 	files, err := parseDir("modules/rotator")
@@ -74,36 +76,48 @@ func TestRotatorEnvCoversRequired(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range files {
 		for _, b := range f.body.Blocks {
-			if b.Type != "resource" || len(b.Labels) != 2 || b.Labels[0] != "aws_lambda_function" {
+			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_function" {
+				t.Errorf("modules/rotator declares aws_lambda_function.%s itself; its functions come from the %s module", b.Labels[1], functionModule)
+			}
+			if !isFunctionModuleCall(b) {
 				continue
 			}
-			seen[b.Labels[1]] = true
-			for _, eb := range b.Body.Blocks {
-				if eb.Type != "environment" {
-					continue
-				}
-				names, err := envNames(eb.Body.Attributes["variables"].Expr, nil, 0)
-				if err != nil {
-					t.Fatalf("%s: %v", b.Labels[1], err)
-				}
-				if len(names) == 0 {
-					t.Errorf("%s: no environment variables read", b.Labels[1])
+			fn, ok := staticString(b.Body.Attributes["function"].Expr)
+			if !ok {
+				t.Fatalf("module.%s: function is not a literal", b.Labels[0])
+			}
+			seen[fn] = true
+			env, ok := b.Body.Attributes["environment"]
+			if !ok {
+				t.Fatalf("module.%s sets no environment", b.Labels[0])
+			}
+			names, err := envNames(env.Expr, nil, 0)
+			if err != nil {
+				t.Fatalf("module.%s: %v", b.Labels[0], err)
+			}
+			if len(names) == 0 {
+				t.Errorf("module.%s: no environment variables read", b.Labels[0])
+			}
+			for _, n := range requiredEnv[fn] {
+				if !slices.Contains(names, n) {
+					t.Errorf("module.%s (%s) does not set %s", b.Labels[0], fn, n)
 				}
 			}
 		}
 	}
 	for _, fn := range []string{"rotator", "rotatenow"} {
 		if !seen[fn] {
-			t.Errorf("modules/rotator has no aws_lambda_function.%s", fn)
+			t.Errorf("modules/rotator does not call the %s module with function = %q", functionModule, fn)
 		}
 	}
 }
 
 // copyDir copies a module directory (files only, no .terraform) into a new
-// temporary directory and returns it.
+// temporary directory, under the same base name (the checker knows the
+// function module by its name), and returns it.
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
-	dst := t.TempDir()
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -164,6 +165,9 @@ func CheckModule(dir string) []Finding {
 
 			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_function":
 				out = append(out, checkLambdaEnv(dir, b, locals)...)
+
+			case isFunctionModuleCall(b):
+				out = append(out, checkFunctionModuleCall(dir, b, locals)...)
 
 			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_secretsmanager_secret_version":
 				if !ignoresSecretString(b.Body) {
@@ -584,17 +588,44 @@ func wildcardGrant(st statement) string {
 // Lambda environment
 // ---------------------------------------------------------------------------
 
+// functionModule is the directory name of the internal module that builds
+// one rotor function (log group, role, role policy, aws_lambda_function).
+// Its aws_lambda_function takes its environment from var.environment, so
+// the names are checked where the module is called: every module block
+// whose local source ends in this name must say which rotor function it
+// builds (function = "<name>") and its environment argument is held to
+// that function's config.FunctionEnv.
+const functionModule = "function"
+
+// isFunctionModuleDir reports whether dir is the function module itself.
+func isFunctionModuleDir(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	return err == nil && filepath.Base(abs) == functionModule
+}
+
+// isFunctionModuleCall reports whether b is a module block calling the
+// function module (a local source whose last element is functionModule).
+func isFunctionModuleCall(b *hclsyntax.Block) bool {
+	if b.Type != "module" || len(b.Labels) != 1 {
+		return false
+	}
+	src, ok := b.Body.Attributes["source"]
+	if !ok {
+		return false
+	}
+	s, ok := staticString(src.Expr)
+	if !ok || !(strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../")) {
+		return false
+	}
+	return path.Base(strings.TrimRight(s, "/")) == functionModule
+}
+
 // checkLambdaEnv compares the environment variables an aws_lambda_function
 // sets with config.FunctionEnv. The resource's name is the function's name
-// under functions/ (rotator, rotatenow, notifier, auditor).
+// under functions/ (rotator, rotatenow, notifier, auditor). In the function
+// module the resource must pass var.environment through unchanged instead:
+// its names are checked at each call (checkFunctionModuleCall).
 func checkLambdaEnv(dir string, b *hclsyntax.Block, locals map[string]hclsyntax.Expression) []Finding {
-	fn := b.Labels[1]
-	allowed, known := config.FunctionEnv[fn]
-	if !known {
-		return []Finding{{CheckLambdaEnv, posOf(dir, b.DefRange()),
-			fmt.Sprintf("aws_lambda_function.%s is not named after a rotor function (one of %v): its environment cannot be checked", fn, sortedKeys(config.FunctionEnv))}}
-	}
-	var out []Finding
 	var vars hclsyntax.Expression
 	var rng = b.DefRange()
 	for _, eb := range b.Body.Blocks {
@@ -604,27 +635,84 @@ func checkLambdaEnv(dir string, b *hclsyntax.Block, locals map[string]hclsyntax.
 			}
 		}
 	}
+	if isFunctionModuleDir(dir) {
+		if !isVarTraversal(vars, "environment") {
+			return []Finding{{CheckLambdaEnv, posOf(dir, rng),
+				fmt.Sprintf("aws_lambda_function.%s in the %s module must set environment { variables = var.environment } and nothing else: the names are checked where the module is called", b.Labels[1], functionModule)}}
+		}
+		return nil
+	}
+	fn := b.Labels[1]
+	if _, known := config.FunctionEnv[fn]; !known {
+		return []Finding{{CheckLambdaEnv, posOf(dir, b.DefRange()),
+			fmt.Sprintf("aws_lambda_function.%s is not named after a rotor function (one of %v): its environment cannot be checked", fn, sortedKeys(config.FunctionEnv))}}
+	}
+	return checkEnvNames(dir, "aws_lambda_function."+fn, fn, vars, rng, locals)
+}
+
+// checkFunctionModuleCall checks a call of the function module: its
+// function argument names a rotor function, and the names of its
+// environment argument are those that function reads.
+func checkFunctionModuleCall(dir string, b *hclsyntax.Block, locals map[string]hclsyntax.Expression) []Finding {
+	label := "module." + b.Labels[0]
+	fa, ok := b.Body.Attributes["function"]
+	if !ok {
+		return []Finding{{CheckLambdaEnv, posOf(dir, b.DefRange()),
+			fmt.Sprintf("%s calls the %s module without a function argument naming the rotor function: its environment cannot be checked", label, functionModule)}}
+	}
+	fn, static := staticString(fa.Expr)
+	if !static {
+		return []Finding{{CheckLambdaEnv, posOf(dir, fa.SrcRange),
+			fmt.Sprintf("%s: function is not a literal, so its environment cannot be checked", label)}}
+	}
+	if _, known := config.FunctionEnv[fn]; !known {
+		return []Finding{{CheckLambdaEnv, posOf(dir, fa.SrcRange),
+			fmt.Sprintf("%s: function %q is not a rotor function (one of %v): its environment cannot be checked", label, fn, sortedKeys(config.FunctionEnv))}}
+	}
+	var vars hclsyntax.Expression
+	rng := b.DefRange()
+	if a, ok := b.Body.Attributes["environment"]; ok {
+		vars, rng = a.Expr, a.SrcRange
+	}
+	return checkEnvNames(dir, label, fn, vars, rng, locals)
+}
+
+// checkEnvNames holds the environment vars (nil: none) that label sets for
+// the rotor function fn to config.FunctionEnv[fn] and requiredEnv[fn].
+func checkEnvNames(dir, label, fn string, vars hclsyntax.Expression, rng hcl.Range, locals map[string]hclsyntax.Expression) []Finding {
+	allowed := config.FunctionEnv[fn]
 	var names []string
 	if vars != nil {
 		var err error
 		names, err = envNames(vars, locals, 0)
 		if err != nil {
-			return []Finding{{CheckLambdaEnv, posOf(dir, rng), fmt.Sprintf("aws_lambda_function.%s: %v", fn, err)}}
+			return []Finding{{CheckLambdaEnv, posOf(dir, rng), fmt.Sprintf("%s: %v", label, err)}}
 		}
 	}
+	var out []Finding
 	for _, n := range names {
 		if !slices.Contains(allowed, n) {
 			out = append(out, Finding{CheckLambdaEnv, posOf(dir, rng),
-				fmt.Sprintf("aws_lambda_function.%s sets %s, which the %s function does not read (config.FunctionEnv)", fn, n, fn)})
+				fmt.Sprintf("%s sets %s, which the %s function does not read (config.FunctionEnv)", label, n, fn)})
 		}
 	}
 	for _, n := range requiredEnv[fn] {
 		if !slices.Contains(names, n) {
 			out = append(out, Finding{CheckLambdaEnv, posOf(dir, rng),
-				fmt.Sprintf("aws_lambda_function.%s does not set %s", fn, n)})
+				fmt.Sprintf("%s does not set %s", label, n)})
 		}
 	}
 	return out
+}
+
+// isVarTraversal reports whether expr is exactly var.<name>.
+func isVarTraversal(expr hclsyntax.Expression, name string) bool {
+	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != "var" {
+		return false
+	}
+	a, ok := t.Traversal[1].(hcl.TraverseAttr)
+	return ok && a.Name == name
 }
 
 // envNames returns the keys of an environment map expression: an object

@@ -223,26 +223,10 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 # ---------------------------------------------------------------------------
-# Logs
-# ---------------------------------------------------------------------------
-
-resource "aws_cloudwatch_log_group" "notifier" {
-  name              = "/aws/lambda/${local.notifier_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
-  tags              = var.tags
-}
-
-resource "aws_cloudwatch_log_group" "auditor" {
-  name              = "/aws/lambda/${local.auditor_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
-  tags              = var.tags
-}
-
-# ---------------------------------------------------------------------------
 # IAM: one role per function, inline policies only. Neither function may
-# read a secret value: no GetSecretValue anywhere.
+# read a secret value: no GetSecretValue anywhere. The documents are written
+# here; the roles, log groups and functions are built by ../function (see
+# Functions).
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "lambda_assume_role" {
@@ -257,27 +241,11 @@ data "aws_iam_policy_document" "lambda_assume_role" {
   }
 }
 
-resource "aws_iam_role" "notifier" {
-  name                 = local.notifier_name
-  description          = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
-  permissions_boundary = var.role_permissions_boundary_arn
-  tags                 = var.tags
-}
-
-resource "aws_iam_role" "auditor" {
-  name                 = local.auditor_name
-  description          = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
-  permissions_boundary = var.role_permissions_boundary_arn
-  tags                 = var.tags
-}
-
 data "aws_iam_policy_document" "notifier" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.notifier.arn}:*"]
+    resources = ["${module.notifier.log_group_arn}:*"]
   }
 
   # Outcome tags, LastRotatedDate and labels: metadata only. On the
@@ -376,12 +344,6 @@ data "aws_iam_policy_document" "notifier" {
       }
     }
   }
-}
-
-resource "aws_iam_role_policy" "notifier" {
-  name   = "rotor-notifier"
-  role   = aws_iam_role.notifier.id
-  policy = data.aws_iam_policy_document.notifier.json
 
   lifecycle {
     precondition {
@@ -395,7 +357,7 @@ data "aws_iam_policy_document" "auditor" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.auditor.arn}:*"]
+    resources = ["${module.auditor.log_group_arn}:*"]
   }
 
   # ListSecrets has no resource-level permissions: AWS only accepts "*".
@@ -463,95 +425,111 @@ data "aws_iam_policy_document" "auditor" {
   }
 }
 
-resource "aws_iam_role_policy" "auditor" {
-  name   = "rotor-auditor"
-  role   = aws_iam_role.auditor.id
-  policy = data.aws_iam_policy_document.auditor.json
-}
-
 # ---------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------
 
-resource "aws_lambda_function" "notifier" {
-  function_name = local.notifier_name
-  description   = "rotor: one SNS alert per Secrets Manager rotation failure"
-  role          = aws_iam_role.notifier.arn
+# Each function's log group, role, inline policy (the documents above) and
+# aws_lambda_function, built the same way by the internal function module.
+module "notifier" {
+  source = "../function"
 
-  filename         = local.notifier_zip_path
-  source_code_hash = fileexists(local.notifier_zip_path) ? filebase64sha256(local.notifier_zip_path) : null
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
-  memory_size      = 128
-  timeout          = 30
+  function         = "notifier"
+  name             = local.notifier_name
+  description      = "rotor: one SNS alert per Secrets Manager rotation failure"
+  role_description = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
 
-  environment {
-    # Names from internal/config.FunctionEnv["notifier"].
-    variables = { for k, v in {
-      SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
-      LOG_LEVEL                = var.log_level
-      SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
-    } : k => v if v != null }
-  }
+  zip_path    = local.notifier_zip_path
+  memory_size = 128
+  timeout     = 30
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.notifier.name
-  }
+  # Names from internal/config.FunctionEnv["notifier"].
+  environment = { for k, v in {
+    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+    LOG_LEVEL                = var.log_level
+    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
+  } : k => v if v != null }
+
+  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
+  policy                        = data.aws_iam_policy_document.notifier.json
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_retention_days            = var.log_retention_days
+  log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
-
-  depends_on = [aws_iam_role_policy.notifier]
-
-  lifecycle {
-    precondition {
-      condition     = fileexists(local.notifier_zip_path)
-      error_message = "The notifier package is missing: run `make build` (or set notifier_zip_path)."
-    }
-  }
 }
 
-resource "aws_lambda_function" "auditor" {
-  function_name = local.auditor_name
-  description   = "rotor: audits rotation-enabled secrets on a schedule"
-  role          = aws_iam_role.auditor.arn
+module "auditor" {
+  source = "../function"
 
-  filename         = local.auditor_zip_path
-  source_code_hash = fileexists(local.auditor_zip_path) ? filebase64sha256(local.auditor_zip_path) : null
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
-  memory_size      = 256
-  timeout          = var.auditor_timeout_seconds
+  function         = "auditor"
+  name             = local.auditor_name
+  description      = "rotor: audits rotation-enabled secrets on a schedule"
+  role_description = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
+
+  zip_path    = local.auditor_zip_path
+  memory_size = 256
+  timeout     = var.auditor_timeout_seconds
   # One run at a time: a second concurrent run would only repeat alerts.
   reserved_concurrent_executions = 1
 
-  environment {
-    # Names from internal/config.FunctionEnv["auditor"].
-    variables = { for k, v in {
-      SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
-      METRICS_NAMESPACE        = var.metrics_namespace
-      LOG_LEVEL                = var.log_level
-      SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
-    } : k => v if v != null }
-  }
+  # Names from internal/config.FunctionEnv["auditor"].
+  environment = { for k, v in {
+    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+    METRICS_NAMESPACE        = var.metrics_namespace
+    LOG_LEVEL                = var.log_level
+    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
+  } : k => v if v != null }
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.auditor.name
-  }
+  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
+  policy                        = data.aws_iam_policy_document.auditor.json
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_retention_days            = var.log_retention_days
+  log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
+}
 
-  depends_on = [aws_iam_role_policy.auditor]
+# Existing deployments keep their resources: the old addresses are the
+# function module's now.
+moved {
+  from = aws_cloudwatch_log_group.notifier
+  to   = module.notifier.aws_cloudwatch_log_group.this
+}
 
-  lifecycle {
-    precondition {
-      condition     = fileexists(local.auditor_zip_path)
-      error_message = "The auditor package is missing: run `make build` (or set auditor_zip_path)."
-    }
-  }
+moved {
+  from = aws_iam_role.notifier
+  to   = module.notifier.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.notifier
+  to   = module.notifier.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.notifier
+  to   = module.notifier.aws_lambda_function.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.auditor
+  to   = module.auditor.aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.auditor
+  to   = module.auditor.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.auditor
+  to   = module.auditor.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.auditor
+  to   = module.auditor.aws_lambda_function.this
 }
 
 # The notifier is idempotent per event (rotor:last-alert), so Lambda's
@@ -559,13 +537,13 @@ resource "aws_lambda_function" "auditor" {
 # would repeat every alert of the run, and its next scheduled run retries
 # anyway; its failures show in the auditor errors alarm.
 resource "aws_lambda_function_event_invoke_config" "notifier" {
-  function_name                = aws_lambda_function.notifier.function_name
+  function_name                = module.notifier.function_name
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 3600
 }
 
 resource "aws_lambda_function_event_invoke_config" "auditor" {
-  function_name                = aws_lambda_function.auditor.function_name
+  function_name                = module.auditor.function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 3600
 }
@@ -584,7 +562,7 @@ resource "aws_cloudwatch_event_rule" "rotation_failures" {
 resource "aws_cloudwatch_event_target" "notifier" {
   rule      = aws_cloudwatch_event_rule.rotation_failures.name
   target_id = "notifier"
-  arn       = aws_lambda_function.notifier.arn
+  arn       = module.notifier.function_arn
 
   retry_policy {
     maximum_event_age_in_seconds = 3600
@@ -602,7 +580,7 @@ resource "aws_cloudwatch_event_target" "raw" {
 resource "aws_lambda_permission" "notifier_events" {
   statement_id   = "EventBridgeRotationFailures"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.notifier.function_name
+  function_name  = module.notifier.function_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.rotation_failures.arn
   source_account = local.account_id
@@ -618,13 +596,13 @@ resource "aws_cloudwatch_event_rule" "audit" {
 resource "aws_cloudwatch_event_target" "auditor" {
   rule      = aws_cloudwatch_event_rule.audit.name
   target_id = "auditor"
-  arn       = aws_lambda_function.auditor.arn
+  arn       = module.auditor.function_arn
 }
 
 resource "aws_lambda_permission" "auditor_schedule" {
   statement_id   = "EventBridgeAuditSchedule"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.auditor.function_name
+  function_name  = module.auditor.function_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.audit.arn
   source_account = local.account_id
@@ -655,8 +633,8 @@ resource "aws_cloudwatch_metric_alarm" "rotator_errors" {
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
   for_each = local.alarms_enabled ? {
-    notifier = aws_lambda_function.notifier.function_name
-    auditor  = aws_lambda_function.auditor.function_name
+    notifier = module.notifier.function_name
+    auditor  = module.auditor.function_name
   } : {}
 
   alarm_name          = "${var.name}-${each.key}-errors"
@@ -684,7 +662,7 @@ resource "aws_cloudwatch_metric_alarm" "findings" {
   alarm_description   = "The rotor auditor found ${each.value}. Each finding was also sent to this topic with what to do."
   namespace           = var.metrics_namespace
   metric_name         = each.key
-  dimensions          = { FunctionName = aws_lambda_function.auditor.function_name }
+  dimensions          = { FunctionName = module.auditor.function_name }
   statistic           = "Maximum"
   period              = 3600
   evaluation_periods  = 1

@@ -15,32 +15,32 @@ output "topic_name" {
 
 output "notifier_function_name" {
   description = "Name of the notifier function."
-  value       = aws_lambda_function.notifier.function_name
+  value       = module.notifier.function_name
 }
 
 output "notifier_function_arn" {
   description = "ARN of the notifier function."
-  value       = aws_lambda_function.notifier.arn
+  value       = module.notifier.function_arn
 }
 
 output "auditor_function_name" {
   description = "Name of the auditor function (the FunctionName dimension of its metrics)."
-  value       = aws_lambda_function.auditor.function_name
+  value       = module.auditor.function_name
 }
 
 output "auditor_function_arn" {
   description = "ARN of the auditor function; invoke it to audit now."
-  value       = aws_lambda_function.auditor.arn
+  value       = module.auditor.function_arn
 }
 
 output "notifier_role_arn" {
   description = "ARN of the notifier's IAM role (for a KMS key policy or a secret resource policy that must name it)."
-  value       = aws_iam_role.notifier.arn
+  value       = module.notifier.role_arn
 }
 
 output "auditor_role_arn" {
   description = "ARN of the auditor's IAM role."
-  value       = aws_iam_role.auditor.arn
+  value       = module.auditor.role_arn
 }
 
 output "rotation_failures_rule_arn" {
@@ -65,7 +65,7 @@ output "alarm_arns" {
 output "log_group_names" {
   description = "CloudWatch log groups of the notifier and auditor."
   value = {
-    notifier = aws_cloudwatch_log_group.notifier.name
-    auditor  = aws_cloudwatch_log_group.auditor.name
+    notifier = module.notifier.log_group_name
+    auditor  = module.auditor.log_group_name
   }
 }

@@ -46,27 +46,11 @@ locals {
 }
 
 # ---------------------------------------------------------------------------
-# Logs
-# ---------------------------------------------------------------------------
-
-resource "aws_cloudwatch_log_group" "rotator" {
-  name              = "/aws/lambda/${local.rotator_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
-  tags              = var.tags
-}
-
-resource "aws_cloudwatch_log_group" "rotatenow" {
-  name              = "/aws/lambda/${local.rotatenow_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.log_kms_key_arn
-  tags              = var.tags
-}
-
-# ---------------------------------------------------------------------------
 # IAM: one role per function, inline policies only (no AWS managed policies:
 # AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant
-# logs:* actions on every log group of the account).
+# logs:* actions on every log group of the account). The documents are
+# written here, where each function's purpose is; the roles, log groups and
+# functions they are attached to are built by ../function (see Functions).
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "lambda_assume_role" {
@@ -81,27 +65,11 @@ data "aws_iam_policy_document" "lambda_assume_role" {
   }
 }
 
-resource "aws_iam_role" "rotator" {
-  name                 = local.rotator_name
-  description          = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
-  permissions_boundary = var.role_permissions_boundary_arn
-  tags                 = var.tags
-}
-
-resource "aws_iam_role" "rotatenow" {
-  name                 = local.rotatenow_name
-  description          = "rotor rotatenow: starts and follows rotations of the secrets in scope"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
-  permissions_boundary = var.role_permissions_boundary_arn
-  tags                 = var.tags
-}
-
 data "aws_iam_policy_document" "rotator" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.rotator.arn}:*"]
+    resources = ["${module.rotator.log_group_arn}:*"]
   }
 
   # The four-step protocol: read the current version, store AWSPENDING, move
@@ -259,12 +227,6 @@ data "aws_iam_policy_document" "rotator" {
       resources = ["*"]
     }
   }
-}
-
-resource "aws_iam_role_policy" "rotator" {
-  name   = "rotor-rotator"
-  role   = aws_iam_role.rotator.id
-  policy = data.aws_iam_policy_document.rotator.json
 
   lifecycle {
     precondition {
@@ -278,7 +240,7 @@ data "aws_iam_policy_document" "rotatenow" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.rotatenow.arn}:*"]
+    resources = ["${module.rotatenow.log_group_arn}:*"]
   }
 
   # Start a rotation and follow it (DescribeSecret only). No GetSecretValue:
@@ -330,143 +292,154 @@ data "aws_iam_policy_document" "rotatenow" {
   statement {
     sid       = "StartRotatorThroughSecretsManager"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.rotator.arn]
+    resources = [module.rotator.function_arn]
   }
-}
-
-resource "aws_iam_role_policy" "rotatenow" {
-  name   = "rotor-rotatenow"
-  role   = aws_iam_role.rotatenow.id
-  policy = data.aws_iam_policy_document.rotatenow.json
 }
 
 # ---------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------
 
-resource "aws_lambda_function" "rotator" {
-  function_name = local.rotator_name
-  description   = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
-  role          = aws_iam_role.rotator.arn
+# Each function's log group, role, inline policy (the documents above) and
+# aws_lambda_function, built the same way by the internal function module.
+module "rotator" {
+  source = "../function"
 
-  filename = local.rotator_zip_path
-  # null when the zip is missing, so the precondition below reports it
-  # instead of a bare file-function error.
-  source_code_hash = fileexists(local.rotator_zip_path) ? filebase64sha256(local.rotator_zip_path) : null
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
-  layers           = var.layers
+  function         = "rotator"
+  name             = local.rotator_name
+  description      = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
+  role_description = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
 
+  zip_path                       = local.rotator_zip_path
+  layers                         = var.layers
   memory_size                    = var.memory_size
   timeout                        = var.rotator_timeout_seconds
   reserved_concurrent_executions = var.rotator_reserved_concurrency != null ? var.rotator_reserved_concurrency : -1
 
-  environment {
-    # Names from internal/config.FunctionEnv["rotator"]; unset (null)
-    # settings are left out so the function's own defaults apply.
-    variables = { for k, v in {
-      ROTATION_STRATEGY          = var.rotation_strategy
-      PASSWORD_LENGTH            = tostring(var.password_length)
-      EXCLUDE_CHARACTERS         = var.exclude_characters
-      EXCLUDE_NUMBERS            = tostring(var.exclude_numbers)
-      EXCLUDE_PUNCTUATION        = tostring(var.exclude_punctuation)
-      EXCLUDE_UPPERCASE          = tostring(var.exclude_uppercase)
-      EXCLUDE_LOWERCASE          = tostring(var.exclude_lowercase)
-      REQUIRE_EACH_INCLUDED_TYPE = tostring(var.require_each_included_type)
-      DB_TLS                     = var.db_tls
-      DB_CA_BUNDLE               = var.db_ca_bundle
-      DB_CONNECT_TIMEOUT         = "${var.db_connect_timeout_seconds}s"
-      PREVIOUS_USER_SESSIONS     = var.previous_user_sessions
-      LOG_LEVEL                  = var.log_level
-      METRICS_NAMESPACE          = var.metrics_namespace
-      SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
-    } : k => v if v != null }
-  }
+  # Names from internal/config.FunctionEnv["rotator"]; unset (null)
+  # settings are left out so the function's own defaults apply.
+  environment = { for k, v in {
+    ROTATION_STRATEGY          = var.rotation_strategy
+    PASSWORD_LENGTH            = tostring(var.password_length)
+    EXCLUDE_CHARACTERS         = var.exclude_characters
+    EXCLUDE_NUMBERS            = tostring(var.exclude_numbers)
+    EXCLUDE_PUNCTUATION        = tostring(var.exclude_punctuation)
+    EXCLUDE_UPPERCASE          = tostring(var.exclude_uppercase)
+    EXCLUDE_LOWERCASE          = tostring(var.exclude_lowercase)
+    REQUIRE_EACH_INCLUDED_TYPE = tostring(var.require_each_included_type)
+    DB_TLS                     = var.db_tls
+    DB_CA_BUNDLE               = var.db_ca_bundle
+    DB_CONNECT_TIMEOUT         = "${var.db_connect_timeout_seconds}s"
+    PREVIOUS_USER_SESSIONS     = var.previous_user_sessions
+    LOG_LEVEL                  = var.log_level
+    METRICS_NAMESPACE          = var.metrics_namespace
+    SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
+  } : k => v if v != null }
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.rotator.name
-  }
+  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
+  policy                        = data.aws_iam_policy_document.rotator.json
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_retention_days            = var.log_retention_days
+  log_kms_key_arn               = var.log_kms_key_arn
 
-  dynamic "vpc_config" {
-    for_each = var.enable_vpc ? [1] : []
-    content {
-      subnet_ids         = var.subnet_ids
-      security_group_ids = [aws_security_group.rotator[0].id]
-    }
-  }
+  vpc_config = var.enable_vpc ? {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.rotator[0].id]
+  } : null
 
-  tags = var.tags
-
-  # Lambda checks the ENI permissions at creation, so the policy goes first.
-  depends_on = [aws_iam_role_policy.rotator]
-
-  lifecycle {
-    precondition {
-      condition     = fileexists(local.rotator_zip_path)
-      error_message = "The rotator package ${local.rotator_zip_path} does not exist: run `make build` at the repository root, or set rotator_zip_path."
-    }
-    precondition {
+  preconditions = [
+    {
       condition     = var.db_connect_timeout_seconds * 3 <= var.rotator_timeout_seconds
       error_message = "db_connect_timeout_seconds must be at most a third of rotator_timeout_seconds: a step may connect several times."
-    }
-    precondition {
+    },
+    {
       condition     = !var.enable_vpc || (var.vpc_id != null && length(var.subnet_ids) > 0)
       error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
-    }
-    precondition {
+    },
+    {
       condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
       error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the rotator's security group allows egress only to the databases and to 443."
-    }
-    precondition {
+    },
+    {
       condition     = !var.create_secretsmanager_endpoint || var.enable_vpc
       error_message = "create_secretsmanager_endpoint needs enable_vpc."
-    }
-  }
+    },
+  ]
+
+  tags = var.tags
 }
 
-resource "aws_lambda_function" "rotatenow" {
-  function_name = local.rotatenow_name
-  description   = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
-  role          = aws_iam_role.rotatenow.arn
+module "rotatenow" {
+  source = "../function"
 
-  filename         = local.rotatenow_zip_path
-  source_code_hash = fileexists(local.rotatenow_zip_path) ? filebase64sha256(local.rotatenow_zip_path) : null
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
+  function         = "rotatenow"
+  name             = local.rotatenow_name
+  description      = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
+  role_description = "rotor rotatenow: starts and follows rotations of the secrets in scope"
 
+  zip_path    = local.rotatenow_zip_path
   memory_size = var.memory_size
   # Room to report after the longest wait it is configured for.
   timeout = var.rotatenow_wait_timeout_seconds + 30
 
-  environment {
-    # Names from internal/config.FunctionEnv["rotatenow"]. No
-    # SECRETS_MANAGER_ENDPOINT: rotatenow runs outside the VPC, where a VPC
-    # endpoint's DNS name is not reachable.
-    variables = {
-      ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
-      ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
-      LOG_LEVEL                  = var.log_level
-    }
+  # Names from internal/config.FunctionEnv["rotatenow"]. No
+  # SECRETS_MANAGER_ENDPOINT: rotatenow runs outside the VPC, where a VPC
+  # endpoint's DNS name is not reachable.
+  environment = {
+    ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
+    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
+    LOG_LEVEL                  = var.log_level
   }
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.rotatenow.name
-  }
+  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
+  policy                        = data.aws_iam_policy_document.rotatenow.json
+  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_retention_days            = var.log_retention_days
+  log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
+}
 
-  depends_on = [aws_iam_role_policy.rotatenow]
+# Existing deployments keep their resources: the old addresses are the
+# function module's now.
+moved {
+  from = aws_cloudwatch_log_group.rotator
+  to   = module.rotator.aws_cloudwatch_log_group.this
+}
 
-  lifecycle {
-    precondition {
-      condition     = fileexists(local.rotatenow_zip_path)
-      error_message = "The rotatenow package ${local.rotatenow_zip_path} does not exist: run `make build` at the repository root, or set rotatenow_zip_path."
-    }
-  }
+moved {
+  from = aws_iam_role.rotator
+  to   = module.rotator.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.rotator
+  to   = module.rotator.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.rotator
+  to   = module.rotator.aws_lambda_function.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.rotatenow
+  to   = module.rotatenow.aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.rotatenow
+  to   = module.rotatenow.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.rotatenow
+  to   = module.rotatenow.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.rotatenow
+  to   = module.rotatenow.aws_lambda_function.this
 }
 
 # Secrets Manager invokes the rotator. source_account stops another account's
@@ -475,7 +448,7 @@ resource "aws_lambda_function" "rotatenow" {
 resource "aws_lambda_permission" "secretsmanager" {
   statement_id   = "AllowSecretsManagerInvoke"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.rotator.function_name
+  function_name  = module.rotator.function_name
   principal      = "secretsmanager.amazonaws.com"
   source_account = local.account_id
 }

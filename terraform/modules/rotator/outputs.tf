@@ -1,87 +1,86 @@
 # The function ARN is what aws_secretsmanager_secret_rotation needs. It waits
-# for the invoke permission and the role policy: RotateSecret refuses a
+# for the invoke permission and the role policy (the function module's
+# function_arn waits for the latter): RotateSecret refuses a
 # function Secrets Manager may not invoke, and a rotation started before the
 # policy exists fails with AccessDenied.
 output "rotator_function_arn" {
   description = "ARN of the rotator function; give it to rotated-secret's rotation_lambda_arn. Known only once the invoke permission and the role policy exist."
-  value       = aws_lambda_function.rotator.arn
-  depends_on  = [aws_lambda_permission.secretsmanager, aws_iam_role_policy.rotator]
+  value       = module.rotator.function_arn
+  depends_on  = [aws_lambda_permission.secretsmanager]
 }
 
 output "rotator_function_name" {
   description = "Name of the rotator function."
-  value       = aws_lambda_function.rotator.function_name
-  depends_on  = [aws_lambda_permission.secretsmanager, aws_iam_role_policy.rotator]
+  value       = module.rotator.function_name
+  depends_on  = [aws_lambda_permission.secretsmanager]
 }
 
 output "rotator_role_arn" {
   description = "ARN of the rotator's IAM role (for KMS key policies or secret resource policies that name it)."
-  value       = aws_iam_role.rotator.arn
+  value       = module.rotator.role_arn
 }
 
 output "rotator_role_name" {
   description = "Name of the rotator's IAM role."
-  value       = aws_iam_role.rotator.name
+  value       = module.rotator.role_name
 }
 
 output "rotator_log_group_name" {
   description = "CloudWatch log group of the rotator (for metric filters and alarms)."
-  value       = aws_cloudwatch_log_group.rotator.name
+  value       = module.rotator.log_group_name
 }
 
 output "rotator_log_group_arn" {
   description = "ARN of the rotator's CloudWatch log group."
-  value       = aws_cloudwatch_log_group.rotator.arn
+  value       = module.rotator.log_group_arn
 }
 
 output "rotatenow_function_arn" {
   description = "ARN of the rotatenow function."
-  value       = aws_lambda_function.rotatenow.arn
-  depends_on  = [aws_iam_role_policy.rotatenow]
+  value       = module.rotatenow.function_arn
 }
 
 output "rotatenow_function_name" {
   description = "Name of the rotatenow function; invoke it (e.g. with aws_lambda_invocation) with {\"secretIds\":[...],\"wait\":true}."
-  value       = aws_lambda_function.rotatenow.function_name
-  depends_on  = [aws_iam_role_policy.rotatenow]
+  value       = module.rotatenow.function_name
 }
 
 output "rotatenow_role_arn" {
   description = "ARN of the rotatenow function's IAM role."
-  value       = aws_iam_role.rotatenow.arn
+  value       = module.rotatenow.role_arn
 }
 
 output "rotatenow_role_name" {
   description = "Name of the rotatenow function's IAM role."
-  value       = aws_iam_role.rotatenow.name
+  value       = module.rotatenow.role_name
 }
 
 output "rotatenow_log_group_name" {
   description = "CloudWatch log group of the rotatenow function."
-  value       = aws_cloudwatch_log_group.rotatenow.name
+  value       = module.rotatenow.log_group_name
 }
 
 output "rotatenow_log_group_arn" {
   description = "ARN of the rotatenow function's CloudWatch log group."
-  value       = aws_cloudwatch_log_group.rotatenow.arn
+  value       = module.rotatenow.log_group_arn
 }
 
 output "functions" {
   description = "Both functions keyed by name (rotator, rotatenow), each with function_arn, function_name, role_arn, role_name and log_group_name: what an alerting module iterates over."
   value = {
     rotator = {
-      function_arn   = aws_lambda_function.rotator.arn
-      function_name  = aws_lambda_function.rotator.function_name
-      role_arn       = aws_iam_role.rotator.arn
-      role_name      = aws_iam_role.rotator.name
-      log_group_name = aws_cloudwatch_log_group.rotator.name
+      function_arn   = module.rotator.function_arn
+      function_name  = module.rotator.function_name
+      role_arn       = module.rotator.role_arn
+      role_name      = module.rotator.role_name
+      log_group_name = module.rotator.log_group_name
     }
     rotatenow = {
-      function_arn   = aws_lambda_function.rotatenow.arn
-      function_name  = aws_lambda_function.rotatenow.function_name
-      role_arn       = aws_iam_role.rotatenow.arn
-      role_name      = aws_iam_role.rotatenow.name
-      log_group_name = aws_cloudwatch_log_group.rotatenow.name
+      function_arn   = module.rotatenow.function_arn
+      function_name  = module.rotatenow.function_name
+      role_arn       = module.rotatenow.role_arn
+      role_name      = module.rotatenow.role_name
+      log_group_name = module.rotatenow.log_group_name
     }
   }
 }

@@ -49,12 +49,12 @@ run "defaults_create_a_key_and_alarms" {
   }
 
   assert {
-    condition     = aws_lambda_function.auditor.logging_config[0].log_format == "JSON" && aws_lambda_function.notifier.logging_config[0].log_format == "JSON"
+    condition     = module.auditor.log_format == "JSON" && module.notifier.log_format == "JSON"
     error_message = "Both functions write JSON logs."
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.auditor.retention_in_days == 90 && aws_cloudwatch_log_group.notifier.name == "/aws/lambda/rotor-notifier"
+    condition     = module.auditor.log_retention_days == 90 && module.notifier.log_group_name == "/aws/lambda/rotor-notifier"
     error_message = "Log groups are the functions' own, with retention."
   }
 
@@ -143,7 +143,7 @@ run "no_secret_scope_is_refused" {
     rotated_secret_tag = null
   }
 
-  expect_failures = [aws_iam_role_policy.notifier]
+  expect_failures = [data.aws_iam_policy_document.notifier]
 }
 
 run "wildcard_secret_arn_is_refused" {

@@ -52,7 +52,7 @@ run "tag_scope_in_vpc" {
   }
 
   assert {
-    condition     = lookup(aws_lambda_function.rotator.environment[0].variables, "SECRETS_MANAGER_ENDPOINT", null) == null && aws_lambda_function.rotator.environment[0].variables["DB_TLS"] == "verify-full"
+    condition     = lookup(module.rotator.environment_variables, "SECRETS_MANAGER_ENDPOINT", null) == null && module.rotator.environment_variables["DB_TLS"] == "verify-full"
     error_message = "With private DNS the rotator needs no endpoint override; DB_TLS defaults to verify-full."
   }
 }
@@ -73,5 +73,5 @@ run "arn_scope_outside_vpc" {
 run "no_scope_is_refused" {
   command = plan
 
-  expect_failures = [aws_iam_role_policy.rotator]
+  expect_failures = [data.aws_iam_policy_document.rotator]
 }

@@ -1,0 +1,81 @@
+# One rotor Lambda function with what every one of them needs: its log group,
+# its role and the role's inline policy. The policies themselves are written
+# by the calling module, next to the function's purpose, and passed in as
+# JSON; this module holds no policy document of its own.
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+  tags              = var.tags
+}
+
+# Inline policy only: no AWS managed policy (AWSLambdaBasicExecutionRole and
+# AWSLambdaVPCAccessExecutionRole grant logs:* on every log group).
+resource "aws_iam_role" "this" {
+  name                 = var.name
+  description          = var.role_description
+  assume_role_policy   = var.assume_role_policy
+  permissions_boundary = var.role_permissions_boundary_arn
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "rotor-${var.function}"
+  role   = aws_iam_role.this.id
+  policy = var.policy
+}
+
+resource "aws_lambda_function" "this" {
+  function_name = var.name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+
+  filename = var.zip_path
+  # null when the zip is missing, so the precondition below reports it
+  # instead of a bare file-function error.
+  source_code_hash = fileexists(var.zip_path) ? filebase64sha256(var.zip_path) : null
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  layers           = var.layers
+
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+
+  environment {
+    # Checked against internal/config.FunctionEnv[var.function] where this
+    # module is called (go test ./terraform/...).
+    variables = var.environment
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  dynamic "vpc_config" {
+    for_each = var.vpc_config != null ? [var.vpc_config] : []
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  tags = var.tags
+
+  # Lambda checks the ENI permissions at creation, so the policy goes first.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(var.zip_path)
+      error_message = "The ${var.function} package ${var.zip_path} does not exist: run `make build` at the repository root, or set ${var.function}_zip_path."
+    }
+    precondition {
+      condition     = alltrue([for p in var.preconditions : p.condition])
+      error_message = join(" ", [for p in var.preconditions : p.error_message if !p.condition])
+    }
+  }
+}

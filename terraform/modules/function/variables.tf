@@ -1,0 +1,108 @@
+variable "function" {
+  description = "Which rotor function this is (rotator, rotatenow, notifier, auditor): the name of its package under functions/ and the key of internal/config.FunctionEnv its environment is checked against. Also names the inline role policy (rotor-<function>)."
+  type        = string
+
+  validation {
+    condition     = contains(["rotator", "rotatenow", "notifier", "auditor"], var.function)
+    error_message = "function must be one of rotator, rotatenow, notifier, auditor."
+  }
+}
+
+variable "name" {
+  description = "Name of the Lambda function and of its IAM role; the log group is /aws/lambda/<name>."
+  type        = string
+}
+
+variable "description" {
+  description = "Description of the Lambda function."
+  type        = string
+}
+
+variable "role_description" {
+  description = "Description of the function's IAM role."
+  type        = string
+}
+
+variable "zip_path" {
+  description = "Path of the function's deployment package (a zip holding the static bootstrap), relative to Terraform's working directory."
+  type        = string
+}
+
+variable "layers" {
+  description = "Lambda layer ARNs, or null for none."
+  type        = list(string)
+  default     = null
+}
+
+variable "memory_size" {
+  description = "Memory of the function, in MB."
+  type        = number
+}
+
+variable "timeout" {
+  description = "Timeout of one invocation, in seconds."
+  type        = number
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency, or null for Lambda's default (-1, unreserved)."
+  type        = number
+  default     = null
+}
+
+variable "environment" {
+  description = "Environment variables of the function. The names must be among those the function reads (internal/config.FunctionEnv[function]); the offline checks read this argument at every call of this module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "assume_role_policy" {
+  description = "JSON trust policy of the role (Lambda assumes it), written by the calling module."
+  type        = string
+}
+
+variable "policy" {
+  description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). It should let the function write to its own log group (log_group_arn output)."
+  type        = string
+}
+
+variable "role_permissions_boundary_arn" {
+  description = "Permissions boundary for the role, or null for none."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's CloudWatch log group, in days."
+  type        = number
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key encrypting the log group, or null for CloudWatch's own encryption."
+  type        = string
+  default     = null
+}
+
+variable "vpc_config" {
+  description = "Subnets and security groups to place the function in a VPC, or null to run it outside one."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}
+
+variable "preconditions" {
+  description = "Further conditions the calling module checks before the function is planned (condition, and the error_message reported when it is false), beside the package's existence."
+  type = list(object({
+    condition     = bool
+    error_message = string
+  }))
+  default = []
+}
+
+variable "tags" {
+  description = "Tags for every resource of the function."
+  type        = map(string)
+  default     = {}
+}
