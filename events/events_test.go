@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 func readFixture(t *testing.T, name string) []byte {
@@ -229,5 +231,30 @@ func TestTagValue(t *testing.T) {
 	}
 	if got := TagValue(strings.Repeat("x", 300)); len([]rune(got)) != 256 {
 		t.Errorf("long value has %d characters, want 256", len([]rune(got)))
+	}
+}
+
+func TestVersionLookups(t *testing.T) {
+	cases := map[string]struct {
+		stages           map[string][]string
+		current, pending string
+	}{
+		"finished":                            {map[string][]string{"a": {LabelCurrent}, "b": {LabelPrevious}}, "a", ""},
+		"in progress":                         {map[string][]string{"a": {LabelCurrent}, "b": {LabelPending}}, "a", "b"},
+		"pending on current, before clean-up": {map[string][]string{"a": {LabelCurrent, LabelPending}, "b": {LabelPrevious}}, "a", ""},
+		"empty":                               {nil, "", ""},
+	}
+	for name, tc := range cases {
+		if got := VersionWith(tc.stages, LabelCurrent); got != tc.current {
+			t.Errorf("%s: current %q, want %q", name, got, tc.current)
+		}
+		if got := StrandedPending(tc.stages); got != tc.pending {
+			t.Errorf("%s: stranded pending %q, want %q", name, got, tc.pending)
+		}
+	}
+	k, v := TagLastRotation, OutcomeFailed
+	tags := []types.Tag{{Key: &k, Value: &v}, {Key: nil}}
+	if TagOf(tags, TagLastRotation) != OutcomeFailed || TagOf(tags, TagStrategy) != "" {
+		t.Fatal("TagOf")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // Staging labels with a meaning in the rotation protocol.
@@ -67,4 +69,39 @@ func TagValue(s string) string {
 		out = string(r[:maxTagValue-3]) + "..."
 	}
 	return out
+}
+
+// VersionWith returns the version that carries label in stages (a
+// secret's VersionIdsToStages or SecretVersionsToStages), or "". A label
+// sits on at most one version.
+func VersionWith(stages map[string][]string, label string) string {
+	for id, st := range stages {
+		for _, l := range st {
+			if l == label {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+// StrandedPending returns the version holding AWSPENDING when it is not also
+// AWSCURRENT: an unfinished rotation, which blocks the next RotateSecret.
+// "" when there is none.
+func StrandedPending(stages map[string][]string) string {
+	id := VersionWith(stages, LabelPending)
+	if id == "" || id == VersionWith(stages, LabelCurrent) {
+		return ""
+	}
+	return id
+}
+
+// TagOf returns the value of the tag key, or "" when the secret has none.
+func TagOf(tags []types.Tag, key string) string {
+	for _, t := range tags {
+		if t.Key != nil && *t.Key == key && t.Value != nil {
+			return *t.Value
+		}
+	}
+	return ""
 }

@@ -52,9 +52,9 @@ func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResol
 	if err != nil {
 		return doc, fmt.Errorf("describe admin secret: %w", err)
 	}
-	rdsARN := tagValue(d.Tags, events.TagRDSInstanceARN)
+	rdsARN := events.TagOf(d.Tags, events.TagRDSInstanceARN)
 	if rdsARN == "" {
-		rdsARN = tagValue(d.Tags, events.TagRDSClusterARN)
+		rdsARN = events.TagOf(d.Tags, events.TagRDSClusterARN)
 	}
 	if rdsARN == "" {
 		return doc, noHost

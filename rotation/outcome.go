@@ -45,12 +45,3 @@ func tagsMatch(have []types.Tag, want []types.Tag) bool {
 	}
 	return true
 }
-
-func tagValue(tags []types.Tag, key string) string {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}

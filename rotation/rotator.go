@@ -177,16 +177,11 @@ func (inv *invocation) run(ctx context.Context) error {
 		return fail("check token", fmt.Errorf("version %s is not AWSPENDING (labels %v)", token, stages))
 	}
 	inv.inRotation = true
-	currentID := ""
-	for id, st := range desc.VersionIdsToStages {
-		if slices.Contains(st, LabelCurrent) {
-			currentID = id
-		}
-	}
+	currentID := events.VersionWith(desc.VersionIdsToStages, LabelCurrent)
 	if currentID == "" {
 		return fail("check secret", errors.New("no version is AWSCURRENT"))
 	}
-	name := tagValue(desc.Tags, TagStrategy)
+	name := events.TagOf(desc.Tags, TagStrategy)
 	if name == "" {
 		name = inv.r.opts.DefaultStrategy
 	}
@@ -352,12 +347,7 @@ func (inv *invocation) document(ctx context.Context, versionID, label string, re
 
 func (inv *invocation) previousLoader() strategies.DocLoader {
 	return func(ctx context.Context) (*events.SecretDocument, error) {
-		prevID := ""
-		for id, st := range inv.desc.VersionIdsToStages {
-			if slices.Contains(st, LabelPrevious) {
-				prevID = id
-			}
-		}
+		prevID := events.VersionWith(inv.desc.VersionIdsToStages, LabelPrevious)
 		if prevID == "" {
 			return nil, nil
 		}

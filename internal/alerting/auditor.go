@@ -235,7 +235,7 @@ func (a *Auditor) check(ctx context.Context, now time.Time, s smtypes.SecretList
 	}
 
 	// Stuck: AWSPENDING on a non-current version for too long.
-	if v := pendingVersion(s.SecretVersionsToStages); v != "" {
+	if v := events.StrandedPending(s.SecretVersionsToStages); v != "" {
 		created, err := a.versionCreated(ctx, base.SecretARN, v)
 		switch {
 		case err != nil:
@@ -253,15 +253,15 @@ func (a *Auditor) check(ctx context.Context, now time.Time, s smtypes.SecretList
 	}
 
 	// Last outcome failed, as rotor recorded it.
-	if tagValue(s.Tags, events.TagLastRotation) == events.OutcomeFailed {
+	if events.TagOf(s.Tags, events.TagLastRotation) == events.OutcomeFailed {
 		f := base
 		f.Kind = events.AlertLastRotationFailed
-		f.FailedStep = events.Step(tagValue(s.Tags, events.TagLastErrorStep))
+		f.FailedStep = events.Step(events.TagOf(s.Tags, events.TagLastErrorStep))
 		if !f.FailedStep.Valid() {
 			f.FailedStep = ""
 		}
-		f.Reason = tagValue(s.Tags, events.TagLastError)
-		f.VersionID = tagValue(s.Tags, events.TagLastVersion)
+		f.Reason = events.TagOf(s.Tags, events.TagLastError)
+		f.VersionID = events.TagOf(s.Tags, events.TagLastVersion)
 		out = append(out, f)
 	}
 

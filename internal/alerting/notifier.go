@@ -103,7 +103,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.SecretsManagerEvent) (N
 	}
 	a := n.alertFor(ev, desc)
 	mark := alertMark(ev.OccurredAt(), ev.ID, markStep(a), a.VersionID)
-	if prev := tagValue(desc.Tags, TagLastAlert); prev != "" && alreadyAlerted(prev, mark) {
+	if prev := events.TagOf(desc.Tags, TagLastAlert); prev != "" && alreadyAlerted(prev, mark) {
 		log.Info("already alerted", "last_alert", prev)
 		return NotifyResult{Skipped: "already alerted", Alert: &a}, nil
 	}
@@ -147,20 +147,20 @@ func (n *Notifier) alertFor(ev events.SecretsManagerEvent, desc *secretsmanager.
 	if ev.Detail.EventName == events.RotationAbandoned {
 		a.Kind = events.AlertRotationAbandoned
 	}
-	pending := pendingVersion(desc.VersionIdsToStages)
-	tagVersion := tagValue(desc.Tags, events.TagLastVersion)
-	tagsFailed := tagValue(desc.Tags, events.TagLastRotation) == events.OutcomeFailed
+	pending := events.StrandedPending(desc.VersionIdsToStages)
+	tagVersion := events.TagOf(desc.Tags, events.TagLastVersion)
+	tagsFailed := events.TagOf(desc.Tags, events.TagLastRotation) == events.OutcomeFailed
 	switch {
 	case a.Kind == events.AlertRotationAbandoned:
 		a.VersionID = tagVersion
 		if tagsFailed {
-			a.FailedStep = events.Step(tagValue(desc.Tags, events.TagLastErrorStep))
-			a.Reason = tagValue(desc.Tags, events.TagLastError)
+			a.FailedStep = events.Step(events.TagOf(desc.Tags, events.TagLastErrorStep))
+			a.Reason = events.TagOf(desc.Tags, events.TagLastError)
 		}
 	case tagsFailed && (pending == "" || pending == tagVersion):
 		a.VersionID = tagVersion
-		a.FailedStep = events.Step(tagValue(desc.Tags, events.TagLastErrorStep))
-		a.Reason = tagValue(desc.Tags, events.TagLastError)
+		a.FailedStep = events.Step(events.TagOf(desc.Tags, events.TagLastErrorStep))
+		a.Reason = events.TagOf(desc.Tags, events.TagLastError)
 	default:
 		a.VersionID = pending
 		a.FailedStep = ev.ReportedStep()
@@ -237,28 +237,6 @@ func markStep(a events.Alert) string {
 
 // pendingVersion returns the version that holds AWSPENDING without
 // AWSCURRENT, or "".
-func pendingVersion(stages map[string][]string) string {
-	for id, labels := range stages {
-		pending, current := false, false
-		for _, l := range labels {
-			pending = pending || l == "AWSPENDING"
-			current = current || l == "AWSCURRENT"
-		}
-		if pending && !current {
-			return id
-		}
-	}
-	return ""
-}
-
-func tagValue(tags []smtypes.Tag, key string) string {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}
 
 func utc(t *time.Time) *time.Time {
 	if t == nil || t.IsZero() {

@@ -77,13 +77,7 @@ func overdue(now time.Time, s smtypes.SecretListEntry) (due, deadline time.Time,
 			return next.UTC(), d, true, nil
 		}
 	}
-	failing := false
-	for _, t := range s.Tags {
-		if aws.ToString(t.Key) == events.TagLastRotation && aws.ToString(t.Value) == events.OutcomeFailed {
-			failing = true
-		}
-	}
-	if !failing {
+	if events.TagOf(s.Tags, events.TagLastRotation) != events.OutcomeFailed {
 		return time.Time{}, time.Time{}, false, nil
 	}
 	base := s.LastRotatedDate

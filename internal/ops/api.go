@@ -63,26 +63,6 @@ func describe(ctx context.Context, api SecretsAPI, id string) (*secretsmanager.D
 	return d, nil
 }
 
-// versionWith returns the version carrying label, or "".
-func versionWith(stages map[string][]string, label string) string {
-	for id, st := range stages {
-		if slices.Contains(st, label) {
-			return id
-		}
-	}
-	return ""
-}
-
-// strandedPending returns the version holding AWSPENDING when it is not the
-// AWSCURRENT one: an unfinished rotation, which blocks the next RotateSecret.
-func strandedPending(stages map[string][]string) string {
-	id := versionWith(stages, rotation.LabelPending)
-	if id == "" || slices.Contains(stages[id], rotation.LabelCurrent) {
-		return ""
-	}
-	return id
-}
-
 func shellQuote(s string) string {
 	safe := true
 	for _, r := range s {

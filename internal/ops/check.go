@@ -122,7 +122,7 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 		return
 	}
 	arn := aws.ToString(d.ARN)
-	curID := versionWith(d.VersionIdsToStages, rotation.LabelCurrent)
+	curID := events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)
 	var cur *events.SecretDocument
 	if curID == "" {
 		err = fmt.Errorf("no version of %q is AWSCURRENT", arn)
@@ -153,7 +153,7 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 		}
 		p.add(CheckRotationConfig, CheckPass, detail, "")
 	}
-	if v := strandedPending(d.VersionIdsToStages); v != "" {
+	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
 		// Which credential logs in decides whether clearing the label is
 		// safe: after a single-user setSecret only the pending one does.
 		pc := checkPending(ctx, p.opts.Secrets, p.db, arn, curID, v)

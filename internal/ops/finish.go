@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -48,8 +49,8 @@ func Finish(ctx context.Context, opts FinishOptions, secretID string) (FinishRes
 		return res, err
 	}
 	res.ARN = aws.ToString(d.ARN)
-	res.FromVersion = versionWith(d.VersionIdsToStages, rotation.LabelCurrent)
-	pending := strandedPending(d.VersionIdsToStages)
+	res.FromVersion = events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)
+	pending := events.StrandedPending(d.VersionIdsToStages)
 	switch {
 	case res.FromVersion == "":
 		return res, refusedf("", "no version of %q is AWSCURRENT", res.ARN)

@@ -65,15 +65,15 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 		return res, err
 	}
 	res.ARN = aws.ToString(d.ARN)
-	res.FromVersion = versionWith(d.VersionIdsToStages, rotation.LabelCurrent)
-	res.ToVersion = versionWith(d.VersionIdsToStages, rotation.LabelPrevious)
+	res.FromVersion = events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)
+	res.ToVersion = events.VersionWith(d.VersionIdsToStages, rotation.LabelPrevious)
 	switch {
 	case res.FromVersion == "":
 		return res, refusedf("", "no version of %q is AWSCURRENT", res.ARN)
 	case res.ToVersion == "":
 		return res, refusedf("", "no version of %q is AWSPREVIOUS, so there is nothing to roll back to", res.ARN)
 	}
-	if v := strandedPending(d.VersionIdsToStages); v != "" {
+	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
 		pc := checkPending(ctx, opts.Secrets, newDB(opts.DB), res.ARN, res.FromVersion, v)
 		return res, refusedf(pc.Advice, "a rotation of %q is running or unfinished (version %s holds AWSPENDING)", res.ARN, v)
 	}

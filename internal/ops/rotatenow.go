@@ -231,8 +231,8 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	case aws.ToString(d.RotationLambdaARN) == "":
 		return refuse(res, refusedf("attach the rotator with the rotated-secret Terraform module or aws secretsmanager rotate-secret --rotation-lambda-arn", "rotation is not configured on this secret (no rotation function)"))
 	}
-	if v := strandedPending(d.VersionIdsToStages); v != "" {
-		advice := uncheckedPending(res.ARN, v, versionWith(d.VersionIdsToStages, rotation.LabelCurrent)).Advice
+	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
+		advice := uncheckedPending(res.ARN, v, events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)).Advice
 		return refuse(res, refusedf(advice, "an earlier rotation is unfinished: version %s holds AWSPENDING", v))
 	}
 	if err := r.pace.wait(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -112,11 +113,11 @@ func GetStatus(ctx context.Context, api SecretsAPI, secretID string) (Status, er
 		return a != nil && b != nil && a.After(*b)
 	})
 
-	if v := strandedPending(d.VersionIdsToStages); v != "" {
+	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
 		st.LeftBehind = append(st.LeftBehind, Leftover{
 			VersionID:    v,
 			Problem:      fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: a rotation is running or was left unfinished, and the next RotateSecret is refused until it is finished or cleared", v),
-			PendingCheck: uncheckedPending(st.ARN, v, versionWith(d.VersionIdsToStages, rotation.LabelCurrent)),
+			PendingCheck: uncheckedPending(st.ARN, v, events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)),
 		})
 	}
 	return st, nil
