@@ -295,8 +295,8 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name: "alerts: another function's environment variable",
 			dir:  alertsDir,
-			plant: replace("main.tf", "    LOG_LEVEL                = var.log_level\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json\n  policy                        = data.aws_iam_policy_document.notifier.json",
-				"    LOG_LEVEL                = var.log_level\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json\n  policy                        = data.aws_iam_policy_document.notifier.json"),
+			plant: replace("main.tf", "    LOG_LEVEL                = var.log_level\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json",
+				"    LOG_LEVEL                = var.log_level\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json"),
 			check: CheckLambdaEnv, want: "module.notifier sets METRICS_NAMESPACE",
 		},
 		{

@@ -229,25 +229,7 @@ resource "aws_sns_topic_subscription" "email" {
 # Functions).
 # ---------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume_role" {
-  statement {
-    sid     = "LambdaAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "notifier" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${module.notifier.log_group_arn}:*"]
-  }
-
   # Outcome tags, LastRotatedDate and labels: metadata only. On the
   # secrets in scope only, as the rotator.
   dynamic "statement" {
@@ -354,12 +336,6 @@ data "aws_iam_policy_document" "notifier" {
 }
 
 data "aws_iam_policy_document" "auditor" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${module.auditor.log_group_arn}:*"]
-  }
-
   # ListSecrets has no resource-level permissions: AWS only accepts "*".
   # It returns metadata (names, tags, schedules, labels), never values.
   statement {
@@ -450,7 +426,6 @@ module "notifier" {
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
   policy                        = data.aws_iam_policy_document.notifier.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
   log_retention_days            = var.log_retention_days
@@ -481,7 +456,6 @@ module "auditor" {
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
   policy                        = data.aws_iam_policy_document.auditor.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
   log_retention_days            = var.log_retention_days

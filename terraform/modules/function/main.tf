@@ -1,7 +1,8 @@
 # One rotor Lambda function with what every one of them needs: its log group,
-# its role and the role's inline policy. The policies themselves are written
-# by the calling module, next to the function's purpose, and passed in as
-# JSON; this module holds no policy document of its own.
+# its role (trusted by Lambda only), the right to write to its own log group,
+# and the inline policy for its purpose. That purpose policy is written by the
+# calling module, next to what the function does, and passed in as JSON; the
+# two policies every function needs alike live here, once.
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.name}"
@@ -12,10 +13,30 @@ resource "aws_cloudwatch_log_group" "this" {
 
 # Inline policy only: no AWS managed policy (AWSLambdaBasicExecutionRole and
 # AWSLambdaVPCAccessExecutionRole grant logs:* on every log group).
+data "aws_iam_policy_document" "assume" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "logs" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
 resource "aws_iam_role" "this" {
   name                 = var.name
   description          = var.role_description
-  assume_role_policy   = var.assume_role_policy
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
   permissions_boundary = var.role_permissions_boundary_arn
   tags                 = var.tags
 }
@@ -24,6 +45,12 @@ resource "aws_iam_role_policy" "this" {
   name   = "rotor-${var.function}"
   role   = aws_iam_role.this.id
   policy = var.policy
+}
+
+resource "aws_iam_role_policy" "logs" {
+  name   = "rotor-${var.function}-logs"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.logs.json
 }
 
 resource "aws_lambda_function" "this" {
@@ -66,7 +93,7 @@ resource "aws_lambda_function" "this" {
   tags = var.tags
 
   # Lambda checks the ENI permissions at creation, so the policy goes first.
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.logs]
 
   lifecycle {
     precondition {

@@ -56,13 +56,8 @@ variable "environment" {
   default     = {}
 }
 
-variable "assume_role_policy" {
-  description = "JSON trust policy of the role (Lambda assumes it), written by the calling module."
-  type        = string
-}
-
 variable "policy" {
-  description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). It should let the function write to its own log group (log_group_arn output)."
+  description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). Writing to the function's own log group is granted by this module."
   type        = string
 }
 

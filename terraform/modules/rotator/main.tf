@@ -53,25 +53,7 @@ locals {
 # functions they are attached to are built by ../function (see Functions).
 # ---------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume_role" {
-  statement {
-    sid     = "LambdaAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "rotator" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${module.rotator.log_group_arn}:*"]
-  }
-
   # The four-step protocol: read the current version, store AWSPENDING, move
   # AWSCURRENT. On the listed secrets only.
   dynamic "statement" {
@@ -237,12 +219,6 @@ data "aws_iam_policy_document" "rotator" {
 }
 
 data "aws_iam_policy_document" "rotatenow" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${module.rotatenow.log_group_arn}:*"]
-  }
-
   # Start a rotation and follow it (DescribeSecret only). No GetSecretValue:
   # rotatenow never sees a secret's value.
   dynamic "statement" {
@@ -336,7 +312,6 @@ module "rotator" {
     SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
   } : k => v if v != null }
 
-  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
   policy                        = data.aws_iam_policy_document.rotator.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
   log_retention_days            = var.log_retention_days
@@ -391,7 +366,6 @@ module "rotatenow" {
     LOG_LEVEL                  = var.log_level
   }
 
-  assume_role_policy            = data.aws_iam_policy_document.lambda_assume_role.json
   policy                        = data.aws_iam_policy_document.rotatenow.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
   log_retention_days            = var.log_retention_days
