@@ -37,17 +37,12 @@ type Session interface {
 	SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error)
 }
 
-// AlternateRequest is the engine-neutral form of an alternating-users change.
-type AlternateRequest struct {
-	Base, Clone, Pending string
-	Password             string
-}
-
-// AlternateResponse reports what SyncAlternate changed, safe to log.
-type AlternateResponse struct {
-	CreatedClone bool
-	Changes      []string
-}
+// AlternateRequest and AlternateResponse are the engines' own types (one
+// definition, in the leaf package conn).
+type (
+	AlternateRequest  = conn.AlternateRequest
+	AlternateResponse = conn.AlternateResponse
+)
 
 // Engines maps an engine family to its implementation.
 type Engines map[events.Family]Engine
@@ -87,7 +82,7 @@ func (Postgres) Login(ctx context.Context, p conn.Params) (Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgSession{s}, nil
+	return s, nil
 }
 
 // MaxUsernameBytes implements Engine.
@@ -95,13 +90,6 @@ func (Postgres) MaxUsernameBytes() int { return postgres.MaxIdentifierBytes }
 
 // DefaultExcludeCharacters implements Engine.
 func (Postgres) DefaultExcludeCharacters() string { return postgres.DefaultExcludeCharacters }
-
-type pgSession struct{ *postgres.Session }
-
-func (s pgSession) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
-	r, err := s.Session.SyncAlternate(ctx, postgres.AlternateRequest(req))
-	return AlternateResponse(r), err
-}
 
 // MariaDB adapts strategies/mariadb to Engine for the MySQL family. The
 // server must be MariaDB: a MySQL server is refused at login. MaxUser is the
@@ -127,7 +115,7 @@ func (MariaDB) Login(ctx context.Context, p conn.Params) (Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mariaSession{s}, nil
+	return s, nil
 }
 
 // MaxUsernameBytes implements Engine. MariaDB counts characters; the
@@ -142,10 +130,3 @@ func (m MariaDB) MaxUsernameBytes() int {
 
 // DefaultExcludeCharacters implements Engine.
 func (MariaDB) DefaultExcludeCharacters() string { return mariadb.DefaultExcludeCharacters }
-
-type mariaSession struct{ *mariadb.Session }
-
-func (s mariaSession) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
-	r, err := s.Session.SyncAlternate(ctx, mariadb.AlternateRequest(req))
-	return AlternateResponse(r), err
-}

@@ -1,5 +1,6 @@
-// Package conn holds what every database engine needs to open a connection:
-// where to connect, as whom, and how TLS must be verified.
+// Package conn holds what the strategies and the database engines share:
+// where to connect, as whom, how TLS must be verified, and the request and
+// response of an alternating-users change.
 //
 // It is a leaf package shared by the strategies and the engines so that
 // neither has to import the other's types. TLS is built here once, so every
@@ -108,3 +109,25 @@ func (e *LoginError) Error() string {
 }
 
 func (e *LoginError) Unwrap() error { return e.Err }
+
+// AlternateRequest asks an engine's SyncAlternate to make Pending log in
+// with Password and to keep the clone a working stand-in for the base user.
+type AlternateRequest struct {
+	// Base is the original application user (the name without "_clone").
+	Base string
+	// Clone is the alternate user.
+	Clone string
+	// Pending is the user whose password changes: Base or Clone.
+	Pending string
+	// Password is Pending's new password (a secret).
+	Password string
+}
+
+// AlternateResponse reports what SyncAlternate did.
+type AlternateResponse struct {
+	// CreatedClone is true when the clone did not exist before.
+	CreatedClone bool
+	// Changes lists the changes applied beyond the password, in a form safe
+	// to log (user, role, privilege and attribute names only).
+	Changes []string
+}

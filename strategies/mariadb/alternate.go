@@ -8,29 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rotorhq/rotor/strategies/conn"
 )
-
-// AlternateRequest asks SyncAlternate to make Pending log in with Password
-// and to keep the clone a working stand-in for the base user.
-type AlternateRequest struct {
-	// Base is the original application user (the name without "_clone").
-	Base string
-	// Clone is the alternate user.
-	Clone string
-	// Pending is the user whose password changes: Base or Clone.
-	Pending string
-	// Password is Pending's new password (a secret).
-	Password string
-}
-
-// AlternateResponse reports what SyncAlternate did.
-type AlternateResponse struct {
-	// CreatedClone is true when the clone did not exist before.
-	CreatedClone bool
-	// Changes lists the account changes applied beyond the password, in a
-	// form safe to log (names and privilege names only).
-	Changes []string
-}
 
 // SyncAlternate runs as the admin. It
 //  1. checks, before any change, that the admin may read the privilege
@@ -64,8 +44,8 @@ type AlternateResponse struct {
 //
 // Changes lists only statements the server carried out: a revoke the server
 // answers with "there is no such grant" is not listed.
-func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
-	var resp AlternateResponse
+func (s *Session) SyncAlternate(ctx context.Context, req conn.AlternateRequest) (conn.AlternateResponse, error) {
+	var resp conn.AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
 		return resp, fmt.Errorf("pending user %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}

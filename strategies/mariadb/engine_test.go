@@ -318,7 +318,7 @@ func TestSeveralHostsAreRefused(t *testing.T) {
 	if err := m.CanLogin(t, user, "pass-1", ""); err != nil {
 		t.Fatalf("password changed by a refused call: %v", err)
 	}
-	_, err = s.SyncAlternate(ctx, mariadb.AlternateRequest{Base: user, Clone: user + "_clone", Pending: user + "_clone", Password: "pass-3"})
+	_, err = s.SyncAlternate(ctx, conn.AlternateRequest{Base: user, Clone: user + "_clone", Pending: user + "_clone", Password: "pass-3"})
 	if err == nil || !strings.Contains(err.Error(), "accounts for 2 hosts") {
 		t.Fatalf("sync: err %v, want a refusal", err)
 	}

@@ -105,7 +105,7 @@ func TestNoBackslashEscapesServerDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		clone := name + "_clone"
-		resp, err := admin.SyncAlternate(ctx, mariadb.AlternateRequest{Base: name, Clone: clone, Pending: clone, Password: "clone-pass-3"})
+		resp, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: name, Clone: clone, Pending: clone, Password: "clone-pass-3"})
 		if err != nil || !resp.CreatedClone {
 			t.Fatalf("%q: sync: %+v, %v", name, resp, err)
 		}

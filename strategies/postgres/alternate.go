@@ -7,29 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rotorhq/rotor/strategies/conn"
 )
-
-// AlternateRequest asks SyncAlternate to make Pending log in with Password
-// and to keep the clone a working stand-in for the base role.
-type AlternateRequest struct {
-	// Base is the original application role (the name without "_clone").
-	Base string
-	// Clone is the alternate role.
-	Clone string
-	// Pending is the role whose password changes: Base or Clone.
-	Pending string
-	// Password is Pending's new password (a secret).
-	Password string
-}
-
-// AlternateResponse reports what SyncAlternate did.
-type AlternateResponse struct {
-	// CreatedClone is true when the clone did not exist before.
-	CreatedClone bool
-	// Changes lists the role changes applied beyond the password, in a form
-	// safe to log (role names and attribute names only).
-	Changes []string
-}
 
 // roleAttrs are the role attributes the clone mirrors from the base role.
 // SUPERUSER, REPLICATION and BYPASSRLS are not copied: granting them needs
@@ -57,8 +36,8 @@ type roleAttrs struct {
 // Repeating it is harmless: every change is computed against the catalog's
 // current state. On any error the transaction is rolled back and nothing has
 // changed.
-func (s *Session) SyncAlternate(ctx context.Context, req AlternateRequest) (AlternateResponse, error) {
-	var resp AlternateResponse
+func (s *Session) SyncAlternate(ctx context.Context, req conn.AlternateRequest) (conn.AlternateResponse, error) {
+	var resp conn.AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
 		return resp, fmt.Errorf("pending role %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}

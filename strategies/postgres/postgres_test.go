@@ -210,7 +210,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 	}
 
 	admin := connect(t, params(t, pg, db, adminName, "admin-pass-1"))
-	resp, err := admin.SyncAlternate(ctx, postgres.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	resp, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
 	if err != nil {
 		t.Fatalf("sync (create clone): %v", err)
 	}
@@ -218,7 +218,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 		t.Fatal("clone not reported as created")
 	}
 	// A second sync is a no-op apart from the password.
-	resp, err = admin.SyncAlternate(ctx, postgres.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
 	if err != nil || resp.CreatedClone || len(resp.Changes) != 0 {
 		t.Fatalf("repeat sync: %+v, %v", resp, err)
 	}
@@ -262,7 +262,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 
 	// The base loses a membership: the next sync revokes it from the clone.
 	mustExec(t, a, "REVOKE "+pgx.Identifier{readers}.Sanitize()+" FROM "+pgx.Identifier{base}.Sanitize())
-	resp, err = admin.SyncAlternate(ctx, postgres.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
 	if err != nil {
 		t.Fatalf("sync (base pending): %v", err)
 	}
@@ -287,7 +287,7 @@ func TestSyncAlternateIsAllOrNothing(t *testing.T) {
 	pg.CreateRole(t, adminName, "weak-pass-1") // no CREATEROLE
 	pg.CreateRole(t, base, "base-pass-1")
 	admin := connect(t, params(t, pg, db, adminName, "weak-pass-1"))
-	_, err := admin.SyncAlternate(ctx, postgres.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
+	_, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("err %v, want permission denied", err)
 	}
