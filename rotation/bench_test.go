@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/strategies"
 )
 
@@ -27,9 +27,9 @@ func BenchmarkRotation(b *testing.B) {
 				arn, base = alternating(b, e, "admin-password-1")
 				users = []string{base, base + "_clone"}
 			} else {
-				user := testdb.UniqueName("bench")
+				user := dbtest.UniqueName("bench")
 				e.pg.CreateRole(b, user, "initial-password-1")
-				arn = e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+				arn = e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 				users = []string{user}
 			}
 			e.mustRotate(arn) // warm the container's cache, as a scheduled fleet would be

@@ -20,14 +20,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
-	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // syncBuffer collects log output from concurrent writers.
 type syncBuffer struct {
@@ -51,7 +52,7 @@ func (s *syncBuffer) String() string {
 // Secrets Manager, and a rotator registered as the rotation function.
 type env struct {
 	t      testing.TB
-	pg     *testdb.PG
+	pg     *dbtest.PG
 	db     string
 	srv    *awslocal.Server
 	sm     *secretsmanager.Client
@@ -75,7 +76,7 @@ type envOptions struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	e := &env{t: t, pg: pg, db: pg.NewDatabase(t), logs: &syncBuffer{}}
 	e.logOff = pg.LogOffset(t)
 	e.startRotor(o, pg.CAPEM)
@@ -93,7 +94,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 func (e *env) startRotor(o envOptions, caPEM []byte) {
 	t := e.t
 	t.Helper()
-	e.srv, _ = awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: o.attempts})
+	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts})
 	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
 	e.sm = secretsmanager.NewFromConfig(cfg)
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -21,13 +21,13 @@ import (
 // MariaDB. env's PostgreSQL-bound fields (pg, db) stay unset and unused.
 type mariaEnv struct {
 	*env
-	m      *testdb.Maria
+	m      *dbtest.Maria
 	logOff int64
 }
 
 func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
 	t.Helper()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	e := &mariaEnv{env: &env{t: t, logs: &syncBuffer{}}, m: m}
 	e.logOff = m.LogOffset(t)
 	e.startRotor(o, m.CAPEM)
@@ -97,9 +97,9 @@ func TestMariaDBSingleUserRotation(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			e := newMariaEnv(t, envOptions{})
-			user := testdb.UniqueName("app")
+			user := dbtest.UniqueName("app")
 			e.m.CreateUser(t, user, "initial-password-1")
-			arn := e.createSecret(testdb.UniqueName("s"), e.mdoc(engine, user, "initial-password-1", map[string]any{"ssl": true, "team": "payments"}), nil)
+			arn := e.createSecret(dbtest.UniqueName("s"), e.mdoc(engine, user, "initial-password-1", map[string]any{"ssl": true, "team": "payments"}), nil)
 			for round := 1; round <= 2; round++ {
 				before := e.value(arn, rotation.LabelCurrent)
 				oldID := currentID(t, e.env, arn)
@@ -149,32 +149,32 @@ func TestMariaDBSingleUserRotation(t *testing.T) {
 func mariaAlternating(t *testing.T, e *mariaEnv, base string) (arn, db string) {
 	t.Helper()
 	db = e.m.NewDatabase(t)
-	admin := testdb.UniqueName("admin")
+	admin := dbtest.UniqueName("admin")
 	e.m.CreateUser(t, admin, "admin-password-1")
 	e.m.CreateUser(t, base, "base-password-1")
 	a := e.m.Admin(t)
 	for _, s := range []string{
-		"GRANT ALL PRIVILEGES ON *.* TO " + testdb.UserAccount(admin) + " WITH GRANT OPTION",
-		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP ON `" + db + "`.* TO " + testdb.UserAccount(base),
+		"GRANT ALL PRIVILEGES ON *.* TO " + dbtest.UserAccount(admin) + " WITH GRANT OPTION",
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP ON `" + db + "`.* TO " + dbtest.UserAccount(base),
 	} {
 		if _, err := a.ExecContext(context.Background(), s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
 	t.Cleanup(func() {
-		if _, err := a.ExecContext(context.Background(), "DROP USER IF EXISTS "+testdb.UserAccount(base+"_clone")); err != nil {
+		if _, err := a.ExecContext(context.Background(), "DROP USER IF EXISTS "+dbtest.UserAccount(base+"_clone")); err != nil {
 			t.Errorf("drop clone: %v", err)
 		}
 	})
-	masterARN := e.createSecret(testdb.UniqueName("master"), e.mdoc(events.EngineMariaDB, admin, "admin-password-1", nil), nil)
-	arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+	masterARN := e.createSecret(dbtest.UniqueName("master"), e.mdoc(events.EngineMariaDB, admin, "admin-password-1", nil), nil)
+	arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
 	return arn, db
 }
 
 func TestMariaDBAlternatingUsersRotation(t *testing.T) {
 	t.Parallel()
 	e := newMariaEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
 	arn, db := mariaAlternating(t, e, base)
 
@@ -239,13 +239,13 @@ func TestMariaDBAwkwardUserNames(t *testing.T) {
 			t.Run(label+"/"+strategy, func(t *testing.T) {
 				t.Parallel()
 				e := newMariaEnv(t, envOptions{strategy: strategy, password: &every})
-				user := prefix + testdb.UniqueName("")[:8]
+				user := prefix + dbtest.UniqueName("")[:8]
 				var arn string
 				if strategy == strategies.NameAlternatingUsers {
 					arn, _ = mariaAlternating(t, e, user)
 				} else {
 					e.m.CreateUser(t, user, "base-password-1")
-					arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "base-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "base-password-1", nil), nil)
 				}
 				e.mustRotate(arn)
 				cur := e.value(arn, rotation.LabelCurrent)
@@ -269,11 +269,11 @@ func TestMariaDBCrashAfterEachStep(t *testing.T) {
 				e := newMariaEnv(t, envOptions{strategy: strategy, attempts: 2})
 				var arn string
 				if strategy == strategies.NameAlternatingUsers {
-					arn, _ = mariaAlternating(t, e, testdb.UniqueName("app"))
+					arn, _ = mariaAlternating(t, e, dbtest.UniqueName("app"))
 				} else {
-					user := testdb.UniqueName("app")
+					user := dbtest.UniqueName("app")
 					e.m.CreateUser(t, user, "initial-password-1")
-					arn = e.createSecret(testdb.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "initial-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "initial-password-1", nil), nil)
 				}
 				crashed := false
 				e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {

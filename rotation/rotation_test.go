@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -21,9 +21,9 @@ import (
 func TestSingleUserRotation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	e.pg.CreateRole(t, user, "initial-password-1")
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", map[string]any{"ssl": true, "team": "payments"}), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", map[string]any{"ssl": true, "team": "payments"}), nil)
 
 	for round := 1; round <= 2; round++ {
 		before := e.value(arn, rotation.LabelCurrent)
@@ -112,13 +112,13 @@ func currentID(t testing.TB, e *env, arn string) string {
 // secrets. It returns the app secret's ARN and the base user's name.
 func alternating(t testing.TB, e *env, adminPassword string) (arn, base string) {
 	t.Helper()
-	base = testdb.UniqueName("app")
-	admin := testdb.UniqueName("admin")
+	base = dbtest.UniqueName("app")
+	admin := dbtest.UniqueName("admin")
 	e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 	e.pg.CreateRole(t, base, "base-password-1")
 	dropClone(t, e, base+"_clone")
-	masterARN := e.createSecret(testdb.UniqueName("master"), e.doc(admin, adminPassword, nil), nil)
-	arn = e.createSecret(testdb.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+	masterARN := e.createSecret(dbtest.UniqueName("master"), e.doc(admin, adminPassword, nil), nil)
+	arn = e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
 	return arn, base
 }
 
@@ -174,7 +174,7 @@ func TestAlternatingUsersRotation(t *testing.T) {
 	admin := e.pg.AdminDB(t, e.db)
 	_, err := admin.Exec(context.Background(), "GRANT CREATE, USAGE ON SCHEMA public TO "+pgx.Identifier{base}.Sanitize())
 	must(t, err, "grant schema")
-	t1, t2 := testdb.UniqueName("t"), testdb.UniqueName("t")
+	t1, t2 := dbtest.UniqueName("t"), dbtest.UniqueName("t")
 	_, err = c1.Exec(context.Background(), "CREATE TABLE "+pgx.Identifier{t1}.Sanitize()+" (v int)")
 	must(t, err, "create table as "+cur.Username)
 	_, err = c2.Exec(context.Background(), "CREATE TABLE "+pgx.Identifier{t2}.Sanitize()+" (v int)")
@@ -190,18 +190,18 @@ func TestAlternatingUsersRotation(t *testing.T) {
 func TestRDSManagedMasterSecret(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
-	base := testdb.UniqueName("app")
-	admin := testdb.UniqueName("rdsadmin")
+	base := dbtest.UniqueName("app")
+	admin := dbtest.UniqueName("rdsadmin")
 	e.pg.CreateRole(t, admin, "rds-master-password", "CREATEROLE")
 	e.pg.CreateRole(t, base, "base-password-1")
 	dropClone(t, e, base+"_clone")
-	dbARN := e.srv.AddDBInstance(awslocal.DBInstance{Identifier: testdb.UniqueName("db"), Engine: "postgres", Address: e.pg.Host, Port: e.pg.Port, MasterUsername: admin})
+	dbARN := e.srv.AddDBInstance(awslocal.DBInstance{Identifier: dbtest.UniqueName("db"), Engine: "postgres", Address: e.pg.Host, Port: e.pg.Port, MasterUsername: admin})
 	e.secrets = append(e.secrets, "rds-master-password")
-	masterARN := e.createSecret(testdb.UniqueName("rds"), `{"username":"`+admin+`","password":"rds-master-password"}`,
+	masterARN := e.createSecret(dbtest.UniqueName("rds"), `{"username":"`+admin+`","password":"rds-master-password"}`,
 		map[string]string{rotation.TagRDSInstanceARN: dbARN})
 	// The app secret points at the same server under another name, so a
 	// login through RDS's answer is what makes the admin step work.
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
 	e.srv.ResetStats()
 	e.mustRotate(arn)
 	if e.srv.Stats()["DescribeDBInstances"] != 1 {
@@ -222,9 +222,9 @@ func TestStepsRepeated(t *testing.T) {
 			if strategy == strategies.NameAlternatingUsers {
 				arn, user = alternating(t, e, "admin-password-1")
 			} else {
-				user = testdb.UniqueName("app")
+				user = dbtest.UniqueName("app")
 				e.pg.CreateRole(t, user, "initial-password-1")
-				arn = e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+				arn = e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 			}
 			e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
 				if err := next(); err != nil {
@@ -257,9 +257,9 @@ func TestCrashAfterEachStep(t *testing.T) {
 				if strategy == strategies.NameAlternatingUsers {
 					arn, _ = alternating(t, e, "admin-password-1")
 				} else {
-					user := testdb.UniqueName("app")
+					user := dbtest.UniqueName("app")
 					e.pg.CreateRole(t, user, "initial-password-1")
-					arn = e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 				}
 				crashed := false
 				e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
@@ -300,9 +300,9 @@ func TestCrashAfterEachStep(t *testing.T) {
 func TestAlreadyCurrentTokenReturnsAtOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	e.pg.CreateRole(t, user, "initial-password-1")
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 	res := e.mustRotate(arn)
 	before := e.labels(arn)
 	e.srv.ResetStats()
@@ -323,11 +323,11 @@ func TestAlreadyCurrentTokenReturnsAtOnce(t *testing.T) {
 func TestBadEventsChangeNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	e.pg.CreateRole(t, user, "initial-password-1")
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 	res := e.mustRotate(arn)
-	disabled := e.createSecret(testdb.UniqueName("off"), e.doc(user, "initial-password-1", nil), nil)
+	disabled := e.createSecret(dbtest.UniqueName("off"), e.doc(user, "initial-password-1", nil), nil)
 	prevID := ""
 	for id, l := range e.labels(arn) {
 		if l[0] == rotation.LabelPrevious {
@@ -376,7 +376,7 @@ func TestBadEventsChangeNothing(t *testing.T) {
 func TestBadDocumentsChangeNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{attempts: 1})
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	e.pg.CreateRole(t, user, "initial-password-1")
 	cases := map[string]struct {
 		doc   string
@@ -397,7 +397,7 @@ func TestBadDocumentsChangeNothing(t *testing.T) {
 			if name == "alternating without masterarn" {
 				tags = map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers}
 			}
-			arn := e.createSecret(testdb.UniqueName("bad"), tc.doc, tags)
+			arn := e.createSecret(dbtest.UniqueName("bad"), tc.doc, tags)
 			res := e.rotate(arn)
 			if res.Succeeded || res.Step != events.StepCreateSecret {
 				t.Fatalf("rotation: succeeded=%v step=%s, want a createSecret failure", res.Succeeded, res.Step)
@@ -440,18 +440,18 @@ func TestAwkwardUserNames(t *testing.T) {
 			t.Run(label+"/"+strategy, func(t *testing.T) {
 				t.Parallel()
 				e := newEnv(t, envOptions{strategy: strategy, password: &every})
-				user := prefix + testdb.UniqueName("")[:8]
+				user := prefix + dbtest.UniqueName("")[:8]
 				initial := `p!"#$%&'()*+,-./:;<=>?@[\]^_` + "`{|}~1Aa"
 				e.pg.CreateRole(t, user, initial)
 				var arn string
 				if strategy == strategies.NameAlternatingUsers {
-					admin := testdb.UniqueName("admin")
+					admin := dbtest.UniqueName("admin")
 					e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 					dropClone(t, e, user+"_clone")
-					master := e.createSecret(testdb.UniqueName("m"), e.doc(admin, "admin-password-1", nil), nil)
-					arn = e.createSecret(testdb.UniqueName("s"), e.doc(user, initial, map[string]any{"masterarn": master}), nil)
+					master := e.createSecret(dbtest.UniqueName("m"), e.doc(admin, "admin-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.doc(user, initial, map[string]any{"masterarn": master}), nil)
 				} else {
-					arn = e.createSecret(testdb.UniqueName("s"), e.doc(user, initial, nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.doc(user, initial, nil), nil)
 				}
 				e.mustRotate(arn)
 				cur := e.value(arn, rotation.LabelCurrent)
@@ -462,10 +462,10 @@ func TestAwkwardUserNames(t *testing.T) {
 	t.Run("63 bytes", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, envOptions{attempts: 1})
-		user := testdb.UniqueName("long")
+		user := dbtest.UniqueName("long")
 		user += strings.Repeat("x", 63-len(user))
 		e.pg.CreateRole(t, user, "initial-password-1")
-		arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+		arn := e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 		e.mustRotate(arn)
 		cur := e.value(arn, rotation.LabelCurrent)
 		must(t, e.canLogin(user, cur.Password), "63-byte user rotates single-user")
@@ -561,9 +561,9 @@ func TestPreviousUserSessions(t *testing.T) {
 func TestFinishRefusesValuelessPending(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{attempts: 1})
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	e.pg.CreateRole(t, user, "initial-password-1")
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
 	e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
 		return errors.New("function not deployed yet")
 	}
@@ -589,13 +589,13 @@ func TestFinishRefusesValuelessPending(t *testing.T) {
 func TestAdminCredentialNeverFollowsTheRotatedSecretsHost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers, attempts: 1})
-	base, admin := testdb.UniqueName("app"), testdb.UniqueName("admin")
+	base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
 	e.pg.CreateRole(t, base, "base-password-1")
 	e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 	dropClone(t, e, base+"_clone")
 	e.secrets = append(e.secrets, "admin-password-1")
-	master := e.createSecret(testdb.UniqueName("m"), `{"username":"`+admin+`","password":"admin-password-1"}`, nil)
-	arn := e.createSecret(testdb.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": master}), nil)
+	master := e.createSecret(dbtest.UniqueName("m"), `{"username":"`+admin+`","password":"admin-password-1"}`, nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": master}), nil)
 	off := e.pg.LogOffset(t)
 	res := e.rotate(arn)
 	if res.Succeeded || res.Step != events.StepSetSecret || !strings.Contains(res.Err.Error(), `field "host"`) {

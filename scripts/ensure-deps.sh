@@ -16,7 +16,7 @@
 #   terraform  terraform                  report only
 #
 # Installing postgresql may create and start a cluster on port 5432; rotor
-# never uses it (internal/dbserver starts its own servers).
+# never uses it (internal/local/dbserver starts its own servers).
 set -eu
 
 usage() {

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
-	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -26,7 +26,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
-	return &world{Env: opstest.New(t), caFile: testdb.Postgres(t).CAFile}
+	return &world{Env: opstest.New(t), caFile: dbtest.Postgres(t).CAFile}
 }
 
 // aws are the flags that point a command at the test's stand-in.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
 )
 
 func init() {

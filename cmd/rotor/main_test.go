@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
 // TestMain gives the CLI static credentials and no shared AWS files, so
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	for _, k := range []string{"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "SECRETS_MANAGER_ENDPOINT", "AWS_SESSION_TOKEN", "DB_TLS", "DB_CA_BUNDLE"} {
 		os.Unsetenv(k)
 	}
-	testdb.Main(m)
+	dbtest.Main(m)
 }
 
 // cli runs the rotor command line in-process and returns its exit code,

@@ -13,8 +13,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/rie"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 	"github.com/rotorhq/rotor/rotation"
 )
 
@@ -22,10 +23,10 @@ import (
 // under the Lambda Runtime Interface Emulator with a scheduled event, and
 // checks its alerts on the local SNS and its EMF line on stdout.
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	topic := srv.CreateTopic("rotor-alerts")
-	emu := rie.Start(t, rie.Build(t, "./functions/auditor"),
+	emu := rietest.Start(t, rietest.Build(t, "./functions/auditor"),
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 		"AWS_LAMBDA_FUNCTION_NAME=rotor-auditor", "SNS_TOPIC_ARN="+topic, "METRICS_NAMESPACE=RotorRIE")

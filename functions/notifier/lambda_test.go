@@ -12,8 +12,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/rie"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 )
 
 // TestBuiltFunctionUnderTheEmulator builds the notifier's bootstrap, runs it
@@ -22,10 +23,10 @@ import (
 // rotation (three attempts) is one SNS alert, redelivery adds none, and an
 // event from another source fails the invocation with the field named.
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	topic := srv.CreateTopic("rotor-alerts")
-	emu := rie.Start(t, rie.Build(t, "./functions/notifier"),
+	emu := rietest.Start(t, rietest.Build(t, "./functions/notifier"),
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 		"SNS_TOPIC_ARN="+topic, "LOG_LEVEL=debug")

@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
-	"github.com/rotorhq/rotor/internal/rie"
-	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // TestBuiltFunctionUnderTheEmulator builds the rotatenow bootstrap, runs it
 // under the AWS Lambda Runtime Interface Emulator against the local Secrets
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // naming the failing step.
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	e := opstest.New(t)
-	emu := rie.Start(t, rie.Build(t, "./functions/rotatenow"),
+	emu := rietest.Start(t, rietest.Build(t, "./functions/rotatenow"),
 		"AWS_ENDPOINT_URL="+e.Srv.URL(), "AWS_REGION="+e.Cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 		"LOG_LEVEL=debug")

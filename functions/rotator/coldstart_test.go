@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rotorhq/rotor/internal/rie"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 )
 
 // BenchmarkColdStart measures what a new Lambda container pays before the
@@ -26,7 +26,7 @@ import (
 //
 //	go test -run '^$' -bench ColdStart -benchtime 20x ./functions/rotator/
 func BenchmarkColdStart(b *testing.B) {
-	bootstrap := rie.Build(b, "./functions/rotator")
+	bootstrap := rietest.Build(b, "./functions/rotator")
 	var initTotal, firstTotal time.Duration
 	var peakKB int
 	for range b.N {

@@ -14,13 +14,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/rie"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 	"github.com/rotorhq/rotor/rotation"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // TestBuiltFunctionUnderTheEmulator builds the rotator's bootstrap, runs it
 // under the AWS Lambda Runtime Interface Emulator, and lets the local
@@ -28,12 +29,12 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // alternating-users (chosen per secret by tag), and a failing setSecret whose
 // errorType names the step.
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{RotationAttempts: 1})
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: 1})
 	sm := secretsmanager.NewFromConfig(cfg)
 
-	emu := rie.Start(t, rie.Build(t, "./functions/rotator"),
+	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug")
@@ -51,7 +52,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		return string(b)
 	}
 	create := func(value string, tags ...types.Tag) string {
-		out, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(testdb.UniqueName("s")), SecretString: aws.String(value), Tags: tags})
+		out, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(dbtest.UniqueName("s")), SecretString: aws.String(value), Tags: tags})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// single-user
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	pg.CreateRole(t, user, "initial-password-1")
 	single := create(doc(user, "initial-password-1", nil))
 	if res := rotate(single); !res.Succeeded {
@@ -99,7 +100,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// alternating-users, chosen by the secret's tag
-	base, admin := testdb.UniqueName("app"), testdb.UniqueName("admin")
+	base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
 	pg.CreateRole(t, base, "base-password-1")
 	pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 	t.Cleanup(func() {

@@ -17,8 +17,9 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -33,7 +34,7 @@ func ctxT(t *testing.T) context.Context {
 // env is a stand-in with the clients the notifier and auditor use, and a
 // database on the shared PostgreSQL for rotations that must succeed.
 type env struct {
-	pg       *testdb.PG
+	pg       *dbtest.PG
 	db       string
 	srv      *awslocal.Server
 	clock    *awslocal.FakeClock
@@ -46,9 +47,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	clock := awslocal.NewFakeClock(time.Date(2026, 11, 2, 4, 0, 0, 0, time.UTC))
-	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{Clock: clock})
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{Clock: clock})
 	noRetry := func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 }
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	return &env{
 		pg:    pg,
 		db:    pg.NewDatabase(t),
@@ -105,7 +106,7 @@ func (e *env) rotator(t *testing.T) awslocal.Invoker {
 // rotation changes that user's password.
 func (e *env) pgDoc(t *testing.T, password string) (doc, role string) {
 	t.Helper()
-	role = testdb.UniqueName("alert")
+	role = dbtest.UniqueName("alert")
 	e.pg.CreateRole(t, role, password)
 	b, err := json.Marshal(map[string]any{
 		"engine": "postgres", "host": e.pg.Host, "port": e.pg.Port,

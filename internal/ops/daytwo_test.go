@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
-	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -229,7 +229,7 @@ func TestPreflightFindsPlantedProblems(t *testing.T) {
 		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckAdminLogin: ops.CheckFail, ops.CheckAdminPrivileges: ops.CheckSkip})
 	})
 	t.Run("clone name too long", func(t *testing.T) {
-		name := testdb.UniqueName("long")
+		name := dbtest.UniqueName("long")
 		name += strings.Repeat("x", 60-len(name))
 		e.PG.CreateRole(t, name, "pw-long-name-1")
 		admin := e.Role("adm", "admin-password-1", "CREATEROLE")
@@ -341,8 +341,8 @@ func TestPreflightPreviousUserSessionsPolicy(t *testing.T) {
 func TestPreflightMariaDBAdminHint(t *testing.T) {
 	t.Parallel()
 	e := opstest.New(t)
-	m := testdb.MariaDB(t)
-	admin, user := testdb.UniqueName("madm"), testdb.UniqueName("mapp")
+	m := dbtest.MariaDB(t)
+	admin, user := dbtest.UniqueName("madm"), dbtest.UniqueName("mapp")
 	m.CreateUser(t, admin, "admin-password-1")
 	m.CreateUser(t, user, "app-password-1")
 	doc := func(name, password string) map[string]any {

@@ -14,15 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
-	"github.com/rotorhq/rotor/internal/testdb"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // fast are options that poll every few milliseconds.
 func fast(e *opstest.Env, wait bool) ops.RotateNowOptions {
@@ -378,7 +378,7 @@ func TestRotateNowFunction(t *testing.T) {
 		}
 	})
 	t.Run("filters", func(t *testing.T) {
-		tag := testdb.UniqueName("fleet")
+		tag := dbtest.UniqueName("fleet")
 		user := e.Role("fl", "pw-fleet-1")
 		tagged := e.Secret(e.Doc(user, "pw-fleet-1"), map[string]string{tag: "yes"})
 		e.EnableRotation(tagged)

@@ -1,5 +1,5 @@
 // Package schedule is the one reading of Secrets Manager rotation
-// schedules in rotor: the local stand-in (internal/awslocal) uses it to run
+// schedules in rotor: the local stand-in (internal/local/awslocal) uses it to run
 // rotations, the auditor (internal/alerting) to decide when one is overdue,
 // so the two cannot disagree about when a window opens or closes.
 //

@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/strategies/conn"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
@@ -60,17 +60,17 @@ func sameState(t *testing.T, a *sql.DB, base, clone string) {
 
 // adminUser creates an admin like RDS's master user: every privilege on
 // *.* with GRANT OPTION.
-func adminUser(t *testing.T, m *testdb.Maria) (name, password string) {
+func adminUser(t *testing.T, m *dbtest.Maria) (name, password string) {
 	t.Helper()
-	name, password = testdb.UniqueName("admin"), "admin-pass-1"
+	name, password = dbtest.UniqueName("admin"), "admin-pass-1"
 	m.CreateUser(t, name, password)
-	mustExec(t, m.Admin(t), "GRANT ALL PRIVILEGES ON *.* TO "+testdb.UserAccount(name)+" WITH GRANT OPTION")
+	mustExec(t, m.Admin(t), "GRANT ALL PRIVILEGES ON *.* TO "+dbtest.UserAccount(name)+" WITH GRANT OPTION")
 	return name, password
 }
 
-func dropUserAtEnd(t *testing.T, m *testdb.Maria, user string) {
+func dropUserAtEnd(t *testing.T, m *dbtest.Maria, user string) {
 	t.Cleanup(func() {
-		if _, err := m.Admin(t).ExecContext(context.Background(), "DROP USER IF EXISTS "+testdb.UserAccount(user)); err != nil {
+		if _, err := m.Admin(t).ExecContext(context.Background(), "DROP USER IF EXISTS "+dbtest.UserAccount(user)); err != nil {
 			t.Errorf("drop %s: %v", user, err)
 		}
 	})
@@ -79,23 +79,23 @@ func dropUserAtEnd(t *testing.T, m *testdb.Maria, user string) {
 func TestSyncAlternatePrivileges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	db, other := m.NewDatabase(t), m.NewDatabase(t)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
-	role, role2 := testdb.UniqueName("readers"), testdb.UniqueName("auditors")
+	role, role2 := dbtest.UniqueName("readers"), dbtest.UniqueName("auditors")
 	adminName, adminPass := adminUser(t, m)
 	m.CreateUser(t, base, "base-pass-1")
 	dropUserAtEnd(t, m, clone)
 	for _, r := range []string{role, role2} {
 		// Granting a role needs ADMIN OPTION on it (a role the admin
 		// creates comes with it).
-		mustExec(t, a, "CREATE ROLE "+ident(r), "GRANT "+ident(r)+" TO "+testdb.UserAccount(adminName)+" WITH ADMIN OPTION")
+		mustExec(t, a, "CREATE ROLE "+ident(r), "GRANT "+ident(r)+" TO "+dbtest.UserAccount(adminName)+" WITH ADMIN OPTION")
 		r := r
 		t.Cleanup(func() { a.ExecContext(ctx, "DROP ROLE IF EXISTS "+ident(r)) })
 	}
-	b := testdb.UserAccount(base)
+	b := dbtest.UserAccount(base)
 	mustExec(t, a,
 		"CREATE TABLE "+ident(other)+".t1 (id int, secret int, note text)",
 		"CREATE TABLE "+ident(other)+".gone (id int)",
@@ -204,7 +204,7 @@ func ident(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`
 func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	cases := map[string]struct {
 		grants []string
@@ -216,13 +216,13 @@ func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			base := testdb.UniqueName("app")
-			weak := testdb.UniqueName("weak")
+			base := dbtest.UniqueName("app")
+			weak := dbtest.UniqueName("weak")
 			m.CreateUser(t, base, "base-pass-1")
 			m.CreateUser(t, weak, "weak-pass-1")
 			dropUserAtEnd(t, m, base+"_clone")
 			for _, g := range tc.grants {
-				mustExec(t, a, fmt.Sprintf(g, testdb.UserAccount(weak)))
+				mustExec(t, a, fmt.Sprintf(g, dbtest.UserAccount(weak)))
 			}
 			s := connect(t, params(t, m, "", weak, "weak-pass-1"))
 			_, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
@@ -243,7 +243,7 @@ func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 	t.Run("current clone missing", func(t *testing.T) {
 		t.Parallel()
 		adminName, adminPass := adminUser(t, m)
-		base := testdb.UniqueName("app")
+		base := dbtest.UniqueName("app")
 		m.CreateUser(t, base, "base-pass-1")
 		s := connect(t, params(t, m, "", adminName, adminPass))
 		_, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base, Password: "x-pass-123"})
@@ -262,17 +262,17 @@ func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 func TestSyncAlternateInterrupted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	db := m.NewDatabase(t)
 	adminName, adminPass := adminUser(t, m)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
 	m.CreateUser(t, base, "base-pass-1")
 	m.CreateUser(t, clone, "clone-pass-1")
 	mustExec(t, a,
-		"GRANT SELECT, INSERT ON "+ident(db)+".* TO "+testdb.UserAccount(base),
-		"GRANT SELECT, DELETE ON "+ident(db)+".* TO "+testdb.UserAccount(clone),
+		"GRANT SELECT, INSERT ON "+ident(db)+".* TO "+dbtest.UserAccount(base),
+		"GRANT SELECT, DELETE ON "+ident(db)+".* TO "+dbtest.UserAccount(clone),
 	)
 	s := connect(t, params(t, m, "", adminName, adminPass))
 	resp, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
@@ -292,9 +292,9 @@ func TestSyncAlternateInterrupted(t *testing.T) {
 func TestCanManageRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	adminName, adminPass := adminUser(t, m)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	m.CreateUser(t, base, "base-pass-1")
 	s := connect(t, params(t, m, "", adminName, adminPass))
 	ok, why, err := s.CanManageRole(ctx, base)
@@ -302,9 +302,9 @@ func TestCanManageRole(t *testing.T) {
 		t.Fatalf("CanManageRole = %v %q %v", ok, why, err)
 	}
 	// A role the admin cannot grant is named.
-	role := testdb.UniqueName("r")
+	role := dbtest.UniqueName("r")
 	a := m.Admin(t)
-	mustExec(t, a, "CREATE ROLE "+ident(role), "GRANT "+ident(role)+" TO "+testdb.UserAccount(base))
+	mustExec(t, a, "CREATE ROLE "+ident(role), "GRANT "+ident(role)+" TO "+dbtest.UserAccount(base))
 	t.Cleanup(func() { a.ExecContext(ctx, "DROP ROLE IF EXISTS "+ident(role)) })
 	ok, why, err = s.CanManageRole(ctx, base)
 	if err != nil || ok || !strings.Contains(why, role) || !strings.Contains(why, "ADMIN OPTION") {
@@ -323,23 +323,23 @@ func TestCanManageRole(t *testing.T) {
 func TestSyncAlternateCloneUnusableUntilComplete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	db1, db2 := m.NewDatabase(t), m.NewDatabase(t)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
 	m.CreateUser(t, base, "base-pass-1")
 	dropUserAtEnd(t, m, clone)
-	b := testdb.UserAccount(base)
+	b := dbtest.UserAccount(base)
 	mustExec(t, a,
 		"GRANT SELECT ON "+ident(db1)+".* TO "+b,
 		"GRANT SELECT, INSERT ON "+ident(db2)+".* TO "+b,
 	)
 	// The admin may grant on db1 only: the grant on db2 fails after the
 	// clone was created.
-	weak := testdb.UniqueName("weak")
+	weak := dbtest.UniqueName("weak")
 	m.CreateUser(t, weak, "weak-pass-1")
-	w := testdb.UserAccount(weak)
+	w := dbtest.UserAccount(weak)
 	mustExec(t, a,
 		"GRANT CREATE USER ON *.* TO "+w,
 		"GRANT SELECT ON mysql.* TO "+w,
@@ -392,15 +392,15 @@ func TestSyncAlternateCloneUnusableUntilComplete(t *testing.T) {
 func TestSyncAlternateColumnGrantOption(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	db := m.NewDatabase(t)
 	adminName, adminPass := adminUser(t, m)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
 	m.CreateUser(t, base, "base-pass-1")
 	dropUserAtEnd(t, m, clone)
-	b := testdb.UserAccount(base)
+	b := dbtest.UserAccount(base)
 	tbl := ident(db) + ".t"
 	mustExec(t, a, "CREATE TABLE "+tbl+" (id int, note text)", "GRANT SELECT (id) ON "+tbl+" TO "+b+" WITH GRANT OPTION")
 	s := connect(t, params(t, m, "", adminName, adminPass))
@@ -412,9 +412,9 @@ func TestSyncAlternateColumnGrantOption(t *testing.T) {
 	sameState(t, a, base, clone)
 	// The clone can pass the column privilege on, as the base can.
 	cc := m.ConnectAs(t, clone, "clone-pass-1", "")
-	other := testdb.UniqueName("o")
+	other := dbtest.UniqueName("o")
 	m.CreateUser(t, other, "other-pass-1")
-	mustExec(t, cc, "GRANT SELECT (id) ON "+tbl+" TO "+testdb.UserAccount(other))
+	mustExec(t, cc, "GRANT SELECT (id) ON "+tbl+" TO "+dbtest.UserAccount(other))
 
 	mustExec(t, a, "REVOKE GRANT OPTION ON "+tbl+" FROM "+b)
 	resp, err = s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
@@ -433,11 +433,11 @@ func TestSyncAlternateColumnGrantOption(t *testing.T) {
 func TestRevokeListsOnlyWhatHappened(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	a := m.Admin(t)
 	db := m.NewDatabase(t)
 	adminName, adminPass := adminUser(t, m)
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	m.CreateUser(t, user, "user-pass-1")
 	s := connect(t, params(t, m, "", adminName, adminPass))
 
@@ -445,7 +445,7 @@ func TestRevokeListsOnlyWhatHappened(t *testing.T) {
 	if err != nil || len(changes) != 0 {
 		t.Fatalf("revoking grants the user does not have: changes %q, err %v; want none", changes, err)
 	}
-	mustExec(t, a, "GRANT SELECT ON "+ident(db)+".* TO "+testdb.UserAccount(user)+" WITH GRANT OPTION")
+	mustExec(t, a, "GRANT SELECT ON "+ident(db)+".* TO "+dbtest.UserAccount(user)+" WITH GRANT OPTION")
 	changes, err = s.RevokeOnSchema(ctx, db, []string{"GRANT OPTION", "SELECT"}, user, "%")
 	want := []string{"revoke GRANT OPTION on " + db + ".* from " + user, "revoke SELECT on " + db + ".* from " + user}
 	if err != nil || !slices.Equal(changes, want) {

@@ -9,18 +9,18 @@ import (
 	"testing"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/strategies/conn"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // hardPassword holds every punctuation character GetRandomPassword can
 // produce, plus letters, digits and a space.
 const hardPassword = "aA1!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ end"
 
-func params(t *testing.T, m *testdb.Maria, db, user, password string) conn.Params {
+func params(t *testing.T, m *dbtest.Maria, db, user, password string) conn.Params {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(m.CAPEM) {
@@ -52,7 +52,7 @@ func mustExec(t *testing.T, db *sql.DB, stmts ...string) {
 func TestNativePasswordHash(t *testing.T) {
 	t.Parallel()
 	// The server's PASSWORD() is the reference; the input is not a secret.
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	for _, pw := range []string{"password", hardPassword, "pässwörd Ω"} {
 		var want string
 		if err := m.Admin(t).QueryRowContext(context.Background(), "SELECT PASSWORD(?)", pw).Scan(&want); err != nil {
@@ -82,7 +82,7 @@ func TestServerCheck(t *testing.T) {
 		}
 	}
 	// The real server passes.
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	s := connect(t, params(t, m, "", m.SuperUser, m.SuperPassword))
 	if !strings.Contains(s.Version, "MariaDB") {
 		t.Fatalf("version %q", s.Version)
@@ -93,7 +93,7 @@ func TestServerCheck(t *testing.T) {
 // in the default sql_mode and with NO_BACKSLASH_ESCAPES.
 func TestQuoteStringRoundTrips(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
 	values := []string{"plain", `o'brien`, `back\slash`, `\'`, `'\`, `\\''`, "x'; DROP USER root; --", "my app", "приложение", "emoji 🙂", `%_`, "nul\x00byte", "tab\tnl\n", "\x1a"}
 	for _, nbe := range []bool{false, true} {
@@ -130,8 +130,8 @@ func TestQuoteStringRoundTrips(t *testing.T) {
 
 func TestWrongPasswordIsAnAuthError(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
-	user := testdb.UniqueName("auth")
+	m := dbtest.MariaDB(t)
+	user := dbtest.UniqueName("auth")
 	m.CreateUser(t, user, "right-password")
 	_, err := mariadb.Connect(context.Background(), params(t, m, "", user, "wrong-password-xyz"))
 	if !errors.Is(err, conn.ErrAuth) {
@@ -152,9 +152,9 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 
 func TestTLSModesNeverFallBack(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
-	user := testdb.UniqueName("tls")
+	user := dbtest.UniqueName("tls")
 	m.CreateUser(t, user, "tls-password")
 
 	// verify-full against the system roots: the per-run CA is unknown, so
@@ -199,9 +199,9 @@ func TestTLSModesNeverFallBack(t *testing.T) {
 
 func TestSetOwnPasswordSendsOnlyAHash(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
-	user := testdb.UniqueName("own")
+	user := dbtest.UniqueName("own")
 	m.CreateUser(t, user, "first-password-1")
 	off := m.LogOffset(t)
 
@@ -242,7 +242,7 @@ var awkwardNames = map[string]string{
 
 // createUser makes user@'%' as root with a hash, quoting the name with the
 // engine's literal quoting, and drops it when the test ends.
-func createUser(t *testing.T, m *testdb.Maria, user, password string) {
+func createUser(t *testing.T, m *dbtest.Maria, user, password string) {
 	t.Helper()
 	lit, err := mariadb.QuoteString(user, false)
 	if err != nil {
@@ -258,18 +258,18 @@ func createUser(t *testing.T, m *testdb.Maria, user, password string) {
 
 func TestAwkwardUserNames(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
 	names := map[string]string{}
 	for k, v := range awkwardNames {
-		names[k] = v + testdb.UniqueName("")[:6]
+		names[k] = v + dbtest.UniqueName("")[:6]
 	}
-	long := testdb.UniqueName("l")
+	long := dbtest.UniqueName("l")
 	long += strings.Repeat("n", mariadb.MaxUsernameChars-len(long))
 	names["80 characters"] = long
-	admin := testdb.UniqueName("admin")
+	admin := dbtest.UniqueName("admin")
 	m.CreateUser(t, admin, "admin-pass-1")
-	mustExec(t, m.Admin(t), "GRANT CREATE USER, SELECT ON *.* TO "+testdb.UserAccount(admin))
+	mustExec(t, m.Admin(t), "GRANT CREATE USER, SELECT ON *.* TO "+dbtest.UserAccount(admin))
 	adminSess := connect(t, params(t, m, "", admin, "admin-pass-1"))
 	for label, name := range names {
 		t.Run(label, func(t *testing.T) {
@@ -303,9 +303,9 @@ func TestAwkwardUserNames(t *testing.T) {
 
 func TestSeveralHostsAreRefused(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
-	user := testdb.UniqueName("multi")
+	user := dbtest.UniqueName("multi")
 	m.CreateUser(t, user, "pass-1")
 	lit, _ := mariadb.QuoteString(user, false)
 	mustExec(t, m.Admin(t), "CREATE USER "+lit+"@'10.%' IDENTIFIED BY PASSWORD '"+mariadb.NativePasswordHash("pass-1")+"'")

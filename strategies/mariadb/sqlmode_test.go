@@ -11,7 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 	"github.com/rotorhq/rotor/strategies/conn"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )

@@ -11,14 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/strategies/conn"
 	"github.com/rotorhq/rotor/strategies/postgres"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
-func params(t *testing.T, pg *testdb.PG, db, user, password string) conn.Params {
+func params(t *testing.T, pg *dbtest.PG, db, user, password string) conn.Params {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pg.CAPEM) {
@@ -44,9 +44,9 @@ const hardPassword = "aA1!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ end"
 
 func TestSetOwnPasswordSendsOnlyAVerifier(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	user := testdb.UniqueName("own")
+	user := dbtest.UniqueName("own")
 	pg.CreateRole(t, user, "first-password-1")
 	off := pg.LogOffset(t)
 
@@ -71,9 +71,9 @@ func TestSetOwnPasswordSendsOnlyAVerifier(t *testing.T) {
 
 func TestWrongPasswordIsAnAuthError(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	user := testdb.UniqueName("auth")
+	user := dbtest.UniqueName("auth")
 	pg.CreateRole(t, user, "right-password")
 	_, err := postgres.Connect(context.Background(), params(t, pg, db, user, "wrong-password-xyz"))
 	if !errors.Is(err, conn.ErrAuth) {
@@ -86,9 +86,9 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 
 func TestTLSModesNeverFallBack(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	user := testdb.UniqueName("tls")
+	user := dbtest.UniqueName("tls")
 	pg.CreateRole(t, user, "tls-password")
 
 	// verify-full against the system roots: the per-run CA is unknown, so
@@ -143,13 +143,13 @@ var awkwardNames = map[string]string{
 
 func TestAwkwardRoleNames(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
 	names := map[string]string{}
 	for k, v := range awkwardNames {
 		names[k] = v
 	}
-	long := testdb.UniqueName("l")
+	long := dbtest.UniqueName("l")
 	long += strings.Repeat("n", postgres.MaxIdentifierBytes-len(long))
 	names["63 bytes"] = long
 	for label, base := range names {
@@ -157,7 +157,7 @@ func TestAwkwardRoleNames(t *testing.T) {
 			// Keep names unique across runs sharing the server.
 			name := base
 			if label != "63 bytes" {
-				name = base + testdb.UniqueName("")[:6]
+				name = base + dbtest.UniqueName("")[:6]
 			}
 			pg.CreateRole(t, name, "initial-pass-1")
 			s := connect(t, params(t, pg, db, name, "initial-pass-1"))
@@ -184,12 +184,12 @@ func TestAwkwardRoleNames(t *testing.T) {
 func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	base := testdb.UniqueName("app")
+	base := dbtest.UniqueName("app")
 	clone := base + "_clone"
-	adminName := testdb.UniqueName("admin")
-	readers := testdb.UniqueName("readers")
+	adminName := dbtest.UniqueName("admin")
+	readers := dbtest.UniqueName("readers")
 	pg.CreateRole(t, adminName, "admin-pass-1", "CREATEROLE")
 	pg.CreateRole(t, base, "base-pass-1", "CREATEDB")
 	pg.CreateRole(t, readers, "")
@@ -240,7 +240,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 	// Each user creates a table; both can read and write both.
 	baseConn := pg.ConnectAs(t, base, "base-pass-1", db)
 	cloneConn := pg.ConnectAs(t, clone, "clone-pass-1", db)
-	tBase, tClone := pgx.Identifier{testdb.UniqueName("t_base")}.Sanitize(), pgx.Identifier{testdb.UniqueName("t_clone")}.Sanitize()
+	tBase, tClone := pgx.Identifier{dbtest.UniqueName("t_base")}.Sanitize(), pgx.Identifier{dbtest.UniqueName("t_clone")}.Sanitize()
 	mustExec(t, baseConn, "CREATE TABLE "+tBase+" (v int)")
 	mustExec(t, cloneConn, "CREATE TABLE "+tClone+" (v int)")
 	for _, c := range []*pgx.Conn{baseConn, cloneConn} {
@@ -280,10 +280,10 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 func TestSyncAlternateIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	base := testdb.UniqueName("app")
-	adminName := testdb.UniqueName("weak")
+	base := dbtest.UniqueName("app")
+	adminName := dbtest.UniqueName("weak")
 	pg.CreateRole(t, adminName, "weak-pass-1") // no CREATEROLE
 	pg.CreateRole(t, base, "base-pass-1")
 	admin := connect(t, params(t, pg, db, adminName, "weak-pass-1"))
@@ -309,9 +309,9 @@ func mustExec(t *testing.T, c *pgx.Conn, sql string) {
 // login, so a rollback to a hand-set unicode password works.
 func TestNonASCIIPassword(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	user := testdb.UniqueName("uni")
+	user := dbtest.UniqueName("uni")
 	pg.CreateRole(t, user, "ascii-password-1")
 	s := connect(t, params(t, pg, db, user, "ascii-password-1"))
 	const pw = "pässwörd\u00a0ﬁx-Ω"
@@ -328,9 +328,9 @@ func TestNonASCIIPassword(t *testing.T) {
 // look like a wrong password, or single-user would go looking for one.
 func TestLoginNotPermittedIsNotAnAuthError(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	user := testdb.UniqueName("nologin")
+	user := dbtest.UniqueName("nologin")
 	pg.CreateRole(t, user, "right-password-1")
 	if _, err := pg.Admin(t).Exec(context.Background(), "ALTER ROLE "+pgx.Identifier{user}.Sanitize()+" NOLOGIN"); err != nil {
 		t.Fatal(err)

@@ -4,14 +4,14 @@ import (
 	"context"
 	"testing"
 
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
 func TestCanManageRole(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
-	app := testdb.UniqueName("app")
+	app := dbtest.UniqueName("app")
 	pg.CreateRole(t, app, "app-password-1")
 	cases := map[string]struct {
 		attrs []string
@@ -25,7 +25,7 @@ func TestCanManageRole(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			admin := testdb.UniqueName("adm")
+			admin := dbtest.UniqueName("adm")
 			pg.CreateRole(t, admin, "admin-password-1", tc.attrs...)
 			s := connect(t, params(t, pg, db, admin, "admin-password-1"))
 			ok, why, err := s.CanManageRole(context.Background(), app)

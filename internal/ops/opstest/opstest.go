@@ -23,8 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -38,7 +39,7 @@ type Env struct {
 	Srv *awslocal.Server
 	Cfg aws.Config
 	SM  *secretsmanager.Client
-	PG  *testdb.PG
+	PG  *dbtest.PG
 	// DB is a database made for this test.
 	DB string
 	// DBOptions reach PostgreSQL with verify-full TLS against the run's CA.
@@ -105,8 +106,8 @@ func (h hooked) Test(ctx context.Context, req strategies.TestRequest) (strategie
 // consult the StepHook installed with HookSteps.
 func New(t testing.TB) *Env {
 	t.Helper()
-	srv, cfg := awslocal.NewTestServer(t)
-	e := &Env{t: t, Srv: srv, Cfg: cfg, SM: secretsmanager.NewFromConfig(cfg), PG: testdb.Postgres(t)}
+	srv, cfg := awslocaltest.New(t)
+	e := &Env{t: t, Srv: srv, Cfg: cfg, SM: secretsmanager.NewFromConfig(cfg), PG: dbtest.Postgres(t)}
 	e.DB = e.PG.NewDatabase(t)
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(e.PG.CAPEM) {
@@ -140,7 +141,7 @@ func (e *Env) Doc(user, password string) map[string]any {
 // returns the name.
 func (e *Env) Role(prefix, password string, attrs ...string) string {
 	e.t.Helper()
-	name := testdb.UniqueName(prefix)
+	name := dbtest.UniqueName(prefix)
 	e.PG.CreateRole(e.t, name, password, attrs...)
 	return name
 }
@@ -153,7 +154,7 @@ func (e *Env) Secret(doc map[string]any, tags map[string]string) string {
 	if err != nil {
 		e.t.Fatalf("opstest: encode document: %v", err)
 	}
-	in := &secretsmanager.CreateSecretInput{Name: aws.String(testdb.UniqueName("secret")), SecretString: aws.String(string(body))}
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(dbtest.UniqueName("secret")), SecretString: aws.String(string(body))}
 	for k, v := range tags {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}

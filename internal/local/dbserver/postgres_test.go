@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 func startPostgres(t *testing.T, opts dbserver.PostgresOptions) *dbserver.Postgres {

@@ -1,4 +1,4 @@
-package testdb_test
+package dbtest_test
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/rotorhq/rotor/internal/testdb"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 func TestPostgresIsShared(t *testing.T) {
 	t.Parallel()
@@ -22,7 +22,7 @@ func TestPostgresIsShared(t *testing.T) {
 	ports := make([]int, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
-		wg.Go(func() { ports[i] = testdb.Postgres(t).Port })
+		wg.Go(func() { ports[i] = dbtest.Postgres(t).Port })
 	}
 	wg.Wait()
 	for i, p := range ports {
@@ -34,9 +34,9 @@ func TestPostgresIsShared(t *testing.T) {
 
 func TestPostgresHelpers(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	ctx := context.Background()
-	role := testdb.UniqueName("app")
+	role := dbtest.UniqueName("app")
 	const password = "correct-horse-battery"
 	var database string
 
@@ -95,9 +95,9 @@ func TestPostgresHelpers(t *testing.T) {
 
 func TestPostgresLogOffset(t *testing.T) {
 	t.Parallel()
-	pg := testdb.Postgres(t)
+	pg := dbtest.Postgres(t)
 	admin := pg.Admin(t)
-	marker := testdb.UniqueName("marker")
+	marker := dbtest.UniqueName("marker")
 	if _, err := admin.Exec(context.Background(), "SELECT '"+marker+"-before'"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,16 +113,16 @@ func TestPostgresLogOffset(t *testing.T) {
 
 func TestMariaDBHelpers(t *testing.T) {
 	t.Parallel()
-	m := testdb.MariaDB(t)
+	m := dbtest.MariaDB(t)
 	ctx := context.Background()
-	user := testdb.UniqueName("app")
+	user := dbtest.UniqueName("app")
 	const password = "correct-horse-battery"
 	var database string
 
 	t.Run("isolated", func(t *testing.T) {
 		database = m.NewDatabase(t)
 		m.CreateUser(t, user, password)
-		if _, err := m.Admin(t).ExecContext(ctx, "GRANT ALL ON `"+database+"`.* TO "+testdb.UserAccount(user)); err != nil {
+		if _, err := m.Admin(t).ExecContext(ctx, "GRANT ALL ON `"+database+"`.* TO "+dbtest.UserAccount(user)); err != nil {
 			t.Fatalf("grant: %v", err)
 		}
 
@@ -174,7 +174,7 @@ func TestUniqueName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := testdb.UniqueName(tc.prefix), testdb.UniqueName(tc.prefix)
+			a, b := dbtest.UniqueName(tc.prefix), dbtest.UniqueName(tc.prefix)
 			if a == b {
 				t.Errorf("two calls returned %q", a)
 			}

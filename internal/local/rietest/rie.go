@@ -1,4 +1,4 @@
-package rie
+package rietest
 
 import (
 	"bytes"

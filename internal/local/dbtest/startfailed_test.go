@@ -1,4 +1,4 @@
-package testdb
+package dbtest
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 // recorder is a testing.TB that records how a helper failed the test.

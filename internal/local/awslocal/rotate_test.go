@@ -13,7 +13,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 )
 
 const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
@@ -294,7 +295,7 @@ func TestSchedules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			clock := awslocal.NewFakeClock(tc.start)
-			srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{Clock: clock})
+			srv, cfg := awslocaltest.NewWith(t, awslocal.Options{Clock: clock})
 			sm := secretsmanager.NewFromConfig(cfg)
 			srv.SetFunction(fnARN, rotator(sm, nil))
 			create(t, sm, "sched", "v1")

@@ -15,7 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -27,7 +28,7 @@ func ctxT(t *testing.T) context.Context {
 // setup starts a stand-in and an SDK client for it.
 func setup(t *testing.T) (*awslocal.Server, *secretsmanager.Client) {
 	t.Helper()
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	return srv, secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
 }
 

@@ -1,4 +1,4 @@
-package rie_test
+package rietest_test
 
 import (
 	"context"
@@ -10,17 +10,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/rotorhq/rotor/internal/awslocal"
-	"github.com/rotorhq/rotor/internal/rie"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 )
 
 // TestRotateThroughEmulator drives a real Go Lambda binary under the Runtime
 // Interface Emulator from the stand-in's RotateSecret, end to end.
 func TestRotateThroughEmulator(t *testing.T) {
 	t.Parallel()
-	srv, cfg := awslocal.NewTestServer(t)
-	bootstrap := rie.Build(t, "./internal/rie/testdata/rotatefn")
-	emu := rie.Start(t, bootstrap,
+	srv, cfg := awslocaltest.New(t)
+	bootstrap := rietest.Build(t, "./internal/local/rietest/testdata/rotatefn")
+	emu := rietest.Start(t, bootstrap,
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=")
 	fn := srv.FunctionARN("rotatefn")
@@ -63,9 +64,9 @@ func TestRotateThroughEmulator(t *testing.T) {
 // the function's message, and that the pass is retried.
 func TestFunctionErrorThroughEmulator(t *testing.T) {
 	t.Parallel()
-	srv, cfg := awslocal.NewTestServer(t)
-	bootstrap := rie.Build(t, "./internal/rie/testdata/rotatefn")
-	emu := rie.Start(t, bootstrap,
+	srv, cfg := awslocaltest.New(t)
+	bootstrap := rietest.Build(t, "./internal/local/rietest/testdata/rotatefn")
+	emu := rietest.Start(t, bootstrap,
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "ROTATEFN_FAIL_STEP=setSecret")
 	fn := srv.FunctionARN("rotatefn")

@@ -2,7 +2,8 @@
 // just enough of Lambda (Invoke), RDS (DescribeDBInstances,
 // DescribeDBClusters) and SNS (CreateTopic, Publish) for rotor's tests, demo
 // and benchmarks. Every test that talks to "AWS" trusts it, so it keeps the
-// contract in /work/shared/specs/secrets-manager.md, odd corners included.
+// contract in the project's Secrets Manager spec (specs/secrets-manager.md in
+// the steering repository's shared folder), odd corners included.
 //
 // # What it owns
 //
@@ -11,8 +12,8 @@
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
 // state file written atomically (temp file + rename) after each change.
-// NewTestServer gives a test a server and an aws.Config for the real SDK
-// clients in one line.
+// Package awslocaltest gives a test a server and an aws.Config for the real
+// SDK clients in one line.
 //
 // # What matches AWS
 //

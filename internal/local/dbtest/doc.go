@@ -1,8 +1,8 @@
-// Package testdb gives tests across rotor a real PostgreSQL and a real
-// MariaDB with password authentication, started by internal/dbserver.
+// Package dbtest gives tests across rotor a real PostgreSQL and a real
+// MariaDB with password authentication, started by internal/local/dbserver.
 //
 // Each test binary shares one server of each kind, started lazily by the
-// first test that asks for it (testdb.Postgres, testdb.MariaDB) and safe to
+// first test that asks for it (dbtest.Postgres, dbtest.MariaDB) and safe to
 // ask for from parallel tests. Tests isolate themselves with per-test
 // databases, roles and users that are dropped in t.Cleanup, and read only the
 // server log written since they began (LogSince).
@@ -10,7 +10,7 @@
 // Packages that use the shared servers should stop them when their tests
 // end:
 //
-//	func TestMain(m *testing.M) { testdb.Main(m) }
+//	func TestMain(m *testing.M) { dbtest.Main(m) }
 //
 // Without it the servers still die with the test process (they receive a
 // shutdown signal when it exits) and the next start removes their
@@ -23,4 +23,4 @@
 // cleanup failures are reported with t.Errorf. Passwords are never sent as
 // SQL text: roles get a SCRAM-SHA-256 verifier and users a
 // mysql_native_password hash computed in Go.
-package testdb
+package dbtest

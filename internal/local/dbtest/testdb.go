@@ -1,4 +1,4 @@
-package testdb
+package dbtest
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 // startTimeout bounds starting one shared server.
@@ -58,7 +58,7 @@ var (
 // Main runs the tests of a package and then stops the shared servers. Call it
 // from TestMain in every package that uses Postgres or MariaDB:
 //
-//	func TestMain(m *testing.M) { testdb.Main(m) }
+//	func TestMain(m *testing.M) { dbtest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
 	if err := errors.Join(sharedPostgres.stop(), sharedMariaDB.stop()); err != nil {

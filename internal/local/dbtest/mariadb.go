@@ -1,4 +1,4 @@
-package testdb
+package dbtest
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 // Maria is the shared MariaDB server as seen by one test. The embedded

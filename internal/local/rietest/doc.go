@@ -1,4 +1,4 @@
-// Package rie runs Go Lambda functions under the AWS Lambda Runtime
+// Package rietest runs Go Lambda functions under the AWS Lambda Runtime
 // Interface Emulator for tests: Build compiles a main package as a
 // linux/amd64 "bootstrap" (CGO off, -tags lambda.norpc, -trimpath), Start
 // runs the emulator (the aws-lambda-rie go tool pinned in go.mod) on a free
@@ -12,4 +12,4 @@
 // Failures are test failures (t.Fatalf): a build that does not compile, an
 // emulator that does not start. Running the bootstrap needs a linux/amd64
 // host, which is what the project's CI and dev machines are.
-package rie
+package rietest

@@ -15,7 +15,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 )
 
 // recorder is a delivery target that keeps what it was sent.
@@ -30,7 +31,7 @@ func (r *recorder) Invoke(_ context.Context, p []byte) ([]byte, error) {
 // service-event envelope, filtered by name, once each; Redeliver repeats one
 // with the same id.
 func TestBusDeliversRotationEventsAsEventBridgeDoes(t *testing.T) {
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxT(t)
 	fnARN := srv.FunctionARN("failing")
@@ -106,7 +107,7 @@ func TestBusDeliversRotationEventsAsEventBridgeDoes(t *testing.T) {
 // registered functions as Active (or the state set), and unknown ones as
 // ResourceNotFoundException; Invoke on the same base URL still works.
 func TestServerAnswersGetFunctionConfiguration(t *testing.T) {
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	lc := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxT(t)
 	arn := srv.FunctionARN("fn")
@@ -162,7 +163,7 @@ func (r *syncRecorder) got() [][]byte {
 // recorded, once, in order, in the same envelope (and with the same id) a
 // Bus would deliver; a failed send is retried.
 func TestServerPushesRotationEventsToItsTarget(t *testing.T) {
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxT(t)
 	target := &syncRecorder{fail: 1}

@@ -21,7 +21,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 )
 
 func TestAddressingAndIdempotency(t *testing.T) {
@@ -241,7 +242,7 @@ func TestVersionLimit(t *testing.T) {
 
 func TestRDS(t *testing.T) {
 	t.Parallel()
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	client := rds.NewFromConfig(cfg)
 	iarn := srv.AddDBInstance(awslocal.DBInstance{Identifier: "db1", Engine: "postgres", Address: "127.0.0.1", Port: 5432, MasterUsername: "admin", MasterUserSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-abcdef"})
 	carn := srv.AddDBCluster(awslocal.DBCluster{Identifier: "c1", Engine: "aurora-mysql", Endpoint: "c1.local", Port: 3306, MasterUsername: "root"})
@@ -277,7 +278,7 @@ func TestRDS(t *testing.T) {
 
 func TestSNSAndLambdaInvoke(t *testing.T) {
 	t.Parallel()
-	srv, cfg := awslocal.NewTestServer(t)
+	srv, cfg := awslocaltest.New(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	form := func(v url.Values) (int, string) {
 		resp, err := http.PostForm(srv.URL()+"/", v)
@@ -368,13 +369,13 @@ func TestSNSAndLambdaInvoke(t *testing.T) {
 func TestStateFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	srv, cfg := awslocal.NewTestServerWith(t, awslocal.Options{StateFile: path})
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{StateFile: path})
 	sm := secretsmanager.NewFromConfig(cfg)
 	c := create(t, sm, "kept", "v1")
 	put(t, sm, "kept", token(2), "v2", "blue")
 	srv.AddDBInstance(awslocal.DBInstance{Identifier: "db1", Engine: "postgres", Address: "h", Port: 5432})
 
-	srv2, cfg2 := awslocal.NewTestServerWith(t, awslocal.Options{StateFile: path})
+	srv2, cfg2 := awslocaltest.NewWith(t, awslocal.Options{StateFile: path})
 	sm2 := secretsmanager.NewFromConfig(cfg2)
 	g, err := sm2.GetSecretValue(ctxT(t), &secretsmanager.GetSecretValueInput{SecretId: c.ARN})
 	if err != nil || aws.ToString(g.SecretString) != "v1" {
@@ -390,7 +391,7 @@ func TestStateFile(t *testing.T) {
 
 func TestRegionFromCredentialScope(t *testing.T) {
 	t.Parallel()
-	_, cfg := awslocal.NewTestServer(t)
+	_, cfg := awslocaltest.New(t)
 	cfg.Region = "eu-west-1"
 	sm := secretsmanager.NewFromConfig(cfg)
 	c, err := sm.CreateSecret(ctxT(t), &secretsmanager.CreateSecretInput{Name: aws.String("eu"), SecretString: aws.String("x")})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 func startMariaDB(t *testing.T, opts dbserver.MariaDBOptions) *dbserver.MariaDB {

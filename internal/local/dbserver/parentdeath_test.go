@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rotorhq/rotor/internal/dbserver"
+	"github.com/rotorhq/rotor/internal/local/dbserver"
 )
 
 // helperEnv makes the test binary act as a parent process that starts

@@ -1,0 +1,32 @@
+package local_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestShippedBinariesLinkNoTestHelpers keeps package testing (and with it
+// every ...test helper) out of the CLI and the Lambda functions.
+func TestShippedBinariesLinkNoTestHelpers(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}", "github.com/rotorhq/rotor/cmd/rotor", "github.com/rotorhq/rotor/functions/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	bins := strings.Fields(string(out))
+	if len(bins) < 5 {
+		t.Fatalf("go list found %d binaries (%v); want the CLI and every function", len(bins), bins)
+	}
+	for _, bin := range bins {
+		deps, err := exec.Command("go", "list", "-deps", bin).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", bin, err)
+		}
+		for _, d := range strings.Fields(string(deps)) {
+			if d == "testing" || strings.HasSuffix(d, "test") && strings.HasPrefix(d, "github.com/rotorhq/rotor/") {
+				t.Errorf("%s links %s: test helpers belong in ...test packages used only by tests", bin, d)
+			}
+		}
+	}
+}
