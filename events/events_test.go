@@ -119,8 +119,8 @@ func TestSecretDocumentRoundTripKeepsUnknownKeys(t *testing.T) {
 	if !jsonEqual(t, raw, out) {
 		t.Fatalf("round trip changed the document:\n%s\n%s", raw, out)
 	}
-	if d.TLSMode() != TLSVerifyFull || d.PortOrDefault() != 5432 || d.DBNameOrDefault() != "orders" {
-		t.Fatalf("accessors: tls=%s port=%d db=%s", d.TLSMode(), d.PortOrDefault(), d.DBNameOrDefault())
+	if d.TLSMode() != TLSVerifyFull || d.DBName != "orders" {
+		t.Fatalf("accessors: tls=%s db=%s", d.TLSMode(), d.DBName)
 	}
 }
 
@@ -163,7 +163,6 @@ func TestSecretDocumentValidation(t *testing.T) {
 		"numeric password":  {strings.Replace(valid, `"pw-secret-value"`, `12345`, 1), "password"},
 		"no host":           {strings.Replace(valid, `"host":"db",`, "", 1), "host"},
 		"host with slash":   {strings.Replace(valid, `"db"`, `"db/x"`, 1), "host"},
-		"bad engine":        {strings.Replace(valid, `"postgres"`, `"oracle"`, 1), "engine"},
 		"port text":         {strings.Replace(valid, `5432`, `"fivefour"`, 1), "port"},
 		"port range":        {strings.Replace(valid, `5432`, `70000`, 1), "port"},
 		"port object":       {strings.Replace(valid, `5432`, `{}`, 1), "port"},

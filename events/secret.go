@@ -9,46 +9,6 @@ import (
 	"strings"
 )
 
-// Engine values accepted in a secret document's "engine" key: the ones AWS's
-// rotation templates and the RDS console write.
-const (
-	EnginePostgres         = "postgres"
-	EngineAuroraPostgreSQL = "aurora-postgresql"
-	EngineMySQL            = "mysql"
-	EngineAuroraMySQL      = "aurora-mysql"
-	EngineMariaDB          = "mariadb"
-)
-
-// Family groups engines that speak the same protocol.
-type Family string
-
-// Engine families.
-const (
-	FamilyPostgres Family = "postgres"
-	FamilyMySQL    Family = "mysql"
-)
-
-// EngineFamily returns the protocol family of an engine name, or "" when the
-// engine is not one rotor rotates.
-func EngineFamily(engine string) Family {
-	switch engine {
-	case EnginePostgres, EngineAuroraPostgreSQL:
-		return FamilyPostgres
-	case EngineMySQL, EngineAuroraMySQL, EngineMariaDB:
-		return FamilyMySQL
-	}
-	return ""
-}
-
-// DefaultPort returns the engine's default port, as AWS's templates assume
-// when a document has none.
-func DefaultPort(f Family) int {
-	if f == FamilyMySQL {
-		return 3306
-	}
-	return 5432
-}
-
 // SecretDocument is the JSON object stored in a database secret's
 // SecretString. Keys rotor does not know are kept in Extra and written back
 // unchanged, as AWS's templates do, so applications that store more in the
@@ -170,8 +130,9 @@ const (
 )
 
 // Validate checks that the document holds what req asks for and that every
-// present value is well formed. It fills nothing in; use the accessors for
-// defaults.
+// present value is well formed. It fills nothing in and does not judge the
+// engine's name: the engine registry (strategies/engine) does, and applies
+// the engine's defaults.
 func (d *SecretDocument) Validate(req Requirement) error {
 	if d.Username == "" {
 		return &FieldError{Field: "username", Reason: "missing or empty"}
@@ -184,9 +145,6 @@ func (d *SecretDocument) Validate(req Requirement) error {
 	}
 	if d.Port != 0 && (d.Port < 1 || d.Port > 65535) {
 		return &FieldError{Field: "port", Reason: fmt.Sprintf("%d is out of range 1-65535", d.Port)}
-	}
-	if d.Engine != "" && EngineFamily(d.Engine) == "" {
-		return &FieldError{Field: "engine", Reason: fmt.Sprintf("unsupported engine %q (want postgres, aurora-postgresql, mysql, aurora-mysql or mariadb)", truncate(d.Engine, 40))}
 	}
 	if req == NeedCredentials {
 		return nil
@@ -201,26 +159,6 @@ func (d *SecretDocument) Validate(req Requirement) error {
 		return &FieldError{Field: "host", Reason: "not a host name or address"}
 	}
 	return nil
-}
-
-// Family returns the engine's protocol family ("" for an unknown engine).
-func (d *SecretDocument) Family() Family { return EngineFamily(d.Engine) }
-
-// PortOrDefault returns the port, or the engine's default when none is set.
-func (d *SecretDocument) PortOrDefault() int {
-	if d.Port != 0 {
-		return d.Port
-	}
-	return DefaultPort(d.Family())
-}
-
-// DBNameOrDefault returns dbname, or the engine's default ("postgres" for
-// PostgreSQL, none for MySQL) when none is set.
-func (d *SecretDocument) DBNameOrDefault() string {
-	if d.DBName != "" || d.Family() != FamilyPostgres {
-		return d.DBName
-	}
-	return "postgres"
 }
 
 // TLS modes, strongest first.
@@ -344,8 +282,13 @@ func (d *SecretDocument) portValue() any {
 }
 
 // String describes the document without its password, for logs and errors.
+// Absent keys stay absent: defaults are the engine's business.
 func (d *SecretDocument) String() string {
-	return fmt.Sprintf("%s://%s@%s:%d/%s", d.Engine, d.Username, d.Host, d.PortOrDefault(), d.DBNameOrDefault())
+	s := fmt.Sprintf("%s://%s@%s", d.Engine, d.Username, d.Host)
+	if d.Port != 0 {
+		s += ":" + strconv.Itoa(d.Port)
+	}
+	return s + "/" + d.DBName
 }
 
 // KnownKeys returns the keys rotor reads from a secret document.

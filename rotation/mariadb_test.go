@@ -14,6 +14,7 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
 // mariaEnv is env's world on the shared MariaDB: the same local Secrets
@@ -93,7 +94,7 @@ func TestMariaDBSingleUserRotation(t *testing.T) {
 	t.Parallel()
 	// AWS's documents name mariadb, or mysql/aurora-mysql for a MariaDB
 	// server behind a MySQL-family engine name.
-	for _, engine := range []string{events.EngineMariaDB, events.EngineMySQL} {
+	for _, engine := range []string{mariadb.EngineMariaDB, mariadb.EngineMySQL} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			e := newMariaEnv(t, envOptions{})
@@ -166,8 +167,8 @@ func mariaAlternating(t *testing.T, e *mariaEnv, base string) (arn, db string) {
 			t.Errorf("drop clone: %v", err)
 		}
 	})
-	masterARN := e.createSecret(dbtest.UniqueName("master"), e.mdoc(events.EngineMariaDB, admin, "admin-password-1", nil), nil)
-	arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+	masterARN := e.createSecret(dbtest.UniqueName("master"), e.mdoc(mariadb.EngineMariaDB, admin, "admin-password-1", nil), nil)
+	arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
 	return arn, db
 }
 
@@ -245,7 +246,7 @@ func TestMariaDBAwkwardUserNames(t *testing.T) {
 					arn, _ = mariaAlternating(t, e, user)
 				} else {
 					e.m.CreateUser(t, user, "base-password-1")
-					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "base-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, user, "base-password-1", nil), nil)
 				}
 				e.mustRotate(arn)
 				cur := e.value(arn, rotation.LabelCurrent)
@@ -273,7 +274,7 @@ func TestMariaDBCrashAfterEachStep(t *testing.T) {
 				} else {
 					user := dbtest.UniqueName("app")
 					e.m.CreateUser(t, user, "initial-password-1")
-					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(events.EngineMariaDB, user, "initial-password-1", nil), nil)
+					arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, user, "initial-password-1", nil), nil)
 				}
 				crashed := false
 				e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {

@@ -41,11 +41,9 @@ type Options struct {
 	// one used when the secret has no rotor:strategy tag.
 	Strategies      func(name string) (strategies.Strategy, error)
 	DefaultStrategy string
-	// Password is the policy for new passwords.
+	// Password is the policy for new passwords; the strategy adds its
+	// engine's excluded characters when the policy names none.
 	Password PasswordPolicy
-	// Engines supplies per-engine password exclusions; nil means
-	// strategies.DefaultEngines().
-	Engines strategies.Engines
 	// Endpoints resolves RDS-managed master secrets; nil means such a
 	// secret's connection details are taken from the rotated secret.
 	Endpoints EndpointResolver
@@ -71,10 +69,9 @@ func New(opts Options) (*Rotator, error) {
 	if opts.Strategies == nil {
 		return nil, errors.New("rotation: no strategies")
 	}
-	if opts.DefaultStrategy == "" {
-		opts.DefaultStrategy = strategies.NameSingleUser
-	}
-	if _, err := opts.Strategies(opts.DefaultStrategy); err != nil {
+	if name, _, err := strategies.Choose("", opts.DefaultStrategy); err != nil {
+		return nil, fmt.Errorf("rotation: default strategy: %w", err)
+	} else if _, err := opts.Strategies(name); err != nil {
 		return nil, fmt.Errorf("rotation: default strategy: %w", err)
 	}
 	if opts.Password.Length == 0 {
@@ -82,9 +79,6 @@ func New(opts Options) (*Rotator, error) {
 	}
 	if err := opts.Password.Validate(); err != nil {
 		return nil, fmt.Errorf("rotation: %w", err)
-	}
-	if opts.Engines == nil {
-		opts.Engines = strategies.DefaultEngines()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -181,12 +175,12 @@ func (inv *invocation) run(ctx context.Context) error {
 	if currentID == "" {
 		return fail("check secret", errors.New("no version is AWSCURRENT"))
 	}
-	name := events.TagOf(desc.Tags, TagStrategy)
-	if name == "" {
-		name = inv.r.opts.DefaultStrategy
+	name, _, err := strategies.Choose(events.TagOf(desc.Tags, TagStrategy), inv.r.opts.DefaultStrategy)
+	if err == nil {
+		inv.strategy, err = inv.r.opts.Strategies(name)
 	}
-	if inv.strategy, err = inv.r.opts.Strategies(name); err != nil {
-		return fail("choose strategy", fmt.Errorf("tag %s: %w", TagStrategy, err))
+	if err != nil {
+		return fail("choose strategy", err)
 	}
 	inv.log = inv.log.With("strategy", inv.strategy.Name())
 
@@ -208,16 +202,15 @@ func (inv *invocation) create(ctx context.Context, currentID string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := inv.r.opts.Engines.For(cur)
-	if err != nil {
-		return fail("check current version", err)
+	newPassword := func(exclude string) (string, error) {
+		password, err := inv.r.opts.Password.Generate(exclude)
+		if err != nil {
+			return "", fmt.Errorf("generate password: %w", err)
+		}
+		inv.secrets = append(inv.secrets, password)
+		return password, nil
 	}
-	password, err := inv.r.opts.Password.Generate(eng.DefaultExcludeCharacters())
-	if err != nil {
-		return fail("generate password", err)
-	}
-	inv.secrets = append(inv.secrets, password)
-	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, Password: password})
+	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, NewPassword: newPassword})
 	if err != nil {
 		return fail("build pending version", err)
 	}
@@ -315,22 +308,10 @@ func (inv *invocation) finish(ctx context.Context, currentID string) error {
 func (inv *invocation) document(ctx context.Context, versionID, label string, req events.Requirement) (*events.SecretDocument, error) {
 	value, ok := inv.r.cache.get(inv.arn, versionID)
 	if !ok {
-		out, err := inv.r.opts.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-			SecretId:     aws.String(inv.arn),
-			VersionId:    aws.String(versionID),
-			VersionStage: aws.String(label),
-		})
-		if err != nil {
-			var nf *types.ResourceNotFoundException
-			if label == LabelPending && errors.As(err, &nf) {
-				return nil, fail("read pending version", fmt.Errorf("version %s has no value yet (createSecret has not stored it): %w", versionID, err))
-			}
-			return nil, fail(fmt.Sprintf("read %s version", label), err)
+		var err error
+		if value, err = ReadVersion(ctx, inv.r.opts.Secrets, inv.arn, versionID, label); err != nil {
+			return nil, fail("read version", err)
 		}
-		if out.SecretString == nil {
-			return nil, fail(fmt.Sprintf("read %s version", label), fmt.Errorf("version %s holds SecretBinary; rotor rotates JSON SecretString documents", versionID))
-		}
-		value = aws.ToString(out.SecretString)
 	}
 	doc, err := events.ParseSecretDocument(value)
 	if err == nil {
@@ -359,8 +340,8 @@ func (inv *invocation) previousLoader() strategies.DocLoader {
 // masterarn (LoadMaster) and registers its password for redaction.
 func (inv *invocation) masterLoader(cur *events.SecretDocument) strategies.DocLoader {
 	return func(ctx context.Context) (*events.SecretDocument, error) {
-		if cur.MasterARN == "" {
-			return nil, &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+		if err := strategies.RequireMasterARN(cur); err != nil {
+			return nil, err
 		}
 		doc, err := LoadMaster(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.log)
 		if doc != nil {

@@ -2,10 +2,14 @@ package rotation
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
-
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // Staging labels with a meaning in the rotation protocol (events owns the
@@ -40,4 +44,46 @@ type Endpoint struct {
 // tag.
 type EndpointResolver interface {
 	ResolveEndpoint(ctx context.Context, arn string) (Endpoint, error)
+}
+
+// VersionReader is what ReadVersion needs from Secrets Manager.
+type VersionReader interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// ErrNoValue is wrapped by ReadVersion's error when the version exists but
+// holds no value (the placeholder RotateSecret makes before createSecret).
+var ErrNoValue = errors.New("it has no value")
+
+// ReadVersion reads one version's SecretString: by versionID, by label, or
+// both (the service then checks that the version carries the label). The
+// error names the version and never quotes a value; a value-less version
+// wraps ErrNoValue, a SecretBinary version is refused (rotor rotates JSON
+// documents). Every caller that reads a version (the rotator, the CLI's
+// day-2 commands, rotate-now) reads it here.
+func ReadVersion(ctx context.Context, api VersionReader, secretID, versionID, label string) (string, error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)}
+	what := "AWSCURRENT"
+	if label != "" {
+		in.VersionStage, what = aws.String(label), label
+	}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+		what = fmt.Sprintf("%s version %s", what, versionID)
+	}
+	out, err := api.GetSecretValue(ctx, in)
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) && label == LabelPending {
+			return "", fmt.Errorf("%s: %w yet (createSecret has not stored it)", what, ErrNoValue)
+		}
+		if errors.As(err, &nf) {
+			return "", fmt.Errorf("%s: %w (%s)", what, ErrNoValue, nf.ErrorMessage())
+		}
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("%s: it holds SecretBinary; rotor rotates JSON SecretString documents", what)
+	}
+	return aws.ToString(out.SecretString), nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // CloneSuffix is appended to the base user's name to name its alternate, as
@@ -14,9 +15,9 @@ import (
 const CloneSuffix = "_clone"
 
 // AlternateUsername returns the user the next rotation writes: name with
-// "_clone" stripped when present, else appended. A name that would not fit
-// in maxBytes is an error, never a truncation.
-func AlternateUsername(name string, maxBytes int) (string, error) {
+// "_clone" stripped when present, else appended. A name the database would
+// not keep intact (facts.CheckUsername) is an error, never a truncation.
+func AlternateUsername(name string, facts engine.Facts) (string, error) {
 	var alt string
 	if base, ok := strings.CutSuffix(name, CloneSuffix); ok {
 		alt = base
@@ -26,8 +27,8 @@ func AlternateUsername(name string, maxBytes int) (string, error) {
 	if alt == "" {
 		return "", &events.FieldError{Field: "username", Reason: fmt.Sprintf("%q has no base name before %q", name, CloneSuffix)}
 	}
-	if maxBytes > 0 && len(alt) > maxBytes {
-		return "", &events.FieldError{Field: "username", Reason: fmt.Sprintf("alternate user %q would be %d bytes; the database keeps at most %d (shorten the user name by %d bytes)", alt, len(alt), maxBytes, len(alt)-maxBytes)}
+	if err := facts.CheckUsername(alt); err != nil {
+		return "", err
 	}
 	return alt, nil
 }
@@ -51,20 +52,24 @@ func (*AlternatingUsers) Name() string { return NameAlternatingUsers }
 
 // Create switches the user to the alternate and sets the new password.
 func (a *AlternatingUsers) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
-	eng, err := a.opts.Engines.For(req.Current)
+	eng, err := a.opts.Engines.Lookup(req.Current.Engine)
 	if err != nil {
 		return CreateResponse{}, err
 	}
-	if req.Current.MasterARN == "" {
-		return CreateResponse{}, &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+	if err := RequireMasterARN(req.Current); err != nil {
+		return CreateResponse{}, err
 	}
-	alt, err := AlternateUsername(req.Current.Username, eng.MaxUsernameBytes())
+	alt, err := AlternateUsername(req.Current.Username, eng.Facts())
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	password, err := req.NewPassword(eng.Facts().ExcludeCharacters)
 	if err != nil {
 		return CreateResponse{}, err
 	}
 	p := req.Current.Clone()
 	p.Username = alt
-	p.Password = req.Password
+	p.Password = password
 	return CreateResponse{Pending: p}, nil
 }
 
@@ -75,7 +80,7 @@ func (a *AlternatingUsers) Create(_ context.Context, req CreateRequest) (CreateR
 // PREVIOUS_USER_SESSIONS=fail any open session refuses the rotation.
 func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse, error) {
 	log := logger(req.Logger)
-	if err := sameTarget(req.Current, req.Pending); err != nil {
+	if err := a.opts.SameTarget(req.Current, req.Pending, "pending"); err != nil {
 		return SetResponse{}, err
 	}
 	base, clone := BaseAndClone(req.Current.Username)
@@ -95,14 +100,18 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if master, err = AdminTarget(master, req.Current); err != nil {
 		return SetResponse{}, err
 	}
-	if master.Username == req.Pending.Username || master.Username == req.Current.Username {
-		return SetResponse{}, fmt.Errorf("admin secret's user %q is one of the rotated users; use a separate admin", master.Username)
+	if err := CheckAdminUser(master.Username, req.Current.Username); err != nil {
+		return SetResponse{}, err
 	}
 	sess, err := a.opts.Login(ctx, master)
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)
 	}
 	defer sess.Close(ctx) //nolint:errcheck
+	rm, ok := sess.(engine.RoleManager)
+	if !ok {
+		return SetResponse{}, fmt.Errorf("engine %q cannot manage users: alternating-users is not available for it", master.Engine)
+	}
 
 	n, err := sess.CountSessions(ctx, req.Pending.Username)
 	if err != nil {
@@ -112,7 +121,7 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if n > 0 && a.opts.PreviousUserSessions == SessionsFail {
 		return SetResponse{}, fmt.Errorf("%w: %q has %d open session(s) still using the previous credential (PREVIOUS_USER_SESSIONS=fail)", ErrSessionsOpen, req.Pending.Username, n)
 	}
-	resp, err := sess.SyncAlternate(ctx, AlternateRequest{Base: base, Clone: clone, Pending: req.Pending.Username, Password: req.Pending.Password})
+	resp, err := rm.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: req.Pending.Username, Password: req.Pending.Password})
 	if err != nil {
 		return SetResponse{}, err
 	}
@@ -135,7 +144,7 @@ func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, er
 		m.Engine = cur.Engine
 	}
 	if m.DBName == "" {
-		m.DBName = cur.DBNameOrDefault()
+		m.DBName = cur.DBName
 	}
 	if len(m.SSL) == 0 {
 		m.SSL = cur.SSL

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // SingleUser rotates the password of the secret's own user, logged in as
@@ -21,11 +21,16 @@ func (*SingleUser) Name() string { return NameSingleUser }
 
 // Create copies the current document with the new password.
 func (s *SingleUser) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
-	if _, err := s.opts.Engines.For(req.Current); err != nil {
+	eng, err := s.opts.Engines.Lookup(req.Current.Engine)
+	if err != nil {
+		return CreateResponse{}, err
+	}
+	password, err := req.NewPassword(eng.Facts().ExcludeCharacters)
+	if err != nil {
 		return CreateResponse{}, err
 	}
 	p := req.Current.Clone()
-	p.Password = req.Password
+	p.Password = password
 	return CreateResponse{Pending: p}, nil
 }
 
@@ -37,7 +42,7 @@ func (s *SingleUser) Create(_ context.Context, req CreateRequest) (CreateRespons
 // failure is returned as is.
 func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, error) {
 	log := logger(req.Logger)
-	if err := sameTarget(req.Current, req.Pending); err != nil {
+	if err := s.opts.SameTarget(req.Current, req.Pending, "pending"); err != nil {
 		return SetResponse{}, err
 	}
 	if req.Pending.Username != req.Current.Username {
@@ -48,13 +53,13 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 		defer sess.Close(ctx) //nolint:errcheck
 		return SetResponse{}, sess.SetPassword(ctx, req.Current.Username, req.Pending.Password)
 	}
-	if !errors.Is(err, conn.ErrAuth) {
+	if !errors.Is(err, engine.ErrAuth) {
 		return SetResponse{}, err
 	}
 	log.Info("current password refused; trying pending", "user", req.Current.Username)
 	if perr := s.opts.Ping(ctx, req.Pending); perr == nil {
 		return SetResponse{AlreadySet: true}, nil
-	} else if !errors.Is(perr, conn.ErrAuth) {
+	} else if !errors.Is(perr, engine.ErrAuth) {
 		return SetResponse{}, perr
 	}
 	if req.Previous != nil {
@@ -62,7 +67,7 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 		if lerr != nil {
 			return SetResponse{}, fmt.Errorf("load previous version: %w", lerr)
 		}
-		if prev != nil && prev.Username == req.Current.Username && sameTarget(req.Current, prev) == nil {
+		if prev != nil && prev.Username == req.Current.Username && s.opts.SameTarget(req.Current, prev, "previous") == nil {
 			log.Info("pending password refused; trying previous", "user", req.Current.Username)
 			psess, perr := s.opts.Login(ctx, prev)
 			if perr == nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // Strategy names, as ROTATION_STRATEGY and the rotor:strategy tag spell them.
@@ -26,7 +26,9 @@ const (
 
 // Options are the function-wide settings every strategy shares.
 type Options struct {
-	Engines Engines
+	// Engines serves the secret documents' "engine" values (required;
+	// strategies/builtin.Engines() in the shipped functions).
+	Engines *engine.Registry
 	// TLSMode applies when a secret document has no "ssl" key.
 	TLSMode string
 	// RootCAs verifies database servers; nil means the system roots.
@@ -41,8 +43,11 @@ type Options struct {
 
 // CreateRequest asks for the pending document.
 type CreateRequest struct {
-	Current  *events.SecretDocument
-	Password string
+	Current *events.SecretDocument
+	// NewPassword generates the pending password, avoiding exclude on top
+	// of the function's password policy. The strategy passes its engine's
+	// ExcludeCharacters.
+	NewPassword func(exclude string) (string, error)
 }
 
 // CreateResponse carries the pending document.
@@ -102,24 +107,60 @@ type Strategy interface {
 	Test(ctx context.Context, req TestRequest) (TestResponse, error)
 }
 
-// New returns the named strategy.
-func New(name string, opts Options) (Strategy, error) {
-	opts = opts.WithDefaults()
+// ParseName checks a strategy name from a setting, a flag or a tag.
+func ParseName(name string) (string, error) {
 	switch name {
-	case NameSingleUser:
-		return &SingleUser{opts: opts}, nil
-	case NameAlternatingUsers:
-		return &AlternatingUsers{opts: opts}, nil
+	case NameSingleUser, NameAlternatingUsers:
+		return name, nil
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want %s or %s)", name, NameSingleUser, NameAlternatingUsers)
+	return "", fmt.Errorf("unknown strategy %q (want %s or %s)", name, NameSingleUser, NameAlternatingUsers)
 }
 
-// WithDefaults fills the zero fields: the shipped engines, verify-full,
-// and the warn sessions policy.
-func (o Options) WithDefaults() Options {
-	if o.Engines == nil {
-		o.Engines = DefaultEngines()
+// Source says where a secret's strategy came from.
+type Source string
+
+// Strategy sources, strongest first.
+const (
+	FromTag     Source = "tag " + events.TagStrategy
+	FromSetting Source = "setting"
+	FromDefault Source = "default"
+)
+
+// Choose applies the rule every caller shares: the secret's rotor:strategy
+// tag, else the function's (or the command's) setting, else single-user.
+// The chosen name is checked; the error names where it came from.
+func Choose(tag, setting string) (string, Source, error) {
+	name, src := tag, FromTag
+	if name == "" {
+		name, src = setting, FromSetting
 	}
+	if name == "" {
+		name, src = NameSingleUser, FromDefault
+	}
+	if _, err := ParseName(name); err != nil {
+		return name, src, fmt.Errorf("%s: %w", src, err)
+	}
+	return name, src, nil
+}
+
+// New returns the named strategy.
+func New(name string, opts Options) (Strategy, error) {
+	if opts.Engines == nil {
+		return nil, errors.New("strategies: no engine registry")
+	}
+	opts = opts.WithDefaults()
+	if _, err := ParseName(name); err != nil {
+		return nil, err
+	}
+	if name == NameAlternatingUsers {
+		return &AlternatingUsers{opts: opts}, nil
+	}
+	return &SingleUser{opts: opts}, nil
+}
+
+// WithDefaults fills the zero fields: verify-full and the warn sessions
+// policy.
+func (o Options) WithDefaults() Options {
 	if o.TLSMode == "" {
 		o.TLSMode = events.TLSVerifyFull
 	}
@@ -129,32 +170,37 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Params turns a document into login parameters with the TLS rule applied:
-// the document's "ssl" key if present, else the function's setting.
-func (o Options) Params(doc *events.SecretDocument) conn.Params {
+// Params resolves doc against its engine and returns the engine and the
+// login parameters, with the TLS rule applied: the document's "ssl" key if
+// present, else the function's setting.
+func (o Options) Params(doc *events.SecretDocument) (engine.Engine, engine.Params, error) {
+	t, err := o.Engines.Resolve(doc)
+	if err != nil {
+		return nil, engine.Params{}, err
+	}
 	mode := doc.TLSMode()
 	if mode == "" {
 		mode = o.TLSMode
 	}
-	return conn.Params{
-		Host:           doc.Host,
-		Port:           doc.PortOrDefault(),
-		Database:       doc.DBNameOrDefault(),
+	return t.Engine, engine.Params{
+		Host:           t.Host,
+		Port:           t.Port,
+		Database:       t.Database,
 		User:           doc.Username,
 		Password:       doc.Password,
-		TLS:            conn.TLS{Mode: mode, RootCAs: o.RootCAs},
+		TLS:            engine.TLS{Mode: mode, RootCAs: o.RootCAs},
 		ConnectTimeout: o.ConnectTimeout,
-	}
+	}, nil
 }
 
 // Login opens a session for doc with the engine its "engine" key names.
 // Call it on Options with defaults applied (WithDefaults).
-func (o Options) Login(ctx context.Context, doc *events.SecretDocument) (Session, error) {
-	eng, err := o.Engines.For(doc)
+func (o Options) Login(ctx context.Context, doc *events.SecretDocument) (engine.Session, error) {
+	eng, p, err := o.Params(doc)
 	if err != nil {
 		return nil, err
 	}
-	return eng.Login(ctx, o.Params(doc))
+	return eng.Login(ctx, p)
 }
 
 // Ping logs in with doc, runs a trivial query and closes the session.
@@ -167,17 +213,28 @@ func (o Options) Ping(ctx context.Context, doc *events.SecretDocument) error {
 	return s.Ping(ctx)
 }
 
-// sameTarget refuses a pending document that points somewhere else than the
-// current one: a tampered AWSPENDING version must not send credentials to
-// another server.
-func sameTarget(cur, pend *events.SecretDocument) error {
-	switch {
-	case cur.Family() != pend.Family():
-		return &events.FieldError{Field: "engine", Reason: fmt.Sprintf("pending engine %q differs from current %q", pend.Engine, cur.Engine)}
-	case cur.Host != pend.Host:
-		return &events.FieldError{Field: "host", Reason: fmt.Sprintf("pending host %q differs from current %q", pend.Host, cur.Host)}
-	case cur.PortOrDefault() != pend.PortOrDefault():
-		return &events.FieldError{Field: "port", Reason: fmt.Sprintf("pending port %d differs from current %d", pend.PortOrDefault(), cur.PortOrDefault())}
+// SameTarget refuses a version (what: "pending", "previous") that points at
+// another server than the current one.
+func (o Options) SameTarget(cur, other *events.SecretDocument, what string) error {
+	return o.Engines.SameTarget(cur, other, what)
+}
+
+// RequireMasterARN refuses a document alternating-users cannot rotate
+// because it names no admin secret.
+func RequireMasterARN(doc *events.SecretDocument) error {
+	if doc.MasterARN == "" {
+		return &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
+	}
+	return nil
+}
+
+// CheckAdminUser refuses an admin whose user is one of the pair
+// alternating-users rotates (the base user or its clone): the admin would
+// change its own password or lose its login mid-rotation.
+func CheckAdminUser(admin, rotated string) error {
+	ab, _ := BaseAndClone(admin)
+	if rb, _ := BaseAndClone(rotated); ab == rb {
+		return fmt.Errorf("the admin secret's user %q is one of the rotated users (%q and its clone); use a separate admin user", admin, rb)
 	}
 	return nil
 }

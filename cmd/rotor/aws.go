@@ -109,30 +109,37 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: single-user or alternating-users (default single-user)")
 }
 
-// options reads the rotator's settings from the environment and applies
-// the flags on top.
-func (d *dbFlags) options() (strategies.Options, error) {
-	if d.strategy != "" && d.strategy != strategies.NameSingleUser && d.strategy != strategies.NameAlternatingUsers {
-		return strategies.Options{}, fmt.Errorf("--strategy %q: want %s or %s", d.strategy, strategies.NameSingleUser, strategies.NameAlternatingUsers)
-	}
-	getenv := func(k string) string {
-		switch {
-		case k == config.EnvDBTLS && d.tls != "":
-			return d.tls
-		case k == config.EnvDBCABundle && d.caBundle != "":
-			return d.caBundle
-		case k == config.EnvDBTLS || k == config.EnvDBCABundle || k == config.EnvDBConnectTimeout:
-			return os.Getenv(k)
+// settings reads the rotator's database settings from the environment
+// (rotatorconfig.LoadDB, as the function does) and applies the flags on top
+// with the same parsers.
+func (d *dbFlags) settings() (rotatorconfig.DB, error) {
+	if d.strategy != "" {
+		if _, err := strategies.ParseName(d.strategy); err != nil {
+			return rotatorconfig.DB{}, fmt.Errorf("--strategy: %w", err)
 		}
-		// Only the database settings matter here; the rotator's password
-		// policy and the rest are not the CLI's business.
-		return ""
 	}
-	cfg, err := rotatorconfig.Load(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
+	db, err := rotatorconfig.LoadDB(os.LookupEnv)
+	if err != nil {
+		return db, err
+	}
+	if d.tls != "" {
+		if db.TLSMode, err = rotatorconfig.ParseTLSMode(d.tls); err != nil {
+			return db, fmt.Errorf("--db-tls: %w", err)
+		}
+	}
+	if d.caBundle != "" {
+		db.CABundle = d.caBundle
+	}
+	return db, nil
+}
+
+// options is settings turned into the strategies' options.
+func (d *dbFlags) options() (strategies.Options, error) {
+	db, err := d.settings()
 	if err != nil {
 		return strategies.Options{}, err
 	}
-	return cfg.StrategyOptions()
+	return db.StrategyOptions()
 }
 
 // parseInterspersed parses flags that may come before, between or after the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/rotorhq/rotor/internal/config"
@@ -30,25 +29,20 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code >= 0 {
 		return code
 	}
-	dbOpts, err := d.options()
+	db, err := d.settings()
+	if err == nil && sessions != "" {
+		if db.PreviousUserSessions, err = rotatorconfig.ParseSessionsPolicy(sessions); err != nil {
+			err = fmt.Errorf("--previous-user-sessions: %w", err)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rotor check: %v\n", err)
+		return exitUsage
+	}
+	dbOpts, err := db.StrategyOptions()
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	if sessions == "" {
-		sessions = os.Getenv(config.EnvPreviousUserSessions)
-	}
-	// The rotator's own parsing, so the values and the error are the same.
-	rc, err := rotatorconfig.Load(func(k string) (string, bool) {
-		if k == config.EnvPreviousUserSessions && sessions != "" {
-			return sessions, true
-		}
-		return "", false
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "rotor check: %v (--previous-user-sessions)\n", err)
-		return exitUsage
-	}
-	dbOpts.PreviousUserSessions = rc.PreviousUserSessions
 	client, endpoints, err := a.clients(ctx)
 	if err != nil {
 		return fail(stderr, "check", err)

@@ -24,7 +24,8 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbserver"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/builtin"
+	"github.com/rotorhq/rotor/strategies/engine"
 	"github.com/rotorhq/rotor/strategies/postgres"
 )
 
@@ -44,10 +45,11 @@ type demo struct {
 	srv   *awslocal.Server
 	sm    *secretsmanager.Client
 	fnARN string
-	tls   conn.TLS
+	db    strategies.Options
 
-	mu    sync.Mutex
-	steps []string // step lines printed while a rotation runs
+	budgets []string // Secrets Manager calls of each rotation
+	mu      sync.Mutex
+	steps   []string // step lines printed while a rotation runs
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -77,38 +79,74 @@ func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.out, format, a...
 
 func (d *demo) run(ctx context.Context) error {
 	d.printf("rotor demo: rotating a PostgreSQL credential the way Secrets Manager does, on this machine only.\n\n")
+	stop, err := d.start(ctx)
+	defer stop()
+	if err != nil {
+		return err
+	}
+	logOff, err := d.pg.LogSize()
+	if err != nil {
+		return err
+	}
+	single, err := d.singleUser(ctx)
+	if err != nil {
+		return err
+	}
+	alt, err := d.alternatingUsers(ctx)
+	if err != nil {
+		return err
+	}
+	return d.report(ctx, logOff, single, alt)
+}
 
+// start brings up the throwaway PostgreSQL with the demo's roles and the
+// local Secrets Manager with the rotator registered as its rotation
+// function. stop undoes whatever was started, also after an error.
+func (d *demo) start(ctx context.Context) (stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
 	d.printf("[1/5] Starting a throwaway PostgreSQL (password auth, TLS with a CA made for this run, every statement logged) ... ")
 	t0 := time.Now()
 	pg, err := dbserver.StartPostgres(ctx, dbserver.PostgresOptions{})
 	if err != nil {
 		d.printf("failed\n")
-		return err
+		return stop, err
 	}
 	d.pg = pg
-	defer pg.Stop()
+	undo = append(undo, func() { pg.Stop() })
 	d.printf("%s:%d (%.1fs)\n", pg.Host, pg.Port, time.Since(t0).Seconds())
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pg.CAPEM)
-	d.tls = conn.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}
+	// The demo logs in exactly as the rotator does: verify-full against
+	// the run's CA, through the engine registry.
+	d.db = strategies.Options{Engines: builtin.Engines(), RootCAs: pool}.WithDefaults()
 
 	d.printf("[2/5] Starting the local Secrets Manager ... ")
 	d.srv, err = awslocal.New(awslocal.Options{RotationBackoff: -1})
 	if err != nil {
-		return err
+		return stop, err
 	}
-	defer d.srv.Close()
+	undo = append(undo, func() { d.srv.Close() })
 	url, err := d.srv.Start("")
 	if err != nil {
-		return err
+		return stop, err
 	}
 	d.printf("%s\n", url)
 	d.sm = secretsmanager.NewFromConfig(d.srv.SDKConfig(url))
+	if err := d.registerRotator(); err != nil {
+		return stop, err
+	}
+	return stop, d.createRoles(ctx)
+}
 
-	sopts := strategies.Options{RootCAs: pool}
+func (d *demo) registerRotator() error {
 	rot, err := rotation.New(rotation.Options{
 		Secrets:    d.sm,
-		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
+		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, d.db) },
 		Logger:     slog.New(slog.DiscardHandler),
 		OnStep:     d.onStep,
 	})
@@ -126,85 +164,90 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		return rot.Handle(ctx, ev)
 	}))
+	return nil
+}
 
-	admin, err := pg.Connect(ctx, "postgres")
+func (d *demo) createRoles(ctx context.Context) error {
+	admin, err := d.pg.Connect(ctx, "postgres")
 	if err != nil {
 		return fmt.Errorf("connect as superuser: %w", err)
 	}
 	defer admin.Close(ctx)
-	if err := createRole(ctx, admin, "demo_app", "demo-initial-password", ""); err != nil {
-		return err
+	for _, r := range []struct{ name, password, attrs string }{
+		{"demo_app", "demo-initial-password", ""},
+		{"demo_admin", "demo-admin-password", "CREATEROLE"},
+		{"demo_app2", "demo-initial-password-2", ""},
+	} {
+		if err := createRole(ctx, admin, r.name, r.password, r.attrs); err != nil {
+			return err
+		}
 	}
-	if err := createRole(ctx, admin, "demo_admin", "demo-admin-password", "CREATEROLE"); err != nil {
-		return err
-	}
-	if err := createRole(ctx, admin, "demo_app2", "demo-initial-password-2", ""); err != nil {
-		return err
-	}
+	return nil
+}
 
-	logOff, err := pg.LogSize()
-	if err != nil {
-		return err
-	}
-	var budgets []string
-
-	// single-user
+// singleUser rotates demo_app's own password once and shows that only the
+// new password logs in. It returns the secret's ARN.
+func (d *demo) singleUser(ctx context.Context) (string, error) {
 	d.printf("\n[3/5] single-user: role demo_app changes its own password\n")
 	single, err := d.createSecret(ctx, "demo/app-single-user", d.doc("demo_app", "demo-initial-password", ""))
 	if err != nil {
-		return err
+		return "", err
 	}
 	calls, err := d.rotate(ctx, single)
 	if err != nil {
-		return err
+		return "", err
 	}
-	budgets = append(budgets, fmt.Sprintf("single-user %d", calls))
+	d.budgets = append(d.budgets, fmt.Sprintf("single-user %d", calls))
 	if err := d.timeline(ctx, single); err != nil {
-		return err
+		return "", err
 	}
-	if err := d.tryLogin(ctx, single, rotation.LabelCurrent, true); err != nil {
-		return err
+	if err := d.expectLogin(ctx, single, rotation.LabelCurrent); err != nil {
+		return "", err
 	}
-	if err := d.tryLogin(ctx, single, rotation.LabelPrevious, false); err != nil {
-		return err
-	}
+	return single, d.expectRefused(ctx, single, rotation.LabelPrevious)
+}
 
-	// alternating-users
+// alternatingUsers rotates demo_app2 twice through the admin demo_admin and
+// shows that AWSCURRENT and AWSPREVIOUS both log in. It returns the
+// secret's ARN.
+func (d *demo) alternatingUsers(ctx context.Context) (string, error) {
 	d.printf("\n[4/5] alternating-users: demo_admin sets the password of the user not in use (demo_app2 / demo_app2_clone)\n")
 	master, err := d.createSecret(ctx, "demo/admin", d.doc("demo_admin", "demo-admin-password", ""))
 	if err != nil {
-		return err
+		return "", err
 	}
 	alt, err := d.createSecret(ctx, "demo/app-alternating-users", d.doc("demo_app2", "demo-initial-password-2", master), types.Tag{Key: aws.String(rotation.TagStrategy), Value: aws.String(strategies.NameAlternatingUsers)})
 	if err != nil {
-		return err
+		return "", err
 	}
 	for i := 1; i <= 2; i++ {
 		d.printf("  rotation %d\n", i)
 		calls, err := d.rotate(ctx, alt)
 		if err != nil {
-			return err
+			return "", err
 		}
-		budgets = append(budgets, fmt.Sprintf("alternating-users %d", calls))
+		d.budgets = append(d.budgets, fmt.Sprintf("alternating-users %d", calls))
 	}
 	if err := d.timeline(ctx, alt); err != nil {
-		return err
+		return "", err
 	}
-	if err := d.tryLogin(ctx, alt, rotation.LabelCurrent, true); err != nil {
-		return err
+	if err := d.expectLogin(ctx, alt, rotation.LabelCurrent); err != nil {
+		return "", err
 	}
-	if err := d.tryLogin(ctx, alt, rotation.LabelPrevious, true); err != nil {
-		return err
-	}
+	return alt, d.expectLogin(ctx, alt, rotation.LabelPrevious)
+}
 
+// report prints the calls per rotation and checks the server's statement
+// log (from logOff on) for every password the secrets hold.
+func (d *demo) report(ctx context.Context, logOff int64, arns ...string) error {
 	d.printf("\n[5/5] What it cost and what the server saw\n")
-	d.printf("  Secrets Manager calls per rotation: %s (AWS's Python templates: 14)\n", strings.Join(budgets, ", "))
-	serverLog, err := pg.ReadLogFrom(logOff)
+	d.printf("  Secrets Manager calls per rotation: %s (AWS's Python templates: 14)\n", strings.Join(d.budgets, ", "))
+	serverLog, err := d.pg.ReadLogFrom(logOff)
 	if err != nil {
 		return err
 	}
 	leaked := false
-	for _, arn := range []string{single, alt} {
+	for _, arn := range arns {
 		for _, stage := range []string{rotation.LabelCurrent, rotation.LabelPrevious} {
 			doc, err := d.document(ctx, arn, stage)
 			if err != nil {
@@ -243,7 +286,7 @@ func createRole(ctx context.Context, admin *pgx.Conn, name, password, attrs stri
 }
 
 func (d *demo) doc(user, password, masterARN string) string {
-	doc := &events.SecretDocument{Engine: events.EnginePostgres, Host: d.pg.Host, Port: d.pg.Port, Username: user, Password: password, DBName: "postgres", MasterARN: masterARN}
+	doc := &events.SecretDocument{Engine: postgres.EnginePostgres, Host: d.pg.Host, Port: d.pg.Port, Username: user, Password: password, DBName: "postgres", MasterARN: masterARN}
 	b, _ := doc.MarshalJSON()
 	return string(b)
 }
@@ -371,29 +414,32 @@ func (d *demo) documentByID(ctx context.Context, arn, id string) (*events.Secret
 	return events.ParseSecretDocument(aws.ToString(out.SecretString))
 }
 
-// tryLogin logs in with the version under stage and reports whether that
-// matched what the strategy promises.
-func (d *demo) tryLogin(ctx context.Context, arn, stage string, want bool) error {
+// expectLogin shows that the version under stage logs in.
+func (d *demo) expectLogin(ctx context.Context, arn, stage string) error {
 	doc, err := d.document(ctx, arn, stage)
 	if err != nil {
 		return err
 	}
-	s, err := postgres.Connect(ctx, conn.Params{Host: doc.Host, Port: doc.PortOrDefault(), Database: doc.DBNameOrDefault(), User: doc.Username, Password: doc.Password, TLS: d.tls})
-	got := err == nil
-	if got {
-		err = s.Ping(ctx)
-		s.Close(ctx)
-		got = err == nil
-	}
-	switch {
-	case got && want:
-		d.printf("    login with %s (%s) over verified TLS: ok\n", stage, doc.Username)
-	case !got && !want:
-		d.printf("    login with %s (%s): refused, as single-user promises (the old password is gone)\n", stage, doc.Username)
-	case got && !want:
-		return fmt.Errorf("%s (%s) still logs in after a single-user rotation", stage, doc.Username)
-	default:
+	if err := d.db.Ping(ctx, doc); err != nil {
 		return fmt.Errorf("login with %s (%s): %v", stage, doc.Username, err)
 	}
+	d.printf("    login with %s (%s) over verified TLS: ok\n", stage, doc.Username)
+	return nil
+}
+
+// expectRefused shows that the database refuses the version under stage,
+// as single-user promises for the password it replaced.
+func (d *demo) expectRefused(ctx context.Context, arn, stage string) error {
+	doc, err := d.document(ctx, arn, stage)
+	if err != nil {
+		return err
+	}
+	switch err := d.db.Ping(ctx, doc); {
+	case err == nil:
+		return fmt.Errorf("%s (%s) still logs in after a single-user rotation", stage, doc.Username)
+	case !errors.Is(err, engine.ErrAuth):
+		return fmt.Errorf("login with %s (%s): %v", stage, doc.Username, err)
+	}
+	d.printf("    login with %s (%s): refused, as single-user promises (the old password is gone)\n", stage, doc.Username)
 	return nil
 }

@@ -44,7 +44,6 @@ func main() {
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: cfg.Strategy,
 		Password:        cfg.Password,
-		Engines:         sopts.Engines,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
 		Logger:          log,
 		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,

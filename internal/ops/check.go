@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // CheckStatus is the verdict of one preflight check.
@@ -78,12 +79,6 @@ func Failed(checks []Check) bool {
 	return false
 }
 
-// roleManager is implemented by engine sessions that can say whether their
-// role may manage another (the PostgreSQL and MariaDB engines).
-type roleManager interface {
-	CanManageRole(ctx context.Context, role string) (bool, string, error)
-}
-
 // Preflight checks that a secret can be rotated: the secret and its
 // rotation settings, its document for the strategy, the database's
 // reachability and TLS, the current credentials and, for alternating-users,
@@ -116,27 +111,89 @@ func (p *preflight) skip(names ...string) {
 }
 
 func (p *preflight) run(ctx context.Context, secretID string) {
+	d, cur, docErr, ok := p.secret(ctx, secretID)
+	if !ok {
+		return
+	}
+	strategy, src, err := chooseStrategy(d, p.opts.Strategy)
+	if err != nil {
+		p.add(CheckStrategy, CheckFail, err.Error(), fmt.Sprintf("set the %s tag to %s or %s", rotation.TagStrategy, strategies.NameSingleUser, strategies.NameAlternatingUsers))
+		return
+	}
+	p.add(CheckStrategy, CheckInfo, fmt.Sprintf("%s (from %s)", strategy, src), "")
+	alternating := strategy == strategies.NameAlternatingUsers
+
+	var eng engine.Engine
+	err = docErr
+	if err == nil {
+		eng, err = p.db.Engines.Lookup(cur.Engine)
+	}
+	if err == nil && alternating {
+		err = strategies.RequireMasterARN(cur)
+	}
+	if err != nil {
+		p.add(CheckDocument, CheckFail, err.Error(), "fix the AWSCURRENT document with aws secretsmanager put-secret-value")
+		return
+	}
+	p.add(CheckDocument, CheckPass, cur.String(), "")
+
+	cloneOK := true
+	if alternating {
+		alt, err := strategies.AlternateUsername(cur.Username, eng.Facts())
+		if err != nil {
+			cloneOK = false
+			p.add(CheckCloneName, CheckFail, err.Error(), "rename the database user so that the name plus \"_clone\" fits, and update the secret")
+		} else {
+			p.add(CheckCloneName, CheckPass, fmt.Sprintf("the next rotation writes user %q", alt), "")
+		}
+	}
+
+	p.connection(ctx, cur)
+
+	if !alternating {
+		return
+	}
+	p.admin(ctx, cur, eng, cloneOK)
+}
+
+// secret runs the checks of the secret itself: it exists and has a
+// readable AWSCURRENT, its rotation settings, and no unfinished rotation.
+// docErr is the current document's validation error, reported later by
+// the document check; ok is false when nothing more can be checked.
+func (p *preflight) secret(ctx context.Context, secretID string) (d *secretsmanager.DescribeSecretOutput, cur *events.SecretDocument, docErr error, ok bool) {
 	d, err := describe(ctx, p.opts.Secrets, secretID)
 	if err != nil {
 		p.add(CheckSecret, CheckFail, err.Error(), "check the secret's name, the region and the caller's secretsmanager:DescribeSecret permission")
-		return
+		return nil, nil, nil, false
 	}
 	arn := aws.ToString(d.ARN)
 	curID := events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)
-	var cur *events.SecretDocument
 	if curID == "" {
 		err = fmt.Errorf("no version of %q is AWSCURRENT", arn)
 	} else {
 		cur, err = readDocument(ctx, p.opts.Secrets, arn, curID, rotation.LabelCurrent, events.NeedConnection)
 	}
 	var fe *events.FieldError
-	docErr := errors.As(err, &fe)
-	if err != nil && !docErr {
+	if err != nil && !errors.As(err, &fe) {
 		p.add(CheckSecret, CheckFail, err.Error(), "the secret needs an AWSCURRENT JSON SecretString, readable with secretsmanager:GetSecretValue")
-		return
+		return nil, nil, nil, false
 	}
+	docErr = err
 	p.add(CheckSecret, CheckPass, fmt.Sprintf("%s, AWSCURRENT is version %s", arn, curID), "")
+	p.rotationConfig(d, arn)
+	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
+		// Which credential logs in decides whether clearing the label is
+		// safe: after a single-user setSecret only the pending one does.
+		pc := checkPending(ctx, p.opts.Secrets, p.db, arn, curID, v)
+		p.pending = &pc
+		p.add(CheckUnfinished, CheckFail, fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: the next rotation will be refused (AWSCURRENT: %s; pending: %s)", v, describeLogin(pc.Current), describeLogin(pc.Pending)), pc.Advice)
+	} else {
+		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
+	}
+	return d, cur, docErr, true
+}
 
+func (p *preflight) rotationConfig(d *secretsmanager.DescribeSecretOutput, arn string) {
 	switch fn := aws.ToString(d.RotationLambdaARN); {
 	case fn == "":
 		p.add(CheckRotationConfig, CheckFail, "no rotation function is attached", "attach the rotator with the rotated-secret Terraform module or aws secretsmanager rotate-secret --secret-id "+shellQuote(arn)+" --rotation-lambda-arn <rotator ARN> --rotation-rules ...")
@@ -153,61 +210,18 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 		}
 		p.add(CheckRotationConfig, CheckPass, detail, "")
 	}
-	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
-		// Which credential logs in decides whether clearing the label is
-		// safe: after a single-user setSecret only the pending one does.
-		pc := checkPending(ctx, p.opts.Secrets, p.db, arn, curID, v)
-		p.pending = &pc
-		p.add(CheckUnfinished, CheckFail, fmt.Sprintf("version %s holds AWSPENDING but is not AWSCURRENT: the next rotation will be refused (AWSCURRENT: %s; pending: %s)", v, describeLogin(pc.Current), describeLogin(pc.Pending)), pc.Advice)
-	} else {
-		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
-	}
-
-	strategy, src, err := chooseStrategy(d, p.opts.Strategy)
-	if err != nil {
-		p.add(CheckStrategy, CheckFail, err.Error(), fmt.Sprintf("set the %s tag to %s or %s", rotation.TagStrategy, strategies.NameSingleUser, strategies.NameAlternatingUsers))
-		return
-	}
-	p.add(CheckStrategy, CheckInfo, fmt.Sprintf("%s (from %s)", strategy, src), "")
-	alternating := strategy == strategies.NameAlternatingUsers
-
-	var eng strategies.Engine
-	if !docErr {
-		eng, err = p.db.Engines.For(cur)
-	}
-	if err == nil && alternating && cur.MasterARN == "" {
-		err = &events.FieldError{Field: "masterarn", Reason: "missing: alternating-users needs the ARN of an admin secret"}
-	}
-	if err != nil {
-		p.add(CheckDocument, CheckFail, err.Error(), "fix the AWSCURRENT document with aws secretsmanager put-secret-value")
-		return
-	}
-	p.add(CheckDocument, CheckPass, cur.String(), "")
-
-	cloneOK := true
-	if alternating {
-		alt, err := strategies.AlternateUsername(cur.Username, eng.MaxUsernameBytes())
-		if err != nil {
-			cloneOK = false
-			p.add(CheckCloneName, CheckFail, err.Error(), "rename the database user so that the name plus \"_clone\" fits, and update the secret")
-		} else {
-			p.add(CheckCloneName, CheckPass, fmt.Sprintf("the next rotation writes user %q", alt), "")
-		}
-	}
-
-	p.connection(ctx, cur)
-
-	if !alternating {
-		return
-	}
-	p.admin(ctx, cur, cloneOK)
 }
 
 // connection logs in with the current credential: one login tells both
 // whether the server is reachable with TLS as configured and whether the
 // credential works.
 func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) {
-	params := p.db.Params(cur)
+	_, params, err := p.db.Params(cur)
+	if err != nil {
+		p.add(CheckConnection, CheckFail, err.Error(), "fix the AWSCURRENT document")
+		p.add(CheckCurrentLogin, CheckSkip, "", "")
+		return
+	}
 	where := fmt.Sprintf("%s:%d, TLS %s", params.Host, params.Port, params.TLS.Mode)
 	// A plaintext connection works, but only because someone chose it:
 	// say who, rather than passing it silently.
@@ -218,12 +232,12 @@ func (p *preflight) connection(ctx context.Context, cur *events.SecretDocument) 
 		}
 		p.add(CheckConnection, CheckPass, where, "")
 	}
-	err := p.db.Ping(ctx, cur)
+	err = p.db.Ping(ctx, cur)
 	switch {
 	case err == nil:
 		connected()
 		p.add(CheckCurrentLogin, CheckPass, fmt.Sprintf("%q logs in and runs a query", cur.Username), "")
-	case errors.Is(err, conn.ErrAuth):
+	case errors.Is(err, engine.ErrAuth):
 		connected()
 		hint := "the database does not accept AWSCURRENT's password: if the previous one still works, run rotor rollback; otherwise reset the password and put it in the secret"
 		if p.pending != nil && p.pending.Verdict == PendingFinish {
@@ -266,7 +280,7 @@ func connectionHint(err error, mode string) string {
 	return "check the secret's host, port and dbname"
 }
 
-func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, cloneOK bool) {
+func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, eng engine.Engine, cloneOK bool) {
 	// The same loading as the rotator's: RDS-managed admin secrets are
 	// resolved through RDS, and a host is never borrowed from the rotated
 	// secret.
@@ -279,8 +293,8 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
-	if master.Username == cur.Username || strings.TrimSuffix(master.Username, strategies.CloneSuffix) == strings.TrimSuffix(cur.Username, strategies.CloneSuffix) {
-		p.add(CheckAdminSecret, CheckFail, fmt.Sprintf("the admin secret's user %q is one of the rotated users", master.Username), "use a separate admin user")
+	if err := strategies.CheckAdminUser(master.Username, cur.Username); err != nil {
+		p.add(CheckAdminSecret, CheckFail, err.Error(), "use a separate admin user")
 		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
@@ -289,33 +303,34 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 	sess, err := p.db.Login(ctx, master)
 	if err != nil {
 		hint := "the admin secret's password is not the database's: fix the admin secret"
-		if !errors.Is(err, conn.ErrAuth) {
-			hint = connectionHint(err, p.db.Params(master).TLS.Mode)
+		if _, mp, perr := p.db.Params(master); perr == nil && !errors.Is(err, engine.ErrAuth) {
+			hint = connectionHint(err, mp.TLS.Mode)
 		}
 		p.add(CheckAdminLogin, CheckFail, err.Error(), hint)
 		p.skip(CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
 	defer sess.Close(ctx) //nolint:errcheck
-	if mp := p.db.Params(master); mp.TLS.Mode == events.TLSDisable {
+	if _, mp, _ := p.db.Params(master); mp.TLS.Mode == events.TLSDisable {
 		p.add(CheckAdminLogin, CheckWarn, fmt.Sprintf("%q logs in over plaintext (%s:%d), explicitly configured by %s", master.Username, mp.Host, mp.Port, p.plaintextSource(master)), plaintextHint)
 	} else {
 		p.add(CheckAdminLogin, CheckPass, fmt.Sprintf("%q logs in", master.Username), "")
 	}
 
 	base, clone := strategies.BaseAndClone(cur.Username)
-	if rm, ok := sess.(roleManager); ok {
+	hint := eng.Facts().AdminPrivileges(master.Username, base)
+	if rm, ok := sess.(engine.RoleManager); ok {
 		ok, why, err := rm.CanManageRole(ctx, base)
 		switch {
 		case err != nil:
-			p.add(CheckAdminPrivileges, CheckFail, err.Error(), adminPrivilegesHint(cur.Family(), master.Username, base))
+			p.add(CheckAdminPrivileges, CheckFail, err.Error(), hint)
 		case !ok:
-			p.add(CheckAdminPrivileges, CheckFail, why, adminPrivilegesHint(cur.Family(), master.Username, base))
+			p.add(CheckAdminPrivileges, CheckFail, why, hint)
 		default:
 			p.add(CheckAdminPrivileges, CheckPass, why, "")
 		}
 	} else {
-		p.add(CheckAdminPrivileges, CheckInfo, "this engine cannot report the admin's privileges", "")
+		p.add(CheckAdminPrivileges, CheckFail, fmt.Sprintf("engine %q cannot manage users: alternating-users is not available for it", eng.Facts().Name), "use single-user")
 	}
 
 	if !cloneOK {
@@ -337,21 +352,6 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, clone
 	case n > 0:
 		p.add(CheckPreviousUser, CheckWarn, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s)", next, n), fmt.Sprintf("clients still using the previous credential will fail to reconnect after the next rotation; with %s=%s the rotation is refused", config.EnvPreviousUserSessions, strategies.SessionsFail))
 	default:
-		detail := fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next)
-		if cur.Family() == events.FamilyMySQL {
-			detail += " (on MariaDB the admin sees other accounts' sessions only with PROCESS)"
-		}
-		p.add(CheckPreviousUser, CheckInfo, detail, "")
+		p.add(CheckPreviousUser, CheckInfo, fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next), "")
 	}
-}
-
-// adminPrivilegesHint is what the admin of engine family needs to manage
-// user's clone, as statements to run.
-func adminPrivilegesHint(family events.Family, admin, user string) string {
-	if family == events.FamilyMySQL {
-		return fmt.Sprintf("MariaDB: GRANT CREATE USER ON *.* TO %[1]s WITH GRANT OPTION; GRANT SELECT ON mysql.* TO %[1]s; "+
-			"the admin must also hold every privilege %[2]s holds (MariaDB grants only what the grantor has) and ADMIN OPTION on each role %[2]s holds "+
-			"(GRANT <role> TO %[1]s WITH ADMIN OPTION); PROCESS lets it count the previous user's sessions (see docs/mariadb.md)", admin, user)
-	}
-	return fmt.Sprintf("PostgreSQL: ALTER ROLE %[1]s CREATEROLE (PostgreSQL 16+: also GRANT %[2]s TO %[1]s WITH ADMIN OPTION)", admin, user)
 }

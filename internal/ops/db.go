@@ -2,42 +2,27 @@ package ops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
-// StrategySource says where a secret's strategy came from.
-type StrategySource string
-
-// Strategy sources, strongest first.
+// Strategy sources, as the JSON of a rollback reports them (the rule is
+// strategies.Choose).
 const (
-	FromTag     StrategySource = "tag " + rotation.TagStrategy
-	FromFlag    StrategySource = "option"
-	FromDefault StrategySource = "default"
+	FromTag     = strategies.FromTag
+	FromFlag    = strategies.FromSetting
+	FromDefault = strategies.FromDefault
 )
 
-// chooseStrategy applies the rule: the rotor:strategy tag, else fallback,
-// else single-user.
-func chooseStrategy(d *secretsmanager.DescribeSecretOutput, fallback string) (string, StrategySource, error) {
-	name, src := tagMap(d.Tags)[rotation.TagStrategy], FromTag
-	if name == "" {
-		name, src = fallback, FromFlag
-	}
-	if name == "" {
-		name, src = strategies.NameSingleUser, FromDefault
-	}
-	if name != strategies.NameSingleUser && name != strategies.NameAlternatingUsers {
-		return name, src, fmt.Errorf("strategy %q (from %s) is not %s or %s", name, src, strategies.NameSingleUser, strategies.NameAlternatingUsers)
-	}
-	return name, src, nil
+// chooseStrategy applies the rotator's rule (strategies.Choose): the
+// rotor:strategy tag, else the command's setting, else single-user.
+func chooseStrategy(d *secretsmanager.DescribeSecretOutput, setting string) (string, strategies.Source, error) {
+	return strategies.Choose(events.TagOf(d.Tags, rotation.TagStrategy), setting)
 }
 
 // db logs in to databases exactly as the rotator does (strategies.Options:
@@ -47,37 +32,20 @@ type db struct{ strategies.Options }
 
 func newDB(o strategies.Options) db { return db{o.WithDefaults()} }
 
-// readDocument reads and parses one version of a secret. Errors name the
-// version and never quote the value.
+// readDocument reads (rotation.ReadVersion, as the rotator does) and parses
+// one version of a secret. Errors name the secret and the version and never
+// quote the value.
 func readDocument(ctx context.Context, api SecretsAPI, secretID, versionID, label string, req events.Requirement) (*events.SecretDocument, error) {
-	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)}
-	if versionID != "" {
-		in.VersionId = aws.String(versionID)
-	}
-	if label != "" {
-		in.VersionStage = aws.String(label)
-	}
-	what := label
-	if versionID != "" {
-		what = fmt.Sprintf("%s version %s", label, versionID)
-	}
-	out, err := api.GetSecretValue(ctx, in)
+	value, err := rotation.ReadVersion(ctx, api, secretID, versionID, label)
 	if err != nil {
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("read %s of %q: it has no value", what, secretID)
-		}
-		return nil, fmt.Errorf("read %s of %q: %s", what, secretID, serviceMessage(err))
+		return nil, fmt.Errorf("read %q: %w", secretID, err)
 	}
-	if out.SecretString == nil {
-		return nil, fmt.Errorf("read %s of %q: it holds SecretBinary; rotor reads JSON SecretString documents", what, secretID)
-	}
-	doc, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
+	doc, err := events.ParseSecretDocument(value)
 	if err == nil {
 		err = doc.Validate(req)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s of %q: %w", what, secretID, err)
+		return nil, fmt.Errorf("%s version %s of %q: %w", label, versionID, secretID, err)
 	}
 	return doc, nil
 }

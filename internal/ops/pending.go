@@ -8,7 +8,7 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // LoginState is what one login attempt with a version's credential found.
@@ -116,13 +116,23 @@ func CheckPending(ctx context.Context, api SecretsAPI, dbOpts strategies.Options
 
 func checkPending(ctx context.Context, api SecretsAPI, b db, secretID, current, pending string) PendingCheck {
 	pc := PendingCheck{CurrentVersion: current, PendingVersion: pending}
-	cur, curErr := readDocument(ctx, api, secretID, current, rotation.LabelCurrent, events.NeedConnection)
-	pc.Current = tryLogin(ctx, b, cur, curErr, "AWSCURRENT version "+current)
-	pend, pendErr := readDocument(ctx, api, secretID, pending, rotation.LabelPending, events.NeedConnection)
-	if pendErr == nil && cur != nil && (cur.Family() != pend.Family() || cur.Host != pend.Host || cur.PortOrDefault() != pend.PortOrDefault()) {
-		pendErr = fmt.Errorf("AWSPENDING version %s points at %s, not at AWSCURRENT's server: not tried", pending, pend.String())
+	cur, err := readDocument(ctx, api, secretID, current, rotation.LabelCurrent, events.NeedConnection)
+	if err != nil {
+		pc.Current = notTried(err)
+	} else {
+		pc.Current = tryLogin(ctx, b, cur, "AWSCURRENT version "+current)
 	}
-	pc.Pending = tryLogin(ctx, b, pend, pendErr, "AWSPENDING version "+pending)
+	pend, err := readDocument(ctx, api, secretID, pending, rotation.LabelPending, events.NeedConnection)
+	if err == nil && cur != nil {
+		if err = b.SameTarget(cur, pend, "pending"); err != nil {
+			err = fmt.Errorf("AWSPENDING version %s: %w: not tried", pending, err)
+		}
+	}
+	if err != nil {
+		pc.Pending = notTried(err)
+	} else {
+		pc.Pending = tryLogin(ctx, b, pend, "AWSPENDING version "+pending)
+	}
 	pc.advise(secretID)
 	return pc
 }
@@ -155,16 +165,24 @@ func describeLogin(c *LoginCheck) string {
 	return string(c.State) + ", " + c.Detail
 }
 
-// tryLogin pings with doc, or reports why it could not be tried.
-func tryLogin(ctx context.Context, b db, doc *events.SecretDocument, readErr error, what string) *LoginCheck {
-	if readErr != nil {
-		return &LoginCheck{State: LoginRefused, Detail: readErr.Error()}
+// notTried reports a credential that could not be tried. A version with no
+// value holds no credential, which is as good as a refused one; any other
+// failure (access denied, a malformed document, another server) says
+// nothing about the database.
+func notTried(err error) *LoginCheck {
+	if errors.Is(err, rotation.ErrNoValue) {
+		return &LoginCheck{State: LoginRefused, Detail: err.Error()}
 	}
+	return &LoginCheck{State: LoginUnknown, Detail: err.Error()}
+}
+
+// tryLogin pings with doc.
+func tryLogin(ctx context.Context, b db, doc *events.SecretDocument, what string) *LoginCheck {
 	err := b.Ping(ctx, doc)
 	switch {
 	case err == nil:
 		return &LoginCheck{State: LoginOK, Detail: fmt.Sprintf("%s (user %q) logs in", what, doc.Username)}
-	case errors.Is(err, conn.ErrAuth):
+	case errors.Is(err, engine.ErrAuth):
 		return &LoginCheck{State: LoginRefused, Detail: fmt.Sprintf("%s (user %q) is refused: %v", what, doc.Username, err)}
 	default:
 		return &LoginCheck{State: LoginUnknown, Detail: fmt.Sprintf("%s (user %q): %v", what, doc.Username, err)}

@@ -11,7 +11,7 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // RollbackOptions configure Rollback. Secrets is required.
@@ -27,9 +27,9 @@ type RollbackOptions struct {
 
 // RollbackResult says what Rollback did.
 type RollbackResult struct {
-	ARN            string         `json:"arn"`
-	Strategy       string         `json:"strategy"`
-	StrategySource StrategySource `json:"strategySource"`
+	ARN            string            `json:"arn"`
+	Strategy       string            `json:"strategy"`
+	StrategySource strategies.Source `json:"strategySource"`
 	// FromVersion was AWSCURRENT and is now AWSPREVIOUS; ToVersion was
 	// AWSPREVIOUS and is now AWSCURRENT.
 	FromVersion string `json:"fromVersion"`
@@ -90,10 +90,10 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 	if err != nil {
 		return res, refusedf("", "%v", err)
 	}
-	if cur.Family() != prev.Family() || cur.Host != prev.Host || cur.PortOrDefault() != prev.PortOrDefault() {
-		return res, refusedf("", "the previous version points at %s, the current one at %s: rollback only restores a credential on the same database", prev.String(), cur.String())
-	}
 	b := newDB(opts.DB)
+	if err := b.SameTarget(cur, prev, "previous"); err != nil {
+		return res, refusedf("", "%v: rollback only restores a credential on the same database", err)
+	}
 
 	switch name {
 	case strategies.NameSingleUser:
@@ -135,7 +135,7 @@ func restorePassword(ctx context.Context, b db, cur, prev *events.SecretDocument
 	if perr == nil {
 		return false, true, nil
 	}
-	if !errors.Is(perr, conn.ErrAuth) {
+	if !errors.Is(perr, engine.ErrAuth) {
 		return false, false, refusedf("run rotor check for the connection and TLS settings", "cannot reach the database as %q: %v", prev.Username, perr)
 	}
 	sess, err := b.Login(ctx, cur)

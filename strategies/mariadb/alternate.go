@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // SyncAlternate runs as the admin. It
@@ -44,8 +44,8 @@ import (
 //
 // Changes lists only statements the server carried out: a revoke the server
 // answers with "there is no such grant" is not listed.
-func (s *Session) SyncAlternate(ctx context.Context, req conn.AlternateRequest) (conn.AlternateResponse, error) {
-	var resp conn.AlternateResponse
+func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest) (engine.AlternateResponse, error) {
+	var resp engine.AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
 		return resp, fmt.Errorf("pending user %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}

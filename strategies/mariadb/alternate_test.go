@@ -12,7 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/rotorhq/rotor/internal/local/dbtest"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
@@ -118,7 +118,7 @@ func TestSyncAlternatePrivileges(t *testing.T) {
 
 	off := m.LogOffset(t)
 	admin := connect(t, params(t, m, "", adminName, adminPass))
-	resp, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
+	resp, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
 	if err != nil {
 		t.Fatalf("sync (create clone): %v", err)
 	}
@@ -140,7 +140,7 @@ func TestSyncAlternatePrivileges(t *testing.T) {
 	}
 
 	// A second sync changes nothing but the password.
-	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
+	resp, err = admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: hardPassword})
 	if err != nil || resp.CreatedClone || len(resp.Changes) != 0 {
 		t.Fatalf("repeat sync: %+v, %v", resp, err)
 	}
@@ -179,7 +179,7 @@ func TestSyncAlternatePrivileges(t *testing.T) {
 		"ALTER USER "+b+" REQUIRE NONE WITH MAX_USER_CONNECTIONS 3",
 		"GRANT TRIGGER ON "+ident(db)+".* TO "+b,
 	)
-	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	resp, err = admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
 	if err != nil {
 		t.Fatalf("sync (base pending): %v", err)
 	}
@@ -225,7 +225,7 @@ func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 				mustExec(t, a, fmt.Sprintf(g, dbtest.UserAccount(weak)))
 			}
 			s := connect(t, params(t, m, "", weak, "weak-pass-1"))
-			_, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
+			_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want one naming %s", err, tc.want)
 			}
@@ -246,7 +246,7 @@ func TestSyncAlternateFailsBeforeChanging(t *testing.T) {
 		base := dbtest.UniqueName("app")
 		m.CreateUser(t, base, "base-pass-1")
 		s := connect(t, params(t, m, "", adminName, adminPass))
-		_, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base, Password: "x-pass-123"})
+		_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base, Password: "x-pass-123"})
 		if err == nil || !strings.Contains(err.Error(), "does not exist") {
 			t.Fatalf("err %v", err)
 		}
@@ -275,7 +275,7 @@ func TestSyncAlternateInterrupted(t *testing.T) {
 		"GRANT SELECT, DELETE ON "+ident(db)+".* TO "+dbtest.UserAccount(clone),
 	)
 	s := connect(t, params(t, m, "", adminName, adminPass))
-	resp, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	resp, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestSyncAlternateCloneUnusableUntilComplete(t *testing.T) {
 	)
 	s := connect(t, params(t, m, "", weak, "weak-pass-1"))
 	const pending = "clone-pass-1"
-	req := conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: pending}
+	req := engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: pending}
 	resp, err := s.SyncAlternate(ctx, req)
 	if err == nil || !resp.CreatedClone {
 		t.Fatalf("sync with a grant the admin cannot make: %+v, %v; want a failure after creating the clone", resp, err)
@@ -404,7 +404,7 @@ func TestSyncAlternateColumnGrantOption(t *testing.T) {
 	tbl := ident(db) + ".t"
 	mustExec(t, a, "CREATE TABLE "+tbl+" (id int, note text)", "GRANT SELECT (id) ON "+tbl+" TO "+b+" WITH GRANT OPTION")
 	s := connect(t, params(t, m, "", adminName, adminPass))
-	resp, err := s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	resp, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestSyncAlternateColumnGrantOption(t *testing.T) {
 	mustExec(t, cc, "GRANT SELECT (id) ON "+tbl+" TO "+dbtest.UserAccount(other))
 
 	mustExec(t, a, "REVOKE GRANT OPTION ON "+tbl+" FROM "+b)
-	resp, err = s.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	resp, err = s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@
 //     (NO_BACKSLASH_ESCAPES included, also as the server's default; see
 //     quoter); values go through bind parameters. No statement is built
 //     by string replacement, and no SHOW GRANTS output is re-executed.
-//   - TLS is exactly the mode the caller asked for (see strategies/conn);
+//   - TLS is exactly the mode the caller asked for (see strategies/engine);
 //     there is no fallback connection.
 //   - One account per user name. A name with accounts for several hosts is
 //     refused with the hosts listed, never guessed at.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // MaxUsernameChars is the longest user name AWS's MariaDB templates allow
@@ -54,7 +54,7 @@ type Session struct {
 }
 
 // Connect logs in with p. The connection uses exactly p.TLS; an
-// authentication refusal wraps conn.ErrAuth. The error never contains the
+// authentication refusal wraps engine.ErrAuth. The error never contains the
 // password.
 //
 // A server whose VERSION() does not say MariaDB is MySQL (or a fork of
@@ -62,7 +62,7 @@ type Session struct {
 // passwords with other plugins (caching_sha2_password) and different
 // statements, and this build cannot be tested against it, so rotor refuses
 // rather than guesses.
-func Connect(ctx context.Context, p conn.Params) (*Session, error) {
+func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	tlsCfg, err := p.TLS.Config(p.Host)
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func Connect(ctx context.Context, p conn.Params) (*Session, error) {
 	}
 	where := net.JoinHostPort(p.Host, strconv.Itoa(p.Port))
 	loginErr := func(err error) error {
-		return &conn.LoginError{User: p.User, Host: where, Err: classify(err)}
+		return &engine.LoginError{User: p.User, Host: where, Err: classify(err)}
 	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
@@ -144,7 +144,7 @@ func classify(err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		if me.Number == errAccessDenied {
-			return fmt.Errorf("%w: %w", conn.ErrAuth, serverError{me})
+			return fmt.Errorf("%w: %w", engine.ErrAuth, serverError{me})
 		}
 		return serverError{me}
 	}
@@ -302,4 +302,64 @@ func (s *Session) CountSessions(ctx context.Context, user string) (int, error) {
 		return 0, fmt.Errorf("count sessions of %q: %w", user, classify(err))
 	}
 	return n, nil
+}
+
+// Document engine values this engine serves. A mysql or aurora-mysql
+// document is served when the server behind it is MariaDB.
+const (
+	EngineMariaDB     = "mariadb"
+	EngineMySQL       = "mysql"
+	EngineAuroraMySQL = "aurora-mysql"
+)
+
+// Engine is the MariaDB engine. New serves mariadb documents;
+// NewForMySQLDocuments serves mysql and aurora-mysql documents with AWS's
+// 32-character user name limit for them.
+type Engine struct{ mysqlDocuments bool }
+
+var (
+	_ engine.Engine      = Engine{}
+	_ engine.Session     = (*Session)(nil)
+	_ engine.RoleManager = (*Session)(nil)
+)
+
+// New returns the engine for mariadb documents.
+func New() Engine { return Engine{} }
+
+// NewForMySQLDocuments returns the engine for mysql and aurora-mysql
+// documents (a MariaDB server behind them; MySQL is refused at login).
+func NewForMySQLDocuments() Engine { return Engine{mysqlDocuments: true} }
+
+// Facts implements engine.Engine.
+func (e Engine) Facts() engine.Facts {
+	f := engine.Facts{
+		Name:              "mariadb",
+		Family:            "mysql",
+		DocumentEngines:   []string{EngineMariaDB},
+		DefaultPort:       3306,
+		MaxUsername:       MaxUsernameChars,
+		UsernameUnit:      engine.Characters,
+		ExcludeCharacters: DefaultExcludeCharacters,
+		AdminPrivileges:   adminPrivileges,
+	}
+	if e.mysqlDocuments {
+		f.DocumentEngines = []string{EngineMySQL, EngineAuroraMySQL}
+		f.MaxUsername = MaxMySQLUsernameChars
+	}
+	return f
+}
+
+// Login implements engine.Engine.
+func (Engine) Login(ctx context.Context, p engine.Params) (engine.Session, error) {
+	s, err := Connect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func adminPrivileges(admin, user string) string {
+	return fmt.Sprintf("MariaDB: GRANT CREATE USER ON *.* TO %[1]s WITH GRANT OPTION; GRANT SELECT ON mysql.* TO %[1]s; "+
+		"the admin must also hold every privilege %[2]s holds (MariaDB grants only what the grantor has) and ADMIN OPTION on each role %[2]s holds "+
+		"(GRANT <role> TO %[1]s WITH ADMIN OPTION); PROCESS lets it count the previous user's sessions (see docs/mariadb.md)", admin, user)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
@@ -20,17 +20,17 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // produce, plus letters, digits and a space.
 const hardPassword = "aA1!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ end"
 
-func params(t *testing.T, m *dbtest.Maria, db, user, password string) conn.Params {
+func params(t *testing.T, m *dbtest.Maria, db, user, password string) engine.Params {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(m.CAPEM) {
 		t.Fatal("CA PEM")
 	}
-	return conn.Params{Host: m.Host, Port: m.Port, Database: db, User: user, Password: password,
-		TLS: conn.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
+	return engine.Params{Host: m.Host, Port: m.Port, Database: db, User: user, Password: password,
+		TLS: engine.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
 }
 
-func connect(t *testing.T, p conn.Params) *mariadb.Session {
+func connect(t *testing.T, p engine.Params) *mariadb.Session {
 	t.Helper()
 	s, err := mariadb.Connect(context.Background(), p)
 	if err != nil {
@@ -134,19 +134,19 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 	user := dbtest.UniqueName("auth")
 	m.CreateUser(t, user, "right-password")
 	_, err := mariadb.Connect(context.Background(), params(t, m, "", user, "wrong-password-xyz"))
-	if !errors.Is(err, conn.ErrAuth) {
-		t.Fatalf("err %v, want conn.ErrAuth", err)
+	if !errors.Is(err, engine.ErrAuth) {
+		t.Fatalf("err %v, want engine.ErrAuth", err)
 	}
-	var le *conn.LoginError
+	var le *engine.LoginError
 	if !errors.As(err, &le) || le.User != user {
-		t.Fatalf("err %T %v, want a *conn.LoginError for %q", err, err, user)
+		t.Fatalf("err %T %v, want a *engine.LoginError for %q", err, err, user)
 	}
 	if strings.Contains(err.Error(), "wrong-password-xyz") {
 		t.Fatalf("error quotes the password: %v", err)
 	}
 	// An unknown user is refused the same way.
-	if _, err := mariadb.Connect(context.Background(), params(t, m, "", user+"_nobody", "x")); !errors.Is(err, conn.ErrAuth) {
-		t.Fatalf("unknown user: err %v, want conn.ErrAuth", err)
+	if _, err := mariadb.Connect(context.Background(), params(t, m, "", user+"_nobody", "x")); !errors.Is(err, engine.ErrAuth) {
+		t.Fatalf("unknown user: err %v, want engine.ErrAuth", err)
 	}
 }
 
@@ -163,7 +163,7 @@ func TestTLSModesNeverFallBack(t *testing.T) {
 	p.TLS.RootCAs = nil
 	off := m.LogOffset(t)
 	_, err := mariadb.Connect(ctx, p)
-	if err == nil || errors.Is(err, conn.ErrAuth) || !strings.Contains(err.Error(), "certificate") {
+	if err == nil || errors.Is(err, engine.ErrAuth) || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("verify-full with an unknown CA: err %v, want a certificate error", err)
 	}
 	if log := m.LogFrom(t, off); strings.Contains(log, user) {
@@ -318,7 +318,7 @@ func TestSeveralHostsAreRefused(t *testing.T) {
 	if err := m.CanLogin(t, user, "pass-1", ""); err != nil {
 		t.Fatalf("password changed by a refused call: %v", err)
 	}
-	_, err = s.SyncAlternate(ctx, conn.AlternateRequest{Base: user, Clone: user + "_clone", Pending: user + "_clone", Password: "pass-3"})
+	_, err = s.SyncAlternate(ctx, engine.AlternateRequest{Base: user, Clone: user + "_clone", Pending: user + "_clone", Password: "pass-3"})
 	if err == nil || !strings.Contains(err.Error(), "accounts for 2 hosts") {
 		t.Fatalf("sync: err %v, want a refusal", err)
 	}

@@ -4,28 +4,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
+	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
-// TestUsernameLimitFollowsEngineName: one engine serves the MySQL family,
-// with AWS's limit for the document's engine name.
+// TestUsernameLimitFollowsEngineName: the MariaDB engine serves mysql and
+// aurora-mysql documents with AWS's limit for those names.
 func TestUsernameLimitFollowsEngineName(t *testing.T) {
 	t.Parallel()
-	for engine, limit := range map[string]int{events.EngineMariaDB: 80, events.EngineMySQL: 32, events.EngineAuroraMySQL: 32} {
-		eng, err := strategies.DefaultEngines().For(&events.SecretDocument{Engine: engine})
+	for name, limit := range map[string]int{mariadb.EngineMariaDB: 80, mariadb.EngineMySQL: 32, mariadb.EngineAuroraMySQL: 32} {
+		eng, err := builtin.Engines().Lookup(name)
 		if err != nil {
-			t.Fatalf("%s: %v", engine, err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		if eng.MaxUsernameBytes() != limit || eng.DefaultExcludeCharacters() != `/@"'\` {
-			t.Fatalf("%s: limit %d, exclusions %q", engine, eng.MaxUsernameBytes(), eng.DefaultExcludeCharacters())
+		f := eng.Facts()
+		if f.MaxUsername != limit || f.ExcludeCharacters != `/@"'\` || f.DefaultPort != 3306 || f.DefaultDatabase != "" {
+			t.Fatalf("%s: facts %+v", name, f)
 		}
 		fits := strings.Repeat("u", limit-len(strategies.CloneSuffix))
-		if _, err := strategies.AlternateUsername(fits, limit); err != nil {
-			t.Fatalf("%s: %d-character clone refused: %v", engine, limit, err)
+		if _, err := strategies.AlternateUsername(fits, f); err != nil {
+			t.Fatalf("%s: %d-character clone refused: %v", name, limit, err)
 		}
-		if _, err := strategies.AlternateUsername(fits+"u", limit); err == nil || !strings.Contains(err.Error(), "at most") {
-			t.Fatalf("%s: clone past the limit: %v", engine, err)
+		if _, err := strategies.AlternateUsername(fits+"u", f); err == nil || !strings.Contains(err.Error(), "at most") {
+			t.Fatalf("%s: clone past the limit: %v", name, err)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/dbserver"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 	"github.com/rotorhq/rotor/strategies/mariadb"
 )
 
@@ -48,9 +48,9 @@ func TestNoBackslashEscapesServerDefault(t *testing.T) {
 	if !pool.AppendCertsFromPEM(srv.CAPEM) {
 		t.Fatal("CA PEM")
 	}
-	paramsFor := func(user, password string) conn.Params {
-		return conn.Params{Host: srv.Host, Port: srv.Port, User: user, Password: password,
-			TLS: conn.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
+	paramsFor := func(user, password string) engine.Params {
+		return engine.Params{Host: srv.Host, Port: srv.Port, User: user, Password: password,
+			TLS: engine.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
 	}
 	canLogin := func(user, password string) error {
 		db, err := srv.Open(user, password, "")
@@ -105,7 +105,7 @@ func TestNoBackslashEscapesServerDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		clone := name + "_clone"
-		resp, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: name, Clone: clone, Pending: clone, Password: "clone-pass-3"})
+		resp, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: name, Clone: clone, Pending: clone, Password: "clone-pass-3"})
 		if err != nil || !resp.CreatedClone {
 			t.Fatalf("%q: sync: %+v, %v", name, resp, err)
 		}

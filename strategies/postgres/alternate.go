@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // roleAttrs are the role attributes the clone mirrors from the base role.
@@ -36,8 +36,8 @@ type roleAttrs struct {
 // Repeating it is harmless: every change is computed against the catalog's
 // current state. On any error the transaction is rolled back and nothing has
 // changed.
-func (s *Session) SyncAlternate(ctx context.Context, req conn.AlternateRequest) (conn.AlternateResponse, error) {
-	var resp conn.AlternateResponse
+func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest) (engine.AlternateResponse, error) {
+	var resp engine.AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
 		return resp, fmt.Errorf("pending role %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}

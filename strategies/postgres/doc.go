@@ -7,7 +7,7 @@
 //     logs and pg_stat_statements see a salted hash, never the secret.
 //   - Identifiers go through pgx.Identifier's sanitizer; nothing is spliced
 //     into SQL by string replacement.
-//   - TLS is exactly the mode the caller asked for (see strategies/conn);
+//   - TLS is exactly the mode the caller asked for (see strategies/engine);
 //     there is no fallback connection.
 //   - Role changes made by SyncAlternate run in one transaction: on any error
 //     nothing is changed.

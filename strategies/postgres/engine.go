@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
 // MaxIdentifierBytes is PostgreSQL's limit on a role name (NAMEDATALEN-1).
@@ -31,9 +31,9 @@ type Session struct {
 }
 
 // Connect logs in with p. The connection uses exactly p.TLS; an
-// authentication refusal wraps conn.ErrAuth. The error never contains the
+// authentication refusal wraps engine.ErrAuth. The error never contains the
 // password.
-func Connect(ctx context.Context, p conn.Params) (*Session, error) {
+func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {
 		return nil, fmt.Errorf("pgx defaults: %w", err)
@@ -60,7 +60,7 @@ func Connect(ctx context.Context, p conn.Params) (*Session, error) {
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &conn.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
+		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
 	}
 	return &Session{c: c, user: p.User}, nil
 }
@@ -75,7 +75,7 @@ func classify(err error) error {
 		// configuration problem that another password would not fix, so
 		// it must not send a strategy looking for one.
 		if pgErr.Code == "28P01" {
-			return fmt.Errorf("%w: %s (SQLSTATE %s)", conn.ErrAuth, pgErr.Message, pgErr.Code)
+			return fmt.Errorf("%w: %s (SQLSTATE %s)", engine.ErrAuth, pgErr.Message, pgErr.Code)
 		}
 		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
 	}
@@ -150,4 +150,45 @@ func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 // (SCRAM verifiers, timestamps), never for a password.
 func literal(s string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''") + "'"
+}
+
+// Document engine values this engine serves.
+const (
+	EnginePostgres         = "postgres"
+	EngineAuroraPostgreSQL = "aurora-postgresql"
+)
+
+// Engine is the PostgreSQL engine. The zero value is ready to use.
+type Engine struct{}
+
+var (
+	_ engine.Engine      = Engine{}
+	_ engine.Session     = (*Session)(nil)
+	_ engine.RoleManager = (*Session)(nil)
+)
+
+// Facts implements engine.Engine.
+func (Engine) Facts() engine.Facts {
+	return engine.Facts{
+		Name:              "postgres",
+		Family:            "postgres",
+		DocumentEngines:   []string{EnginePostgres, EngineAuroraPostgreSQL},
+		DefaultPort:       5432,
+		DefaultDatabase:   "postgres",
+		MaxUsername:       MaxIdentifierBytes,
+		UsernameUnit:      engine.Bytes,
+		ExcludeCharacters: DefaultExcludeCharacters,
+		AdminPrivileges: func(admin, user string) string {
+			return fmt.Sprintf("PostgreSQL: ALTER ROLE %[1]s CREATEROLE (PostgreSQL 16+: also GRANT %[2]s TO %[1]s WITH ADMIN OPTION)", ident(admin), ident(user))
+		},
+	}
+}
+
+// Login implements engine.Engine.
+func (Engine) Login(ctx context.Context, p engine.Params) (engine.Session, error) {
+	s, err := Connect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -12,23 +12,23 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/engine"
 	"github.com/rotorhq/rotor/strategies/postgres"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-func params(t *testing.T, pg *dbtest.PG, db, user, password string) conn.Params {
+func params(t *testing.T, pg *dbtest.PG, db, user, password string) engine.Params {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pg.CAPEM) {
 		t.Fatal("CA PEM")
 	}
-	return conn.Params{Host: pg.Host, Port: pg.Port, Database: db, User: user, Password: password,
-		TLS: conn.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
+	return engine.Params{Host: pg.Host, Port: pg.Port, Database: db, User: user, Password: password,
+		TLS: engine.TLS{Mode: events.TLSVerifyFull, RootCAs: pool}}
 }
 
-func connect(t *testing.T, p conn.Params) *postgres.Session {
+func connect(t *testing.T, p engine.Params) *postgres.Session {
 	t.Helper()
 	s, err := postgres.Connect(context.Background(), p)
 	if err != nil {
@@ -76,8 +76,8 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 	user := dbtest.UniqueName("auth")
 	pg.CreateRole(t, user, "right-password")
 	_, err := postgres.Connect(context.Background(), params(t, pg, db, user, "wrong-password-xyz"))
-	if !errors.Is(err, conn.ErrAuth) {
-		t.Fatalf("err %v, want conn.ErrAuth", err)
+	if !errors.Is(err, engine.ErrAuth) {
+		t.Fatalf("err %v, want engine.ErrAuth", err)
 	}
 	if strings.Contains(err.Error(), "wrong-password-xyz") {
 		t.Fatalf("error quotes the password: %v", err)
@@ -97,7 +97,7 @@ func TestTLSModesNeverFallBack(t *testing.T) {
 	p.TLS.RootCAs = nil
 	off := pg.LogOffset(t)
 	_, err := postgres.Connect(context.Background(), p)
-	if err == nil || errors.Is(err, conn.ErrAuth) || !strings.Contains(err.Error(), "certificate") {
+	if err == nil || errors.Is(err, engine.ErrAuth) || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("verify-full with an unknown CA: err %v, want a certificate error", err)
 	}
 	if log := pg.LogFrom(t, off); strings.Contains(log, "user="+user) {
@@ -210,7 +210,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 	}
 
 	admin := connect(t, params(t, pg, db, adminName, "admin-pass-1"))
-	resp, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	resp, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
 	if err != nil {
 		t.Fatalf("sync (create clone): %v", err)
 	}
@@ -218,7 +218,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 		t.Fatal("clone not reported as created")
 	}
 	// A second sync is a no-op apart from the password.
-	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
+	resp, err = admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-1"})
 	if err != nil || resp.CreatedClone || len(resp.Changes) != 0 {
 		t.Fatalf("repeat sync: %+v, %v", resp, err)
 	}
@@ -262,7 +262,7 @@ func TestSyncAlternateOwnershipAndPrivileges(t *testing.T) {
 
 	// The base loses a membership: the next sync revokes it from the clone.
 	mustExec(t, a, "REVOKE "+pgx.Identifier{readers}.Sanitize()+" FROM "+pgx.Identifier{base}.Sanitize())
-	resp, err = admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
+	resp, err = admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"})
 	if err != nil {
 		t.Fatalf("sync (base pending): %v", err)
 	}
@@ -287,7 +287,7 @@ func TestSyncAlternateIsAllOrNothing(t *testing.T) {
 	pg.CreateRole(t, adminName, "weak-pass-1") // no CREATEROLE
 	pg.CreateRole(t, base, "base-pass-1")
 	admin := connect(t, params(t, pg, db, adminName, "weak-pass-1"))
-	_, err := admin.SyncAlternate(ctx, conn.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
+	_, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("err %v, want permission denied", err)
 	}
@@ -336,7 +336,7 @@ func TestLoginNotPermittedIsNotAnAuthError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := postgres.Connect(context.Background(), params(t, pg, db, user, "right-password-1"))
-	if err == nil || errors.Is(err, conn.ErrAuth) || !strings.Contains(err.Error(), "28000") {
+	if err == nil || errors.Is(err, engine.ErrAuth) || !strings.Contains(err.Error(), "28000") {
 		t.Fatalf("err %v, want a non-auth error with SQLSTATE 28000", err)
 	}
 }

@@ -15,17 +15,24 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
-	"github.com/rotorhq/rotor/strategies/conn"
+	"github.com/rotorhq/rotor/strategies/builtin"
+	"github.com/rotorhq/rotor/strategies/engine"
 )
 
-// Rotator is the rotator function's configuration.
-type Rotator struct {
-	Strategy             string
-	Password             rotation.PasswordPolicy
+// DB is how the rotator, and the CLI commands that log in as it would,
+// reach databases.
+type DB struct {
 	TLSMode              string
 	CABundle             string
 	ConnectTimeout       time.Duration
 	PreviousUserSessions string
+}
+
+// Rotator is the rotator function's configuration.
+type Rotator struct {
+	Strategy string
+	Password rotation.PasswordPolicy
+	DB
 	// SecretsManagerEndpoint is AWS's templates' override; the SDK's own
 	// AWS_ENDPOINT_URL settings work as well.
 	SecretsManagerEndpoint string
@@ -43,16 +50,18 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	c := Rotator{
 		Strategy:               strategies.NameSingleUser,
 		Password:               rotation.DefaultPasswordPolicy(),
-		TLSMode:                events.TLSVerifyFull,
-		PreviousUserSessions:   strategies.SessionsWarn,
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(config.EnvSecretsManagerEndpoint)),
-		CABundle:               strings.TrimSpace(getenv(config.EnvDBCABundle)),
 		LogLevel:               "info",
 		MetricsNamespace:       config.DefaultMetricsNamespace,
 	}
+	db, err := LoadDB(lookup)
+	if err != nil {
+		return c, err
+	}
+	c.DB = db
 	if v := strings.TrimSpace(getenv(config.EnvRotationStrategy)); v != "" {
-		if v != strategies.NameSingleUser && v != strategies.NameAlternatingUsers {
-			return c, fmt.Errorf("%s=%q: want %s or %s", config.EnvRotationStrategy, v, strategies.NameSingleUser, strategies.NameAlternatingUsers)
+		if _, err := strategies.ParseName(v); err != nil {
+			return c, fmt.Errorf("%s: %w", config.EnvRotationStrategy, err)
 		}
 		c.Strategy = v
 	}
@@ -86,26 +95,6 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	if err := c.Password.Validate(); err != nil {
 		return c, fmt.Errorf("password settings: %w", err)
 	}
-	if v := strings.TrimSpace(getenv(config.EnvDBTLS)); v != "" {
-		m, err := conn.ParseMode(strings.ToLower(v))
-		if err != nil {
-			return c, fmt.Errorf("%s: %w", config.EnvDBTLS, err)
-		}
-		c.TLSMode = m
-	}
-	if v := strings.TrimSpace(getenv(config.EnvDBConnectTimeout)); v != "" {
-		d, err := parseDuration(v)
-		if err != nil || d <= 0 || d > 5*time.Minute {
-			return c, fmt.Errorf("%s=%q: want a duration such as 5s (at most 5m)", config.EnvDBConnectTimeout, v)
-		}
-		c.ConnectTimeout = d
-	}
-	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvPreviousUserSessions))); v != "" {
-		if v != strategies.SessionsWarn && v != strategies.SessionsFail {
-			return c, fmt.Errorf("%s=%q: want warn or fail", config.EnvPreviousUserSessions, v)
-		}
-		c.PreviousUserSessions = v
-	}
 	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvLogLevel))); v != "" {
 		switch v {
 		case "debug", "info", "warn", "error":
@@ -120,15 +109,66 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	return c, nil
 }
 
-// StrategyOptions returns the strategies' shared options, loading the CA
-// bundle once.
-func (c Rotator) StrategyOptions() (strategies.Options, error) {
-	pool, err := conn.LoadCABundle(c.CABundle)
+// LoadDB reads the database settings (DB_TLS, DB_CA_BUNDLE,
+// DB_CONNECT_TIMEOUT, PREVIOUS_USER_SESSIONS) with their defaults. The CLI
+// calls it too, then applies its flags with the same Parse functions, so a
+// command logs in exactly as the rotator would.
+func LoadDB(lookup func(string) (string, bool)) (DB, error) {
+	getenv := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	db := DB{TLSMode: events.TLSVerifyFull, PreviousUserSessions: strategies.SessionsWarn, CABundle: getenv(config.EnvDBCABundle)}
+	var err error
+	if v := getenv(config.EnvDBTLS); v != "" {
+		if db.TLSMode, err = ParseTLSMode(v); err != nil {
+			return db, fmt.Errorf("%s: %w", config.EnvDBTLS, err)
+		}
+	}
+	if v := getenv(config.EnvDBConnectTimeout); v != "" {
+		if db.ConnectTimeout, err = ParseConnectTimeout(v); err != nil {
+			return db, fmt.Errorf("%s: %w", config.EnvDBConnectTimeout, err)
+		}
+	}
+	if v := getenv(config.EnvPreviousUserSessions); v != "" {
+		if db.PreviousUserSessions, err = ParseSessionsPolicy(v); err != nil {
+			return db, fmt.Errorf("%s: %w", config.EnvPreviousUserSessions, err)
+		}
+	}
+	return db, nil
+}
+
+// ParseTLSMode reads a TLS mode: verify-full, require or disable.
+func ParseTLSMode(v string) (string, error) {
+	return engine.ParseMode(strings.ToLower(strings.TrimSpace(v)))
+}
+
+// ParseConnectTimeout reads a login timeout: a duration such as 5s, or a
+// whole number of seconds; at most 5 minutes.
+func ParseConnectTimeout(v string) (time.Duration, error) {
+	d, err := parseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 || d > 5*time.Minute {
+		return 0, fmt.Errorf("%q: want a duration such as 5s (at most 5m)", v)
+	}
+	return d, nil
+}
+
+// ParseSessionsPolicy reads the policy for open sessions of the user
+// alternating-users is about to change: warn or fail.
+func ParseSessionsPolicy(v string) (string, error) {
+	switch p := strings.ToLower(strings.TrimSpace(v)); p {
+	case strategies.SessionsWarn, strategies.SessionsFail:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q: want %s or %s", v, strategies.SessionsWarn, strategies.SessionsFail)
+}
+
+// StrategyOptions returns the strategies' shared options with the engines
+// this build ships, loading the CA bundle once.
+func (c DB) StrategyOptions() (strategies.Options, error) {
+	pool, err := engine.LoadCABundle(c.CABundle)
 	if err != nil {
 		return strategies.Options{}, fmt.Errorf("%s: %w", config.EnvDBCABundle, err)
 	}
 	return strategies.Options{
-		Engines:              strategies.DefaultEngines(),
+		Engines:              builtin.Engines(),
 		TLSMode:              c.TLSMode,
 		RootCAs:              pool,
 		ConnectTimeout:       c.ConnectTimeout,

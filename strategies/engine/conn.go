@@ -1,12 +1,4 @@
-// Package conn holds what the strategies and the database engines share:
-// where to connect, as whom, how TLS must be verified, and the request and
-// response of an alternating-users change.
-//
-// It is a leaf package shared by the strategies and the engines so that
-// neither has to import the other's types. TLS is built here once, so every
-// engine applies the same rule: the configured mode is the mode used, and no
-// engine falls back to a weaker one on a failure.
-package conn
+package engine
 
 import (
 	"crypto/tls"
