@@ -26,6 +26,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -100,7 +101,7 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	sopts := strategies.Options{RootCAs: pool, PreviousUserSessions: o.sessions}
+	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, PreviousUserSessions: o.sessions}
 	if o.strategy == "" {
 		o.strategy = strategies.NameSingleUser
 	}

@@ -9,8 +9,15 @@
 //     credential clients hold stays valid for a whole rotation period.
 //
 // Strategies know nothing about Secrets Manager: the rotation package hands
-// them parsed secret documents. They talk to databases through the narrow
-// Engine interface; the engines live in subpackages (postgres).
+// them parsed secret documents. They talk to databases through the contract
+// in strategies/engine and find the engine for a document in the registry
+// they are given (Options.Engines; strategies/builtin lists the shipped
+// engines: postgres and mariadb). This package imports no engine.
+//
+// The rules of a rotation that every caller shares live here once:
+// ParseName and Choose (which strategy), Options.SameTarget (a version may
+// not point at another server), RequireMasterARN, CheckAdminUser and
+// AlternateUsername.
 //
 // On failure a strategy leaves the credential AWSCURRENT names working: it
 // changes only the pending user's password, and only after the login it

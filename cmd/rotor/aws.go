@@ -213,45 +213,54 @@ func fail(stderr io.Writer, cmd string, err error) int {
 	return exitFail
 }
 
-// reportChange reports the outcome of a command that changes a secret
-// (rollback, finish). With --output json it writes result's fields plus
-// "ok", and "refused"/"error" on failure; as text, a refusal (nothing
-// changed) or other error goes to stderr, and text prints the success.
-// It returns the exit code.
-func reportChange(cmd string, asJSON bool, stdout, stderr io.Writer, result any, err error, text func()) int {
+// change is the outcome of a command that changes a secret (rollback,
+// finish): the command's name, its result (any JSON-encodable struct), the
+// error, and how to print a success as text.
+type change struct {
+	cmd    string
+	result any
+	err    error
+	text   func()
+}
+
+// report prints the change. With --output json it writes result's fields
+// plus "ok", and "refused"/"error" on failure; as text, a refusal (nothing
+// changed) or other error goes to stderr, and text prints the success. It
+// returns the exit code.
+func (c change) report(asJSON bool, stdout, stderr io.Writer) int {
 	var refused *ops.RefusedError
-	isRefused := errors.As(err, &refused)
+	isRefused := errors.As(c.err, &refused)
 	if asJSON {
-		b, merr := json.Marshal(result)
+		b, merr := json.Marshal(c.result)
 		out := map[string]any{}
 		if merr == nil {
 			merr = json.Unmarshal(b, &out)
 		}
 		if merr != nil {
-			return fail(stderr, cmd, merr)
+			return fail(stderr, c.cmd, merr)
 		}
-		out["ok"] = err == nil
-		if err != nil {
-			out["error"] = err.Error()
+		out["ok"] = c.err == nil
+		if c.err != nil {
+			out["error"] = c.err.Error()
 			if isRefused {
 				out["refused"] = true
 			}
 		}
 		if werr := writeJSON(stdout, out); werr != nil {
-			return fail(stderr, cmd, werr)
+			return fail(stderr, c.cmd, werr)
 		}
-		if err != nil {
+		if c.err != nil {
 			return exitFail
 		}
 		return exitOK
 	}
 	if isRefused {
-		fmt.Fprintf(stderr, "rotor %s: refused, nothing changed: %s\n", cmd, refused.Message())
+		fmt.Fprintf(stderr, "rotor %s: refused, nothing changed: %s\n", c.cmd, refused.Message())
 		return exitFail
 	}
-	if err != nil {
-		return fail(stderr, cmd, err)
+	if c.err != nil {
+		return fail(stderr, c.cmd, c.err)
 	}
-	text()
+	c.text()
 	return exitOK
 }

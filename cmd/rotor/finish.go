@@ -34,7 +34,7 @@ func runFinish(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, "finish", err)
 	}
 	res, err := ops.Finish(ctx, ops.FinishOptions{Secrets: client, DB: dbOpts}, pos[0])
-	return reportChange("finish", a.json(), stdout, stderr, res, err, func() {
+	return change{cmd: "finish", result: res, err: err, text: func() {
 		fmt.Fprintf(stdout, "%s: rotation completed\n  AWSCURRENT:  %s (its credential logs in)\n  AWSPREVIOUS: %s\n", res.ARN, res.ToVersion, res.FromVersion)
-	})
+	}}.report(a.json(), stdout, stderr)
 }

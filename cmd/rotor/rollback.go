@@ -33,7 +33,7 @@ func runRollback(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return fail(stderr, "rollback", err)
 	}
 	res, err := ops.Rollback(ctx, ops.RollbackOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy}, pos[0])
-	return reportChange("rollback", a.json(), stdout, stderr, res, err, func() {
+	return change{cmd: "rollback", result: res, err: err, text: func() {
 		fmt.Fprintf(stdout, "%s: rolled back (%s, from %s)\n", res.ARN, res.Strategy, res.StrategySource)
 		fmt.Fprintf(stdout, "  AWSCURRENT:  %s (was AWSPREVIOUS)\n  AWSPREVIOUS: %s (was AWSCURRENT)\n", res.ToVersion, res.FromVersion)
 		switch {
@@ -44,5 +44,5 @@ func runRollback(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		default:
 			fmt.Fprintln(stdout, "  database: unchanged; the previous credential logs in")
 		}
-	})
+	}}.report(a.json(), stdout, stderr)
 }

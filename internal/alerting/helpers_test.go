@@ -22,6 +22,7 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -88,7 +89,7 @@ func (e *env) rotator(t *testing.T) awslocal.Invoker {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(e.pg.CAPEM)
-	sopts := strategies.Options{RootCAs: pool, ConnectTimeout: 5 * time.Second}
+	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, ConnectTimeout: 5 * time.Second}
 	rot, err := rotation.New(rotation.Options{
 		Secrets:    e.sm,
 		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },

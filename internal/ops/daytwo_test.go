@@ -20,6 +20,7 @@ import (
 	"github.com/rotorhq/rotor/internal/ops/opstest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
 )
 
 func TestStatusAfterAFailedRotation(t *testing.T) {
@@ -304,7 +305,7 @@ func TestPreflightRefusesAServerWithoutTLS(t *testing.T) {
 		t.Errorf("ssl:false: connection %+v", c)
 	}
 	delete(doc, "ssl")
-	got = checks(t, e, ops.CheckOptions{DB: strategies.Options{TLSMode: events.TLSDisable}}, e.Secret(doc, nil))
+	got = checks(t, e, ops.CheckOptions{DB: strategies.Options{Engines: builtin.Engines(), TLSMode: events.TLSDisable}}, e.Secret(doc, nil))
 	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckWarn, ops.CheckCurrentLogin: ops.CheckPass})
 	if c := got[ops.CheckConnection]; !strings.Contains(c.Detail, "plaintext") || !strings.Contains(c.Detail, "DB_TLS=disable") {
 		t.Errorf("DB_TLS=disable: connection %+v", c)
@@ -356,7 +357,7 @@ func TestPreflightMariaDBAdminHint(t *testing.T) {
 	if !pool.AppendCertsFromPEM(m.CAPEM) {
 		t.Fatal("MariaDB CA does not parse")
 	}
-	got := checks(t, e, ops.CheckOptions{DB: strategies.Options{TLSMode: events.TLSVerifyFull, RootCAs: pool}}, arn)
+	got := checks(t, e, ops.CheckOptions{DB: strategies.Options{Engines: builtin.Engines(), TLSMode: events.TLSVerifyFull, RootCAs: pool}}, arn)
 	wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckConnection: ops.CheckPass, ops.CheckCurrentLogin: ops.CheckPass, ops.CheckAdminLogin: ops.CheckPass, ops.CheckAdminPrivileges: ops.CheckFail})
 	h := got[ops.CheckAdminPrivileges].Hint
 	for _, want := range []string{"MariaDB", "GRANT CREATE USER ON *.* TO " + admin + " WITH GRANT OPTION", "SELECT ON mysql.*", "ADMIN OPTION"} {

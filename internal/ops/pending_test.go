@@ -16,6 +16,7 @@ import (
 	"github.com/rotorhq/rotor/internal/ops/opstest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
 )
 
 // failTestSecret makes every testSecret fail, after setSecret succeeded.
@@ -189,7 +190,7 @@ func TestUnfinishedRotationVerdicts(t *testing.T) {
 		pending := e.StrandPending(arn, doc)
 		current := versionWith(e.Stages(arn), rotation.LabelCurrent)
 		// The system roots do not verify the test server's certificate.
-		pc := ops.CheckPending(context.Background(), e.SM, strategies.Options{}, arn, current, pending)
+		pc := ops.CheckPending(context.Background(), e.SM, strategies.Options{Engines: builtin.Engines()}, arn, current, pending)
 		if pc.Verdict != ops.PendingUnknown || pc.Fix != "" || pc.Current.State != ops.LoginUnknown {
 			t.Fatalf("%+v", pc)
 		}

@@ -331,17 +331,25 @@ func (r *rotateNow) follow(ctx context.Context, res events.RotateNowResult, star
 		}
 		o := observe(d, res.VersionID)
 		f.last = &o
-		if done, out := f.judge(o, false); done {
+		if done, out := f.judge(o, whilePolling); done {
 			return out
 		}
 		r.opts.Progress(Progress{Kind: ProgressWaiting, SecretID: res.SecretID, VersionID: res.VersionID, Stages: o.stages, Elapsed: r.opts.Now().Sub(start)})
 	}
 }
 
+// moment says when an observation was made.
+type moment int
+
+const (
+	whilePolling moment = iota
+	// atTheDeadline is the last look after the deadline: a recorded
+	// failure is then the outcome whatever the grace left.
+	atTheDeadline
+)
+
 // judge decides from one observation whether the rotation has an outcome.
-// atDeadline is set for the last look after the deadline: a recorded
-// failure is then the outcome whatever the grace left.
-func (f *follower) judge(o observation, atDeadline bool) (bool, events.RotateNowResult) {
+func (f *follower) judge(o observation, when moment) (bool, events.RotateNowResult) {
 	res := f.res
 	if o.current {
 		res.Status = events.StatusSucceeded
@@ -371,7 +379,7 @@ func (f *follower) judge(o observation, atDeadline bool) (bool, events.RotateNow
 	}
 	grace := max(f.r.opts.FailureGrace, 0)
 	switch {
-	case atDeadline:
+	case when == atTheDeadline:
 		res.Status, res.FailedStep = events.StatusFailed, f.step
 		res.Reason = fmt.Sprintf("%s (the deadline came %s after this failure was recorded, within the %s retry grace: Secrets Manager may still retry; rotor status %s shows the latest outcome)", f.reason, f.r.opts.Now().Sub(f.failedAt).Round(time.Second), grace, f.res.ARN)
 		return true, res
@@ -400,7 +408,7 @@ func (f *follower) atDeadline(ctx context.Context) events.RotateNowResult {
 		f.lastErr = err
 	}
 	if f.last != nil {
-		if done, out := f.judge(*f.last, true); done {
+		if done, out := f.judge(*f.last, atTheDeadline); done {
 			return out
 		}
 	}

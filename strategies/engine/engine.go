@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,6 +128,9 @@ func (r *Registry) Register(e Engine) {
 
 // Names returns the document engine names served, sorted.
 func (r *Registry) Names() []string {
+	if r == nil {
+		return nil
+	}
 	names := make([]string, 0, len(r.byName))
 	for n := range r.byName {
 		names = append(names, n)
@@ -139,6 +143,9 @@ func (r *Registry) Names() []string {
 // naming the field and the values this build serves. An unknown or empty
 // engine is always an error: no engine is a default for another.
 func (r *Registry) Lookup(name string) (Engine, error) {
+	if r == nil {
+		return nil, errors.New("no database engines are registered (a nil engine registry)")
+	}
 	if e, ok := r.byName[name]; ok {
 		return e, nil
 	}

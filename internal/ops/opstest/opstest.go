@@ -28,6 +28,7 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/builtin"
 )
 
 // FunctionName is the rotator's name in the stand-in.
@@ -113,7 +114,7 @@ func New(t testing.TB) *Env {
 	if !pool.AppendCertsFromPEM(e.PG.CAPEM) {
 		t.Fatalf("opstest: the server's CA PEM does not parse")
 	}
-	e.DBOptions = strategies.Options{TLSMode: events.TLSVerifyFull, RootCAs: pool}
+	e.DBOptions = strategies.Options{Engines: builtin.Engines(), TLSMode: events.TLSVerifyFull, RootCAs: pool}
 	rot, err := rotation.New(rotation.Options{
 		Secrets: e.SM,
 		Strategies: func(name string) (strategies.Strategy, error) {
