@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,21 +34,13 @@ type SecretDocument struct {
 	portAsString bool
 }
 
-// knownKeys are the keys SecretDocument decodes into typed fields.
-var knownKeys = []string{"engine", "host", "port", "username", "password", "dbname", "masterarn", "ssl"}
-
 // ParseSecretDocument decodes a SecretString. It checks types only; call
 // Validate for what a rotation needs. Errors name the key and never include
 // the document's text.
 func ParseSecretDocument(secretString string) (*SecretDocument, error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(secretString))
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		// The decoder's message can quote the input; keep only its kind.
-		return nil, &FieldError{Field: "SecretString", Reason: "not a JSON object"}
-	}
-	if dec.More() {
-		return nil, &FieldError{Field: "SecretString", Reason: "trailing data after the JSON object"}
+	raw, err := decodeObject(secretString)
+	if err != nil {
+		return nil, err
 	}
 	d := &SecretDocument{Extra: map[string]json.RawMessage{}}
 	for k, v := range raw {
@@ -91,6 +84,44 @@ func ParseSecretDocument(secretString string) (*SecretDocument, error) {
 		}
 	}
 	return d, nil
+}
+
+// decodeObject decodes one JSON object into its members. A key that appears
+// twice is refused: JSON decoders disagree on which value wins (Go's and
+// Python's take the last, others the first), so a document whose meaning
+// depends on the reader is malformed. Errors never quote the input.
+func decodeObject(s string) (map[string]json.RawMessage, error) {
+	notObject := &FieldError{Field: "SecretString", Reason: "not a JSON object"}
+	dec := json.NewDecoder(strings.NewReader(s))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, notObject
+	}
+	raw := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notObject
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, notObject
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject
+		}
+		if _, dup := raw[key]; dup {
+			return nil, &FieldError{Field: truncate(key, 40), Reason: "appears more than once in the document"}
+		}
+		raw[key] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, notObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &FieldError{Field: "SecretString", Reason: "trailing data after the JSON object"}
+	}
+	return raw, nil
 }
 
 func parsePort(v json.RawMessage) (port int, asString bool, err error) {
@@ -290,6 +321,3 @@ func (d *SecretDocument) String() string {
 	}
 	return s + "/" + d.DBName
 }
-
-// KnownKeys returns the keys rotor reads from a secret document.
-func KnownKeys() []string { return append([]string(nil), knownKeys...) }
