@@ -46,118 +46,136 @@ import (
 // answers with "there is no such grant" is not listed.
 func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest) (engine.AlternateResponse, error) {
 	var resp engine.AlternateResponse
+	hash, err := s.q.str(NativePasswordHash(req.Password))
+	if err != nil {
+		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
+	}
+	p, err := s.resolvePair(ctx, req)
+	if err != nil {
+		return resp, err
+	}
+	want, err := s.readState(ctx, p.base)
+	if err != nil {
+		return resp, err
+	}
+	var have state
+	if p.cloneExists {
+		if have, err = s.readState(ctx, p.clone); err != nil {
+			return resp, err
+		}
+	} else {
+		if have, err = s.createClone(ctx, p); err != nil {
+			return resp, err
+		}
+		resp.CreatedClone = true
+	}
+	resp.Changes, err = s.applyState(ctx, p, want, have)
+	if err != nil {
+		return resp, err
+	}
+	pending := p.base
+	if req.Pending == req.Clone {
+		pending = p.clone
+	}
+	return resp, s.alterPassword(ctx, pending, hash)
+}
+
+// pair is the base account and its clone's, as the catalog has them.
+type pair struct {
+	base, clone account
+	cloneExists bool
+	// cloneAcct is the clone's quoted account name.
+	cloneAcct string
+}
+
+// resolvePair checks the request against the catalog before anything
+// changes: the names, the admin's catalog access, both accounts, and that a
+// missing clone is the pending user (else the secret and the database
+// disagree).
+func (s *Session) resolvePair(ctx context.Context, req engine.AlternateRequest) (pair, error) {
+	var p pair
 	if req.Pending != req.Base && req.Pending != req.Clone {
-		return resp, fmt.Errorf("pending user %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
+		return p, fmt.Errorf("pending user %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}
 	for _, n := range []string{req.Base, req.Clone} {
 		// information_schema writes grantees as 'user'@'host' unescaped; a
 		// name holding that separator could be read as another account.
 		if strings.Contains(n, "'@'") {
-			return resp, fmt.Errorf("user name %q contains '@', which MariaDB's privilege views cannot tell apart from the account separator", n)
+			return p, fmt.Errorf("user name %q contains '@', which MariaDB's privilege views cannot tell apart from the account separator", n)
 		}
 	}
-	hash, err := s.q.str(NativePasswordHash(req.Password))
-	if err != nil {
-		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
-	}
 	if err := s.checkCatalogAccess(ctx); err != nil {
-		return resp, err
+		return p, err
 	}
 	base, ok, err := s.lookup(ctx, req.Base)
 	if err != nil {
-		return resp, err
+		return p, err
 	}
 	if !ok {
-		return resp, fmt.Errorf("user %q does not exist", req.Base)
+		return p, fmt.Errorf("user %q does not exist", req.Base)
 	}
 	clone, cloneExists, err := s.lookup(ctx, req.Clone)
 	if err != nil {
-		return resp, err
+		return p, err
 	}
 	if cloneExists && clone.host != base.host {
-		return resp, fmt.Errorf("user %q exists for host %q but %q for host %q: the clone must be on the base user's host", req.Clone, clone.host, req.Base, base.host)
+		return p, fmt.Errorf("user %q exists for host %q but %q for host %q: the clone must be on the base user's host", req.Clone, clone.host, req.Base, base.host)
 	}
 	if !cloneExists && req.Pending != req.Clone {
-		return resp, fmt.Errorf("user %q does not exist, but the current secret names it", req.Clone)
+		return p, fmt.Errorf("user %q does not exist, but the current secret names it", req.Clone)
 	}
-	clone = account{user: req.Clone, host: base.host}
-	cloneAcct, err := s.q.account(clone)
+	p = pair{base: base, clone: account{user: req.Clone, host: base.host}, cloneExists: cloneExists}
+	if p.cloneAcct, err = s.q.account(p.clone); err != nil {
+		return p, fmt.Errorf("user %q: %w", req.Clone, err)
+	}
+	return p, nil
+}
+
+// createClone creates the clone with a hash no password matches (the
+// pending password must not log in before the grants are done) and returns
+// the new account's state as the server made it.
+func (s *Session) createClone(ctx context.Context, p pair) (state, error) {
+	placeholder, err := unusableHash()
 	if err != nil {
-		return resp, fmt.Errorf("user %q: %w", req.Clone, err)
+		return state{}, fmt.Errorf("create user %q@%q: %w", p.clone.user, p.clone.host, err)
 	}
+	if err := s.exec(ctx, fmt.Sprintf("create user %q@%q", p.clone.user, p.clone.host),
+		"CREATE USER IF NOT EXISTS "+p.cloneAcct+" IDENTIFIED BY PASSWORD '"+placeholder+"'"); err != nil {
+		return state{}, err
+	}
+	// A new account has its own defaults; read them rather than assume.
+	return s.readState(ctx, p.clone)
+}
 
-	want, err := s.readState(ctx, base)
-	if err != nil {
-		return resp, err
-	}
-	var have state
-	if cloneExists {
-		if have, err = s.readState(ctx, clone); err != nil {
-			return resp, err
-		}
-	}
-
-	if !cloneExists {
-		// Not the pending hash: the pending password must not log in before
-		// the grants below are done (step 6 sets it).
-		placeholder, err := unusableHash()
-		if err != nil {
-			return resp, fmt.Errorf("create user %q@%q: %w", clone.user, clone.host, err)
-		}
-		if err := s.exec(ctx, fmt.Sprintf("create user %q@%q", clone.user, clone.host),
-			"CREATE USER IF NOT EXISTS "+cloneAcct+" IDENTIFIED BY PASSWORD '"+placeholder+"'"); err != nil {
-			return resp, err
-		}
-		resp.CreatedClone = true
-		// A new account has its own defaults; read them rather than assume.
-		if have, err = s.readState(ctx, clone); err != nil {
-			return resp, err
-		}
-	}
-
+// applyState makes the clone's state want: grants, roles and limits first,
+// so a clone that is AWSCURRENT only gains privileges until every grant is
+// in place, then the revokes. It returns the changes the server carried
+// out, also on error.
+func (s *Session) applyState(ctx context.Context, p pair, want, have state) ([]string, error) {
+	var all []string
 	grants, revokes, order := diffPrivs(want.privs, have.privs)
-	// Grants first: a clone that is AWSCURRENT only gains privileges until
-	// every grant is in place.
+	steps := make([]func() ([]string, error), 0, 2*len(order)+3)
 	for _, o := range order {
-		changes, err := s.grant(ctx, o, grants[o], cloneAcct, clone)
-		resp.Changes = append(resp.Changes, changes...)
+		steps = append(steps, func() ([]string, error) { return s.grant(ctx, o, grants[o], p.cloneAcct, p.clone) })
+	}
+	steps = append(steps,
+		func() ([]string, error) { return s.syncRoles(ctx, want, have, p.cloneAcct, p.clone) },
+		func() ([]string, error) { return s.syncLimits(ctx, want.limits, have.limits, p.cloneAcct, p.clone) },
+	)
+	for _, o := range order {
+		steps = append(steps, func() ([]string, error) { return s.revoke(ctx, o, revokes[o], p.cloneAcct, p.clone) })
+	}
+	// The role revokes come after the privilege revokes for the same
+	// reason the grants came first.
+	steps = append(steps, func() ([]string, error) { return s.revokeRoles(ctx, want, have, p.cloneAcct, p.clone) })
+	for _, step := range steps {
+		changes, err := step()
+		all = append(all, changes...)
 		if err != nil {
-			return resp, err
+			return all, err
 		}
 	}
-	changes, err := s.syncRoles(ctx, want, have, cloneAcct, clone)
-	resp.Changes = append(resp.Changes, changes...)
-	if err != nil {
-		return resp, err
-	}
-	changes, err = s.syncLimits(ctx, want.limits, have.limits, cloneAcct, clone)
-	resp.Changes = append(resp.Changes, changes...)
-	if err != nil {
-		return resp, err
-	}
-	for _, o := range order {
-		changes, err := s.revoke(ctx, o, revokes[o], cloneAcct, clone)
-		resp.Changes = append(resp.Changes, changes...)
-		if err != nil {
-			return resp, err
-		}
-	}
-	// The role revokes come after the privilege revokes for the same reason
-	// the grants came first.
-	changes, err = s.revokeRoles(ctx, want, have, cloneAcct, clone)
-	resp.Changes = append(resp.Changes, changes...)
-	if err != nil {
-		return resp, err
-	}
-
-	pending := base
-	if req.Pending == req.Clone {
-		pending = clone
-	}
-	if err := s.alterPassword(ctx, pending, hash); err != nil {
-		return resp, err
-	}
-	return resp, nil
+	return all, nil
 }
 
 // unusableHash returns a mysql_native_password hash of random bytes: a
