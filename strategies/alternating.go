@@ -129,12 +129,17 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	return SetResponse{}, nil
 }
 
-// AdminTarget returns the admin document ready to log in: engine, dbname
-// and ssl it lacks are taken from the rotated secret's current document, and
-// the port defaults to the engine's. The host is never borrowed: an admin
-// document without one (an RDS-managed master secret whose endpoint RDS did
-// not supply) is an error, because the rotated secret's host is controlled by
-// whoever may write that secret and would receive the admin's credential.
+// AdminTarget returns the admin document ready to log in. Only the engine
+// is taken from the rotated secret when the admin document names none (an
+// RDS-managed master secret whose engine RDS did not supply): everything
+// else the rotated secret says is controlled by whoever may write it, who is
+// less trusted than the admin. So the admin's host is never borrowed (an
+// admin document without one is an error), nor its database (the admin
+// logs in to its own dbname, else the engine's default: a database the
+// application owns may carry settings that act on the admin's session),
+// nor its TLS mode (the admin document's "ssl", else the function's
+// DB_TLS: a rotated secret's "ssl": false must not send the admin's
+// password in plaintext).
 func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, error) {
 	if master.Host == "" {
 		return nil, &events.FieldError{Field: "host", Reason: "the admin secret (masterarn) names no host; add host and port to it, or tag it with aws:rds:primarydbinstancearn / aws:rds:primarydbclusterarn"}
@@ -142,12 +147,6 @@ func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, er
 	m := master.Clone()
 	if m.Engine == "" {
 		m.Engine = cur.Engine
-	}
-	if m.DBName == "" {
-		m.DBName = cur.DBName
-	}
-	if len(m.SSL) == 0 {
-		m.SSL = cur.SSL
 	}
 	return m, nil
 }

@@ -20,6 +20,9 @@ const MaxIdentifierBytes = 63
 // DefaultConnectTimeout bounds a login when the caller sets none.
 const DefaultConnectTimeout = 5 * time.Second
 
+// PinnedSearchPath is the search_path of every session rotor opens.
+const PinnedSearchPath = "pg_catalog, pg_temp"
+
 // DefaultExcludeCharacters is the password exclusion set AWS's PostgreSQL
 // templates use, kept so generated passwords stay safe in connection URLs.
 const DefaultExcludeCharacters = ":/@\"'\\"
@@ -53,7 +56,12 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	cfg.RuntimeParams = map[string]string{"application_name": "rotor"}
+	// search_path is pinned for every session rotor opens: a database or
+	// role setting (which whoever owns the application's database can
+	// change) must not make an unqualified name in rotor's SQL resolve to
+	// code someone else owns. Every statement rotor sends also names
+	// pg_catalog explicitly; this is the second line.
+	cfg.RuntimeParams = map[string]string{"application_name": "rotor", "search_path": PinnedSearchPath}
 	// Simple protocol: no prepared statements, so rotor also works through
 	// PgBouncer and RDS Proxy in transaction mode.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
@@ -127,7 +135,7 @@ func alterPassword(role, password string) (string, error) {
 // this one included when it is role's.
 func (s *Session) CountSessions(ctx context.Context, role string) (int, error) {
 	var n int
-	if err := s.c.QueryRow(ctx, "SELECT count(*)::int FROM pg_catalog.pg_stat_activity WHERE usename = $1", role).Scan(&n); err != nil {
+	if err := s.c.QueryRow(ctx, "SELECT pg_catalog.count(*)::pg_catalog.int4 FROM pg_catalog.pg_stat_activity WHERE usename OPERATOR(pg_catalog.=) $1::pg_catalog.name", role).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count sessions of %q: %w", role, classify(err))
 	}
 	return n, nil
@@ -136,7 +144,7 @@ func (s *Session) CountSessions(ctx context.Context, role string) (int, error) {
 // RoleExists reports whether role exists.
 func (s *Session) RoleExists(ctx context.Context, role string) (bool, error) {
 	var ok bool
-	err := s.c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)", role).Scan(&ok)
+	err := s.c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name)", role).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("look up role %q: %w", role, classify(err))
 	}

@@ -15,10 +15,10 @@ func (s *Session) CanManageRole(ctx context.Context, role string) (ok bool, why 
 	var super, createRole, adminOption bool
 	var version int
 	err = s.c.QueryRow(ctx, `SELECT r.rolsuper, r.rolcreaterole,
-	current_setting('server_version_num')::int,
-	EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid = m.roleid
-	        WHERE t.rolname = $1 AND m.member = r.oid AND m.admin_option)
-FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`, role).Scan(&super, &createRole, &version, &adminOption)
+	pg_catalog.current_setting('server_version_num')::pg_catalog.int4,
+	EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid OPERATOR(pg_catalog.=) m.roleid
+	        WHERE t.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name AND m.member OPERATOR(pg_catalog.=) r.oid AND m.admin_option)
+FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER`, role).Scan(&super, &createRole, &version, &adminOption)
 	if err != nil {
 		return false, "", fmt.Errorf("read privileges of %q: %w", s.user, classify(err))
 	}

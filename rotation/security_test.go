@@ -1,0 +1,133 @@
+package rotation_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/strategies"
+)
+
+// adminDoc is an admin secret document for the shared PostgreSQL; extra
+// keys are added or, with a nil value, removed.
+func (e *env) adminDoc(user, password string, extra map[string]any) string {
+	m := map[string]any{"engine": "postgres", "host": e.pg.Host, "port": e.pg.Port, "username": user, "password": password}
+	for k, v := range extra {
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	e.secrets = append(e.secrets, password)
+	return string(b)
+}
+
+// TestAdminSessionRunsNoApplicationCode: an application role that owns its
+// database points the database's search_path at its own schema, where
+// count(*) is its aggregate. Whether the admin secret names a database or
+// not, no rotor session runs that code (on the old code it ran inside the
+// admin session, as the admin).
+func TestAdminSessionRunsNoApplicationCode(t *testing.T) {
+	t.Parallel()
+	for name, adminDB := range map[string]any{
+		"admin secret without dbname":           nil,
+		"admin secret naming the app's database": "app",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
+			base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
+			e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
+			e.pg.CreateRole(t, base, "base-password-1")
+			dropClone(t, e, base+"_clone")
+			ctx := context.Background()
+			su := e.pg.AdminDB(t, e.db)
+			db, b := pgx.Identifier{e.db}.Sanitize(), pgx.Identifier{base}.Sanitize()
+			execAll(t, su, "ALTER DATABASE "+db+" OWNER TO "+b, "GRANT CREATE ON DATABASE "+db+" TO "+b)
+			t.Cleanup(func() { su.Exec(ctx, "ALTER DATABASE "+db+" OWNER TO CURRENT_USER") })
+
+			app := e.pg.ConnectAs(t, base, "base-password-1", e.db)
+			execAll(t, app,
+				"CREATE SCHEMA evil",
+				"CREATE TABLE evil.hits (who text)",
+				"GRANT USAGE ON SCHEMA evil TO PUBLIC",
+				"GRANT INSERT ON evil.hits TO PUBLIC",
+				// The final function runs even over no rows.
+				`CREATE FUNCTION evil.fin(bigint) RETURNS bigint LANGUAGE plpgsql AS
+				 $$BEGIN INSERT INTO evil.hits VALUES (current_user); RETURN $1; END$$`,
+				"GRANT EXECUTE ON FUNCTION evil.fin(bigint) TO PUBLIC",
+				"CREATE AGGREGATE evil.count(*) (sfunc = pg_catalog.int8inc, stype = bigint, initcond = '0', finalfunc = evil.fin)",
+				"ALTER DATABASE "+db+" SET search_path = evil, pg_catalog",
+			)
+			extra := map[string]any{}
+			if adminDB != nil {
+				extra["dbname"] = e.db
+			}
+			masterARN := e.createSecret(dbtest.UniqueName("master"), e.adminDoc(admin, "admin-password-1", extra), nil)
+			arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
+			e.mustRotate(arn)
+
+			var hits int
+			if err := su.QueryRow(ctx, "SELECT pg_catalog.count(*) FROM evil.hits").Scan(&hits); err != nil {
+				t.Fatal(err)
+			}
+			if hits != 0 {
+				t.Fatalf("the application's aggregate ran %d time(s) inside a rotor session", hits)
+			}
+		})
+	}
+}
+
+// TestAdminTLSIgnoresTheRotatedSecret: "ssl": false in the application's
+// secret turns TLS off for the application's own logins, never for the
+// admin's (on the old code the admin's password crossed in plaintext).
+// The admin logs in to its own default database, not the application's.
+func TestAdminTLSIgnoresTheRotatedSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
+	base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
+	e.pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
+	e.pg.CreateRole(t, base, "base-password-1")
+	dropClone(t, e, base+"_clone")
+	masterARN := e.createSecret(dbtest.UniqueName("master"), e.adminDoc(admin, "admin-password-1", nil), nil)
+	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN, "ssl": false}), nil)
+	off := e.pg.LogOffset(t)
+	e.mustRotate(arn)
+
+	line := regexp.MustCompile(`connection authorized: user=` + regexp.QuoteMeta(admin) + ` .*`)
+	logins := line.FindAllString(e.pg.LogFrom(t, off), -1)
+	if len(logins) == 0 {
+		t.Fatal("the admin never logged in")
+	}
+	for _, l := range logins {
+		if !strings.Contains(l, "SSL enabled") {
+			t.Errorf("admin login without TLS: %s", l)
+		}
+		if !strings.Contains(l, "database=postgres") {
+			t.Errorf("admin logged in to another database than its own default: %s", l)
+		}
+	}
+	// The application's own logins do what its secret asks.
+	app := regexp.MustCompile(`connection authorized: user=` + regexp.QuoteMeta(base) + `(_clone)? .*`)
+	for _, l := range app.FindAllString(e.pg.LogFrom(t, off), -1) {
+		if strings.Contains(l, "SSL enabled") {
+			t.Errorf("application login used TLS although its secret says \"ssl\": false: %s", l)
+		}
+	}
+}
+
+func execAll(t *testing.T, c *pgx.Conn, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := c.Exec(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
