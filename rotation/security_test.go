@@ -37,7 +37,7 @@ func (e *env) adminDoc(user, password string, extra map[string]any) string {
 func TestAdminSessionRunsNoApplicationCode(t *testing.T) {
 	t.Parallel()
 	for name, adminDB := range map[string]any{
-		"admin secret without dbname":           nil,
+		"admin secret without dbname":            nil,
 		"admin secret naming the app's database": "app",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -114,6 +114,9 @@ func (s *Session) resolvePair(ctx context.Context, req engine.AlternateRequest) 
 	if !ok {
 		return p, fmt.Errorf("user %q does not exist", req.Base)
 	}
+	if err := s.checkBase(ctx, base); err != nil {
+		return p, err
+	}
 	clone, cloneExists, err := s.lookup(ctx, req.Clone)
 	if err != nil {
 		return p, err

@@ -44,6 +44,9 @@ func TestConformance(t *testing.T) {
 			// Like RDS's master user: every privilege with GRANT OPTION.
 			exec(t, "GRANT ALL PRIVILEGES ON *.* TO "+create(t, name, password)+" WITH GRANT OPTION")
 		},
+		CreatePrivileged: func(t testing.TB, name, password string) {
+			exec(t, "GRANT ALL PRIVILEGES ON *.* TO "+create(t, name, password))
+		},
 		DropUserAtEnd: func(t testing.TB, name string) {
 			acct := account(t, name)
 			t.Cleanup(func() { exec(t, "DROP USER IF EXISTS "+acct) })

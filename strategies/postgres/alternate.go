@@ -47,6 +47,9 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
 
+	if err := checkBase(ctx, tx, req.Base); err != nil {
+		return resp, err
+	}
 	base, ok, err := readAttrs(ctx, tx, req.Base)
 	if err != nil {
 		return resp, err

@@ -37,6 +37,13 @@ func TestConformance(t *testing.T) {
 		CreateAdmin: func(t testing.TB, name, password string) {
 			pg.CreateRole(t, name, password, "CREATEROLE")
 		},
+		CreatePrivileged: func(t testing.TB, name, password string) {
+			pg.CreateRole(t, name, password, "SUPERUSER")
+		},
+		CreateGroup: func(t testing.TB, name string) {
+			exec(t, "CREATE ROLE "+pgx.Identifier{name}.Sanitize()+" NOLOGIN")
+			t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize()) })
+		},
 		DropUserAtEnd: func(t testing.TB, name string) {
 			t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize()) })
 		},

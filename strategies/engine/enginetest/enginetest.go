@@ -35,6 +35,13 @@ type Harness struct {
 	// CreateAdmin creates a user with the privileges Facts.AdminPrivileges
 	// names, dropped when the test ends.
 	CreateAdmin func(t testing.TB, name, password string)
+	// CreatePrivileged creates a login user the admin must refuse to manage
+	// (PostgreSQL: a superuser; MariaDB: ALL PRIVILEGES ON *.*), dropped
+	// when the test ends.
+	CreatePrivileged func(t testing.TB, name, password string)
+	// CreateGroup creates a user or role that cannot log in, or is nil
+	// when the engine has no such thing that the suite can name.
+	CreateGroup func(t testing.TB, name string)
 	// DropUserAtEnd drops a user the engine created (a clone) when the test
 	// ends.
 	DropUserAtEnd func(t testing.TB, name string)
@@ -256,6 +263,34 @@ var cases = []testCase{
 				}
 				checkAlternate(t, h, n)
 			})
+		}
+	}},
+	{"admin refuses privileged, group and own accounts as base", func(t *testing.T, h Harness) {
+		ctx := context.Background()
+		adminName := h.UniqueName("adm")
+		h.CreateAdmin(t, adminName, "admin-Password-1")
+		rm, ok := h.login(t, adminName, "admin-Password-1").(engine.RoleManager)
+		if !ok {
+			t.Skip("engine does not support alternating-users")
+		}
+		priv := h.UniqueName("dba")
+		h.CreatePrivileged(t, priv, "Dba-Password-1")
+		bases := []string{priv, adminName}
+		if h.CreateGroup != nil {
+			group := h.UniqueName("grp")
+			h.CreateGroup(t, group)
+			bases = append(bases, group)
+		}
+		for _, base := range bases {
+			clone := base + strategies.CloneSuffix
+			h.DropUserAtEnd(t, clone)
+			_, err := rm.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "Clone-Password-Rr5"})
+			if err == nil || !strings.Contains(err.Error(), "refusing") {
+				t.Fatalf("base %q: %v, want a refusal", base, err)
+			}
+			if err := h.canLogin(clone, "Clone-Password-Rr5"); !errors.Is(err, engine.ErrAuth) {
+				t.Fatalf("base %q: a clone was made (%v)", base, err)
+			}
 		}
 	}},
 	{"admin privileges reported", func(t *testing.T, h Harness) {
