@@ -389,7 +389,8 @@ func checkAlternate(t *testing.T, h Harness, base string) {
 
 // checkCloneExtra gives a pre-existing clone x and syncs it as the pending
 // user: the sync takes x away and the clone works, or (x.Refused) the sync
-// refuses naming x.Name and the clone keeps its old password.
+// refuses naming x.Name, and neither gives the clone the pending password
+// nor takes x away.
 func checkCloneExtra(t *testing.T, h Harness, x CloneExtra) {
 	ctx := context.Background()
 	rm, ok := h.admin(t).(engine.RoleManager)
@@ -410,8 +411,11 @@ func checkCloneExtra(t *testing.T, h Harness, x CloneExtra) {
 		if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), x.Name) {
 			t.Fatalf("sync: %+v, %v; want a refusal naming %s", resp, err, x.Name)
 		}
-		if err := h.canLogin(clone, "Old-Clone-Password-1"); err != nil {
-			t.Fatalf("a refused sync changed the clone's password: %v", err)
+		if err := h.canLogin(clone, req.Password); err == nil {
+			t.Fatal("a refused sync gave the clone the pending password")
+		}
+		if !x.Has(t, clone) {
+			t.Fatalf("a refused sync took %s away: it must change nothing", x.Name)
 		}
 		return
 	}
