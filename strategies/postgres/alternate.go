@@ -39,8 +39,9 @@ func (a roleAttrs) equal(b roleAttrs) bool {
 //   - refuses a pre-existing clone that owns objects or holds privileges on
 //     them (it must hold nothing of its own: what it may do, it gets from
 //     its base role), and revokes SUPERUSER, REPLICATION and BYPASSRLS from
-//     one that has them, refusing, with the attribute named, when the admin
-//     may not;
+//     one that has them, and removes its per-role settings other than
+//     rotor's own, refusing, with the attribute or setting named, when the
+//     admin may not;
 //   - sets the pending role's password (as a SCRAM verifier) and LOGIN;
 //   - gives the clone the base role's attributes (INHERIT, CREATEROLE,
 //     CREATEDB, CONNECTION LIMIT, VALID UNTIL) and the same role
@@ -93,6 +94,10 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 		}
 		changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
 		if err != nil {
+			return resp, err
+		}
+		resp.Changes = append(resp.Changes, changes...)
+		if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
 			return resp, err
 		}
 		resp.Changes = append(resp.Changes, changes...)
@@ -227,6 +232,58 @@ func dropPrivileged(ctx context.Context, tx pgx.Tx, base, clone string, cur *rol
 		}
 		*a.has = false
 		changes = append(changes, fmt.Sprintf("%s.%s=false", clone, a.name))
+	}
+	return changes, nil
+}
+
+// dropSettings removes the clone's per-role settings (ALTER ROLE ... [IN
+// DATABASE ...] SET) other than the one rotor makes, role in every
+// database. A setting such as session_replication_role = replica (which
+// turns off triggers and foreign keys) would otherwise give whoever reads
+// the secret what the base role does not have. A setting the admin may not
+// remove (only a superuser may change a superuser-only parameter) is
+// refused, naming it; the transaction is then rolled back.
+func dropSettings(ctx context.Context, tx pgx.Tx, base, clone string) ([]string, error) {
+	type setting struct{ db, name string }
+	rows, err := tx.Query(ctx, `SELECT d.datname, pg_catalog.split_part(c.item, '=', 1)
+		FROM pg_catalog.pg_db_role_setting s
+		LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
+		CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) AS c(item)
+		WHERE s.setrole OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name)`, clone)
+	if err != nil {
+		return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
+	}
+	var extra []setting
+	for rows.Next() {
+		var db *string
+		var name string
+		if err := rows.Scan(&db, &name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
+		}
+		switch {
+		case db == nil && name == "role":
+		case db == nil:
+			extra = append(extra, setting{name: name})
+		default:
+			extra = append(extra, setting{db: *db, name: name})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
+	}
+	var changes []string
+	for _, x := range extra {
+		stmt, where := "ALTER ROLE "+ident(clone), "in every database"
+		if x.db != "" {
+			stmt += " IN DATABASE " + ident(x.db)
+			where = fmt.Sprintf("in database %q", x.db)
+		}
+		if _, err := tx.Exec(ctx, stmt+" RESET "+ident(x.name)); err != nil {
+			return nil, refuseClone(base, clone, fmt.Sprintf("it has the setting %s %s, which the admin cannot remove (%v); remove it as a superuser (ALTER ROLE ... RESET)", x.name, where, classify(err)))
+		}
+		changes = append(changes, fmt.Sprintf("reset %s of %s %s", x.name, clone, where))
 	}
 	return changes, nil
 }

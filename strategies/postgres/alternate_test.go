@@ -14,8 +14,8 @@ import (
 
 // TestSyncAlternateRevokesPrivilegedAttributes: a superuser admin (the
 // conformance suite's admin has only CREATEROLE, and is refused) takes
-// SUPERUSER, REPLICATION and BYPASSRLS from a pre-existing clone and
-// reports it; the next sync changes nothing.
+// SUPERUSER, REPLICATION and BYPASSRLS, and a superuser-only setting, from
+// a pre-existing clone and reports it; the next sync changes nothing.
 func TestSyncAlternateRevokesPrivilegedAttributes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -27,6 +27,7 @@ func TestSyncAlternateRevokesPrivilegedAttributes(t *testing.T) {
 	pg.CreateRole(t, adminName, "admin-pass-1", "SUPERUSER")
 	pg.CreateRole(t, base, "base-pass-1")
 	pg.CreateRole(t, clone, "clone-pass-1", "SUPERUSER", "REPLICATION", "BYPASSRLS")
+	mustExec(t, pg.Admin(t), "ALTER ROLE "+pgx.Identifier{clone}.Sanitize()+" SET session_replication_role = replica")
 
 	admin := connect(t, params(t, pg, db, adminName, "admin-pass-1"))
 	req := engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-2"}
@@ -38,6 +39,9 @@ func TestSyncAlternateRevokesPrivilegedAttributes(t *testing.T) {
 		if !slices.Contains(resp.Changes, clone+"."+a+"=false") {
 			t.Errorf("changes %q do not report revoking %s", resp.Changes, a)
 		}
+	}
+	if !slices.Contains(resp.Changes, "reset session_replication_role of "+clone+" in every database") {
+		t.Errorf("changes %q do not report removing session_replication_role", resp.Changes)
 	}
 	var super, repl, bypass bool
 	if err := pg.Admin(t).QueryRow(ctx, "SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = $1", clone).Scan(&super, &repl, &bypass); err != nil {

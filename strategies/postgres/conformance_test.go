@@ -56,6 +56,19 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+id(g)) })
 		return g
 	}
+	setting := func(name, value string, refused bool) enginetest.CloneExtra {
+		return enginetest.CloneExtra{
+			Name: name,
+			Give: func(t testing.TB, clone, _ string) {
+				exec(t, "ALTER ROLE "+id(clone)+" IN DATABASE "+id(db)+" SET "+name+" = "+value)
+			},
+			Has: func(t testing.TB, clone string) bool {
+				return query(t, `SELECT EXISTS (SELECT 1 FROM pg_db_role_setting s, unnest(s.setconfig) c
+					WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = $1) AND c LIKE $2)`, clone, name+"=%")
+			},
+			Refused: refused,
+		}
+	}
 	const memberSQL = `SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
 		JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 AND g.rolname = $2 AND ($3 OR m.admin_option))`
 	extras := []enginetest.CloneExtra{
@@ -97,6 +110,9 @@ func TestConformance(t *testing.T) {
 				Has: func(t testing.TB, clone string) bool { return query(t, memberSQL, clone, g, true) },
 			}
 		}(),
+		setting("statement_timeout", "5000", false),
+		// Superuser-only: the harness's admin may not remove it.
+		setting("session_replication_role", "replica", true),
 		{
 			Name: "holds privileges",
 			Give: func(t testing.TB, clone, _ string) { exec(t, "GRANT SELECT ON "+id(table)+" TO "+id(clone)) },
