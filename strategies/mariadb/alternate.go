@@ -64,7 +64,7 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 		if have, err = s.readState(ctx, p.clone); err != nil {
 			return resp, err
 		}
-		if err := s.checkClone(ctx, p, want, have); err != nil {
+		if err := s.checkClone(ctx, p, want, have, req.Pending == req.Clone); err != nil {
 			return resp, err
 		}
 	} else {
@@ -440,13 +440,13 @@ func refuseClone(p pair, why string) error {
 }
 
 // checkClone refuses, before anything changes, a pre-existing clone that
-// SyncAlternate could not make the base's equal: one that is locked
-// (someone locked it on purpose; rotor does not unlock it), and one that
-// holds a role, or ADMIN OPTION on a role, that the base lacks and the
-// admin cannot revoke (MariaDB lets only an account with ADMIN OPTION on a
-// role revoke it).
-func (s *Session) checkClone(ctx context.Context, p pair, want, have state) error {
-	if have.locked {
+// SyncAlternate could not make the base's equal: one that is locked when
+// it is the pending user (someone locked it on purpose; rotor does not
+// unlock it, nor hand out a password for it), and one that holds a role, or
+// ADMIN OPTION on a role, that the base lacks and the admin cannot revoke
+// (MariaDB lets only an account with ADMIN OPTION on a role revoke it).
+func (s *Session) checkClone(ctx context.Context, p pair, want, have state, pending bool) error {
+	if have.locked && pending {
 		return refuseClone(p, "it is locked (ACCOUNT LOCK); unlock it (ALTER USER ... ACCOUNT UNLOCK) or drop it")
 	}
 	var revoke []string
