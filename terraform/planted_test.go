@@ -116,8 +116,10 @@ func TestCheckerCatchesPlantedMistakes(t *testing.T) {
 		{
 			name: "ListSecrets statement widened",
 			dir:  rotatorDir,
-			plant: replace("main.tf", `actions   = ["secretsmanager:ListSecrets"]`,
-				`actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
+			plant: replace("main.tf", `sid       = "ResolveFilters"
+    actions   = ["secretsmanager:ListSecrets"]`,
+				`sid       = "ResolveFilters"
+    actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
 			check: CheckIAMWildcard, want: "grants secretsmanager:RotateSecret on",
 		},
 		{

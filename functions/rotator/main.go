@@ -45,6 +45,7 @@ func main() {
 		DefaultStrategy: cfg.Strategy,
 		Password:        cfg.Password,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		AdminSecretARNs: cfg.AdminSecretARNs,
 		Logger:          log,
 		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
 	})

@@ -17,7 +17,11 @@ const (
 	EnvDBCABundle              = "DB_CA_BUNDLE"
 	EnvDBConnectTimeout        = "DB_CONNECT_TIMEOUT"
 	EnvPreviousUserSessions    = "PREVIOUS_USER_SESSIONS"
-	EnvLogLevel                = "LOG_LEVEL"
+	// EnvAdminSecretARNs lists, comma-separated, the ARNs of the admin
+	// secrets alternating-users may log in with (a rotated secret's
+	// masterarn must be one of them).
+	EnvAdminSecretARNs = "ADMIN_SECRET_ARNS"
+	EnvLogLevel        = "LOG_LEVEL"
 
 	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
 	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
@@ -35,7 +39,7 @@ var FunctionEnv = map[string][]string{
 		EnvExcludeNumbers, EnvExcludePunctuation, EnvExcludeUppercase,
 		EnvExcludeLowercase, EnvRequireEachIncludedType,
 		EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
-		EnvPreviousUserSessions, EnvLogLevel, EnvMetricsNamespace,
+		EnvPreviousUserSessions, EnvAdminSecretARNs, EnvLogLevel, EnvMetricsNamespace,
 	},
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,

@@ -38,6 +38,8 @@ type Rotator struct {
 	SecretsManagerEndpoint string
 	LogLevel               string
 	MetricsNamespace       string
+	// AdminSecretARNs are the admin secrets alternating-users may use.
+	AdminSecretARNs []string
 }
 
 // Load reads the rotator's settings. An invalid value is an error naming the variable; nothing is
@@ -106,7 +108,30 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	if v := strings.TrimSpace(getenv(config.EnvMetricsNamespace)); v != "" {
 		c.MetricsNamespace = v
 	}
+	if c.AdminSecretARNs, err = ParseAdminSecretARNs(getenv(config.EnvAdminSecretARNs)); err != nil {
+		return c, fmt.Errorf("%s: %w", config.EnvAdminSecretARNs, err)
+	}
 	return c, nil
+}
+
+// ParseAdminSecretARNs reads a comma-separated list of Secrets Manager
+// secret ARNs (ADMIN_SECRET_ARNS, rotor check's --admin-secret-arns).
+// Empty entries are ignored; anything that is not a full secret ARN is an
+// error naming it, so a typo cannot silently allow nothing or something
+// else.
+func ParseAdminSecretARNs(v string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		if parts := strings.SplitN(a, ":", 7); len(parts) != 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
+			return nil, fmt.Errorf("%q is not a secret ARN (want arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX)", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // LoadDB reads the database settings (DB_TLS, DB_CA_BUNDLE,
