@@ -135,11 +135,18 @@
 //     InvalidRequestException; RestoreSecret of a live secret succeeds.
 //   - SNS Publish to a topic never created answers NotFound (404).
 //
+// # Faults on demand
+//
+// AddFault (POST /_awslocal/faults, `rotor local serve --fault`) makes
+// matching Secrets Manager calls, per operation and per secret, answer
+// ThrottlingException (400, "Rate exceeded."), a 5xx InternalServiceError,
+// or wait before answering, for the next N calls or a deterministic
+// fraction of them (faults.go). Nothing else ever throttles.
+//
 // # Known differences
 //
-//   - No KMS, resource policies, replication, ValidateResourcePolicy,
-//     throttling or quotas other than the version limit; no
-//     ThrottlingException is ever answered.
+//   - No KMS, replication, or request-rate quotas (throttling happens only
+//     when a fault is installed).
 //   - RotationRules are echoed as given (AWS may normalise them).
 //   - Lambda: only functions registered with SetFunction exist; Invoke
 //     supports the RequestResponse shape only.

@@ -36,6 +36,7 @@ const (
 	codeInternal         = "InternalServiceError"
 	codeUnknownOperation = "UnknownOperationException"
 	codeSerialization    = "SerializationException"
+	codeThrottling       = "ThrottlingException"
 )
 
 // Recorded messages.
