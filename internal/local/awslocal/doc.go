@@ -29,9 +29,10 @@
 //   - Addressing by name, full ARN, or partial ARN; the ARN suffix is six
 //     random characters.
 //   - Staging labels: one version per label; PutSecretValue without
-//     VersionStages moves AWSCURRENT (old → AWSPREVIOUS) and abandons
-//     AWSPENDING (RotationAbandoned event); with VersionStages attaches
-//     exactly those. UpdateSecretVersionStage with the recorded
+//     VersionStages moves AWSCURRENT (old → AWSPREVIOUS) and removes
+//     AWSPENDING, recording RotationAbandoned only when the label marked an
+//     unfinished rotation (not on the former AWSCURRENT version, not on the
+//     version written); with VersionStages attaches exactly those. UpdateSecretVersionStage with the recorded
 //     RemoveFromVersionId rule and text, AWSPENDING left on a promoted
 //     version. Unlabeled versions are deprecated: hidden from
 //     VersionIdsToStages/SecretVersionsToStages and from ListSecretVersionIds
@@ -86,7 +87,9 @@
 //     promotes is caught).
 //   - Events: RotationStarted per pass, RotationFailed per failed pass (with
 //     attempt, step, errorType, errorMessage), RotationSucceeded once,
-//     RotationAbandoned when a put abandons AWSPENDING. With an event target
+//     RotationAbandoned when a put abandons an unfinished rotation. The
+//     testSecret-only check of RotateImmediately=false records
+//     TestRotationStarted and TestRotationSucceeded or TestRotationFailed. With an event target
 //     (Options.EventTarget, SetEventTarget; `rotor local serve
 //     --events-to`) the server pushes them as they are recorded, in
 //     EventBridge's CloudTrail envelope, asynchronously, in order, three

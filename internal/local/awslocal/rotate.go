@@ -195,9 +195,14 @@ func (s *Server) rotate(run *rotationRun) {
 		attempts = 1
 	}
 	backoff := s.opts.RotationBackoff
+	started, succeeded, failed := "RotationStarted", "RotationSucceeded", "RotationFailed"
+	if run.checkOnly {
+		// The service's CloudTrail names for the testSecret-only check.
+		started, succeeded, failed = "TestRotationStarted", "TestRotationSucceeded", string(events.TestRotationFailed)
+	}
 	for attempt := 1; attempt <= attempts; attempt++ {
 		s.mu.Lock()
-		s.record(Event{Name: "RotationStarted", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+		s.record(Event{Name: started, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
 		s.mu.Unlock()
 		step, err := s.pass(run)
 		s.mu.Lock()
@@ -212,12 +217,12 @@ func (s *Server) rotate(run *rotationRun) {
 				}
 				s.reschedule(sec)
 			}
-			s.record(Event{Name: "RotationSucceeded", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+			s.record(Event{Name: succeeded, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
 			s.mu.Unlock()
 			return
 		}
 		run.result.Step, run.result.Err = step, err
-		ev := Event{Name: "RotationFailed", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, Step: string(step), ErrorMessage: err.Error(), CheckOnly: run.checkOnly, Scheduled: run.scheduled}
+		ev := Event{Name: failed, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, Step: string(step), ErrorMessage: err.Error(), CheckOnly: run.checkOnly, Scheduled: run.scheduled}
 		var fe *FunctionError
 		if errors.As(err, &fe) {
 			ev.ErrorType, ev.ErrorMessage = fe.Type, fe.Message

@@ -265,7 +265,7 @@ func (s *Server) ResetStats() {
 // Event is a CloudTrail-style rotation event.
 type Event struct {
 	Time      time.Time `json:"eventTime"`
-	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned
+	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned; TestRotationStarted, TestRotationSucceeded, TestRotationFailed for RotateImmediately=false
 	SecretARN string    `json:"secretArn"`
 	VersionID string    `json:"versionId,omitempty"`
 	// Attempt numbers the pass, from 1.

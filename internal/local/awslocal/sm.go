@@ -277,8 +277,9 @@ func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, st
 		v.RotationToken = rotationToken
 	}
 	if stages == nil {
+		pending, current := sec.withStage(LabelPending), sec.withStage(LabelCurrent)
 		sec.moveCurrent(v)
-		s.abandonPending(sec)
+		s.abandonPending(sec, pending, current, v)
 	} else {
 		for _, l := range stages {
 			if l == LabelCurrent {
@@ -301,14 +302,19 @@ func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, st
 }
 
 // abandonPending removes AWSPENDING after a value change that moved
-// AWSCURRENT without naming stages: the pending rotation is abandoned.
-func (s *Server) abandonPending(sec *secret) {
-	p := sec.withStage(LabelPending)
-	if p == nil {
+// AWSCURRENT without naming stages. The change abandons a rotation, and
+// records RotationAbandoned, only when AWSPENDING marked an unfinished one:
+// a version other than the former AWSCURRENT (where a finished rotation
+// may leave the label) and other than the version just written.
+func (s *Server) abandonPending(sec *secret, pending, formerCurrent, written *version) {
+	if pending == nil {
 		return
 	}
 	sec.takeStage(LabelPending)
-	s.record(Event{Name: "RotationAbandoned", SecretARN: sec.ARN, VersionID: p.ID})
+	if pending == formerCurrent || pending == written {
+		return
+	}
+	s.record(Event{Name: "RotationAbandoned", SecretARN: sec.ARN, VersionID: pending.ID})
 }
 
 // manualChange counts a value change made outside rotation as a rotation
