@@ -193,3 +193,25 @@ func (s *Schedule) WindowEnd(start time.Time) time.Time {
 	}
 	return time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 }
+
+// DaysBetween is the number of days between rotations, rounded up, as
+// Secrets Manager reports AutomaticallyAfterDays for a ScheduleExpression:
+// N for rate(N days) and AutomaticallyAfterDays, ⌈N/24⌉ for rate(N hours),
+// and for cron the gap between its first two rotations after the Unix
+// epoch's first Monday (a fixed reference, so the answer is stable). 0 for
+// a cron that never fires twice.
+func (s *Schedule) DaysBetween() int64 {
+	if d, ok := s.Interval(); ok {
+		return int64((d + 24*time.Hour - 1) / (24 * time.Hour))
+	}
+	ref := time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
+	t1 := s.Next(ref)
+	if t1.IsZero() {
+		return 0
+	}
+	t2 := s.Next(t1)
+	if t2.IsZero() {
+		return 0
+	}
+	return int64((t2.Sub(t1) + 24*time.Hour - 1) / (24 * time.Hour))
+}

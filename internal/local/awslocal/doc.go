@@ -48,7 +48,12 @@
 //     InvalidRequestException; DescribeSecret shows DeletedDate; ListSecrets
 //     leaves the secret out); force-deleting an unknown secret succeeds.
 //   - DescribeSecret omits unset fields: no Rotation* before rotation is
-//     configured, no Tags until tagged, [] after the last tag is removed.
+//     configured, no Tags until tagged, [] after the last tag is removed;
+//     no LastRotatedDate or NextRotationDate while rotation is disabled
+//     (after CancelRotateSecret). NextRotationDate stays in the past after
+//     a failed scheduled rotation. RotationRules with a ScheduleExpression
+//     come back with AutomaticallyAfterDays, the days between rotations
+//     (rounded up) as the service calculates it.
 //   - RotateSecret checks before answering (secret, function given or
 //     stored, function invokable else AccessDeniedException 400, no
 //     unfinished AWSPENDING), stores the configuration, creates the
@@ -150,7 +155,6 @@
 //
 //   - No KMS, replication, or request-rate quotas (throttling happens only
 //     when a fault is installed).
-//   - RotationRules are echoed as given (AWS may normalise them).
 //   - Lambda: only functions registered with SetFunction exist; Invoke
 //     supports the RequestResponse shape only.
 //   - RDS and SNS cover only the calls named above; RDS describe calls do

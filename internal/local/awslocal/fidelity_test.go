@@ -3,8 +3,11 @@ package awslocal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 )
 
 // The tests in this file each check one row of docs/secrets-manager-fidelity.md.
@@ -88,4 +92,130 @@ func TestCheckOnlyFailureIsTestRotationFailed(t *testing.T) {
 	if env.Detail.EventName != events.TestRotationFailed || env.ReportedStep() != events.StepTestSecret {
 		t.Fatalf("envelope = %+v, want TestRotationFailed reporting testSecret", env.Detail)
 	}
+}
+
+// Row "NextRotationDate after a failed rotation": a scheduled rotation
+// that fails leaves NextRotationDate in the past (docs: "If rotation is
+// unsuccessful, this date may be in the past"); the stand-in tries again at
+// the next window.
+func TestNextRotationDateStaysPastAfterFailure(t *testing.T) {
+	t.Parallel()
+	clock := awslocal.NewFakeClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{Clock: clock})
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
+	ctx := ctxT(t)
+	var failing atomic.Bool
+	srv.SetFunction(fnARN, rotator(sm, func(context.Context, events.RotationEvent) error {
+		if failing.Load() {
+			return errors.New("database unreachable")
+		}
+		return nil
+	}))
+	create(t, sm, "next/app", "v1")
+	rotate(t, sm, "next/app", token(2), &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(1 day)")})
+	if res, _ := srv.WaitRotation(ctx, "next/app"); !res.Succeeded {
+		t.Fatalf("first rotation: %+v", res)
+	}
+	describe := func() *secretsmanager.DescribeSecretOutput {
+		t.Helper()
+		d, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("next/app")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	due := aws.ToTime(describe().NextRotationDate)
+	if want := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC); !due.Equal(want) {
+		t.Fatalf("NextRotationDate = %v, want %v", due, want)
+	}
+	failing.Store(true)
+	if got := srv.Advance(15 * time.Hour); len(got) != 1 { // 2026-03-03 01:00
+		t.Fatalf("scheduled rotations started = %v, want 1", got)
+	}
+	if res, _ := srv.WaitRotation(ctx, "next/app"); res.Succeeded || !res.Scheduled {
+		t.Fatalf("scheduled rotation = %+v, want a failure", res)
+	}
+	if got := aws.ToTime(describe().NextRotationDate); !got.Equal(due) || !got.Before(clock.Now()) {
+		t.Fatalf("NextRotationDate after the failure = %v, want it left at %v (in the past)", got, due)
+	}
+	// The failed rotation is tried again at the next window, not at every
+	// tick; the date stays in the past until a rotation succeeds.
+	if got := srv.Advance(12 * time.Hour); len(got) != 0 {
+		t.Fatalf("rotation started again inside the failed day: %v", got)
+	}
+	failing.Store(false)
+	if got := srv.Advance(12 * time.Hour); len(got) != 1 { // 2026-03-04 01:00
+		t.Fatalf("rotations at the next window = %v, want 1", got)
+	}
+	if res, _ := srv.WaitRotation(ctx, "next/app"); !res.Succeeded {
+		t.Fatalf("retry at the next window: %+v", res)
+	}
+	if got, want := aws.ToTime(describe().NextRotationDate), time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("NextRotationDate after success = %v, want %v", got, want)
+	}
+}
+
+// Row "LastRotatedDate after CancelRotateSecret": gone once rotation is
+// disabled (docs: null "if rotation has been disabled"), in DescribeSecret
+// and ListSecrets alike.
+func TestLastRotatedDateGoneAfterCancel(t *testing.T) {
+	t.Parallel()
+	srv, sm := setup(t)
+	ctx := ctxT(t)
+	srv.SetFunction(fnARN, rotator(sm, nil))
+	create(t, sm, "cancel/app", "v1")
+	rotate(t, sm, "cancel/app", token(2), &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)})
+	if res, _ := srv.WaitRotation(ctx, "cancel/app"); !res.Succeeded {
+		t.Fatalf("rotation: %+v", res)
+	}
+	d, _ := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("cancel/app")})
+	if d.LastRotatedDate == nil || d.NextRotationDate == nil {
+		t.Fatalf("after rotation: LastRotatedDate %v NextRotationDate %v, want both", d.LastRotatedDate, d.NextRotationDate)
+	}
+	if _, err := sm.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("cancel/app")}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("cancel/app")})
+	if aws.ToBool(d.RotationEnabled) || d.LastRotatedDate != nil || d.NextRotationDate != nil {
+		t.Fatalf("after cancel: RotationEnabled %v LastRotatedDate %v NextRotationDate %v, want false and neither date", aws.ToBool(d.RotationEnabled), d.LastRotatedDate, d.NextRotationDate)
+	}
+	l, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
+	if err != nil || len(l.SecretList) != 1 || l.SecretList[0].LastRotatedDate != nil {
+		t.Fatalf("ListSecrets after cancel: %+v %v", l, err)
+	}
+}
+
+// Row "RotationRules normalised": with a ScheduleExpression the service
+// also returns AutomaticallyAfterDays, its own count of days between
+// rotations; AutomaticallyAfterDays alone comes back as given.
+func TestRotationRulesNormalised(t *testing.T) {
+	t.Parallel()
+	srv, sm := setup(t)
+	ctx := ctxT(t)
+	srv.SetFunction(fnARN, rotator(sm, nil))
+	for i, tc := range []struct {
+		rules    smtypes.RotationRulesType
+		wantDays int64
+	}{
+		{smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}, 30},
+		{smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)")}, 10},
+		{smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(6 hours)"), Duration: aws.String("2h")}, 1},
+		{smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 8 ? * MON *)"), Duration: aws.String("3h")}, 7},
+	} {
+		name := fmt.Sprintf("rules/%d", i)
+		create(t, sm, name, "v1")
+		if _, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(name), RotationLambdaARN: aws.String(fnARN), RotateImmediately: aws.Bool(false), RotationRules: &tc.rules}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		d, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := d.RotationRules
+		if aws.ToInt64(r.AutomaticallyAfterDays) != tc.wantDays || aws.ToString(r.ScheduleExpression) != aws.ToString(tc.rules.ScheduleExpression) || aws.ToString(r.Duration) != aws.ToString(tc.rules.Duration) {
+			t.Fatalf("%s: RotationRules = {%d %q %q}, want {%d %q %q}", name, aws.ToInt64(r.AutomaticallyAfterDays), aws.ToString(r.ScheduleExpression), aws.ToString(r.Duration),
+				tc.wantDays, aws.ToString(tc.rules.ScheduleExpression), aws.ToString(tc.rules.Duration))
+		}
+	}
+	_ = srv.WaitRotations(ctx)
 }

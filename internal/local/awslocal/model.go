@@ -137,6 +137,11 @@ type secret struct {
 	// last manual value change, or when rotation was configured.
 	ScheduleBase time.Time  `json:"scheduleBase,omitzero"`
 	NextRotation time.Time  `json:"nextRotation,omitzero"`
+	// NextAttempt is when a scheduled rotation that failed is tried again
+	// (the next window after the failure). NextRotation, what
+	// DescribeSecret reports, stays in the past meanwhile, as the service's
+	// does after an unsuccessful rotation.
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 	Versions     []*version `json:"versions"`
 }
 

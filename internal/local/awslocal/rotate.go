@@ -143,7 +143,7 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 // reschedule recomputes NextRotationDate from the schedule base. Caller
 // holds s.mu.
 func (s *Server) reschedule(sec *secret) {
-	sec.NextRotation = time.Time{}
+	sec.NextRotation, sec.NextAttempt = time.Time{}, time.Time{}
 	if !sec.RotationEnabled || sec.Rules == nil {
 		return
 	}
@@ -293,14 +293,15 @@ func (s *Server) Tick() []string {
 			}
 			continue
 		}
-		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || s.running[sec.ARN] != nil {
+		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || now.Before(sec.NextAttempt) || s.running[sec.ARN] != nil {
 			continue
 		}
 		changed = true
-		// Move the next window past now so a failed rotation waits for the
-		// next window; success recomputes from LastRotatedDate.
+		// A failed rotation waits for the next window (NextAttempt) while
+		// NextRotationDate stays in the past, as the service reports it;
+		// success recomputes both from LastRotatedDate.
 		if sc, e := parseRules(sec.Rules); e == nil {
-			sec.NextRotation = sc.Next(now)
+			sec.NextAttempt = sc.Next(now)
 		}
 		run := &rotationRun{secretARN: sec.ARN, rotToken: randomString(64, alnum), function: sec.RotationLambda, steps: events.Steps, scheduled: true}
 		cur := sec.withStage(LabelCurrent)

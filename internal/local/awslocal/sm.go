@@ -150,7 +150,7 @@ type describeOut struct {
 func (s *Server) describe(sec *secret) describeOut {
 	d := describeOut{
 		ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
-		LastRotatedDate: ep(sec.LastRotated), LastChangedDate: ep(sec.LastChanged),
+		LastChangedDate: ep(sec.LastChanged),
 		LastAccessedDate: ep(sec.LastAccessed), DeletedDate: ep(sec.Deleted),
 		VersionIdsToStages: sec.stagesMap(), CreatedDate: ep(sec.Created),
 	}
@@ -158,9 +158,12 @@ func (s *Server) describe(sec *secret) describeOut {
 		en := sec.RotationEnabled
 		d.RotationEnabled = &en
 		d.RotationLambdaARN = sec.RotationLambda
-		d.RotationRules = sec.Rules
+		d.RotationRules = normalisedRules(sec.Rules)
 		if en {
+			// The service returns no LastRotatedDate (nor
+			// NextRotationDate) once rotation is disabled (docs).
 			d.NextRotationDate = ep(sec.NextRotation)
+			d.LastRotatedDate = ep(sec.LastRotated)
 		}
 	}
 	if sec.Tagged {
@@ -168,6 +171,26 @@ func (s *Server) describe(sec *secret) describeOut {
 		d.Tags = &tags
 	}
 	return d
+}
+
+// normalisedRules is RotationRules as DescribeSecret and ListSecrets
+// return them: with a ScheduleExpression, AutomaticallyAfterDays is the
+// service's own count of days between rotations (docs: "calculated from
+// the rotation schedule"; recorded by the Terraform AWS provider, which
+// ignores it for that reason). Choice: rounded up, at least 1.
+func normalisedRules(r *RotationRules) *RotationRules {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	if r.ScheduleExpression != "" {
+		if sc, e := parseRules(r); e == nil {
+			if d := sc.DaysBetween(); d > 0 {
+				out.AutomaticallyAfterDays = &d
+			}
+		}
+	}
+	return &out
 }
 
 func (s *Server) describeSecret(c *call) (any, *apiError) {
