@@ -150,7 +150,7 @@ type describeOut struct {
 func (s *Server) describe(sec *secret) describeOut {
 	d := describeOut{
 		ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
-		LastChangedDate: ep(sec.LastChanged),
+		LastChangedDate:  ep(sec.LastChanged),
 		LastAccessedDate: ep(sec.LastAccessed), DeletedDate: ep(sec.Deleted),
 		VersionIdsToStages: sec.stagesMap(), CreatedDate: ep(sec.Created),
 	}
