@@ -37,8 +37,11 @@
 //     version. Unlabeled versions are deprecated: hidden from
 //     VersionIdsToStages/SecretVersionsToStages and from ListSecretVersionIds
 //     unless IncludeDeprecated, still readable by id.
-//   - ClientRequestToken: required (InvalidRequestException without it, as
-//     SDKs always send one), 32–64 characters, becomes the VersionId; same
+//   - ClientRequestToken: required by CreateSecret, PutSecretValue,
+//     UpdateSecret and RotateSecret, with or without a value
+//     (InvalidRequestException "You must provide a ClientRequestToken
+//     value. We recommend a UUID-type value." without it, as recorded; SDKs
+//     always send one), 32–64 characters, becomes the VersionId; same
 //     token and value is an idempotent success, same token and another value
 //     ResourceExistsException, except the value-less AWSPENDING placeholder,
 //     which the put fills.
@@ -77,6 +80,13 @@
 //     auditor judges overdue rotations by. A
 //     manual value change (PutSecretValue/UpdateSecret moving AWSCURRENT)
 //     restarts an AutomaticallyAfterDays schedule.
+//   - Quotas (quotas.go): at most 20 staging labels across all versions of
+//     a secret (LimitExceededException, nothing changed); at most 50 tags
+//     (LimitExceededException), keys 1–128 and values up to 256 characters
+//     (ValidationException in the model's validation text), keys starting
+//     with aws: (any case) refused by CreateSecret, TagResource and
+//     UntagResource (InvalidParameterException). The texts of the quota and
+//     prefix refusals are the stand-in's.
 //   - 100 versions per secret; unlabeled versions at least 24 hours old are
 //     pruned by the Clock to make room; otherwise the write fails with
 //     LimitExceededException.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +219,90 @@ func TestRotationRulesNormalised(t *testing.T) {
 		}
 	}
 	_ = srv.WaitRotations(ctx)
+}
+
+// Row "staging labels quota": 20 labels across all versions of a secret,
+// not per version; the refused change changes nothing.
+func TestStagingLabelQuotaAcrossVersions(t *testing.T) {
+	t.Parallel()
+	srv, sm := setup(t)
+	ctx := ctxT(t)
+	create(t, sm, "labels/app", "v1") // AWSCURRENT
+	// 18 custom labels spread over 9 versions: 19 in all.
+	for i := range 9 {
+		put(t, sm, "labels/app", token(10+i), fmt.Sprintf("v%d", i), fmt.Sprintf("l%da", i), fmt.Sprintf("l%db", i))
+	}
+	// The 20th fits, on a version with only two labels.
+	put(t, sm, "labels/app", token(30), "v30", "twentieth")
+	before := srv.Versions("labels/app")
+	_, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("labels/app"), ClientRequestToken: aws.String(token(31)), SecretString: aws.String("v31"), VersionStages: []string{"twenty-first"}})
+	wantAPIError(t, err, "LimitExceededException", "")
+	_, err = sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("labels/app"), VersionStage: aws.String("twenty-first"), MoveToVersionId: aws.String(token(30))})
+	wantAPIError(t, err, "LimitExceededException", "")
+	// A put without stages moves AWSCURRENT and adds AWSPREVIOUS: 21.
+	_, err = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("labels/app"), ClientRequestToken: aws.String(token(32)), SecretString: aws.String("v32")})
+	wantAPIError(t, err, "LimitExceededException", "")
+	if after := srv.Versions("labels/app"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("refused changes changed the versions:\n%v\n%v", before, after)
+	}
+	// Moving an existing label is not a new one.
+	if _, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("labels/app"), VersionStage: aws.String("twentieth"), RemoveFromVersionId: aws.String(token(30)), MoveToVersionId: aws.String(token(10))}); err != nil {
+		t.Fatalf("moving a label at the quota: %v", err)
+	}
+}
+
+// Row "tag quotas": 50 tags, 128-character keys, 256-character values,
+// aws: reserved; the refused call changes nothing.
+func TestTagQuotas(t *testing.T) {
+	t.Parallel()
+	_, sm := setup(t)
+	ctx := ctxT(t)
+	create(t, sm, "tags/app", "v1")
+	tag := func(tags ...smtypes.Tag) error {
+		_, err := sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tags/app"), Tags: tags})
+		return err
+	}
+	kv := func(k, v string) smtypes.Tag { return smtypes.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	var fifty []smtypes.Tag
+	for i := range 50 {
+		fifty = append(fifty, kv(fmt.Sprintf("k%02d", i), "v"))
+	}
+	if err := tag(fifty...); err != nil {
+		t.Fatalf("50 tags: %v", err)
+	}
+	if err := tag(kv("k00", "replaced")); err != nil {
+		t.Fatalf("replacing a value at 50 tags: %v", err)
+	}
+	wantAPIError(t, tag(kv("k50", "v")), "LimitExceededException", "")
+	long := func(n int) string { return strings.Repeat("x", n) }
+	for name, tc := range map[string]struct {
+		tag  smtypes.Tag
+		code string
+		msg  string
+	}{
+		"key 129":    {kv(long(129), "v"), "ValidationException", "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128"},
+		"empty key":  {kv("", "v"), "ValidationException", "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		"value 257":  {kv("k00", long(257)), "ValidationException", "1 validation error detected: Value at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256"},
+		"aws prefix": {kv("aws:owner", "v"), "InvalidParameterException", ""},
+		"AWS prefix": {kv("AWS:owner", "v"), "InvalidParameterException", ""},
+	} {
+		t.Run(name, func(t *testing.T) { wantAPIError(t, tag(tc.tag), tc.code, tc.msg) })
+	}
+	if err := tag(kv(long(128), "")); err == nil {
+		t.Fatal("a 51st tag with a 128-character key was accepted")
+	}
+	_, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tags/app"), TagKeys: []string{"aws:cloudformation:stack-name"}})
+	wantAPIError(t, err, "InvalidParameterException", "")
+	d, _ := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tags/app")})
+	if len(d.Tags) != 50 {
+		t.Fatalf("%d tags after the refusals, want 50", len(d.Tags))
+	}
+	// CreateSecret checks the same rules.
+	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tags/new"), SecretString: aws.String("v"), Tags: append(fifty, kv("k50", "v"))})
+	wantAPIError(t, err, "LimitExceededException", "")
+	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tags/new"), SecretString: aws.String("v"), Tags: []smtypes.Tag{kv("aws:x", "v")}})
+	wantAPIError(t, err, "InvalidParameterException", "")
+	if _, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tags/new")}); err == nil {
+		t.Fatal("a refused CreateSecret created the secret")
+	}
 }

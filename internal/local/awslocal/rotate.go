@@ -101,6 +101,9 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 	if e := sec.prune(now); e != nil {
 		return nil, e
 	}
+	if e := checkLabelQuota(sec, LabelPending); e != nil {
+		return nil, e
+	}
 
 	// Store the configuration.
 	first := !sec.RotationSet

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -12,11 +13,13 @@ import (
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
-// checkToken enforces the ClientRequestToken rules: required (SDKs always
-// fill it; a raw request without one is refused) and 32–64 characters.
+// checkToken enforces the ClientRequestToken rules of CreateSecret,
+// PutSecretValue, UpdateSecret and RotateSecret: required (SDKs always fill
+// it; a raw request without one is refused with the recorded type and
+// text) and 32–64 characters.
 func checkToken(tok string) *apiError {
 	if tok == "" {
-		return errf(codeInvalidRequest, "You must provide a ClientRequestToken.")
+		return errf(codeInvalidRequest, msgNoToken)
 	}
 	if len(tok) < 32 || len(tok) > 64 {
 		return errf(codeValidation, "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64")
@@ -95,6 +98,12 @@ func (s *Server) createSecret(c *call) (any, *apiError) {
 		return nil, e
 	}
 	hasValue := in.SecretString != nil || in.SecretBinary != nil
+	if e := checkTags(in.Tags); e != nil {
+		return nil, e
+	}
+	if mergedTagCount(&secret{}, in.Tags) > maxTagsPerSecret {
+		return nil, errTooManyTags()
+	}
 	if sec := s.find(in.Name); sec != nil && sec.Name == in.Name {
 		if sec.deleted() {
 			return nil, errf(codeInvalidRequest, "You can't create this secret because a secret with this name is already scheduled for deletion.")
@@ -279,6 +288,16 @@ func (s *Server) getSecretValue(c *call) (any, *apiError) {
 func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, stages []string, rotationToken string) (*version, *apiError) {
 	now := s.clock.Now()
 	first := len(sec.Versions) == 0
+	adding := stages
+	if stages == nil || first || slices.Contains(stages, LabelCurrent) {
+		adding = append(append([]string{}, stages...), LabelCurrent)
+		if sec.withStage(LabelCurrent) != nil {
+			adding = append(adding, LabelPrevious)
+		}
+	}
+	if e := checkLabelQuota(sec, adding...); e != nil {
+		return nil, e
+	}
 	v := sec.version(token)
 	switch {
 	case v != nil && !v.HasValue:
@@ -427,8 +446,12 @@ func (s *Server) updateSecretVersionStage(c *call) (any, *apiError) {
 		}
 		// Choice: a RemoveFromVersionId that does not hold the label is
 		// ignored when the label is free or already on MoveToVersionId.
-		if len(mv.Stages) >= maxLabelsPerVersion && !mv.hasStage(label) {
-			return nil, errf(codeLimitExceeded, "A version can have at most %d staging labels.", maxLabelsPerVersion)
+		adding := []string{label}
+		if label == LabelCurrent && holder != nil {
+			adding = append(adding, LabelPrevious)
+		}
+		if e := checkLabelQuota(sec, adding...); e != nil {
+			return nil, e
 		}
 		if label == LabelCurrent && !mv.HasValue && !mv.hasStage(LabelCurrent) {
 			// Choice (not recorded): AWSCURRENT is never moved onto a
@@ -673,12 +696,10 @@ func (s *Server) updateSecret(c *call) (any, *apiError) {
 		return nil, e
 	}
 	hasValue := in.SecretString != nil || in.SecretBinary != nil
-	// Choice: the token is required only when a new value is given; a
-	// description-only update makes no version.
-	if hasValue {
-		if e := checkToken(in.ClientRequestToken); e != nil {
-			return nil, e
-		}
+	// The token is required even for a description-only update, which
+	// makes no version (recorded, as for the other three operations).
+	if e := checkToken(in.ClientRequestToken); e != nil {
+		return nil, e
 	}
 	if in.Description != nil {
 		sec.Description = in.Description
@@ -712,6 +733,12 @@ func (s *Server) tagResource(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	if e := checkTags(in.Tags); e != nil {
+		return nil, e
+	}
+	if mergedTagCount(sec, in.Tags) > maxTagsPerSecret {
+		return nil, errTooManyTags()
+	}
 	for _, t := range in.Tags {
 		replaced := false
 		for i := range sec.Tags {
@@ -741,7 +768,10 @@ func (s *Server) untagResource(c *call) (any, *apiError) {
 		return nil, e
 	}
 	drop := map[string]bool{}
-	for _, k := range in.TagKeys {
+	for i, k := range in.TagKeys {
+		if e := checkTagKey(k, "tagKeys", i); e != nil {
+			return nil, e
+		}
 		drop[k] = true
 	}
 	out := []Tag{}
