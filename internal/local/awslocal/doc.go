@@ -145,10 +145,15 @@
 //     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
 //     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
-//     by creation (asc default). Filters match by prefix, case-sensitive
-//     except "all", which is case-insensitive over name, description, tag keys
-//     and values; "!" negates; values are ORed and filters ANDed;
-//     primary-region and owning-service never match.
+//     by creation (asc default). Filters (list.go) as documented: prefix
+//     matches, case-sensitive except description; "all" breaks the value
+//     into words and matches any of them, not case-sensitively, at the start
+//     of the name, description, a tag key or value, or one of their words;
+//     "!" negates; values are ORed and filters ANDed; primary-region and
+//     owning-service never match. Filter keys and values are validated by
+//     events.SecretFilter.Validate (the API model's pattern), the rule
+//     `rotor rotate --filter` and rotate-now check too. BatchGetSecretValue
+//     takes MaxResults only with Filters (InvalidParameterException).
 //   - DeleteSecret on a secret already scheduled (without force) is
 //     InvalidRequestException; RestoreSecret of a live secret succeeds.
 //   - SNS Publish to a topic never created answers NotFound (404).

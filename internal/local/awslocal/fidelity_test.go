@@ -17,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/ops"
 )
 
 // The tests in this file each check one row of docs/secrets-manager-fidelity.md.
@@ -304,5 +305,83 @@ func TestTagQuotas(t *testing.T) {
 	wantAPIError(t, err, "InvalidParameterException", "")
 	if _, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tags/new")}); err == nil {
 		t.Fatal("a refused CreateSecret created the secret")
+	}
+}
+
+// Rows "ListSecrets filters" and "BatchGetSecretValue MaxResults": the
+// documented matching per key, the API model's value pattern, and
+// `rotor rotate --filter` (ops.ListSecretIDs, events.SecretFilter) selecting
+// and refusing by the same rules.
+func TestListSecretsFilterRules(t *testing.T) {
+	t.Parallel()
+	_, sm := setup(t)
+	ctx := ctxT(t)
+	for _, s := range []struct{ name, desc, team string }{
+		{"prod/db", "Production Database for billing", "payments"},
+		{"prod/api", "API key", "web"},
+		{"dev/db", "dev database", "Payments"},
+	} {
+		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), Description: aws.String(s.desc), SecretString: aws.String("x"),
+			Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String(s.team)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, tc := range map[string]struct {
+		filter events.SecretFilter
+		want   []string
+	}{
+		"description, any case":      {events.SecretFilter{Key: "description", Values: []string{"production data"}}, []string{"prod/db"}},
+		"description negated":        {events.SecretFilter{Key: "description", Values: []string{"!DEV"}}, []string{"prod/db", "prod/api"}},
+		"tag-value case-sensitive":   {events.SecretFilter{Key: "tag-value", Values: []string{"Pay"}}, []string{"dev/db"}},
+		"name case-sensitive":        {events.SecretFilter{Key: "name", Values: []string{"PROD"}}, nil},
+		"all: any word, any field":   {events.SecretFilter{Key: "all", Values: []string{"nothing WEB"}}, []string{"prod/api"}},
+		"all: word inside a field":   {events.SecretFilter{Key: "all", Values: []string{"billing"}}, []string{"prod/db"}},
+		"all: tag key":               {events.SecretFilter{Key: "all", Values: []string{"TEAM"}}, []string{"prod/db", "prod/api", "dev/db"}},
+		"all: name prefix, any case": {events.SecretFilter{Key: "all", Values: []string{"DEV/"}}, []string{"dev/db"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringType(tc.filter.Key), Values: tc.filter.Values}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range out.SecretList {
+				got = append(got, aws.ToString(e.Name))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("ListSecrets: %v, want %v", got, tc.want)
+			}
+			// rotor rotate --filter selects the same secrets.
+			ids, err := ops.ListSecretIDs(ctx, sm, []events.SecretFilter{tc.filter})
+			if err != nil || len(ids) != len(tc.want) {
+				t.Fatalf("ops.ListSecretIDs: %v %v, want %d secrets", ids, err, len(tc.want))
+			}
+		})
+	}
+	// A value outside the model's pattern: the service refuses it, and so
+	// does rotor before calling (the same rule, events.SecretFilter).
+	for _, bad := range []events.SecretFilter{
+		{Key: "name", Values: []string{"prod/*"}},
+		{Key: "all", Values: []string{"a;b"}},
+		{Key: "name", Values: []string{strings.Repeat("a", 513)}},
+		{Key: "name", Values: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}},
+		{Key: "colour", Values: []string{"red"}},
+	} {
+		_, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringType(bad.Key), Values: bad.Values}}})
+		wantAPIError(t, err, "ValidationException", "")
+		var fe *events.FieldError
+		if err := (events.RotateNowRequest{Filters: []events.SecretFilter{bad}}).Validate(); !errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "filters[0].") {
+			t.Fatalf("rotor's check of %v = %v, want a FieldError on filters[0]", bad.Key, err)
+		}
+	}
+	_, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: "name", Values: []string{"prod/*"}}}})
+	wantAPIError(t, err, "ValidationException", `1 validation error detected: Value '[prod/*]' at 'filters.1.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 512, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: ^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$]`)
+
+	// BatchGetSecretValue: MaxResults only with Filters.
+	_, err = sm.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: []string{"prod/db"}, MaxResults: aws.Int32(5)})
+	wantAPIError(t, err, "InvalidParameterException", "")
+	b, err := sm.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{Filters: []smtypes.Filter{{Key: "all", Values: []string{"database"}}}, MaxResults: aws.Int32(1)})
+	if err != nil || len(b.SecretValues) != 1 || b.NextToken == nil {
+		t.Fatalf("BatchGetSecretValue with Filters and MaxResults: %+v %v", b, err)
 	}
 }

@@ -807,6 +807,12 @@ func (s *Server) batchGetSecretValue(c *call) (any, *apiError) {
 	if (len(in.SecretIdList) > 0) == (len(in.Filters) > 0) {
 		return nil, errf(codeInvalidParameter, "Either SecretIdList or Filters must be provided, not both.")
 	}
+	if len(in.SecretIdList) > 0 && in.MaxResults != nil {
+		// Docs: "To use this parameter, you must also use the Filters
+		// parameter." Choice (text not recorded): the type of the
+		// neighbouring refusal.
+		return nil, errf(codeInvalidParameter, "MaxResults can be used only with Filters, not with SecretIdList.")
+	}
 	if len(in.SecretIdList) > 20 {
 		return nil, errf(codeValidation, "1 validation error detected: Value at 'secretIdList' failed to satisfy constraint: Member must have length less than or equal to 20")
 	}
