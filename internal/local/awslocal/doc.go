@@ -137,8 +137,11 @@
 //   - UpdateSecret needs a ClientRequestToken only with a new value.
 //   - Windows: rotation starts at the first Tick at or after the window's
 //     start (AWS picks a random moment in the window). Day schedules start at
-//     00:00 UTC of the base day plus N days, hour schedules at the base hour
-//     plus N hours, cron at the next matching hour. A Tick after the window's
+//     00:00 UTC of the base day plus N days; rate(N hours) windows open at
+//     midnight UTC and every N hours after it, as the service opens them
+//     (the first after the last rotation); cron at the next matching hour.
+//     A Duration that runs into the next window or past the UTC day is
+//     refused (InvalidParameterException), as documented. A Tick after the window's
 //     end still rotates once. A failed scheduled rotation waits for the next
 //     window; a due secret with an unfinished AWSPENDING has that rotation
 //     reattempted with its token. Schedule errors are

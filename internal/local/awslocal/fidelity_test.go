@@ -385,3 +385,53 @@ func TestListSecretsFilterRules(t *testing.T) {
 		t.Fatalf("BatchGetSecretValue with Filters and MaxResults: %+v %v", b, err)
 	}
 }
+
+// Row "rotation windows": a Duration running into the next window or past
+// the UTC day is refused and nothing is stored; rate(N hours) windows open
+// at midnight UTC and every N hours after it, not N hours after the last
+// rotation.
+func TestRotationWindows(t *testing.T) {
+	t.Parallel()
+	clock := awslocal.NewFakeClock(time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC))
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{Clock: clock})
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 1 })
+	ctx := ctxT(t)
+	srv.SetFunction(fnARN, rotator(sm, nil))
+	create(t, sm, "window/app", "v1")
+	for _, r := range []smtypes.RotationRulesType{
+		{ScheduleExpression: aws.String("rate(4 hours)"), Duration: aws.String("5h")},
+		{ScheduleExpression: aws.String("cron(0 20 * * ? *)"), Duration: aws.String("6h")},
+		{ScheduleExpression: aws.String("rate(5 hours)"), Duration: aws.String("5h")},
+	} {
+		_, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("window/app"), RotationLambdaARN: aws.String(fnARN), RotationRules: &r})
+		wantAPIError(t, err, "InvalidParameterException", "")
+	}
+	d, _ := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("window/app")})
+	if d.RotationEnabled != nil || d.RotationRules != nil || len(srv.Versions("window/app")) != 1 {
+		t.Fatalf("refused rules were stored: %+v", d)
+	}
+	// rate(6 hours) configured at 10:30: the next window opens at 12:00.
+	if _, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("window/app"), RotationLambdaARN: aws.String(fnARN), RotateImmediately: aws.Bool(false),
+		RotationRules: &smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(6 hours)"), Duration: aws.String("2h")}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.WaitRotations(ctx)
+	next := func() time.Time {
+		d, _ := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("window/app")})
+		return aws.ToTime(d.NextRotationDate)
+	}
+	if got, want := next(), time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("NextRotationDate = %v, want %v", got, want)
+	}
+	// The scheduled rotation runs inside the 12:00 window, at 12:45; the
+	// next window is 18:00, not 18:45.
+	if got := srv.Advance(135 * time.Minute); len(got) != 1 {
+		t.Fatalf("rotations at 12:45 = %v, want 1", got)
+	}
+	if res, _ := srv.WaitRotation(ctx, "window/app"); !res.Succeeded {
+		t.Fatalf("scheduled rotation: %+v", res)
+	}
+	if got, want := next(), time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("NextRotationDate after the 12:45 rotation = %v, want %v", got, want)
+	}
+}
