@@ -141,9 +141,9 @@
 //     midnight UTC and every N hours after it, as the service opens them
 //     (the first after the last rotation); cron at the next matching hour.
 //     A Duration that runs into the next window or past the UTC day is
-//     refused (InvalidParameterException), as documented. A Tick after the window's
-//     end still rotates once. A failed scheduled rotation waits for the next
-//     window; a due secret with an unfinished AWSPENDING has that rotation
+//     refused (InvalidParameterException), as documented. A Tick after the
+//     window's end still rotates once. A failed scheduled rotation waits
+//     for the next window; a due secret with an unfinished AWSPENDING has that rotation
 //     reattempted with its token. Schedule errors are
 //     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
