@@ -80,6 +80,13 @@
 //     auditor judges overdue rotations by. A
 //     manual value change (PutSecretValue/UpdateSecret moving AWSCURRENT)
 //     restarts an AutomaticallyAfterDays schedule.
+//   - Resource policies (policy.go): PutResourcePolicy stores the document
+//     as given and GetResourcePolicy returns it; DeleteResourcePolicy
+//     removes it, also when there is none; ValidateResourcePolicy stores
+//     nothing. A document that is not JSON with a Statement is
+//     MalformedPolicyDocumentException; with BlockPublicPolicy a wildcard
+//     principal without a Condition is PublicPolicyException. Policies are
+//     not enforced.
 //   - Quotas (quotas.go): at most 20 staging labels across all versions of
 //     a secret (LimitExceededException, nothing changed); at most 50 tags
 //     (LimitExceededException), keys 1–128 and values up to 256 characters
@@ -172,7 +179,8 @@
 // # Known differences
 //
 //   - No KMS, replication, or request-rate quotas (throttling happens only
-//     when a fault is installed).
+//     when a fault is installed); resource policies are stored, never
+//     enforced.
 //   - Lambda: only functions registered with SetFunction exist; Invoke
 //     supports the RequestResponse shape only.
 //   - RDS and SNS cover only the calls named above; RDS describe calls do

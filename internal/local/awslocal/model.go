@@ -133,6 +133,8 @@ type secret struct {
 	RotationEnabled bool           `json:"rotationEnabled"`
 	RotationLambda  string         `json:"rotationLambda,omitempty"`
 	Rules           *RotationRules `json:"rules,omitempty"`
+	// Policy is the resource policy document, as PutResourcePolicy got it.
+	Policy string `json:"policy,omitempty"`
 	// ScheduleBase is when the schedule counts from: the last rotation, the
 	// last manual value change, or when rotation was configured.
 	ScheduleBase time.Time `json:"scheduleBase,omitzero"`

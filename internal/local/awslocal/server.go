@@ -396,6 +396,10 @@ var operations = map[string]handler{
 	"UntagResource":            {(*Server).untagResource, true},
 	"BatchGetSecretValue":      {(*Server).batchGetSecretValue, true},
 	"GetRandomPassword":        {(*Server).getRandomPassword, false},
+	"PutResourcePolicy":        {(*Server).putResourcePolicy, true},
+	"GetResourcePolicy":        {(*Server).getResourcePolicy, false},
+	"DeleteResourcePolicy":     {(*Server).deleteResourcePolicy, true},
+	"ValidateResourcePolicy":   {(*Server).validateResourcePolicy, false},
 }
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string, body []byte) {
