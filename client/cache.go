@@ -74,7 +74,6 @@ type Cache struct {
 	cur     *Secret   // the stage's value
 	checked time.Time // when cur was last confirmed or read
 	login   *Secret   // AWSPENDING value to log in with while cur is refused
-	gen     uint64    // counts changes of what Login serves
 }
 
 // New returns a cache; it makes no call until the first Get.
@@ -136,7 +135,7 @@ func (c *Cache) Refresh(ctx context.Context) (Secret, error) {
 // Login returns the secret a new database login should use: the value Get
 // returns, or, after LoginRefused found a single-user rotation between
 // setSecret and finishSecret, that rotation's AWSPENDING value (until the
-// stage moves).
+// stage moves). Pass it to LoginRefused if the database refuses it.
 func (c *Cache) Login(ctx context.Context) (Secret, error) {
 	s, err := c.Get(ctx)
 	if err != nil {
@@ -150,31 +149,39 @@ func (c *Cache) Login(ctx context.Context) (Secret, error) {
 	return s, nil
 }
 
-// Generation counts the changes of what Login serves. A driver reads it
-// before a login and passes it to LoginRefused when the login is refused.
-func (c *Cache) Generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
+// loginLocked is what Login serves without a refresh. Caller holds c.mu.
+func (c *Cache) loginLocked() *Secret {
+	if c.login != nil {
+		return c.login
+	}
+	return c.cur
 }
 
 // LoginRefused tells the cache that the database refused a login made with
-// what Login served at generation gen. It reports whether Login now serves a
-// different credential, worth one more attempt: at once when another caller
-// already found it (the generation moved), else after one DescribeSecret
-// shared by every concurrent caller, which finds a newer version on the
-// stage, or, for AWSCURRENT, the AWSPENDING version of a rotation in flight
+// refused (a Secret Login returned). It reports whether Login now serves a
+// different version, worth one more attempt: at once when the cache already
+// moved on, else after one DescribeSecret shared by every concurrent caller
+// refused with the same version. That call finds a newer version on the
+// stage or, for AWSCURRENT, the AWSPENDING version of a rotation in flight
 // (single-user: the database holds the pending password before
 // finishSecret moves AWSCURRENT). It returns false when Secrets Manager
 // holds nothing else to try; the caller then reports its login error.
-func (c *Cache) LoginRefused(ctx context.Context, gen uint64) (bool, error) {
-	if c.Generation() != gen {
+func (c *Cache) LoginRefused(ctx context.Context, refused Secret) (bool, error) {
+	moved := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		l := c.loginLocked()
+		return l != nil && l.VersionID != refused.VersionID
+	}
+	if moved() {
 		return true, nil
 	}
-	if _, err := c.shared(ctx, "refused", c.afterRefusal); err != nil {
+	if _, err := c.shared(ctx, "refused:"+refused.VersionID, func(ctx context.Context) (Secret, error) {
+		return c.afterRefusal(ctx, refused.VersionID)
+	}); err != nil {
 		return false, err
 	}
-	return c.Generation() != gen, nil
+	return moved(), nil
 }
 
 // shared runs fn once for all concurrent callers with the same key, on a
@@ -210,7 +217,19 @@ func (c *Cache) check(ctx context.Context) (Secret, error) {
 	if err != nil {
 		return c.stale(err)
 	}
-	if ids[c.opts.Stage] != cur.VersionID {
+	id := ids[c.opts.Stage]
+	c.mu.Lock()
+	login := c.login
+	c.mu.Unlock()
+	if id != cur.VersionID && login != nil && login.VersionID == id {
+		// The pending value logged in with is now current (finishSecret
+		// ran): versions are immutable, so no need to read it again.
+		s := *login
+		s.Stages = []string{c.opts.Stage}
+		c.store(s)
+		return s, nil
+	}
+	if id != cur.VersionID {
 		return c.readOrStale(ctx)
 	}
 	c.mu.Lock()
@@ -263,8 +282,8 @@ func (c *Cache) get(ctx context.Context, in *secretsmanager.GetSecretValueInput)
 	return secretFrom(out), nil
 }
 
-// store makes s the stage's value; a new version bumps the generation and
-// ends any pending-login fallback.
+// store makes s the stage's value; a new version ends any pending-login
+// fallback.
 func (c *Cache) store(s Secret) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -272,7 +291,6 @@ func (c *Cache) store(s Secret) {
 		if c.cur != nil {
 			c.log.Info("secret version changed", "from", c.cur.VersionID, "to", s.VersionID)
 		}
-		c.gen++
 		c.login = nil
 	}
 	c.cur = &s
@@ -297,25 +315,18 @@ func (c *Cache) describe(ctx context.Context) (map[string]string, error) {
 // afterRefusal brings the stage up to date and, when the stage still names
 // the refused version and is AWSCURRENT, takes the AWSPENDING version as
 // the login credential.
-func (c *Cache) afterRefusal(ctx context.Context) (Secret, error) {
+func (c *Cache) afterRefusal(ctx context.Context, refused string) (Secret, error) {
 	ids, err := c.describe(ctx)
 	if err != nil {
 		return Secret{}, err
-	}
-	c.mu.Lock()
-	cur, login := c.cur, c.login
-	c.mu.Unlock()
-	refused := ""
-	switch {
-	case login != nil:
-		refused = login.VersionID
-	case cur != nil:
-		refused = cur.VersionID
 	}
 	curID := ids[c.opts.Stage]
 	if curID == "" {
 		return Secret{}, fmt.Errorf("DescribeSecret %q: no version carries %s", c.opts.SecretID, c.opts.Stage)
 	}
+	c.mu.Lock()
+	cur, login := c.cur, c.login
+	c.mu.Unlock()
 	if cur == nil || curID != cur.VersionID {
 		s := Secret{}
 		if login != nil && login.VersionID == curID {
@@ -331,7 +342,7 @@ func (c *Cache) afterRefusal(ctx context.Context) (Secret, error) {
 		return *cur, nil
 	}
 	pendingID := ids[events.LabelPending]
-	if pendingID == "" || pendingID == refused || pendingID == curID {
+	if pendingID == "" || pendingID == refused {
 		return *cur, nil
 	}
 	p, err := c.get(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.opts.SecretID), VersionId: aws.String(pendingID)})
@@ -342,7 +353,6 @@ func (c *Cache) afterRefusal(ctx context.Context) (Secret, error) {
 	defer c.mu.Unlock()
 	if c.cur != nil && c.cur.VersionID == curID {
 		c.login = &p
-		c.gen++
 		c.log.Info("login refused with the current version; using the pending version of a rotation in flight", "current", curID, "pending", pendingID)
 	}
 	return *cur, nil

@@ -242,34 +242,35 @@ func TestLoginRefusedFindsTheCredentialThatLogsIn(t *testing.T) {
 	w := newWorld(t, "old")
 	clk := newClock()
 	c := w.cache(t, client.Options{TTL: time.Hour, Now: clk.now})
-	if s, _ := c.Login(ctx); s.Value() != "old" {
-		t.Fatalf("Login: %q", s.Value())
+	old, _ := c.Login(ctx)
+	if old.Value() != "old" {
+		t.Fatalf("Login: %q", old.Value())
 	}
-	gen := c.Generation()
 
 	// Refused with nothing new in Secrets Manager: nothing to retry with.
-	if again, err := c.LoginRefused(ctx, gen); err != nil || again {
+	if again, err := c.LoginRefused(ctx, old); err != nil || again {
 		t.Fatalf("refused, no rotation: again=%v err=%v; want false, nil", again, err)
 	}
 
 	// createSecret + setSecret: a pending version, AWSCURRENT unchanged.
 	w.put(t, "new", "AWSPENDING")
 	w.calls(t)
-	if again, err := c.LoginRefused(ctx, gen); err != nil || !again {
+	if again, err := c.LoginRefused(ctx, old); err != nil || !again {
 		t.Fatalf("refused during a rotation: again=%v err=%v; want true", again, err)
 	}
 	if g, d := w.calls(t); g != 1 || d != 1 {
 		t.Fatalf("refusal: %d GetSecretValue, %d DescribeSecret; want 1, 1", g, d)
 	}
-	if s, _ := c.Login(ctx); s.Value() != "new" {
-		t.Fatalf("Login after the refusal: %q, want the pending value", s.Value())
+	pend, _ := c.Login(ctx)
+	if pend.Value() != "new" {
+		t.Fatalf("Login after the refusal: %q, want the pending value", pend.Value())
 	}
 	if s := mustGet(t, c); s.Value() != "old" {
 		t.Fatalf("Get still serves AWSCURRENT: %q", s.Value())
 	}
-	// A second caller that saw the old generation retries at once.
-	if again, _ := c.LoginRefused(ctx, gen); !again {
-		t.Fatal("a caller with the old generation is not told to retry")
+	// A second caller refused with the old version retries at once.
+	if again, _ := c.LoginRefused(ctx, old); !again {
+		t.Fatal("a caller refused with the old version is not told to retry")
 	}
 	if g, d := w.calls(t); g+d != 0 {
 		t.Fatalf("second refusal made %d calls, want 0", g+d)
@@ -292,14 +293,17 @@ func TestLoginRefusedFindsTheCredentialThatLogsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.add(2 * time.Hour)
-	if s, _ := c.Login(ctx); s.Value() != "new" || s.VersionID != pending {
-		t.Fatalf("Login after finishSecret: %v %q", s, s.Value())
+	cur, _ := c.Login(ctx)
+	if cur.Value() != "new" || cur.VersionID != pending || cur.VersionID != pend.VersionID {
+		t.Fatalf("Login after finishSecret: %v %q", cur, cur.Value())
+	}
+	if g, _ := w.calls(t); g != 0 {
+		t.Fatalf("finishSecret: %d GetSecretValue; the pending value was already read", g)
 	}
 	// The next rotation: a login with "new" is refused once AWSCURRENT moved
 	// on while the cache still held "new"; the refusal reads the new current.
-	gen = c.Generation()
 	w.put(t, "newer")
-	if again, err := c.LoginRefused(ctx, gen); err != nil || !again {
+	if again, err := c.LoginRefused(ctx, cur); err != nil || !again {
 		t.Fatalf("refused after a finished rotation: again=%v err=%v", again, err)
 	}
 	if s, _ := c.Login(ctx); s.Value() != "newer" {
