@@ -27,7 +27,7 @@ func (pg *PG) SetPassword(t testing.TB, name, password string) {
 	}
 }
 
-// SetPassword changes user name@'%”s password as root, sending a
+// SetPassword changes the password of user name@'%' as root, sending a
 // mysql_native_password hash computed here. Sessions already open stay
 // open.
 func (m *Maria) SetPassword(t testing.TB, name, password string) {
