@@ -100,10 +100,10 @@ type Agent struct {
 // the setting that is wrong.
 func New(sm client.SecretsManager, cfg Config) (*Agent, error) {
 	if cfg.SecretID == "" {
-		return nil, errors.New("agent: secret: missing")
+		return nil, errors.New("secret: missing")
 	}
 	if cfg.Path == "" {
-		return nil, errors.New("agent: output file: missing")
+		return nil, errors.New("output file: missing")
 	}
 	if cfg.Format == "" {
 		cfg.Format = FormatJSON
@@ -112,43 +112,43 @@ func New(sm client.SecretsManager, cfg Config) (*Agent, error) {
 	switch cfg.Format {
 	case FormatJSON, FormatEnv:
 		if cfg.Template != "" {
-			return nil, fmt.Errorf("agent: template: given with format %q; use format %q", cfg.Format, FormatTemplate)
+			return nil, fmt.Errorf("template: given with format %q; use format %q", cfg.Format, FormatTemplate)
 		}
 	case FormatTemplate:
 		if cfg.Template == "" {
-			return nil, errors.New("agent: template: missing for format template")
+			return nil, errors.New("template: missing for format template")
 		}
 		t, err := template.New("secret").Option("missingkey=error").Parse(cfg.Template)
 		if err != nil {
-			return nil, fmt.Errorf("agent: template: %w", err)
+			return nil, fmt.Errorf("template: %w", err)
 		}
 		a.tmpl = t
 	default:
-		return nil, fmt.Errorf("agent: format: %q is not json, env or template", cfg.Format)
+		return nil, fmt.Errorf("format: %q is not json, env or template", cfg.Format)
 	}
 	if cfg.Mode == 0 {
 		a.cfg.Mode = DefaultMode
 	}
 	if cfg.Mode&^os.ModePerm != 0 {
-		return nil, fmt.Errorf("agent: mode: %v is not permission bits", cfg.Mode)
+		return nil, fmt.Errorf("mode: %v is not permission bits", cfg.Mode)
 	}
 	if cfg.Interval == 0 {
 		a.cfg.Interval = DefaultInterval
 	}
 	if a.cfg.Interval < 0 {
-		return nil, fmt.Errorf("agent: interval: %v is negative", cfg.Interval)
+		return nil, fmt.Errorf("interval: %v is negative", cfg.Interval)
 	}
 	if cfg.Jitter == 0 {
 		a.cfg.Jitter = DefaultJitter
 	}
 	if a.cfg.Jitter > 1 {
-		return nil, fmt.Errorf("agent: jitter: %v is more than 1 (a fraction of the interval)", cfg.Jitter)
+		return nil, fmt.Errorf("jitter: %v is more than 1 (a fraction of the interval)", cfg.Jitter)
 	}
 	if cfg.PID != 0 && cfg.PIDFile != "" {
-		return nil, errors.New("agent: pid and pid-file: give one")
+		return nil, errors.New("pid and pid-file: give one")
 	}
 	if cfg.Signal != 0 && cfg.PID == 0 && cfg.PIDFile == "" {
-		return nil, errors.New("agent: signal: given without a pid or a pid-file")
+		return nil, errors.New("signal: given without a pid or a pid-file")
 	}
 	if cfg.CommandTimeout <= 0 {
 		a.cfg.CommandTimeout = DefaultCommandTimeout
@@ -159,7 +159,7 @@ func New(sm client.SecretsManager, cfg Config) (*Agent, error) {
 	a.log = a.log.With("secret", cfg.SecretID, "file", cfg.Path)
 	cache, err := client.New(sm, client.Options{SecretID: cfg.SecretID, Stage: cfg.Stage, TTL: -1, MaxStale: -1, Logger: a.log})
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, err
 	}
 	a.cache = cache
 	return a, nil
