@@ -3,8 +3,9 @@
 // every new connection logs in with the username and password the cache
 // serves, and a login the server refuses (error 1045, access denied) makes
 // the cache look for the credential that logs in now (client.Cache.
-// LoginRefused) and is tried once more with it. Nothing was sent when a
-// login fails, so the retry cannot run a statement twice.
+// LoginRefused) and is tried again with it (at most MaxLogins logins per
+// connection). Nothing was sent when a login fails, so the retry cannot
+// run a statement twice.
 //
 // Address, database, TLS and every other setting come from the
 // *mysql.Config the application passes; the secret supplies only the
@@ -59,29 +60,32 @@ func Open(cache *client.Cache, cfg *mysql.Config) (*sql.DB, error) {
 	return sql.OpenDB(c), nil
 }
 
-// Connect logs in with the credential the cache serves; when the server
-// refuses it and the cache finds another (LoginRefused), it logs in once
-// more with that one.
+// MaxLogins is how many logins one Connect makes at most: the first, and
+// one more each time the cache finds a credential not yet tried (see
+// pgxclient.MaxLogins for why three).
+const MaxLogins = 3
+
+// Connect logs in with the credential the cache serves; while the server
+// refuses it and the cache finds another (LoginRefused), it logs in again
+// with that one, up to MaxLogins logins.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
-	s, err := c.cache.Login(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("mysqlclient: credentials for a new connection: %w", err)
+	for n := 1; ; n++ {
+		s, err := c.cache.Login(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("mysqlclient: credentials for a new connection: %w", err)
+		}
+		conn, err := c.connect(ctx, s)
+		if err == nil || !IsLoginRefused(err) || n == MaxLogins {
+			return conn, err
+		}
+		again, rerr := c.cache.LoginRefused(ctx, s)
+		if rerr != nil {
+			return nil, fmt.Errorf("%w (and looking for a newer credential failed: %v)", err, rerr)
+		}
+		if !again {
+			return nil, err
+		}
 	}
-	conn, err := c.connect(ctx, s)
-	if err == nil || !IsLoginRefused(err) {
-		return conn, err
-	}
-	again, rerr := c.cache.LoginRefused(ctx, s)
-	if rerr != nil {
-		return nil, fmt.Errorf("%w (and looking for a newer credential failed: %v)", err, rerr)
-	}
-	if !again {
-		return nil, err
-	}
-	if s, err = c.cache.Login(ctx); err != nil {
-		return nil, fmt.Errorf("mysqlclient: credentials for a new connection: %w", err)
-	}
-	return c.connect(ctx, s)
 }
 
 func (c *Connector) connect(ctx context.Context, s client.Secret) (driver.Conn, error) {

@@ -2,8 +2,9 @@
 // client.Cache: every new connection logs in with the username and password
 // the cache serves, and a login PostgreSQL refuses (SQLSTATE 28P01) makes
 // the cache look for the credential that logs in now (client.Cache.
-// LoginRefused) and is tried once more with it. The statement was never
-// sent when a login fails, so the retry cannot run anything twice.
+// LoginRefused) and is tried again with it (at most MaxLogins logins per
+// call). The statement was never sent when a login fails, so the retry
+// cannot run anything twice.
 //
 // Host, port, database and TLS come from the pool configuration the
 // application passes; the secret supplies only the username and password,
@@ -31,8 +32,9 @@ const LoginRefused = "28P01"
 
 // Pool is a *pgxpool.Pool whose calls that take a connection (Acquire,
 // AcquireFunc, Exec, Query, QueryRow, SendBatch, Begin, BeginTx, CopyFrom,
-// Ping) retry once when opening a new connection fails with a refused
-// login and the cache found a different credential.
+// Ping) log in again when opening a new connection fails with a refused
+// login and the cache found a different credential (at most MaxLogins
+// logins per call).
 type Pool struct {
 	*pgxpool.Pool
 	cache *client.Cache
@@ -110,26 +112,34 @@ func (u *used) get() (client.Secret, bool) {
 	return u.s, u.set
 }
 
-// retry runs fn, and once more when it failed on a refused login and the
-// cache now serves another credential.
+// MaxLogins is how many logins one call makes at most: the first, and one
+// more each time the cache finds a credential not yet tried. Two would do
+// for one rotation; the third covers a cache that was behind by a whole
+// rotation (its AWSCURRENT already replaced and the next rotation's
+// setSecret already run).
+const MaxLogins = 3
+
+// retry runs fn, and again (up to MaxLogins in all) while it fails on a
+// refused login and the cache finds another credential.
 func retry[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error)) (T, error) {
-	u := &used{}
-	v, err := fn(context.WithValue(ctx, usedKey{}, u))
-	if err == nil || !IsLoginRefused(err) {
-		return v, err
+	for n := 1; ; n++ {
+		u := &used{}
+		v, err := fn(context.WithValue(ctx, usedKey{}, u))
+		if err == nil || !IsLoginRefused(err) || n == MaxLogins {
+			return v, err
+		}
+		s, ok := u.get()
+		if !ok {
+			return v, err
+		}
+		again, rerr := p.cache.LoginRefused(ctx, s)
+		if rerr != nil {
+			return v, fmt.Errorf("%w (and looking for a newer credential failed: %v)", err, rerr)
+		}
+		if !again {
+			return v, err
+		}
 	}
-	s, ok := u.get()
-	if !ok {
-		return v, err
-	}
-	again, rerr := p.cache.LoginRefused(ctx, s)
-	if rerr != nil {
-		return v, fmt.Errorf("%w (and looking for a newer credential failed: %v)", err, rerr)
-	}
-	if !again {
-		return v, err
-	}
-	return fn(ctx)
 }
 
 // Acquire is pgxpool.Pool.Acquire with the login retry.
