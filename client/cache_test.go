@@ -17,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/client"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
 // clock is a settable Options.Now.
@@ -346,3 +347,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		t.Fatal("nil client accepted")
 	}
 }
+
+// TestMain stops the shared PostgreSQL and MariaDB the driver tests and the
+// load proof start.
+func TestMain(m *testing.M) { dbtest.Main(m) }

@@ -1,4 +1,4 @@
-package mysqlclient_test
+package client_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // TestConnectorFollowsASingleUserRotation changes the password in MariaDB
 // the way a single-user rotation does and checks that new connections keep
 // logging in: the refused login (1045) finds the pending value and is
 // retried once.
 func TestConnectorFollowsASingleUserRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := dbtest.MariaDB(t)
 	user := dbtest.UniqueName("app")

@@ -1,4 +1,4 @@
-package pgxclient_test
+package client_test
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // TestPoolFollowsASingleUserRotation changes the password in PostgreSQL the
 // way a single-user rotation does (pending version, setSecret, then
 // finishSecret) and checks that new connections keep logging in: the
 // refused login finds the pending value and is retried once.
 func TestPoolFollowsASingleUserRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
