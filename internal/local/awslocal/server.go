@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/atomicfile"
 )
 
 // Defaults for Options fields left zero.
@@ -533,7 +533,7 @@ type persistedState struct {
 	Topics    []string      `json:"topics,omitempty"`
 }
 
-// persist writes the state file atomically (temp file, then rename). Caller
+// persist writes the state file atomically (temp file, sync, rename). Caller
 // holds s.mu.
 func (s *Server) persist() error {
 	if s.opts.StateFile == "" {
@@ -543,30 +543,7 @@ func (s *Server) persist() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.opts.StateFile)
-	f, err := os.CreateTemp(dir, ".awslocal-state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	// Sync before the rename, so a crash leaves the old state or the new
-	// one, never an empty file under the state file's name.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), s.opts.StateFile)
+	return atomicfile.Write(s.opts.StateFile, data, 0o600)
 }
 
 func (s *Server) load() error {
