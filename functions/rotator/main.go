@@ -20,12 +20,8 @@ import (
 )
 
 func main() {
-	boot, _ := lambdafn.NewLogger("info")
+	log := lambdafn.Boot("rotator", os.Getenv)
 	cfg, err := rotatorconfig.Load(os.LookupEnv)
-	if err != nil {
-		lambdafn.Fatal(boot, "invalid settings", err)
-	}
-	log, err := lambdafn.NewLogger(cfg.LogLevel)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}

@@ -36,7 +36,6 @@ type Rotator struct {
 	// SecretsManagerEndpoint is AWS's templates' override; the SDK's own
 	// AWS_ENDPOINT_URL settings work as well.
 	SecretsManagerEndpoint string
-	LogLevel               string
 	MetricsNamespace       string
 	// AdminSecretARNs are the admin secrets alternating-users may use.
 	AdminSecretARNs []string
@@ -53,7 +52,6 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 		Strategy:               strategies.NameSingleUser,
 		Password:               rotation.DefaultPasswordPolicy(),
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(config.EnvSecretsManagerEndpoint)),
-		LogLevel:               "info",
 		MetricsNamespace:       config.DefaultMetricsNamespace,
 	}
 	db, err := LoadDB(lookup)
@@ -96,14 +94,6 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	}
 	if err := c.Password.Validate(); err != nil {
 		return c, fmt.Errorf("password settings: %w", err)
-	}
-	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvLogLevel))); v != "" {
-		switch v {
-		case "debug", "info", "warn", "error":
-			c.LogLevel = v
-		default:
-			return c, fmt.Errorf("%s=%q: want debug, info, warn or error", config.EnvLogLevel, v)
-		}
 	}
 	if v := strings.TrimSpace(getenv(config.EnvMetricsNamespace)); v != "" {
 		c.MetricsNamespace = v

@@ -53,7 +53,6 @@ func TestLoad(t *testing.T) {
 		"bad timeout":                     {map[string]string{config.EnvDBConnectTimeout: "-1s"}, config.EnvDBConnectTimeout, nil},
 		"sessions":                        {map[string]string{config.EnvPreviousUserSessions: "FAIL"}, "", func(c Rotator) bool { return c.PreviousUserSessions == "fail" }},
 		"bad sessions":                    {map[string]string{config.EnvPreviousUserSessions: "kill"}, config.EnvPreviousUserSessions, nil},
-		"bad level":                       {map[string]string{config.EnvLogLevel: "loud"}, config.EnvLogLevel, nil},
 		"impossible policy":               {map[string]string{config.EnvPasswordLength: "2"}, "password settings", nil},
 	}
 	for name, tc := range cases {

@@ -325,13 +325,13 @@ module "rotator" {
     DB_CONNECT_TIMEOUT         = "${var.db_connect_timeout_seconds}s"
     PREVIOUS_USER_SESSIONS     = var.previous_user_sessions
     ADMIN_SECRET_ARNS          = length(var.master_secret_arns) > 0 ? join(",", var.master_secret_arns) : null
-    LOG_LEVEL                  = var.log_level
     METRICS_NAMESPACE          = var.metrics_namespace
     SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.rotator.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -381,11 +381,11 @@ module "rotatenow" {
   environment = {
     ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
     ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
-    LOG_LEVEL                  = var.log_level
   }
 
   policy                        = data.aws_iam_policy_document.rotatenow.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
