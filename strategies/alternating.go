@@ -103,6 +103,16 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if err := CheckAdminUser(master.Username, req.Current.Username); err != nil {
 		return SetResponse{}, err
 	}
+	_, admin, err := a.opts.Params(master)
+	if err != nil {
+		return SetResponse{}, fmt.Errorf("admin secret (masterarn): %w", err)
+	}
+	if req.PinBase == nil {
+		return SetResponse{}, errors.New("no base-user pin check: alternating-users refuses to act without one")
+	}
+	if err := req.PinBase(ctx, events.BaseUserPin(base, admin.Host, admin.Port)); err != nil {
+		return SetResponse{}, err
+	}
 	sess, err := a.opts.Login(ctx, master)
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)

@@ -69,7 +69,15 @@ type SetRequest struct {
 	// Master loads the admin document (masterarn), with its connection
 	// details resolved.
 	Master DocLoader
-	Logger *slog.Logger
+	// PinBase is called by alternating-users with the base user's pin
+	// (events.BaseUserPin: the user on the server the admin logs in to)
+	// after the admin document is loaded and before the admin logs in. It
+	// refuses a pin that differs from the one the secret carries or that
+	// another secret carries, and pins an unpinned secret. Required for
+	// alternating-users: the pin is what keeps the writer of the rotated
+	// secret from pointing the admin at another role.
+	PinBase func(ctx context.Context, pin string) error
+	Logger  *slog.Logger
 }
 
 // SetResponse reports what Set found.

@@ -34,6 +34,9 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 	if !slices.Equal(keys, want) {
 		t.Errorf("rotator module outcome_tag_keys %v, rotation.OutcomeTagKeys %v", keys, want)
 	}
+	if !regexp.MustCompile(`pin_tag_key\s*=\s*"` + regexp.QuoteMeta(rotation.TagBaseUser) + `"`).Match(rotator) {
+		t.Errorf("modules/rotator/main.tf: pin_tag_key must be %q (rotation.TagBaseUser)", rotation.TagBaseUser)
+	}
 
 	alerts, err := os.ReadFile("modules/alerts/main.tf")
 	if err != nil {
@@ -48,7 +51,7 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range append(slices.Clone(rotation.OutcomeTagKeys), alerting.TagLastAlert) {
+	for _, k := range append(slices.Clone(rotation.OutcomeTagKeys), alerting.TagLastAlert, rotation.TagBaseUser) {
 		for _, attr := range []string{"tags", "tags_all"} {
 			if !regexp.MustCompile(regexp.QuoteMeta(attr + `["` + k + `"]`)).Match(secret) {
 				t.Errorf("modules/rotated-secret: ignore_changes lacks %s[%q]", attr, k)

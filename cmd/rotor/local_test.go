@@ -136,7 +136,8 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.Command(bin, "local", "serve", "--listen", "127.0.0.1:0", "--function", fnARN+"="+fnSrv.URL,
-		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL)
+		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL,
+		"--fault", "op=DescribeSecret,secret=cli/throttled,answer=throttle")
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -162,7 +163,8 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	cli := func(args ...string) (map[string]any, string, error) {
 		c := exec.CommandContext(ctx, awsBin, append([]string{"--endpoint-url", endpoint, "--output", "json", "secretsmanager"}, args...)...)
 		c.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=cli-secret", "AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=")
+			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=",
+			"AWS_MAX_ATTEMPTS=1")
 		var out, errOut strings.Builder
 		c.Stdout, c.Stderr = &out, &errOut
 		err := c.Run()
@@ -223,6 +225,8 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	fails("InvalidParameterException", "update-secret-version-stage", "--secret-id", "cli/app", "--version-stage", "AWSCURRENT", "--move-to-version-id", tok(3))
 	wantStages(map[string][]string{tok(1): {"AWSPREVIOUS", "blue"}, tok(2): {"AWSCURRENT"}})
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/nope")
+	// --fault: the named operation and secret answer ThrottlingException.
+	fails("ThrottlingException", "describe-secret", "--secret-id", "cli/throttled")
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/app", "--version-stage", "AWSPENDING")
 	fails("InvalidRequestException", "get-secret-value", "--secret-id", "cli/app", "--version-id", tok(1), "--version-stage", "AWSCURRENT")
 	if v := ok("list-secret-version-ids", "--secret-id", "cli/app"); len(v["Versions"].([]any)) != 2 {

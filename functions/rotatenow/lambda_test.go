@@ -40,7 +40,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	admin := e.Role("rnadm", "admin-password-1", "CREATEROLE")
 	base := e.Role("rnalt", "app-password-1")
 	doc := e.Doc(base, "app-password-1")
-	doc["masterarn"] = e.Secret(e.Doc(admin, "wrong-admin-password"), nil)
+	doc["masterarn"] = e.AdminSecret(e.Doc(admin, "wrong-admin-password"))
 	bad := e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 	e.EnableRotation(bad)
 

@@ -34,13 +34,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: 1})
 	sm := secretsmanager.NewFromConfig(cfg)
 
-	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
-		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
-		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
-		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug")
 	fn := srv.FunctionARN("rotor-rotator")
-	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
-
 	var passwords []string
 	doc := func(user, password string, extra map[string]any) string {
 		m := map[string]any{"engine": "postgres", "host": pg.Host, "port": pg.Port, "username": user, "password": password, "dbname": db}
@@ -84,6 +78,19 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		return d
 	}
 
+	// The admin secrets the function is given (Terraform's
+	// master_secret_arns), created before it starts; one of them holds a
+	// wrong password.
+	admin := dbtest.UniqueName("admin")
+	master := create(doc(admin, "admin-password-1", nil))
+	badMaster := create(doc(admin, "not-the-admin-password", nil))
+	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
+		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
+		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
+		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug",
+		"ADMIN_SECRET_ARNS="+master+","+badMaster)
+	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
+
 	// single-user
 	user := dbtest.UniqueName("app")
 	pg.CreateRole(t, user, "initial-password-1")
@@ -100,7 +107,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// alternating-users, chosen by the secret's tag
-	base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
+	base := dbtest.UniqueName("app")
 	pg.CreateRole(t, base, "base-password-1")
 	pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 	t.Cleanup(func() {
@@ -109,7 +116,6 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		a.Exec(context.Background(), "DROP OWNED BY "+id)
 		a.Exec(context.Background(), "DROP ROLE IF EXISTS "+id)
 	})
-	master := create(doc(admin, "admin-password-1", nil))
 	tag := types.Tag{Key: aws.String(rotation.TagStrategy), Value: aws.String("alternating-users")}
 	alt := create(doc(base, "base-password-1", map[string]any{"masterarn": master}), tag)
 	for i, want := range []string{base + "_clone", base} {
@@ -126,7 +132,6 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// A failing setSecret reports errorType SetSecretFailed.
-	badMaster := create(doc(admin, "not-the-admin-password", nil))
 	bad := create(doc(base, current(alt).Password, map[string]any{"masterarn": badMaster}), tag)
 	res := rotate(bad)
 	var fe *awslocal.FunctionError

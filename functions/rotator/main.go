@@ -20,12 +20,8 @@ import (
 )
 
 func main() {
-	boot, _ := lambdafn.NewLogger("info")
+	log := lambdafn.Boot("rotator", os.Getenv)
 	cfg, err := rotatorconfig.Load(os.LookupEnv)
-	if err != nil {
-		lambdafn.Fatal(boot, "invalid settings", err)
-	}
-	log, err := lambdafn.NewLogger(cfg.LogLevel)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
@@ -45,6 +41,7 @@ func main() {
 		DefaultStrategy: cfg.Strategy,
 		Password:        cfg.Password,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		AdminSecretARNs: cfg.AdminSecretARNs,
 		Logger:          log,
 		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
 	})

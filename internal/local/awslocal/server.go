@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/atomicfile"
 )
 
 // Defaults for Options fields left zero.
@@ -91,6 +91,8 @@ type Server struct {
 	lastRun   map[string]*rotationRun // by secret ARN, most recent
 	fnStates  map[string][2]string    // function ARN → State, StateReason
 	push      *eventPush
+	faults    []*activeFault
+	faultSeq  int
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -263,7 +265,7 @@ func (s *Server) ResetStats() {
 // Event is a CloudTrail-style rotation event.
 type Event struct {
 	Time      time.Time `json:"eventTime"`
-	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned
+	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned; TestRotationStarted, TestRotationSucceeded, TestRotationFailed for RotateImmediately=false
 	SecretARN string    `json:"secretArn"`
 	VersionID string    `json:"versionId,omitempty"`
 	// Attempt numbers the pass, from 1.
@@ -342,6 +344,11 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		v = s.Published()
 	case r.Method == http.MethodPost && r.URL.Path == "/_awslocal/tick":
 		v = map[string]any{"started": s.Tick()}
+	case r.URL.Path == "/_awslocal/faults":
+		var ok bool
+		if v, ok = s.serveFaults(w, r); !ok {
+			return
+		}
 	default:
 		http.NotFound(w, r)
 		return
@@ -389,6 +396,10 @@ var operations = map[string]handler{
 	"UntagResource":            {(*Server).untagResource, true},
 	"BatchGetSecretValue":      {(*Server).batchGetSecretValue, true},
 	"GetRandomPassword":        {(*Server).getRandomPassword, false},
+	"PutResourcePolicy":        {(*Server).putResourcePolicy, true},
+	"GetResourcePolicy":        {(*Server).getResourcePolicy, false},
+	"DeleteResourcePolicy":     {(*Server).deleteResourcePolicy, true},
+	"ValidateResourcePolicy":   {(*Server).validateResourcePolicy, false},
 }
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string, body []byte) {
@@ -399,16 +410,26 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		return
 	}
 	c := &call{op: op, body: body, region: regionOf(r, s.opts.Region)}
+	id := secretIDOf(body)
 	s.mu.Lock()
 	s.stats[op]++
-	out, aerr := h.fn(s, c)
+	delay, aerr := s.injectedFault(op, id)
+	if delay > 0 {
+		s.mu.Unlock()
+		sleepCtx(r.Context(), delay)
+		s.mu.Lock()
+	}
+	var out any
+	if aerr == nil {
+		out, aerr = h.fn(s, c)
+	}
 	if aerr == nil && h.mutate {
 		if err := s.persist(); err != nil {
 			s.log.Error("write state file", "err", err)
 		}
 	}
 	s.mu.Unlock()
-	s.log.Info("secretsmanager", "op", op, "secret", secretIDOf(body), "error", errCode(aerr))
+	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
 		return
@@ -512,7 +533,7 @@ type persistedState struct {
 	Topics    []string      `json:"topics,omitempty"`
 }
 
-// persist writes the state file atomically (temp file, then rename). Caller
+// persist writes the state file atomically (temp file, sync, rename). Caller
 // holds s.mu.
 func (s *Server) persist() error {
 	if s.opts.StateFile == "" {
@@ -522,30 +543,7 @@ func (s *Server) persist() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.opts.StateFile)
-	f, err := os.CreateTemp(dir, ".awslocal-state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	// Sync before the rename, so a crash leaves the old state or the new
-	// one, never an empty file under the state file's name.
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), s.opts.StateFile)
+	return atomicfile.Write(s.opts.StateFile, data, 0o600)
 }
 
 func (s *Server) load() error {

@@ -422,12 +422,12 @@ module "notifier" {
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
     SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
-    LOG_LEVEL                = var.log_level
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.notifier.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -452,12 +452,12 @@ module "auditor" {
   environment = { for k, v in {
     SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
     METRICS_NAMESPACE        = var.metrics_namespace
-    LOG_LEVEL                = var.log_level
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.auditor.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 

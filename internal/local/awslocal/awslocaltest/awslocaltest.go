@@ -5,6 +5,9 @@ package awslocaltest
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,4 +57,90 @@ func NewWith(t testing.TB, opts awslocal.Options) (*awslocal.Server, aws.Config)
 		_ = srv.Close()
 	})
 	return srv, srv.SDKConfig(url)
+}
+
+// Outage serves a stand-in on a fixed loopback address that a test can
+// take down and bring back, to show how clients ride out a Secrets Manager
+// outage. The server's state (secrets, versions) lives on across Stop and
+// Start; only the listener and open connections go.
+type Outage struct {
+	srv  *awslocal.Server
+	addr string
+
+	mu sync.Mutex
+	hs *http.Server
+}
+
+// NewWithOutage is NewWith, served through an Outage. The SDK
+// configuration makes one attempt per call (no SDK retries), so a client's
+// call fails at once while the stand-in is down.
+func NewWithOutage(t testing.TB, opts awslocal.Options) (*awslocal.Server, aws.Config, *Outage) {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = awslocal.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	}
+	if opts.RotationBackoff == 0 {
+		opts.RotationBackoff = time.Millisecond
+	}
+	srv, err := awslocal.New(opts)
+	if err != nil {
+		t.Fatalf("awslocal: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("awslocal: listen: %v", err)
+	}
+	o := &Outage{srv: srv, addr: l.Addr().String()}
+	o.serve(l)
+	t.Cleanup(func() {
+		o.Stop(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.WaitRotations(ctx)
+		_ = srv.Close()
+	})
+	cfg := srv.SDKConfig("http://" + o.addr)
+	cfg.RetryMaxAttempts = 1
+	return srv, cfg, o
+}
+
+func (o *Outage) serve(l net.Listener) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.hs = &http.Server{Handler: o.srv, ReadHeaderTimeout: 10 * time.Second}
+	go func(hs *http.Server) { _ = hs.Serve(l) }(o.hs)
+}
+
+// Stop closes the listener and every open connection: calls fail with
+// "connection refused" until Start. Stopping a stopped stand-in does
+// nothing.
+func (o *Outage) Stop(t testing.TB) {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.hs == nil {
+		return
+	}
+	if err := o.hs.Close(); err != nil {
+		t.Errorf("awslocal: stop: %v", err)
+	}
+	o.hs = nil
+}
+
+// Start listens again on the same address. It fails the test when the
+// port was taken meanwhile (it is retried for a second first).
+func (o *Outage) Start(t testing.TB) {
+	t.Helper()
+	var l net.Listener
+	var err error
+	for range 50 {
+		if l, err = net.Listen("tcp", o.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("awslocal: listen again on %s: %v", o.addr, err)
+	}
+	o.serve(l)
 }
