@@ -77,6 +77,26 @@ func TestConformance(t *testing.T) {
 	}
 	const memberSQL = `SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
 		JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 AND g.rolname = $2 AND ($3 OR m.admin_option))`
+	// membership makes the clone a member of a new group role (with ADMIN
+	// OPTION if admin), and the base too if baseToo.
+	membership := func(name string, baseToo, admin bool) enginetest.CloneExtra {
+		var g string
+		return enginetest.CloneExtra{
+			Name: name,
+			Give: func(t testing.TB, clone, base string) {
+				g = group(t)
+				if baseToo {
+					exec(t, "GRANT "+id(g)+" TO "+id(base))
+				}
+				stmt := "GRANT " + id(g) + " TO " + id(clone)
+				if admin {
+					stmt += " WITH ADMIN OPTION"
+				}
+				exec(t, stmt)
+			},
+			Has: func(t testing.TB, clone string) bool { return query(t, memberSQL, clone, g, !admin) },
+		}
+	}
 	extras := []enginetest.CloneExtra{
 		// The harness's admin has CREATEROLE, not SUPERUSER: it may not
 		// take these away, so the sync must refuse.
@@ -93,29 +113,8 @@ func TestConformance(t *testing.T) {
 				return query(t, memberSQL, clone, strings.TrimSuffix(clone, strategies.CloneSuffix), false)
 			},
 		},
-		func() enginetest.CloneExtra {
-			var g string
-			return enginetest.CloneExtra{
-				Name: "ADMIN OPTION on a role the base is a member of",
-				Give: func(t testing.TB, clone, base string) {
-					g = group(t)
-					exec(t, "GRANT "+id(g)+" TO "+id(base))
-					exec(t, "GRANT "+id(g)+" TO "+id(clone)+" WITH ADMIN OPTION")
-				},
-				Has: func(t testing.TB, clone string) bool { return query(t, memberSQL, clone, g, false) },
-			}
-		}(),
-		func() enginetest.CloneExtra {
-			var g string
-			return enginetest.CloneExtra{
-				Name: "membership the base lacks",
-				Give: func(t testing.TB, clone, _ string) {
-					g = group(t)
-					exec(t, "GRANT "+id(g)+" TO "+id(clone))
-				},
-				Has: func(t testing.TB, clone string) bool { return query(t, memberSQL, clone, g, true) },
-			}
-		}(),
+		membership("ADMIN OPTION on a role the base is a member of", true, true),
+		membership("membership the base lacks", false, false),
 		setting("statement_timeout", "5000", false),
 		// Superuser-only: the harness's admin may not remove it.
 		setting("session_replication_role", "replica", true),
