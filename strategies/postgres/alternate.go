@@ -24,11 +24,27 @@ type roleAttrs struct {
 	validUntil                    *time.Time
 }
 
-// equal reports whether a and b are the same attributes.
-func (a roleAttrs) equal(b roleAttrs) bool {
-	va, vb := a.validUntil, b.validUntil
-	a.validUntil, b.validUntil = nil, nil
-	return a == b && sameTime(va, vb)
+// differ names the attributes in which a and b differ.
+func (a roleAttrs) differ(b roleAttrs) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"SUPERUSER", a.super == b.super},
+		{"REPLICATION", a.replication == b.replication},
+		{"BYPASSRLS", a.bypassRLS == b.bypassRLS},
+		{"INHERIT", a.inherit == b.inherit},
+		{"CREATEROLE", a.createRole == b.createRole},
+		{"CREATEDB", a.createDB == b.createDB},
+		{"CONNECTION LIMIT", a.connLimit == b.connLimit},
+		{"VALID UNTIL", sameTime(a.validUntil, b.validUntil)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // SyncAlternate runs as the admin. In one transaction it
@@ -460,8 +476,8 @@ func checkParity(ctx context.Context, tx pgx.Tx, base, clone string, attrs roleA
 		return err
 	}
 	var diff []string
-	if !got.equal(attrs) {
-		diff = append(diff, "role attributes")
+	if d := got.differ(attrs); len(d) > 0 {
+		diff = append(diff, "a different "+strings.Join(d, ", "))
 	}
 	for _, g := range slices.Sorted(maps.Keys(have)) {
 		w, ok := want[g]
