@@ -325,6 +325,10 @@ func TestMariaDBRotatedSecretCannotRetarget(t *testing.T) {
 		t.Fatalf("pin %q, want %q", got, pin)
 	}
 	cur := e.value(arn, rotation.LabelCurrent)
+	// Every login is logged with its TLS mode and checked server name.
+	if recs := e.loginLines(cur.Username); len(recs) == 0 || recs[0]["tls"] != "verify-full" || recs[0]["server_name"] != e.m.Host || recs[0]["engine"] != mariadb.EngineMariaDB {
+		t.Fatalf("login lines for %s: %v", cur.Username, recs)
+	}
 	e.putCurrent(arn, e.mdoc(mariadb.EngineMariaDB, victim, cur.Password, map[string]any{"masterarn": cur.MasterARN}))
 	e.wantRefused(arn, "pinned", pin)
 	must(t, e.canLogin(victim, "victim-password-1"), "the other account's password is unchanged")

@@ -125,6 +125,28 @@ func TestAdminTLSIgnoresTheRotatedSecret(t *testing.T) {
 			t.Errorf("application login used TLS although its secret says \"ssl\": false: %s", l)
 		}
 	}
+
+	// Every login is logged with its TLS mode and the name the
+	// certificate was checked against; the plaintext one is a warning.
+	// (On the old code no log line carried either.)
+	admins := e.loginLines(admin)
+	if len(admins) == 0 {
+		t.Fatalf("no login line for the admin in the rotator's log:\n%s", e.logs.String())
+	}
+	for _, rec := range admins {
+		if rec["level"] != "INFO" || rec["tls"] != "verify-full" || rec["server_name"] != e.pg.Host || rec["host"] != e.pg.Host {
+			t.Errorf("admin login line %v, want INFO with tls verify-full and server_name %s", rec, e.pg.Host)
+		}
+	}
+	plain := e.loginLines(base + "_clone")
+	if len(plain) == 0 {
+		t.Fatalf("no login line for %s_clone in the rotator's log", base)
+	}
+	for _, rec := range plain {
+		if rec["level"] != "WARN" || rec["tls"] != "disable" || !strings.Contains(rec["msg"].(string), "without TLS") {
+			t.Errorf("plaintext login line %v, want a WARN saying it is without TLS", rec)
+		}
+	}
 }
 
 func execAll(t *testing.T, c *pgx.Conn, stmts ...string) {
@@ -236,4 +258,20 @@ func TestRotatedSecretCannotChooseWhatTheAdminActsOn(t *testing.T) {
 	e.mustRotate(arn)
 	cur := e.value(arn, rotation.LabelCurrent)
 	must(t, e.canLogin(cur.Username, cur.Password), "AWSCURRENT logs in after the refusals")
+}
+
+// loginLines returns the rotator's "database login" log records (info and
+// the plaintext warning) for user.
+func (e *env) loginLines(user string) []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["user"] != user {
+			continue
+		}
+		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, "database login") {
+			out = append(out, rec)
+		}
+	}
+	return out
 }

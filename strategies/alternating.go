@@ -113,7 +113,7 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if err := req.PinBase(ctx, events.BaseUserPin(base, admin.Host, admin.Port)); err != nil {
 		return SetResponse{}, err
 	}
-	sess, err := a.opts.Login(ctx, master)
+	sess, err := a.opts.LoginLogged(ctx, log, master)
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)
 	}
@@ -163,5 +163,5 @@ func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, er
 
 // Test logs in with the pending credential and runs a query.
 func (a *AlternatingUsers) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
-	return TestResponse{}, a.opts.Ping(ctx, req.Pending)
+	return TestResponse{}, a.opts.PingLogged(ctx, logger(req.Logger), req.Pending)
 }

@@ -4,9 +4,11 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/alerting"
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/rotation"
 )
 
@@ -56,6 +58,25 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 			if !regexp.MustCompile(regexp.QuoteMeta(attr + `["` + k + `"]`)).Match(secret) {
 				t.Errorf("modules/rotated-secret: ignore_changes lacks %s[%q]", attr, k)
 			}
+		}
+	}
+}
+
+// TestPlaintextAlarmWatchesWhatTheRotatorEmits: the alerts module's
+// plaintext-login alarm names the metric and dimension the rotator writes
+// (metrics.Logins), so a rename cannot leave it watching nothing.
+func TestPlaintextAlarmWatchesWhatTheRotatorEmits(t *testing.T) {
+	alerts, err := os.ReadFile("modules/alerts/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)resource "aws_cloudwatch_metric_alarm" "plaintext_logins" \{.*?\n\}`).Find(alerts)
+	if block == nil {
+		t.Fatal("modules/alerts/main.tf: no plaintext_logins alarm")
+	}
+	for _, want := range []string{`metric_name         = "` + metrics.MetricPlaintextLogins + `"`, `dimensions          = { ` + metrics.DimensionFunctionName + ` = var.rotator_function_name }`, `namespace           = var.metrics_namespace`} {
+		if !strings.Contains(string(block), want) {
+			t.Errorf("plaintext_logins alarm lacks %s", want)
 		}
 	}
 }

@@ -132,7 +132,9 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// A failing setSecret reports errorType SetSecretFailed.
-	bad := create(doc(base, current(alt).Password, map[string]any{"masterarn": badMaster}), tag)
+	other := dbtest.UniqueName("app")
+	pg.CreateRole(t, other, "other-password-1")
+	bad := create(doc(other, "other-password-1", map[string]any{"masterarn": badMaster}), tag)
 	res := rotate(bad)
 	var fe *awslocal.FunctionError
 	if res.Succeeded || res.Step != events.StepSetSecret || !errors.As(res.Err, &fe) || fe.Type != "SetSecretFailed" {
@@ -141,7 +143,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 
 	// The function's output: JSON log lines and EMF metrics, no password.
 	out := emu.Output()
-	var steps, emf int
+	var steps, emf, logins, plaintext, loginLines int
 	for _, line := range strings.Split(out, "\n") {
 		for _, p := range passwords {
 			if len(p) > 5 && strings.Contains(line, p) {
@@ -158,8 +160,20 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		if _, ok := rec["_aws"]; ok {
 			emf++
 		}
+		if n, ok := rec["Logins"].(float64); ok {
+			logins += int(n)
+			plaintext += int(rec["PlaintextLogins"].(float64))
+		}
+		if rec["msg"] == "database login" && rec["tls"] == "verify-full" && rec["server_name"] == pg.Host {
+			loginLines++
+		}
 	}
 	if steps < 12 || emf < 12 {
 		t.Fatalf("function output has %d 'step finished' lines and %d EMF lines, want at least 12 of each:\n%s", steps, emf, out)
+	}
+	// Single-user 2 logins, alternating 2 x 2, the failing admin 1; all
+	// over verified TLS, each logged with its mode and server name.
+	if logins < 7 || plaintext != 0 || loginLines != logins {
+		t.Fatalf("Logins metric %d (PlaintextLogins %d), %d verify-full login lines; want at least 7, none plaintext, one line per login", logins, plaintext, loginLines)
 	}
 }

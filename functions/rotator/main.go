@@ -29,6 +29,8 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace)
+	sopts.OnLogin = emf.Logins(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
 	awsCfg, err := lambdafn.AWSConfig(ctx)
@@ -43,7 +45,7 @@ func main() {
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
 		AdminSecretARNs: cfg.AdminSecretARNs,
 		Logger:          log,
-		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
+		OnStep:          emf.StepReport,
 	})
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

@@ -605,6 +605,28 @@ resource "aws_cloudwatch_metric_alarm" "rotator_errors" {
   tags                = var.tags
 }
 
+# A database login that sent its password unencrypted: someone set
+# "ssl": false in a secret or DB_TLS=disable (rotor never falls back to
+# plaintext on its own). The rotator's log line names the host and user.
+resource "aws_cloudwatch_metric_alarm" "plaintext_logins" {
+  count = local.alarms_enabled && var.rotator_function_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-plaintext-logins"
+  alarm_description   = "The rotator logged in to a database without TLS. Its log line \"database login without TLS\" names the host and user; enable TLS on the server and remove \"ssl\": false or DB_TLS=disable."
+  namespace           = var.metrics_namespace
+  metric_name         = "PlaintextLogins"
+  dimensions          = { FunctionName = var.rotator_function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
   for_each = local.alarms_enabled ? {
     notifier = module.notifier.function_name
