@@ -54,7 +54,7 @@ func (a roleAttrs) differ(b roleAttrs) []string {
 //     database disagree, which is reported, not papered over);
 //   - refuses a pre-existing clone that owns objects or holds privileges on
 //     them (it must hold nothing of its own: what it may do, it gets from
-//     its base role), and revokes SUPERUSER, REPLICATION and BYPASSRLS from
+//     its base role) or that other roles are members of, and revokes SUPERUSER, REPLICATION and BYPASSRLS from
 //     one that has them, and removes its per-role settings other than
 //     rotor's own, refusing, with the attribute or setting named, when the
 //     admin may not;
@@ -106,6 +106,9 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	}
 	if cloneExists {
 		if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
+			return resp, err
+		}
+		if err := checkCloneHasNoMembers(ctx, tx, req.Base, req.Clone, memberOpts); err != nil {
 			return resp, err
 		}
 		changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
@@ -228,6 +231,40 @@ func checkCloneOwnsNothing(ctx context.Context, tx pgx.Tx, base, clone string) e
 	return refuseClone(base, clone, fmt.Sprintf(
 		"it owns or holds privileges on %d objects of its own (%s), which whoever reads the secret would get; a clone holds nothing but membership in its base role: in each database run REASSIGN OWNED BY %s TO %s; DROP OWNED BY %s",
 		total, strings.Join(where, ", "), ident(clone), ident(base), ident(clone)))
+}
+
+// checkCloneHasNoMembers refuses a clone that other roles are members of:
+// once the clone is a member of the base role they would get the base's
+// rights through it. Left out are the admin itself and, from PostgreSQL 16
+// on, memberships with neither INHERIT nor SET, which carry no rights: a
+// role a CREATEROLE admin creates is granted to that admin so, with ADMIN
+// OPTION only (unless createrole_self_grant says otherwise).
+func checkCloneHasNoMembers(ctx context.Context, tx pgx.Tx, base, clone string, memberOpts bool) error {
+	usable := ""
+	if memberOpts {
+		usable = " AND (m.inherit_option OR m.set_option)"
+	}
+	rows, err := tx.Query(ctx, `SELECT u.rolname FROM pg_catalog.pg_auth_members m
+		JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+		JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
+		WHERE g.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name AND u.rolname OPERATOR(pg_catalog.<>) CURRENT_USER`+usable+`
+		GROUP BY u.rolname ORDER BY u.rolname`, clone)
+	if err != nil {
+		return fmt.Errorf("read members of %q: %w", clone, classify(err))
+	}
+	members, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read members of %q: %w", clone, classify(err))
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(members))
+	for i, m := range members {
+		quoted[i] = fmt.Sprintf("%q", m)
+	}
+	return refuseClone(base, clone, fmt.Sprintf("other roles are members of it (%s) and would get the rights of %q through it; REVOKE %s FROM each first",
+		strings.Join(quoted, ", "), base, ident(clone)))
 }
 
 // dropPrivileged revokes SUPERUSER, REPLICATION and BYPASSRLS from a clone

@@ -118,6 +118,18 @@ func TestConformance(t *testing.T) {
 		setting("statement_timeout", "5000", false),
 		// Superuser-only: the harness's admin may not remove it.
 		setting("session_replication_role", "replica", true),
+		func() enginetest.CloneExtra {
+			var g string
+			return enginetest.CloneExtra{
+				Name: "members",
+				Give: func(t testing.TB, clone, _ string) {
+					g = group(t)
+					exec(t, "GRANT "+id(clone)+" TO "+id(g))
+				},
+				Has:     func(t testing.TB, clone string) bool { return query(t, memberSQL, g, clone, true) },
+				Refused: true,
+			}
+		}(),
 		{
 			Name: "holds privileges",
 			Give: func(t testing.TB, clone, _ string) { exec(t, "GRANT SELECT ON "+id(table)+" TO "+id(clone)) },
