@@ -11,7 +11,8 @@
 // 127.0.0.1, a free port), the secrets, versions and labels, the rotation
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
-// state file written atomically (temp file + rename) after each change.
+// state file written atomically (temp file + rename) after each change; a
+// temp file a killed server left behind is removed at the next start.
 // Package awslocaltest gives a test a server and an aws.Config for the real
 // SDK clients in one line.
 //
