@@ -259,7 +259,7 @@ func TestStagingLabelQuotaAcrossVersions(t *testing.T) {
 // aws: reserved; the refused call changes nothing.
 func TestTagQuotas(t *testing.T) {
 	t.Parallel()
-	_, sm := setup(t)
+	srv, sm := setup(t)
 	ctx := ctxT(t)
 	create(t, sm, "tags/app", "v1")
 	tag := func(tags ...smtypes.Tag) error {
@@ -300,6 +300,17 @@ func TestTagQuotas(t *testing.T) {
 	d, _ := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tags/app")})
 	if len(d.Tags) != 50 {
 		t.Fatalf("%d tags after the refusals, want 50", len(d.Tags))
+	}
+	// An AWS service (RDS) may set aws: tags on the secrets it manages; the
+	// Go API does it for tests, the quota still applies.
+	if err := srv.SetServiceTags("tags/app", awslocal.Tag{Key: "aws:rds:primarydbinstancearn", Value: "arn:aws:rds:us-east-1:123456789012:db:x"}); err == nil {
+		t.Fatal("SetServiceTags went past 50 tags")
+	}
+	if _, err := sm.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tags/app"), TagKeys: []string{"k49"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetServiceTags("tags/app", awslocal.Tag{Key: "aws:rds:primarydbinstancearn", Value: "arn:aws:rds:us-east-1:123456789012:db:x"}); err != nil {
+		t.Fatalf("SetServiceTags: %v", err)
 	}
 	// CreateSecret checks the same rules.
 	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tags/new"), SecretString: aws.String("v"), Tags: append(fifty, kv("k50", "v"))})
