@@ -177,12 +177,22 @@ func (e *env) doc(user, password string, extra map[string]any) string {
 func (e *env) createSecret(name, value string, tags map[string]string) string {
 	e.t.Helper()
 	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}
+	var service []awslocal.Tag // aws: tags only an AWS service (RDS) can set
 	for k, v := range tags {
+		if strings.HasPrefix(k, "aws:") {
+			service = append(service, awslocal.Tag{Key: k, Value: v})
+			continue
+		}
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	out, err := e.sm.CreateSecret(context.Background(), in)
 	if err != nil {
 		e.t.Fatalf("create secret %s: %v", name, err)
+	}
+	if len(service) > 0 {
+		if err := e.srv.SetServiceTags(aws.ToString(out.ARN), service...); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	return aws.ToString(out.ARN)
 }
