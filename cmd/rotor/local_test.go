@@ -133,7 +133,9 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	defer eventsSrv.Close()
 	const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:cli-rotator"
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A guard against a hang, not a speed check: each AWS CLI call starts
+	// Python (about a second on an idle machine, many under load).
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.Command(bin, "local", "serve", "--listen", "127.0.0.1:0", "--function", fnARN+"="+fnSrv.URL,
 		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL,
