@@ -100,74 +100,97 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	if !ok {
 		return resp, fmt.Errorf("role %q does not exist", req.Base)
 	}
-	clone, cloneExists, err := readAttrs(ctx, tx, req.Clone)
+	clone, err := prepareClone(ctx, tx, req, memberOpts, &resp)
 	if err != nil {
 		return resp, err
 	}
-	if cloneExists {
-		if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
-			return resp, err
-		}
-		if err := checkCloneHasNoMembers(ctx, tx, req.Base, req.Clone, memberOpts); err != nil {
-			return resp, err
-		}
-		changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
-		if err != nil {
-			return resp, err
-		}
-		resp.Changes = append(resp.Changes, changes...)
-		if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
-			return resp, err
-		}
-		resp.Changes = append(resp.Changes, changes...)
-	} else {
-		if req.Pending != req.Clone {
-			return resp, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
-		}
-		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT"); err != nil {
-			return resp, fmt.Errorf("create role %q: %w", req.Clone, classify(err))
-		}
-		resp.CreatedClone = true
-		clone = roleAttrs{inherit: false, connLimit: -1}
-	}
-
-	stmt, err := alterPassword(req.Pending, req.Password)
-	if err != nil {
-		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
-	}
-	if _, err := tx.Exec(ctx, stmt); err != nil {
-		return resp, fmt.Errorf("set password for %q: %w", req.Pending, classify(err))
-	}
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Pending)+" WITH LOGIN"); err != nil {
-		return resp, fmt.Errorf("allow login for %q: %w", req.Pending, classify(err))
-	}
-
-	changes, err := syncAttrs(ctx, tx, req.Clone, base, clone)
-	if err != nil {
+	if err := setPendingPassword(ctx, tx, req); err != nil {
 		return resp, err
 	}
-	resp.Changes = append(resp.Changes, changes...)
-
-	want, err := cloneMemberships(ctx, tx, req.Base, base, memberOpts)
-	if err != nil {
-		return resp, err
-	}
-	changes, err = syncMemberships(ctx, tx, req.Clone, want, memberOpts)
-	if err != nil {
-		return resp, err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base)); err != nil {
-		return resp, fmt.Errorf("make %q sessions act as %q: %w", req.Clone, req.Base, classify(err))
-	}
-	if err := checkParity(ctx, tx, req.Base, req.Clone, base, want, memberOpts); err != nil {
+	if err := syncClone(ctx, tx, req, base, clone, memberOpts, &resp); err != nil {
 		return resp, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return resp, fmt.Errorf("commit role changes: %w", classify(err))
 	}
 	return resp, nil
+}
+
+// prepareClone returns the clone's attributes: an existing clone is checked
+// (it owns nothing, nobody is its member) and stripped of what a base never
+// has (privileged attributes, per-role settings); a missing one is created,
+// NOINHERIT and without memberships, when it is the pending user. Changes
+// are added to resp.
+func prepareClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, memberOpts bool, resp *engine.AlternateResponse) (roleAttrs, error) {
+	clone, exists, err := readAttrs(ctx, tx, req.Clone)
+	if err != nil {
+		return clone, err
+	}
+	if !exists {
+		if req.Pending != req.Clone {
+			return clone, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
+		}
+		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT"); err != nil {
+			return clone, fmt.Errorf("create role %q: %w", req.Clone, classify(err))
+		}
+		resp.CreatedClone = true
+		return roleAttrs{inherit: false, connLimit: -1}, nil
+	}
+	if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
+		return clone, err
+	}
+	if err := checkCloneHasNoMembers(ctx, tx, req.Base, req.Clone, memberOpts); err != nil {
+		return clone, err
+	}
+	changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
+	if err != nil {
+		return clone, err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
+		return clone, err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	return clone, nil
+}
+
+// setPendingPassword sets the pending role's password, as a SCRAM verifier,
+// and lets it log in.
+func setPendingPassword(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest) error {
+	stmt, err := alterPassword(req.Pending, req.Password)
+	if err != nil {
+		return fmt.Errorf("set password for %q: %w", req.Pending, err)
+	}
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("set password for %q: %w", req.Pending, classify(err))
+	}
+	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Pending)+" WITH LOGIN"); err != nil {
+		return fmt.Errorf("allow login for %q: %w", req.Pending, classify(err))
+	}
+	return nil
+}
+
+// syncClone makes the clone the base's equal: attributes, memberships and
+// their options, sessions acting as the base role; then reads it back
+// (checkParity). Changes are added to resp.
+func syncClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, base, clone roleAttrs, memberOpts bool, resp *engine.AlternateResponse) error {
+	changes, err := syncAttrs(ctx, tx, req.Clone, base, clone)
+	if err != nil {
+		return err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	want, err := cloneMemberships(ctx, tx, req.Base, base, memberOpts)
+	if err != nil {
+		return err
+	}
+	if changes, err = syncMemberships(ctx, tx, req.Clone, want, memberOpts); err != nil {
+		return err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base)); err != nil {
+		return fmt.Errorf("make %q sessions act as %q: %w", req.Clone, req.Base, classify(err))
+	}
+	return checkParity(ctx, tx, req.Base, req.Clone, base, want, memberOpts)
 }
 
 func readAttrs(ctx context.Context, tx pgx.Tx, role string) (roleAttrs, bool, error) {
