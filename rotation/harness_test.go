@@ -75,6 +75,11 @@ type envOptions struct {
 	sessions string
 	password *rotation.PasswordPolicy
 	attempts int
+	// backoff is the stand-in's wait between passes (0: its default,
+	// negative: none).
+	backoff time.Duration
+	// secrets, when set, wraps the rotator's Secrets Manager client.
+	secrets func(rotation.SecretsAPI) rotation.SecretsAPI
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -97,7 +102,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 func (e *env) startRotor(o envOptions, caPEM []byte) {
 	t := e.t
 	t.Helper()
-	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts})
+	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts, RotationBackoff: o.backoff})
 	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
 	e.sm = secretsmanager.NewFromConfig(cfg)
 
@@ -111,8 +116,12 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	if o.password != nil {
 		policy = *o.password
 	}
+	var api rotation.SecretsAPI = e.sm
+	if o.secrets != nil {
+		api = o.secrets(e.sm)
+	}
 	e.rotOpts = rotation.Options{
-		Secrets:         e.sm,
+		Secrets:         api,
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: o.strategy,
 		Password:        policy,
