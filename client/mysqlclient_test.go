@@ -11,7 +11,6 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
-
 // TestConnectorFollowsASingleUserRotation changes the password in MariaDB
 // the way a single-user rotation does and checks that new connections keep
 // logging in: the refused login (1045) finds the pending value and is

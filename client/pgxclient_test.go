@@ -14,7 +14,6 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 )
 
-
 // TestPoolFollowsASingleUserRotation changes the password in PostgreSQL the
 // way a single-user rotation does (pending version, setSecret, then
 // finishSecret) and checks that new connections keep logging in: the
