@@ -176,7 +176,7 @@ func TestRefreshIsSingleFlight(t *testing.T) {
 			}()
 		}
 		started.Wait()
-		time.Sleep(50 * time.Millisecond) // let every goroutine reach the cache
+		time.Sleep(200 * time.Millisecond) // let every goroutine reach the cache
 		close(g.gate)
 		wg.Wait()
 		close(errs)
