@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -144,6 +145,8 @@ type app struct {
 	query     func(context.Context) error
 	close     func()
 	logins    atomic.Int64 // connections opened
+	pending   atomic.Int64 // package client: logins that took AWSPENDING
+	waits     atomic.Int64 // agent file: refused logins that waited for the file
 
 	ok, failed atomic.Int64
 	mu         sync.Mutex
@@ -252,6 +255,12 @@ func (w *loadWorld) run(engine, strategy string) []string {
 		line := fmt.Sprintf("  %-34s %7d queries ok, %5d failed, %4d logins", a.name, a.ok.Load(), a.failed.Load(), a.logins.Load())
 		if a.rotations != 0 {
 			line += fmt.Sprintf(", over the first %d rotations", a.rotations)
+		}
+		if n := a.pending.Load(); n > 0 {
+			line += fmt.Sprintf("; %d refused logins retried with AWSPENDING", n)
+		}
+		if n := a.waits.Load(); n > 0 {
+			line += fmt.Sprintf("; %d refused logins waited for the file", n)
 		}
 		if a.failed.Load() > 0 {
 			line += fmt.Sprintf("; first failure during rotation %d", a.firstAt)
@@ -392,8 +401,23 @@ func (w *loadWorld) sqlDB(c driver.Connector, n *atomic.Int64) *sql.DB {
 	return db
 }
 
-func (w *loadWorld) cache(arn string) *client.Cache {
-	c, err := client.New(w.sm, client.Options{SecretID: arn, TTL: loadCacheTTL})
+// pendingLogins counts the cache's log lines saying a refused login made
+// it take AWSPENDING: logins that fell between a single-user rotation's
+// setSecret and finishSecret.
+type pendingLogins struct{ n *atomic.Int64 }
+
+func (h pendingLogins) Enabled(context.Context, slog.Level) bool { return true }
+func (h pendingLogins) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h pendingLogins) WithGroup(string) slog.Handler            { return h }
+func (h pendingLogins) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "using the pending version") {
+		h.n.Add(1)
+	}
+	return nil
+}
+
+func (w *loadWorld) cache(arn string, pending *atomic.Int64) *client.Cache {
+	c, err := client.New(w.sm, client.Options{SecretID: arn, TTL: loadCacheTTL, Logger: slog.New(pendingLogins{pending})})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -407,14 +431,14 @@ func (w *loadWorld) packageApp(engine, arn string) *app {
 	if engine == "postgres" {
 		cfg := w.pgConfig(arn)
 		cfg.AfterConnect = func(context.Context, *pgx.Conn) error { a.logins.Add(1); return nil }
-		p, err := pgxclient.NewPool(context.Background(), w.cache(arn), cfg)
+		p, err := pgxclient.NewPool(context.Background(), w.cache(arn, &a.pending), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.query, a.close = pgQuery(p), p.Close
 		return a
 	}
-	c, err := mysqlclient.NewConnector(w.cache(arn), w.m.Config("", "", ""))
+	c, err := mysqlclient.NewConnector(w.cache(arn, &a.pending), w.m.Config("", "", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,6 +539,7 @@ func (w *loadWorld) fileApp(engine, arn string) *app {
 			if err == nil || !refused(err) || time.Now().After(deadline) {
 				return err
 			}
+			a.waits.Add(1)
 			for {
 				_, now, err := read()
 				if err == nil && !bytes.Equal(now, before) || time.Now().After(deadline) || ctx.Err() != nil {
