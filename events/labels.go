@@ -1,6 +1,9 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,6 +31,12 @@ const (
 	// TagStrategy, set by the operator, overrides ROTATION_STRATEGY for
 	// one secret.
 	TagStrategy = "rotor:strategy"
+	// TagBaseUser pins the base user an alternating-users secret may
+	// rotate (BaseUserPin). The rotator writes it at the secret's first
+	// alternating rotation unless Terraform preset it, and refuses a
+	// document that later names another user or server; docs/security.md
+	// says who may write it.
+	TagBaseUser = "rotor:base-user"
 )
 
 // Values of TagLastRotation.
@@ -104,4 +113,34 @@ func TagOf(tags []types.Tag, key string) string {
 		}
 	}
 	return ""
+}
+
+// BaseUserPin is the value of TagBaseUser for the base user user on the
+// database server the admin logs in to (host and port, as the admin's login
+// resolves them): "user@host:port" with the host lower-cased. The pin must
+// be both a tag value and a ListSecrets filter value (the rotator finds
+// other secrets carrying it), so when the text holds anything but ASCII
+// letters, digits and _.:/=+-@, or is longer than a tag value may be, the
+// pin is "sha256:" and the hex digest of the text instead: still one value
+// per user and server, compared the same way.
+func BaseUserPin(user, host string, port int) string {
+	id := user + "@" + strings.ToLower(host) + ":" + strconv.Itoa(port)
+	if pinSafe(id) && len(id) <= maxTagValue && !strings.HasPrefix(id, pinDigestPrefix) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return pinDigestPrefix + hex.EncodeToString(sum[:])
+}
+
+const pinDigestPrefix = "sha256:"
+
+// pinSafe reports whether s uses only characters that both a tag value and
+// a ListSecrets filter value accept.
+func pinSafe(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:/=+-@", r)) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,10 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -43,6 +46,41 @@ type SecretFilter struct {
 
 // FilterKeys are the filter keys ListSecrets accepts.
 var FilterKeys = []string{"description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"}
+
+// Limits of a ListSecrets filter (the Secrets Manager API model): 1–10
+// values, each at most 512 characters matching FilterValuePattern.
+const (
+	MaxFilterValues   = 10
+	MaxFilterValueLen = 512
+	// FilterValuePattern is the API model's pattern for a filter value:
+	// an optional leading "!", then letters, digits, spaces and
+	// :_@/+=.-! only.
+	FilterValuePattern = `^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$`
+)
+
+var filterValueRE = regexp.MustCompile(FilterValuePattern)
+
+// Validate checks one filter by the ListSecrets API model, the rule the
+// service applies (and the local stand-in with it): a known key, 1–10
+// values, each at most 512 characters of FilterValuePattern. The
+// *FieldError names "key" or "values".
+func (f SecretFilter) Validate() error {
+	if !slices.Contains(FilterKeys, f.Key) {
+		return &FieldError{Field: "key", Reason: fmt.Sprintf("%q is not one of %s", f.Key, strings.Join(FilterKeys, ", "))}
+	}
+	if len(f.Values) < 1 || len(f.Values) > MaxFilterValues {
+		return &FieldError{Field: "values", Reason: fmt.Sprintf("give 1 to %d values, not %d", MaxFilterValues, len(f.Values))}
+	}
+	for _, v := range f.Values {
+		if len(v) > MaxFilterValueLen {
+			return &FieldError{Field: "values", Reason: fmt.Sprintf("a value is longer than %d characters", MaxFilterValueLen)}
+		}
+		if !filterValueRE.MatchString(v) {
+			return &FieldError{Field: "values", Reason: fmt.Sprintf("%q has characters a filter value can't hold (letters, digits, spaces and :_@/+=.-! only, \"!\" first to negate)", v)}
+		}
+	}
+	return nil
+}
 
 // Limits on a RotateNowRequest.
 const (
@@ -88,16 +126,12 @@ func (r RotateNowRequest) Validate() error {
 	}
 	for i, f := range r.Filters {
 		field := fmt.Sprintf("filters[%d]", i)
-		known := false
-		for _, k := range FilterKeys {
-			known = known || f.Key == k
+		var fe *FieldError
+		if err := f.Validate(); errors.As(err, &fe) {
+			return &FieldError{Field: field + "." + fe.Field, Reason: fe.Reason}
 		}
-		if !known {
-			return &FieldError{Field: field + ".key", Reason: fmt.Sprintf("%q is not one of %s", f.Key, strings.Join(FilterKeys, ", "))}
-		}
-		if len(f.Values) == 0 {
-			return &FieldError{Field: field + ".values", Reason: "give at least one value"}
-		}
+		// rotor's own rule on top of the service's: an empty value would
+		// select every secret.
 		for _, v := range f.Values {
 			if strings.TrimPrefix(v, "!") == "" {
 				return &FieldError{Field: field + ".values", Reason: "empty value"}

@@ -64,6 +64,8 @@ type env struct {
 	// secrets collects every password the test has seen, for the leak
 	// checks.
 	secrets []string
+	// rotOpts built rot; createAdmin adds to its AdminSecretARNs.
+	rotOpts rotation.Options
 	// hook, when set, wraps every invocation of the rotator.
 	hook func(ctx context.Context, ev events.RotationEvent, next func() error) error
 }
@@ -109,18 +111,15 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	if o.password != nil {
 		policy = *o.password
 	}
-	rot, err := rotation.New(rotation.Options{
+	e.rotOpts = rotation.Options{
 		Secrets:         e.sm,
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: o.strategy,
 		Password:        policy,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg)},
 		Logger:          slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatalf("rotation.New: %v", err)
 	}
-	e.rot = rot
+	e.newRotator()
 	e.fnARN = e.srv.FunctionARN("rotor-rotator")
 	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
 		if e.hook != nil {
@@ -128,6 +127,27 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 		}
 		return e.rot.Handle(ctx, ev)
 	}))
+}
+
+// newRotator (re)builds e.rot from e.rotOpts, as a function cold-starts
+// with its settings.
+func (e *env) newRotator() {
+	rot, err := rotation.New(e.rotOpts)
+	if err != nil {
+		e.t.Fatalf("rotation.New: %v", err)
+	}
+	e.rot = rot
+}
+
+// createAdmin creates an admin secret and adds it to the rotator's
+// AdminSecretARNs (ADMIN_SECRET_ARNS in the function), as Terraform wires
+// master_secret_arns.
+func (e *env) createAdmin(name, value string, tags map[string]string) string {
+	e.t.Helper()
+	arn := e.createSecret(name, value, tags)
+	e.rotOpts.AdminSecretARNs = append(e.rotOpts.AdminSecretARNs, arn)
+	e.newRotator()
+	return arn
 }
 
 // serverURL reads the base URL NewTestServerWith gave the server.
@@ -157,12 +177,22 @@ func (e *env) doc(user, password string, extra map[string]any) string {
 func (e *env) createSecret(name, value string, tags map[string]string) string {
 	e.t.Helper()
 	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}
+	var service []awslocal.Tag // aws: tags only an AWS service (RDS) can set
 	for k, v := range tags {
+		if strings.HasPrefix(k, "aws:") {
+			service = append(service, awslocal.Tag{Key: k, Value: v})
+			continue
+		}
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	out, err := e.sm.CreateSecret(context.Background(), in)
 	if err != nil {
 		e.t.Fatalf("create secret %s: %v", name, err)
+	}
+	if len(service) > 0 {
+		if err := e.srv.SetServiceTags(aws.ToString(out.ARN), service...); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	return aws.ToString(out.ARN)
 }
@@ -251,7 +281,7 @@ func (e *env) rotorCalls() (int, map[string]int) {
 	mine := map[string]int{}
 	for op, c := range stats {
 		switch op {
-		case "DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage", "TagResource", "GetRandomPassword", "ListSecretVersionIds":
+		case "DescribeSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage", "TagResource", "GetRandomPassword", "ListSecretVersionIds", "ListSecrets":
 			n += c
 			mine[op] = c
 		}
@@ -318,4 +348,25 @@ func tagList(kv ...string) []types.Tag {
 		out = append(out, types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
 	}
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// clearPending removes AWSPENDING from a version that is not AWSCURRENT
+// (what a refused rotation leaves behind), as an operator would with
+// update-secret-version-stage.
+func (e *env) clearPending(arn string) {
+	e.t.Helper()
+	v := events.StrandedPending(e.labels(arn))
+	if v == "" {
+		return
+	}
+	_, err := e.sm.UpdateSecretVersionStage(context.Background(), &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(arn), VersionStage: aws.String(rotation.LabelPending), RemoveFromVersionId: aws.String(v)})
+	must(e.t, err, "clear AWSPENDING")
 }

@@ -167,7 +167,7 @@ func mariaAlternating(t *testing.T, e *mariaEnv, base string) (arn, db string) {
 			t.Errorf("drop clone: %v", err)
 		}
 	})
-	masterARN := e.createSecret(dbtest.UniqueName("master"), e.mdoc(mariadb.EngineMariaDB, admin, "admin-password-1", nil), nil)
+	masterARN := e.createAdmin(dbtest.UniqueName("master"), e.mdoc(mariadb.EngineMariaDB, admin, "admin-password-1", nil), nil)
 	arn = e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)
 	return arn, db
 }
@@ -185,8 +185,11 @@ func TestMariaDBAlternatingUsersRotation(t *testing.T) {
 		off := e.m.LogOffset(t)
 		e.mustRotate(arn)
 		calls, byOp := e.rotorCalls()
-		if calls > 9 {
-			t.Errorf("round %d: %d Secrets Manager calls (%v), want at most 9", round+1, calls, byOp)
+		// Nine for the protocol, one ListSecrets for the base-user pin's
+		// uniqueness and, at the first rotation only, the TagResource that
+		// writes the pin.
+		if want := 10 + b2i(round == 0); calls > want || byOp["ListSecrets"] != 1 {
+			t.Errorf("round %d: %d Secrets Manager calls (%v), want at most %d with one ListSecrets", round+1, calls, byOp, want)
 		}
 		cur := e.value(arn, rotation.LabelCurrent)
 		if cur.Username != want {
@@ -300,4 +303,42 @@ func TestMariaDBCrashAfterEachStep(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestMariaDBRotatedSecretCannotRetarget: on MariaDB too, once a secret is
+// pinned to its base account, a document naming another account (here
+// another application's) is refused and that account keeps its password
+// and gets no clone; a masterarn outside ADMIN_SECRET_ARNS is refused. On
+// the old code both rotations succeeded.
+func TestMariaDBRotatedSecretCannotRetarget(t *testing.T) {
+	t.Parallel()
+	e := newMariaEnv(t, envOptions{strategy: strategies.NameAlternatingUsers, attempts: 1})
+	base, victim := dbtest.UniqueName("app"), dbtest.UniqueName("other")
+	arn, _ := mariaAlternating(t, e, base)
+	e.m.CreateUser(t, victim, "victim-password-1")
+	t.Cleanup(func() {
+		e.m.Admin(t).ExecContext(context.Background(), "DROP USER IF EXISTS "+dbtest.UserAccount(victim+"_clone"))
+	})
+	e.mustRotate(arn)
+	pin := events.BaseUserPin(base, e.m.Host, e.m.Port)
+	if got := e.tags(arn)[rotation.TagBaseUser]; got != pin {
+		t.Fatalf("pin %q, want %q", got, pin)
+	}
+	cur := e.value(arn, rotation.LabelCurrent)
+	// Every login is logged with its TLS mode and checked server name.
+	if recs := e.loginLines(cur.Username); len(recs) == 0 || recs[0]["tls"] != "verify-full" || recs[0]["server_name"] != e.m.Host || recs[0]["engine"] != mariadb.EngineMariaDB {
+		t.Fatalf("login lines for %s: %v", cur.Username, recs)
+	}
+	e.putCurrent(arn, e.mdoc(mariadb.EngineMariaDB, victim, cur.Password, map[string]any{"masterarn": cur.MasterARN}))
+	e.wantRefused(arn, "pinned", pin)
+	must(t, e.canLogin(victim, "victim-password-1"), "the other account's password is unchanged")
+	if err := e.canLogin(victim+"_clone", "x"); err == nil || !strings.Contains(err.Error(), "denied") {
+		t.Fatalf("login as %s_clone: %v; want access denied (no such account)", victim, err)
+	}
+
+	admin := e.value(cur.MasterARN, rotation.LabelCurrent)
+	other := e.createSecret(dbtest.UniqueName("other-admin"), e.mdoc(mariadb.EngineMariaDB, admin.Username, admin.Password, nil), nil)
+	fresh := e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, victim, "victim-password-1", map[string]any{"masterarn": other}), nil)
+	e.wantRefused(fresh, "masterarn", "ADMIN_SECRET_ARNS")
+	must(t, e.canLogin(victim, "victim-password-1"), "the other account's password is unchanged")
 }

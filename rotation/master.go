@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/config"
 )
 
 // AdminSecretsAPI is what LoadMaster needs from Secrets Manager.
@@ -28,10 +31,23 @@ type AdminSecretsAPI interface {
 // credential is never sent to a host taken from the rotated secret, which
 // whoever may write that secret controls. The returned document's password
 // is a secret; errors never contain it. log may be nil.
-func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, log *slog.Logger) (*events.SecretDocument, error) {
+//
+// masterARN comes from the rotated secret, so it is held to allowed, the
+// ARNs of the admin secrets the function may use (ADMIN_SECRET_ARNS): a full
+// ARN is checked before it is read, a name or partial ARN by the ARN the
+// read returns. An empty list allows nothing.
+func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+	if strings.HasPrefix(masterARN, "arn:") {
+		if err := checkAllowed(masterARN, allowed); err != nil {
+			return nil, err
+		}
+	}
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(masterARN)})
 	if err != nil {
 		return nil, fmt.Errorf("read admin secret (masterarn): %w", err)
+	}
+	if err := checkAllowed(aws.ToString(out.ARN), allowed); err != nil {
+		return nil, err
 	}
 	doc, err := events.ParseSecretDocument(aws.ToString(out.SecretString))
 	if err == nil {
@@ -71,4 +87,15 @@ func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResol
 		log.Info("admin endpoint resolved through RDS", "rds_arn", rdsARN, "host", ep.Host, "port", ep.Port)
 	}
 	return doc, nil
+}
+
+// checkAllowed refuses an admin secret ARN that is not in allowed.
+func checkAllowed(arn string, allowed []string) error {
+	if slices.Contains(allowed, arn) {
+		return nil
+	}
+	if len(allowed) == 0 {
+		return &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, but this function may use no admin secret: set %s to the ARNs of the admin secrets it may use (Terraform: master_secret_arns)", arn, config.EnvAdminSecretARNs)}
+	}
+	return &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, which is not one of the admin secrets this function may use (%s); whoever may write the rotated secret cannot choose its admin", arn, config.EnvAdminSecretARNs)}
 }

@@ -44,10 +44,14 @@ type Options struct {
 	// Password is the policy for new passwords; the strategy adds its
 	// engine's excluded characters when the policy names none.
 	Password PasswordPolicy
-	// Endpoints resolves RDS-managed master secrets; nil means such a
-	// secret's connection details are taken from the rotated secret.
+	// Endpoints resolves RDS-managed master secrets (no host in their
+	// document); nil means such an admin secret cannot be used.
 	Endpoints EndpointResolver
-	Logger    *slog.Logger
+	// AdminSecretARNs are the admin secrets a rotated secret's masterarn
+	// may name (ADMIN_SECRET_ARNS); empty allows none, so alternating-users
+	// needs it.
+	AdminSecretARNs []string
+	Logger          *slog.Logger
 	// OnStep, when set, is called after every step (metrics).
 	OnStep func(StepReport)
 	// Now is the clock; nil means time.Now.
@@ -258,6 +262,7 @@ func (inv *invocation) set(ctx context.Context, currentID string) error {
 		Pending:  pend,
 		Previous: inv.previousLoader(),
 		Master:   inv.masterLoader(cur),
+		PinBase:  inv.pinBase,
 		Logger:   inv.log,
 	})
 	if err != nil {
@@ -343,7 +348,7 @@ func (inv *invocation) masterLoader(cur *events.SecretDocument) strategies.DocLo
 		if err := strategies.RequireMasterARN(cur); err != nil {
 			return nil, err
 		}
-		doc, err := LoadMaster(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.log)
+		doc, err := LoadMaster(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.r.opts.AdminSecretARNs, inv.log)
 		if doc != nil {
 			inv.secrets = append(inv.secrets, doc.Password)
 		}

@@ -103,7 +103,17 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if err := CheckAdminUser(master.Username, req.Current.Username); err != nil {
 		return SetResponse{}, err
 	}
-	sess, err := a.opts.Login(ctx, master)
+	_, admin, err := a.opts.Params(master)
+	if err != nil {
+		return SetResponse{}, fmt.Errorf("admin secret (masterarn): %w", err)
+	}
+	if req.PinBase == nil {
+		return SetResponse{}, errors.New("no base-user pin check: alternating-users refuses to act without one")
+	}
+	if err := req.PinBase(ctx, events.BaseUserPin(base, admin.Host, admin.Port)); err != nil {
+		return SetResponse{}, err
+	}
+	sess, err := a.opts.LoginLogged(ctx, log, master)
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)
 	}
@@ -153,5 +163,5 @@ func AdminTarget(master, cur *events.SecretDocument) (*events.SecretDocument, er
 
 // Test logs in with the pending credential and runs a query.
 func (a *AlternatingUsers) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
-	return TestResponse{}, a.opts.Ping(ctx, req.Pending)
+	return TestResponse{}, a.opts.PingLogged(ctx, logger(req.Logger), req.Pending)
 }

@@ -48,7 +48,7 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 	if req.Pending.Username != req.Current.Username {
 		return SetResponse{}, fmt.Errorf("pending user %q differs from current user %q: single-user rotation keeps the user", req.Pending.Username, req.Current.Username)
 	}
-	sess, err := s.opts.Login(ctx, req.Current)
+	sess, err := s.opts.LoginLogged(ctx, log, req.Current)
 	if err == nil {
 		defer sess.Close(ctx) //nolint:errcheck
 		return SetResponse{}, sess.SetPassword(ctx, req.Current.Username, req.Pending.Password)
@@ -57,7 +57,7 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 		return SetResponse{}, err
 	}
 	log.Info("current password refused; trying pending", "user", req.Current.Username)
-	if perr := s.opts.Ping(ctx, req.Pending); perr == nil {
+	if perr := s.opts.PingLogged(ctx, log, req.Pending); perr == nil {
 		return SetResponse{AlreadySet: true}, nil
 	} else if !errors.Is(perr, engine.ErrAuth) {
 		return SetResponse{}, perr
@@ -69,7 +69,7 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 		}
 		if prev != nil && prev.Username == req.Current.Username && s.opts.SameTarget(req.Current, prev, "previous") == nil {
 			log.Info("pending password refused; trying previous", "user", req.Current.Username)
-			psess, perr := s.opts.Login(ctx, prev)
+			psess, perr := s.opts.LoginLogged(ctx, log, prev)
 			if perr == nil {
 				defer psess.Close(ctx) //nolint:errcheck
 				return SetResponse{}, psess.SetPassword(ctx, req.Current.Username, req.Pending.Password)
@@ -81,5 +81,5 @@ func (s *SingleUser) Set(ctx context.Context, req SetRequest) (SetResponse, erro
 
 // Test logs in with the pending credential and runs a query.
 func (s *SingleUser) Test(ctx context.Context, req TestRequest) (TestResponse, error) {
-	return TestResponse{}, s.opts.Ping(ctx, req.Pending)
+	return TestResponse{}, s.opts.PingLogged(ctx, logger(req.Logger), req.Pending)
 }

@@ -39,7 +39,30 @@ type Options struct {
 	// the user whose password alternating-users is about to change still
 	// has open sessions.
 	PreviousUserSessions string
+	// OnLogin, when set, is told of every login attempt a strategy makes
+	// (metrics: the rotator counts plaintext logins).
+	OnLogin func(LoginInfo)
 }
+
+// LoginInfo describes one login attempt: where, as whom, and how the
+// connection was protected. It holds no credential.
+type LoginInfo struct {
+	Engine string
+	Host   string
+	Port   int
+	User   string
+	// TLSMode is events.TLSVerifyFull, TLSRequire or TLSDisable.
+	TLSMode string
+	// ServerName is the name the server's certificate was checked
+	// against: the host with verify-full, "" otherwise (require encrypts
+	// without checking who answers; disable does not encrypt).
+	ServerName string
+	// Err is the login's error, nil when it logged in.
+	Err error
+}
+
+// Plaintext reports whether the password crossed the network unencrypted.
+func (l LoginInfo) Plaintext() bool { return l.TLSMode == events.TLSDisable }
 
 // CreateRequest asks for the pending document.
 type CreateRequest struct {
@@ -69,7 +92,15 @@ type SetRequest struct {
 	// Master loads the admin document (masterarn), with its connection
 	// details resolved.
 	Master DocLoader
-	Logger *slog.Logger
+	// PinBase is called by alternating-users with the base user's pin
+	// (events.BaseUserPin: the user on the server the admin logs in to)
+	// after the admin document is loaded and before the admin logs in. It
+	// refuses a pin that differs from the one the secret carries or that
+	// another secret carries, and pins an unpinned secret. Required for
+	// alternating-users: the pin is what keeps the writer of the rotated
+	// secret from pointing the admin at another role.
+	PinBase func(ctx context.Context, pin string) error
+	Logger  *slog.Logger
 }
 
 // SetResponse reports what Set found.
@@ -194,18 +225,53 @@ func (o Options) Params(doc *events.SecretDocument) (engine.Engine, engine.Param
 }
 
 // Login opens a session for doc with the engine its "engine" key names.
-// Call it on Options with defaults applied (WithDefaults).
+// Call it on Options with defaults applied (WithDefaults). OnLogin is told
+// of the attempt; nothing is logged (see LoginLogged).
 func (o Options) Login(ctx context.Context, doc *events.SecretDocument) (engine.Session, error) {
+	return o.LoginLogged(ctx, nil, doc)
+}
+
+// LoginLogged is Login that also logs the attempt on log: engine, host,
+// port, user, TLS mode and the server name the certificate was checked
+// against, never a credential; a plaintext login is a warning. Every login
+// a strategy makes goes through it.
+func (o Options) LoginLogged(ctx context.Context, log *slog.Logger, doc *events.SecretDocument) (engine.Session, error) {
 	eng, p, err := o.Params(doc)
 	if err != nil {
 		return nil, err
 	}
-	return eng.Login(ctx, p)
+	s, err := eng.Login(ctx, p)
+	info := LoginInfo{Engine: eng.Facts().Name, Host: p.Host, Port: p.Port, User: p.User, TLSMode: p.TLS.Mode, Err: err}
+	if p.TLS.Mode == events.TLSVerifyFull {
+		info.ServerName = p.Host
+	}
+	logLogin(log, info)
+	if o.OnLogin != nil {
+		o.OnLogin(info)
+	}
+	return s, err
+}
+
+func logLogin(log *slog.Logger, l LoginInfo) {
+	if log == nil {
+		return
+	}
+	attrs := []any{"engine", l.Engine, "host", l.Host, "port", l.Port, "user", l.User, "tls", l.TLSMode, "server_name", l.ServerName, "ok", l.Err == nil}
+	if l.Plaintext() {
+		log.Warn("database login without TLS: the password and the session cross the network unencrypted (\"ssl\": false or DB_TLS=disable)", attrs...)
+		return
+	}
+	log.Info("database login", attrs...)
 }
 
 // Ping logs in with doc, runs a trivial query and closes the session.
 func (o Options) Ping(ctx context.Context, doc *events.SecretDocument) error {
-	s, err := o.Login(ctx, doc)
+	return o.PingLogged(ctx, nil, doc)
+}
+
+// PingLogged is Ping with the login logged on log (LoginLogged).
+func (o Options) PingLogged(ctx context.Context, log *slog.Logger, doc *events.SecretDocument) error {
+	s, err := o.LoginLogged(ctx, log, doc)
 	if err != nil {
 		return err
 	}

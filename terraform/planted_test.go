@@ -116,8 +116,10 @@ func TestCheckerCatchesPlantedMistakes(t *testing.T) {
 		{
 			name: "ListSecrets statement widened",
 			dir:  rotatorDir,
-			plant: replace("main.tf", `actions   = ["secretsmanager:ListSecrets"]`,
-				`actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
+			plant: replace("main.tf", `sid       = "ResolveFilters"
+    actions   = ["secretsmanager:ListSecrets"]`,
+				`sid       = "ResolveFilters"
+    actions   = ["secretsmanager:ListSecrets", "secretsmanager:RotateSecret"]`),
 			check: CheckIAMWildcard, want: "grants secretsmanager:RotateSecret on",
 		},
 		{
@@ -295,8 +297,8 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name: "alerts: another function's environment variable",
 			dir:  alertsDir,
-			plant: replace("main.tf", "    LOG_LEVEL                = var.log_level\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json",
-				"    LOG_LEVEL                = var.log_level\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json"),
+			plant: replace("main.tf", "    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json",
+				"    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json"),
 			check: CheckLambdaEnv, want: "module.notifier sets METRICS_NAMESPACE",
 		},
 		{
@@ -316,7 +318,7 @@ resource "aws_iam_role_policy" "planted" {
 			dir:  rotatorDir,
 			plant: edits(
 				replace("main.tf", "  environment = {\n    ROTATE_NOW_CONCURRENCY", "  environment = merge(var.tags, {\n    ROTATE_NOW_CONCURRENCY"),
-				replace("main.tf", "    LOG_LEVEL                  = var.log_level\n  }\n", "    LOG_LEVEL                  = var.log_level\n  })\n"),
+				replace("main.tf", "    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)\n  }\n", "    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)\n  })\n"),
 			),
 			check: CheckLambdaEnv, want: "cannot be checked",
 		},

@@ -4,9 +4,11 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/alerting"
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/rotation"
 )
 
@@ -34,6 +36,9 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 	if !slices.Equal(keys, want) {
 		t.Errorf("rotator module outcome_tag_keys %v, rotation.OutcomeTagKeys %v", keys, want)
 	}
+	if !regexp.MustCompile(`pin_tag_key\s*=\s*"` + regexp.QuoteMeta(rotation.TagBaseUser) + `"`).Match(rotator) {
+		t.Errorf("modules/rotator/main.tf: pin_tag_key must be %q (rotation.TagBaseUser)", rotation.TagBaseUser)
+	}
 
 	alerts, err := os.ReadFile("modules/alerts/main.tf")
 	if err != nil {
@@ -48,11 +53,30 @@ func TestTagKeysMatchTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range append(slices.Clone(rotation.OutcomeTagKeys), alerting.TagLastAlert) {
+	for _, k := range append(slices.Clone(rotation.OutcomeTagKeys), alerting.TagLastAlert, rotation.TagBaseUser) {
 		for _, attr := range []string{"tags", "tags_all"} {
 			if !regexp.MustCompile(regexp.QuoteMeta(attr + `["` + k + `"]`)).Match(secret) {
 				t.Errorf("modules/rotated-secret: ignore_changes lacks %s[%q]", attr, k)
 			}
+		}
+	}
+}
+
+// TestPlaintextAlarmWatchesWhatTheRotatorEmits: the alerts module's
+// plaintext-login alarm names the metric and dimension the rotator writes
+// (metrics.Logins), so a rename cannot leave it watching nothing.
+func TestPlaintextAlarmWatchesWhatTheRotatorEmits(t *testing.T) {
+	alerts, err := os.ReadFile("modules/alerts/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)resource "aws_cloudwatch_metric_alarm" "plaintext_logins" \{.*?\n\}`).Find(alerts)
+	if block == nil {
+		t.Fatal("modules/alerts/main.tf: no plaintext_logins alarm")
+	}
+	for _, want := range []string{`metric_name         = "` + metrics.MetricPlaintextLogins + `"`, `dimensions          = { ` + metrics.DimensionFunctionName + ` = var.rotator_function_name }`, `namespace           = var.metrics_namespace`} {
+		if !strings.Contains(string(block), want) {
+			t.Errorf("plaintext_logins alarm lacks %s", want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
 	"github.com/rotorhq/rotor/internal/config"
@@ -17,14 +18,16 @@ func init() {
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
-		a        awsFlags
-		d        dbFlags
-		sessions string
+		a         awsFlags
+		d         dbFlags
+		sessions  string
+		adminARNs string
 	)
 	fs := newFlagSet("check", "SECRET [flags]", stderr)
 	a.register(fs)
 	d.register(fs)
 	fs.StringVar(&sessions, "previous-user-sessions", "", "warn or fail: the rotator's policy for open sessions of the user the next rotation changes (default: "+config.EnvPreviousUserSessions+", else warn)")
+	fs.StringVar(&adminARNs, "admin-secret-arns", os.Getenv(config.EnvAdminSecretARNs), "comma-separated ARNs of the admin secrets the rotator may use: its "+config.EnvAdminSecretARNs+" (default: "+config.EnvAdminSecretARNs+")")
 	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
 	if code >= 0 {
 		return code
@@ -33,6 +36,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err == nil && sessions != "" {
 		if db.PreviousUserSessions, err = rotatorconfig.ParseSessionsPolicy(sessions); err != nil {
 			err = fmt.Errorf("--previous-user-sessions: %w", err)
+		}
+	}
+	var allowed []string
+	if err == nil {
+		if allowed, err = rotatorconfig.ParseAdminSecretARNs(adminARNs); err != nil {
+			err = fmt.Errorf("--admin-secret-arns: %w", err)
 		}
 	}
 	if err != nil {
@@ -47,7 +56,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy, Endpoints: endpoints}, pos[0])
+	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy, Endpoints: endpoints, AdminSecretARNs: allowed}, pos[0])
 	failed := ops.Failed(checks)
 	if a.json() {
 		out := struct {

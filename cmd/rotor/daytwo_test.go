@@ -39,6 +39,12 @@ func (w *world) db(args ...string) []string {
 	return append(w.aws(args...), "--db-tls", "verify-full", "--db-ca-bundle", w.caFile)
 }
 
+// check is "rotor check" with the world's database flags and the admin
+// secrets its rotator may use.
+func (w *world) check(args ...string) []string {
+	return w.db(append([]string{"check", "--admin-secret-arns", strings.Join(w.AdminARNs, ",")}, args...)...)
+}
+
 func (w *world) singleUser(t *testing.T) (string, map[string]any) {
 	t.Helper()
 	user := w.Role("cs", "first-password-1")
@@ -53,7 +59,7 @@ func (w *world) alternating(t *testing.T, adminPassword string, adminAttrs ...st
 	admin := w.Role("ca", "admin-password-1", adminAttrs...)
 	user := w.Role("cu", "app-password-1")
 	doc := w.Doc(user, "app-password-1")
-	doc["masterarn"] = w.Secret(w.Doc(admin, adminPassword), nil)
+	doc["masterarn"] = w.AdminSecret(w.Doc(admin, adminPassword))
 	arn := w.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 	w.EnableRotation(arn)
 	return arn
@@ -169,11 +175,11 @@ func TestCheckCommand(t *testing.T) {
 	healthy := w.alternating(t, "admin-password-1", "CREATEROLE")
 	weak := w.alternating(t, "admin-password-1", "CREATEDB")
 
-	code, out, errOut := cli(t, w.db("check", healthy)...)
+	code, out, errOut := cli(t, w.check(healthy)...)
 	if code != 0 || !strings.Contains(out, "preflight passed") || strings.Contains(out, "FAIL") {
 		t.Fatalf("healthy: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, _ = cli(t, w.db("check", weak, "--output", "json")...)
+	code, out, _ = cli(t, w.check(weak, "--output", "json")...)
 	var res struct {
 		OK     bool        `json:"ok"`
 		Checks []ops.Check `json:"checks"`
@@ -191,7 +197,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("admin without CREATEROLE: exit %d, %+v", code, res)
 	}
 
-	if code, _, errOut := cli(t, w.db("check", healthy, "--previous-user-sessions", "sometimes")...); code != 2 || !strings.Contains(errOut, "want warn or fail") {
+	if code, _, errOut := cli(t, w.check(healthy, "--previous-user-sessions", "sometimes")...); code != 2 || !strings.Contains(errOut, "want warn or fail") {
 		t.Fatalf("bad --previous-user-sessions: exit %d\n%s", code, errOut)
 	}
 
@@ -241,7 +247,7 @@ func TestUnfinishedAfterSetSecretAdvice(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "what to do (finish)") || !strings.Contains(out, finish) || strings.Contains(out, clear) {
 		t.Fatalf("status --check-db: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut = cli(t, w.db("check", arn)...)
+	code, out, errOut = cli(t, w.check(arn)...)
 	if code != 1 || !strings.Contains(out, finish) || strings.Contains(out, clear) {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -258,7 +264,7 @@ func TestUnfinishedAfterSetSecretAdvice(t *testing.T) {
 	if err := w.CanLogin(w.Value(arn, rotation.LabelCurrent)); err != nil {
 		t.Fatalf("AWSCURRENT does not log in: %v", err)
 	}
-	code, out, _ = cli(t, w.db("check", arn)...)
+	code, out, _ = cli(t, w.check(arn)...)
 	if code != 0 || !strings.Contains(out, "preflight passed") {
 		t.Fatalf("check after completing: exit %d\n%s", code, out)
 	}

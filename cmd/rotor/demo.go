@@ -143,12 +143,13 @@ func (d *demo) start(ctx context.Context) (stop func(), err error) {
 	return stop, d.createRoles(ctx)
 }
 
-func (d *demo) registerRotator() error {
+func (d *demo) registerRotator(adminSecretARNs ...string) error {
 	rot, err := rotation.New(rotation.Options{
-		Secrets:    d.sm,
-		Strategies: func(name string) (strategies.Strategy, error) { return strategies.New(name, d.db) },
-		Logger:     slog.New(slog.DiscardHandler),
-		OnStep:     d.onStep,
+		Secrets:         d.sm,
+		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, d.db) },
+		Logger:          slog.New(slog.DiscardHandler),
+		OnStep:          d.onStep,
+		AdminSecretARNs: adminSecretARNs,
 	})
 	if err != nil {
 		return err
@@ -214,6 +215,11 @@ func (d *demo) alternatingUsers(ctx context.Context) (string, error) {
 	d.printf("\n[4/5] alternating-users: demo_admin sets the password of the user not in use (demo_app2 / demo_app2_clone)\n")
 	master, err := d.createSecret(ctx, "demo/admin", d.doc("demo_admin", "demo-admin-password", ""))
 	if err != nil {
+		return "", err
+	}
+	// The rotator uses only the admin secrets it is given
+	// (ADMIN_SECRET_ARNS; Terraform's master_secret_arns).
+	if err := d.registerRotator(master); err != nil {
 		return "", err
 	}
 	alt, err := d.createSecret(ctx, "demo/app-alternating-users", d.doc("demo_app2", "demo-initial-password-2", master), types.Tag{Key: aws.String(rotation.TagStrategy), Value: aws.String(strategies.NameAlternatingUsers)})

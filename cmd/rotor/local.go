@@ -20,6 +20,20 @@ func init() {
 	})
 }
 
+// faultFlags collects repeated --fault specs (awslocal.ParseFault).
+type faultFlags []awslocal.Fault
+
+func (f *faultFlags) String() string { return "" }
+
+func (f *faultFlags) Set(v string) error {
+	x, err := awslocal.ParseFault(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, x)
+	return nil
+}
+
 // functionFlags collects repeated --function ARN=URL flags.
 type functionFlags map[string]string
 
@@ -51,6 +65,8 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	backoff := fs.Duration("rotation-backoff", awslocal.DefaultRotationBackoff, "wait before the second pass, doubled for each later one")
 	tick := fs.Duration("tick", awslocal.DefaultTickInterval, "how often to start due scheduled rotations")
 	eventsTo := fs.String("events-to", "", "push rotation failure events (RotationFailed, RotationAbandoned, TestRotationFailed) in EventBridge's envelope to this invoke URL (Lambda Invoke shape, e.g. the notifier under the Runtime Interface Emulator), as the alerts module's rule does")
+	var faults faultFlags
+	fs.Var(&faults, "fault", "answer some Secrets Manager calls with a fault: op=<Operation>,secret=<id>,answer=throttle|error|delay[,status=503][,delay=2s][,count=N][,fraction=F] (op and secret optional; also POST /_awslocal/faults); repeatable")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -68,6 +84,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintf(stderr, "rotor local serve: %v\n", err)
 		return 1
+	}
+	for _, f := range faults {
+		if _, err := srv.AddFault(f); err != nil {
+			fmt.Fprintf(stderr, "rotor local serve: %v\n", err)
+			return 2
+		}
 	}
 	for arn, u := range functions {
 		srv.SetFunction(arn, &awslocal.HTTPInvoker{URL: u})

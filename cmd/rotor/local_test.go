@@ -136,7 +136,8 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.Command(bin, "local", "serve", "--listen", "127.0.0.1:0", "--function", fnARN+"="+fnSrv.URL,
-		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL)
+		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL,
+		"--fault", "op=DescribeSecret,secret=cli/throttled,answer=throttle")
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -223,6 +224,17 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	fails("InvalidParameterException", "update-secret-version-stage", "--secret-id", "cli/app", "--version-stage", "AWSCURRENT", "--move-to-version-id", tok(3))
 	wantStages(map[string][]string{tok(1): {"AWSPREVIOUS", "blue"}, tok(2): {"AWSCURRENT"}})
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/nope")
+	// --fault installed the fault (its answers are awslocal's tests').
+	if resp, err := http.Get(endpoint + "/_awslocal/faults"); err != nil {
+		t.Fatal(err)
+	} else {
+		var fs []awslocal.FaultState
+		_ = json.NewDecoder(resp.Body).Decode(&fs)
+		resp.Body.Close()
+		if len(fs) != 1 || fs[0].Fault.Operation != "DescribeSecret" || fs[0].Fault.SecretID != "cli/throttled" || fs[0].Fault.Answer != awslocal.FaultThrottle {
+			t.Fatalf("faults after --fault = %+v", fs)
+		}
+	}
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/app", "--version-stage", "AWSPENDING")
 	fails("InvalidRequestException", "get-secret-value", "--secret-id", "cli/app", "--version-id", tok(1), "--version-stage", "AWSCURRENT")
 	if v := ok("list-secret-version-ids", "--secret-id", "cli/app"); len(v["Versions"].([]any)) != 2 {

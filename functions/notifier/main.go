@@ -18,12 +18,8 @@ import (
 )
 
 func main() {
-	boot, _ := lambdafn.NewLogger("info")
+	log := lambdafn.Boot("notifier", os.Getenv)
 	cfg, err := alerting.LoadConfig(os.Getenv)
-	if err != nil {
-		lambdafn.Fatal(boot, "invalid settings", err)
-	}
-	log, err := lambdafn.NewLogger(cfg.LogLevel)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}

@@ -40,7 +40,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	admin := e.Role("rnadm", "admin-password-1", "CREATEROLE")
 	base := e.Role("rnalt", "app-password-1")
 	doc := e.Doc(base, "app-password-1")
-	doc["masterarn"] = e.Secret(e.Doc(admin, "wrong-admin-password"), nil)
+	doc["masterarn"] = e.AdminSecret(e.Doc(admin, "wrong-admin-password"))
 	bad := e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 	e.EnableRotation(bad)
 
@@ -84,7 +84,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		e.Wait(bad)
 	})
 
-	out := emu.Output()
+	out := emu.WaitOutput(t, func(o string) bool { return strings.Count(o, `"msg":"rotate-now finished"`) >= 2 })
 	for _, p := range []string{"first-password-1", "app-password-1", "admin-password-1", "wrong-admin-password", fmt.Sprint(e.Value(good, rotation.LabelCurrent)["password"])} {
 		if strings.Contains(out, p) {
 			t.Fatalf("a password appears in the function's output:\n%s", out)

@@ -24,10 +24,7 @@ import (
 )
 
 func main() {
-	log, err := lambdafn.NewLogger(os.Getenv(config.EnvLogLevel))
-	if err != nil {
-		lambdafn.Fatal(log, "invalid settings", err)
-	}
+	log := lambdafn.Boot("rotatenow", os.Getenv)
 	defaults, err := ops.LoadRotateNowDefaults(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

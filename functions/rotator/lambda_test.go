@@ -34,13 +34,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: 1})
 	sm := secretsmanager.NewFromConfig(cfg)
 
-	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
-		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
-		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
-		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug")
 	fn := srv.FunctionARN("rotor-rotator")
-	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
-
 	var passwords []string
 	doc := func(user, password string, extra map[string]any) string {
 		m := map[string]any{"engine": "postgres", "host": pg.Host, "port": pg.Port, "username": user, "password": password, "dbname": db}
@@ -84,6 +78,19 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		return d
 	}
 
+	// The admin secrets the function is given (Terraform's
+	// master_secret_arns), created before it starts; one of them holds a
+	// wrong password.
+	admin := dbtest.UniqueName("admin")
+	master := create(doc(admin, "admin-password-1", nil))
+	badMaster := create(doc(admin, "not-the-admin-password", nil))
+	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
+		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
+		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
+		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug",
+		"ADMIN_SECRET_ARNS="+master+","+badMaster)
+	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
+
 	// single-user
 	user := dbtest.UniqueName("app")
 	pg.CreateRole(t, user, "initial-password-1")
@@ -100,7 +107,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// alternating-users, chosen by the secret's tag
-	base, admin := dbtest.UniqueName("app"), dbtest.UniqueName("admin")
+	base := dbtest.UniqueName("app")
 	pg.CreateRole(t, base, "base-password-1")
 	pg.CreateRole(t, admin, "admin-password-1", "CREATEROLE")
 	t.Cleanup(func() {
@@ -109,7 +116,6 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		a.Exec(context.Background(), "DROP OWNED BY "+id)
 		a.Exec(context.Background(), "DROP ROLE IF EXISTS "+id)
 	})
-	master := create(doc(admin, "admin-password-1", nil))
 	tag := types.Tag{Key: aws.String(rotation.TagStrategy), Value: aws.String("alternating-users")}
 	alt := create(doc(base, "base-password-1", map[string]any{"masterarn": master}), tag)
 	for i, want := range []string{base + "_clone", base} {
@@ -126,8 +132,9 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// A failing setSecret reports errorType SetSecretFailed.
-	badMaster := create(doc(admin, "not-the-admin-password", nil))
-	bad := create(doc(base, current(alt).Password, map[string]any{"masterarn": badMaster}), tag)
+	other := dbtest.UniqueName("app")
+	pg.CreateRole(t, other, "other-password-1")
+	bad := create(doc(other, "other-password-1", map[string]any{"masterarn": badMaster}), tag)
 	res := rotate(bad)
 	var fe *awslocal.FunctionError
 	if res.Succeeded || res.Step != events.StepSetSecret || !errors.As(res.Err, &fe) || fe.Type != "SetSecretFailed" {
@@ -135,8 +142,9 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// The function's output: JSON log lines and EMF metrics, no password.
-	out := emu.Output()
-	var steps, emf int
+	// The last invocation's lines may still be on their way.
+	out := emu.WaitOutput(t, func(o string) bool { return strings.Contains(o, `"StepFailures":1`) })
+	var steps, emf, logins, plaintext, loginLines int
 	for _, line := range strings.Split(out, "\n") {
 		for _, p := range passwords {
 			if len(p) > 5 && strings.Contains(line, p) {
@@ -153,8 +161,20 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		if _, ok := rec["_aws"]; ok {
 			emf++
 		}
+		if n, ok := rec["Logins"].(float64); ok {
+			logins += int(n)
+			plaintext += int(rec["PlaintextLogins"].(float64))
+		}
+		if rec["msg"] == "database login" && rec["tls"] == "verify-full" && rec["server_name"] == pg.Host {
+			loginLines++
+		}
 	}
 	if steps < 12 || emf < 12 {
 		t.Fatalf("function output has %d 'step finished' lines and %d EMF lines, want at least 12 of each:\n%s", steps, emf, out)
+	}
+	// Single-user 2 logins, alternating 2 x 2, the failing admin 1; all
+	// over verified TLS, each logged with its mode and server name.
+	if logins < 7 || plaintext != 0 || loginLines != logins {
+		t.Fatalf("Logins metric %d (PlaintextLogins %d), %d verify-full login lines; want at least 7, none plaintext, one line per login", logins, plaintext, loginLines)
 	}
 }

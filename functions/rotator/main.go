@@ -20,12 +20,8 @@ import (
 )
 
 func main() {
-	boot, _ := lambdafn.NewLogger("info")
+	log := lambdafn.Boot("rotator", os.Getenv)
 	cfg, err := rotatorconfig.Load(os.LookupEnv)
-	if err != nil {
-		lambdafn.Fatal(boot, "invalid settings", err)
-	}
-	log, err := lambdafn.NewLogger(cfg.LogLevel)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
@@ -33,6 +29,8 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace)
+	sopts.OnLogin = emf.Logins(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
 	awsCfg, err := lambdafn.AWSConfig(ctx)
@@ -45,8 +43,9 @@ func main() {
 		DefaultStrategy: cfg.Strategy,
 		Password:        cfg.Password,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		AdminSecretARNs: cfg.AdminSecretARNs,
 		Logger:          log,
-		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
+		OnStep:          emf.StepReport,
 	})
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

@@ -337,12 +337,12 @@ func (deniedFunctions) GetFunctionConfiguration(context.Context, *lambda.GetFunc
 	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: lambda:GetFunctionConfiguration"}
 }
 
-// A rotation that fails in every window is overdue, although Secrets
-// Manager (and the stand-in) moves NextRotationDate past each failed
-// window: the stand-in's scheduler runs (Advance ticks), the function
-// always fails, and each audit after the first window closed reports
-// exactly one overdue finding for it. A secret rotating on the same
-// schedule is never reported.
+// A rotation that fails in every window is overdue: the stand-in's
+// scheduler runs (Advance ticks), the function always fails, and each audit
+// after the first window closed reports exactly one overdue finding for it.
+// NextRotationDate stays at the first missed window, in the past, as the
+// service documents for unsuccessful rotations. A secret rotating on the
+// same schedule is never reported.
 func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
@@ -371,6 +371,11 @@ func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
 		t.Fatalf("first rotation: %+v %v; want a failure", res, err)
 	}
 
+	first, err := e.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(failing)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := aws.ToTime(first.NextRotationDate)
 	scheduled := 0
 	for day := 1; day <= 5; day++ {
 		scheduled += len(e.srv.Advance(24 * time.Hour))
@@ -381,8 +386,8 @@ func TestAuditorOverdueWhenEveryWindowFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if next := aws.ToTime(d.NextRotationDate); !next.After(e.clock.Now()) {
-			t.Fatalf("day %d: NextRotationDate %v is not in the future; the case this test is about needs it moved on", day, next)
+		if next := aws.ToTime(d.NextRotationDate); !next.Equal(due) || !next.Before(e.clock.Now()) {
+			t.Fatalf("day %d: NextRotationDate %v, want it left at the missed window %v, in the past", day, next, due)
 		}
 		rep, err := e.auditor(t, &bytes.Buffer{}).Run(ctx)
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 type Config struct {
 	TopicARN               string
 	SecretsManagerEndpoint string
-	LogLevel               string
 	// MetricsNamespace is read by the auditor only.
 	MetricsNamespace string
 }
@@ -23,11 +22,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		TopicARN:               strings.TrimSpace(getenv(config.EnvSNSTopicARN)),
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(config.EnvSecretsManagerEndpoint)),
-		LogLevel:               strings.TrimSpace(getenv(config.EnvLogLevel)),
 		MetricsNamespace:       strings.TrimSpace(getenv(config.EnvMetricsNamespace)),
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
 	}
 	if c.MetricsNamespace == "" {
 		c.MetricsNamespace = config.DefaultMetricsNamespace

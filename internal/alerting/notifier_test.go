@@ -225,3 +225,48 @@ func passwordOf(t *testing.T, doc string) string {
 	}
 	return d.Password
 }
+
+// RotateSecret with RotateImmediately=false runs testSecret only; when it
+// fails the stand-in records TestRotationFailed (not RotationFailed), pushes
+// it through the alerts module's rule, and the notifier alerts once.
+func TestCheckOnlyFailureAlerts(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	fnARN := e.srv.FunctionARN("rotor-rotator")
+	e.srv.SetFunction(fnARN, e.rotator(t))
+	const password = "Check-Password-71c2e9aa"
+	out, err := e.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("prod/check"), SecretString: aws.String(secretDoc(closedPort(t), password))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := alerting.NewNotifier(alerting.NotifierOptions{Secrets: e.sm, Topic: e.sns, TopicARN: e.topicARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []alerting.NotifyResult
+	e.srv.SetEventTarget(notifierInvoker(t, n, &results), events.RotationFailed, events.RotationAbandoned, events.TestRotationFailed)
+	if _, err := e.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: out.ARN, RotationLambdaARN: aws.String(fnARN), RotateImmediately: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.srv.WaitRotation(ctx, aws.ToString(out.ARN))
+	if err != nil || res.Succeeded || !res.CheckOnly || res.Step != events.StepTestSecret {
+		t.Fatalf("check: %+v %v; want a failed testSecret", res, err)
+	}
+	if err := e.srv.WaitEventDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ev := range e.srv.Events() {
+		names = append(names, ev.Name)
+	}
+	if strings.Join(names, ",") != "TestRotationStarted,TestRotationFailed" {
+		t.Fatalf("events = %v", names)
+	}
+	msgs := e.srv.Published()
+	if len(results) != 1 || !results[0].Published || len(msgs) != 1 {
+		t.Fatalf("notifier results %+v, %d messages; want one alert", results, len(msgs))
+	}
+	if !strings.Contains(msgs[0].Subject+msgs[0].Message, "testSecret") || strings.Contains(msgs[0].Subject+msgs[0].Message, password) {
+		t.Fatalf("alert does not name testSecret, or quotes the password:\n%s\n%s", msgs[0].Subject, msgs[0].Message)
+	}
+}

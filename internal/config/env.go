@@ -17,7 +17,18 @@ const (
 	EnvDBCABundle              = "DB_CA_BUNDLE"
 	EnvDBConnectTimeout        = "DB_CONNECT_TIMEOUT"
 	EnvPreviousUserSessions    = "PREVIOUS_USER_SESSIONS"
-	EnvLogLevel                = "LOG_LEVEL"
+	// EnvAdminSecretARNs lists, comma-separated, the ARNs of the admin
+	// secrets alternating-users may log in with (a rotated secret's
+	// masterarn must be one of them).
+	EnvAdminSecretARNs = "ADMIN_SECRET_ARNS"
+	// EnvLogLevel is rotor's own name for the log level, kept as an alias
+	// of EnvLambdaLogLevel, which takes precedence.
+	EnvLogLevel = "LOG_LEVEL"
+	// EnvLambdaLogLevel and EnvLambdaLogFormat are set by Lambda itself
+	// from the function's logging configuration (advanced logging
+	// controls); a deployment never sets them in its environment block.
+	EnvLambdaLogLevel  = "AWS_LAMBDA_LOG_LEVEL"
+	EnvLambdaLogFormat = "AWS_LAMBDA_LOG_FORMAT"
 
 	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
 	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
@@ -35,17 +46,17 @@ var FunctionEnv = map[string][]string{
 		EnvExcludeNumbers, EnvExcludePunctuation, EnvExcludeUppercase,
 		EnvExcludeLowercase, EnvRequireEachIncludedType,
 		EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
-		EnvPreviousUserSessions, EnvLogLevel, EnvMetricsNamespace,
+		EnvPreviousUserSessions, EnvAdminSecretARNs, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat, EnvMetricsNamespace,
 	},
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
-		EnvRotateNowTimeoutSeconds, EnvLogLevel,
+		EnvRotateNowTimeoutSeconds, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"notifier": {
-		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel,
+		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"auditor": {
-		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvMetricsNamespace, EnvLogLevel,
+		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 }
 

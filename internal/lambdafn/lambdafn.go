@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/rotorhq/rotor/internal/config"
+	"github.com/rotorhq/rotor/internal/version"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,27 +22,123 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// NewLogger returns a JSON logger on stderr at level: "debug", "info" (or
-// empty), "warn" or "error", in any case. Any other value is an error naming
-// LOG_LEVEL; the logger returned with it logs at info, so the caller can
-// report the error before stopping. Nothing silently falls back.
-func NewLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	var err error
-	switch strings.ToLower(strings.TrimSpace(level)) {
-	case "debug":
-		l = slog.LevelDebug
-	case "", "info":
-		l = slog.LevelInfo
-	case "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelInfo
-		err = fmt.Errorf("%s=%q: want debug, info, warn or error", config.EnvLogLevel, level)
+// Log levels beyond slog's four, named as Lambda names them.
+const (
+	LevelTrace = slog.LevelDebug - 4
+	LevelFatal = slog.LevelError + 4
+)
+
+// Log formats Lambda's advanced logging controls set in
+// AWS_LAMBDA_LOG_FORMAT.
+const (
+	FormatJSON = "JSON"
+	FormatText = "Text"
+)
+
+// LogSettings is how a function logs: the minimum level and the format.
+type LogSettings struct {
+	Level  slog.Level
+	Format string // FormatJSON or FormatText
+	// Source names the variable the level came from, empty for the default.
+	Source string
+	// Ignored is set when LOG_LEVEL was set too but AWS_LAMBDA_LOG_LEVEL
+	// won: "LOG_LEVEL=debug". The caller logs it so the override is seen.
+	Ignored string
+}
+
+// LoadLogSettings reads the log settings through getenv. The level is
+// AWS_LAMBDA_LOG_LEVEL (Lambda sets it from the function's logging_config
+// application_log_level), else LOG_LEVEL, its alias, else INFO; either takes
+// Lambda's level names TRACE, DEBUG, INFO, WARN, ERROR and FATAL in any
+// case. The format is AWS_LAMBDA_LOG_FORMAT: JSON (also the default, since
+// rotor's logs are meant for CloudWatch Logs Insights) or Text. Any other
+// value is an error naming the variable.
+func LoadLogSettings(getenv func(string) string) (LogSettings, error) {
+	s := LogSettings{Level: slog.LevelInfo, Format: FormatJSON}
+	lambdaLevel := strings.TrimSpace(getenv(config.EnvLambdaLogLevel))
+	alias := strings.TrimSpace(getenv(config.EnvLogLevel))
+	name, v := config.EnvLambdaLogLevel, lambdaLevel
+	if v == "" {
+		name, v = config.EnvLogLevel, alias
+	} else if alias != "" && !strings.EqualFold(alias, lambdaLevel) {
+		s.Ignored = config.EnvLogLevel + "=" + alias
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), err
+	if v != "" {
+		l, ok := parseLevel(v)
+		if !ok {
+			return s, fmt.Errorf("%s=%q: want TRACE, DEBUG, INFO, WARN, ERROR or FATAL", name, v)
+		}
+		s.Level, s.Source = l, name
+	}
+	switch f := strings.TrimSpace(getenv(config.EnvLambdaLogFormat)); {
+	case f == "" || strings.EqualFold(f, FormatJSON):
+	case strings.EqualFold(f, FormatText):
+		s.Format = FormatText
+	default:
+		return s, fmt.Errorf("%s=%q: want JSON or Text", config.EnvLambdaLogFormat, f)
+	}
+	return s, nil
+}
+
+func parseLevel(v string) (slog.Level, bool) {
+	switch strings.ToUpper(v) {
+	case "TRACE":
+		return LevelTrace, true
+	case "DEBUG":
+		return slog.LevelDebug, true
+	case "INFO":
+		return slog.LevelInfo, true
+	case "WARN":
+		return slog.LevelWarn, true
+	case "ERROR":
+		return slog.LevelError, true
+	case "FATAL":
+		return LevelFatal, true
+	}
+	return 0, false
+}
+
+// levelName writes TRACE and FATAL instead of slog's DEBUG-4 and ERROR+4,
+// so that Lambda's log-level filtering, which reads the "level" key of a
+// JSON line, recognises every level rotor writes.
+func levelName(_ []string, a slog.Attr) slog.Attr {
+	if a.Key != slog.LevelKey {
+		return a
+	}
+	switch a.Value.Any().(slog.Level) {
+	case LevelTrace:
+		a.Value = slog.StringValue("TRACE")
+	case LevelFatal:
+		a.Value = slog.StringValue("FATAL")
+	}
+	return a
+}
+
+// NewLogger returns a logger on w (stderr in a function) with settings s.
+func NewLogger(w io.Writer, s LogSettings) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: s.Level, ReplaceAttr: levelName}
+	if s.Format == FormatText {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Boot is a function's first call: it builds the logger from the
+// environment, logs once that the function starts, with its name and the
+// release version stamped into the binary, and returns the logger. Invalid
+// log settings are fatal, logged at INFO in JSON so the reason is seen.
+func Boot(function string, getenv func(string) string) *slog.Logger {
+	s, err := LoadLogSettings(getenv)
+	log := NewLogger(os.Stderr, s)
+	if err != nil {
+		Fatal(NewLogger(os.Stderr, LogSettings{Level: slog.LevelInfo, Format: FormatJSON}), "invalid settings", err)
+	}
+	log.Info("starting", "function", function, "version", version.String())
+	if s.Ignored != "" {
+		log.Warn("log level from "+config.EnvLambdaLogLevel+" (the function's logging configuration) overrides "+s.Ignored,
+			"level", getenv(config.EnvLambdaLogLevel))
+	}
+	return log
 }
 
 // AWSConfig loads the SDK's default configuration: region, credentials and
@@ -83,6 +181,6 @@ func LambdaError(err error) error {
 // Fatal logs a configuration error and exits: a function that cannot start
 // fails its first invocation with the reason in the log.
 func Fatal(log *slog.Logger, msg string, err error) {
-	log.Error(msg, "error", err.Error())
+	log.Log(context.Background(), LevelFatal, msg, "error", err.Error())
 	os.Exit(1)
 }

@@ -1,22 +1,88 @@
 package lambdafn
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 )
 
-func TestNewLoggerRefusesUnknownLevels(t *testing.T) {
-	for _, ok := range []string{"", "info", "DEBUG", " warn ", "error"} {
-		if _, err := NewLogger(ok); err != nil {
-			t.Errorf("NewLogger(%q): %v", ok, err)
-		}
+func TestLogSettingsFollowLambdasLoggingControls(t *testing.T) {
+	cases := map[string]struct {
+		env     map[string]string
+		level   slog.Level
+		format  string
+		ignored string
+		wantErr string
+	}{
+		"defaults":                   {env: nil, level: slog.LevelInfo, format: FormatJSON},
+		"alias":                      {env: map[string]string{"LOG_LEVEL": "debug"}, level: slog.LevelDebug, format: FormatJSON},
+		"lambda level":               {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "WARN"}, level: slog.LevelWarn, format: FormatJSON},
+		"lambda level wins":          {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "ERROR", "LOG_LEVEL": "debug"}, level: slog.LevelError, format: FormatJSON, ignored: "LOG_LEVEL=debug"},
+		"same level twice":           {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG", "LOG_LEVEL": "debug"}, level: slog.LevelDebug, format: FormatJSON},
+		"trace":                      {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "TRACE"}, level: LevelTrace, format: FormatJSON},
+		"fatal":                      {env: map[string]string{"LOG_LEVEL": " fatal "}, level: LevelFatal, format: FormatJSON},
+		"text":                       {env: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "Text"}, level: slog.LevelInfo, format: FormatText},
+		"TEXT":                       {env: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "TEXT"}, level: slog.LevelInfo, format: FormatText},
+		"json":                       {env: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON"}, level: slog.LevelInfo, format: FormatJSON},
+		"bad alias":                  {env: map[string]string{"LOG_LEVEL": "verbose"}, wantErr: `LOG_LEVEL="verbose"`},
+		"bad lambda level":           {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "loud"}, wantErr: `AWS_LAMBDA_LOG_LEVEL="loud"`},
+		"bad format":                 {env: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "xml"}, wantErr: `AWS_LAMBDA_LOG_FORMAT="xml"`},
+		"bad alias under a good one": {env: map[string]string{"AWS_LAMBDA_LOG_LEVEL": "INFO", "LOG_LEVEL": "verbose"}, level: slog.LevelInfo, format: FormatJSON, ignored: "LOG_LEVEL=verbose"},
 	}
-	l, err := NewLogger("verbose")
-	if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") || l == nil {
-		t.Fatalf("NewLogger(verbose) = %v, %v; want a logger and an error naming LOG_LEVEL", l, err)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := LoadLogSettings(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want one containing %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Level != tc.level || s.Format != tc.format || s.Ignored != tc.ignored {
+				t.Fatalf("settings %+v, want level %v format %s ignored %q", s, tc.level, tc.format, tc.ignored)
+			}
+		})
+	}
+}
+
+// TestLoggerWritesLevelsLambdaFilters checks what Lambda's log-level
+// filtering reads: a JSON line per record with a "level" key whose value is
+// one of Lambda's level names, records below the level dropped, and the
+// Text format writing key=value lines instead.
+func TestLoggerWritesLevelsLambdaFilters(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf, LogSettings{Level: LevelTrace, Format: FormatJSON})
+	ctx := context.Background()
+	log.Log(ctx, LevelTrace, "t")
+	log.Debug("d")
+	log.Log(ctx, LevelFatal, "f")
+	var levels []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		levels = append(levels, rec["level"].(string)+":"+rec["msg"].(string))
+	}
+	if got := strings.Join(levels, ","); got != "TRACE:t,DEBUG:d,FATAL:f" {
+		t.Fatalf("levels %s", got)
+	}
+
+	buf.Reset()
+	log = NewLogger(&buf, LogSettings{Level: slog.LevelWarn, Format: FormatText})
+	log.Info("dropped")
+	log.Warn("kept")
+	if got := buf.String(); strings.Contains(got, "dropped") || !strings.Contains(got, "level=WARN msg=kept") {
+		t.Fatalf("text output %q", got)
 	}
 }
 

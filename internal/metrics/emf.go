@@ -14,6 +14,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
 )
 
 // Metric and dimension names rotor emits.
@@ -21,8 +22,17 @@ const (
 	MetricStepDuration     = "StepDuration"
 	MetricStepFailures     = "StepFailures"
 	MetricRotationDuration = "RotationDuration"
-	DimensionStep          = "Step"
-	DimensionStrategy      = "Strategy"
+	// MetricLogins and MetricPlaintextLogins count the rotator's database
+	// logins, and those that sent the password unencrypted ("ssl": false
+	// or DB_TLS=disable); the alerts module alarms on the latter.
+	MetricLogins          = "Logins"
+	MetricPlaintextLogins = "PlaintextLogins"
+	DimensionStep         = "Step"
+	DimensionStrategy     = "Strategy"
+	// DimensionFunctionName is the Lambda function's name
+	// (AWS_LAMBDA_FUNCTION_NAME), so deployments sharing a namespace are
+	// told apart.
+	DimensionFunctionName = "FunctionName"
 	// UnknownStrategy is the Strategy dimension of a step that failed
 	// before its strategy was known.
 	UnknownStrategy = "unknown"
@@ -72,7 +82,7 @@ func (e *EMF) Write(dims map[string]string, values map[string]float64, units map
 
 func (e *EMF) write(dims map[string]string, values map[string]float64, units map[string]string) error {
 	doc := map[string]any{}
-	var dimNames []string
+	dimNames := []string{} // [[]] is a metric without dimensions; [null] is invalid
 	for k, v := range dims {
 		doc[k] = v
 		dimNames = append(dimNames, k)
@@ -133,5 +143,24 @@ func (e *EMF) StepReport(r rotation.StepReport) {
 				map[string]float64{MetricRotationDuration: float64(e.now().Sub(t).Milliseconds())},
 				map[string]string{MetricRotationDuration: "Milliseconds"})
 		}
+	}
+}
+
+// Logins returns a strategies.Options.OnLogin hook that writes Logins and
+// PlaintextLogins (0 or 1) for every login attempt, with the dimension
+// FunctionName = function.
+func (e *EMF) Logins(function string) func(strategies.LoginInfo) {
+	return func(l strategies.LoginInfo) {
+		plain := 0.0
+		if l.Plaintext() {
+			plain = 1
+		}
+		dims := map[string]string{}
+		if function != "" {
+			dims[DimensionFunctionName] = function
+		}
+		_ = e.Write(dims,
+			map[string]float64{MetricLogins: 1, MetricPlaintextLogins: plain},
+			map[string]string{MetricLogins: "Count", MetricPlaintextLogins: "Count"})
 	}
 }

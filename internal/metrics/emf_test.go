@@ -10,6 +10,7 @@ import (
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
 )
 
 // decode parses EMF lines and checks the structure CloudWatch requires:
@@ -70,5 +71,29 @@ func TestStepReport(t *testing.T) {
 	}
 	if recs[3][DimensionStrategy] != UnknownStrategy || recs[3][MetricStepFailures] != float64(1) {
 		t.Fatalf("failure before a strategy: %v", recs[3])
+	}
+}
+
+func TestLogins(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEMF(&buf, "Rotor")
+	report := e.Logins("rotor-rotator")
+	report(strategies.LoginInfo{Engine: "postgres", Host: "db", Port: 5432, User: "app", TLSMode: events.TLSVerifyFull, ServerName: "db"})
+	report(strategies.LoginInfo{Engine: "postgres", Host: "db", Port: 5432, User: "app", TLSMode: events.TLSDisable})
+	e.Logins("")(strategies.LoginInfo{TLSMode: events.TLSRequire})
+	recs := decode(t, buf.String())
+	if len(recs) != 3 {
+		t.Fatalf("%d lines, want 3", len(recs))
+	}
+	for i, want := range []float64{0, 1, 0} {
+		if recs[i][MetricLogins] != 1.0 || recs[i][MetricPlaintextLogins] != want {
+			t.Errorf("line %d: %v, want Logins 1 and PlaintextLogins %v", i, recs[i], want)
+		}
+	}
+	if recs[0][DimensionFunctionName] != "rotor-rotator" {
+		t.Errorf("no FunctionName dimension: %v", recs[0])
+	}
+	if strings.Contains(buf.String(), `"app"`) || strings.Contains(buf.String(), "null") {
+		t.Errorf("a login metric carries the user or a null dimension set: %s", buf.String())
 	}
 }

@@ -49,6 +49,7 @@ const (
 	CheckConnection      = "connection"
 	CheckCurrentLogin    = "current-login"
 	CheckAdminSecret     = "admin-secret"
+	CheckBaseUser        = "base-user"
 	CheckAdminLogin      = "admin-login"
 	CheckAdminPrivileges = "admin-privileges"
 	CheckPreviousUser    = "previous-user-sessions"
@@ -67,6 +68,9 @@ type CheckOptions struct {
 	// Endpoints finds the database of an RDS-managed admin secret, as the
 	// rotator does; nil means such a secret fails the admin check.
 	Endpoints rotation.EndpointResolver
+	// AdminSecretARNs is the rotator's ADMIN_SECRET_ARNS: masterarn must be
+	// one of them.
+	AdminSecretARNs []string
 }
 
 // Failed reports whether any check failed.
@@ -153,7 +157,7 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 	if !alternating {
 		return
 	}
-	p.admin(ctx, cur, eng, cloneOK)
+	p.admin(ctx, d, cur, eng, cloneOK)
 }
 
 // secret runs the checks of the secret itself: it exists and has a
@@ -280,25 +284,26 @@ func connectionHint(err error, mode string) string {
 	return "check the secret's host, port and dbname"
 }
 
-func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, eng engine.Engine, cloneOK bool) {
+func (p *preflight) admin(ctx context.Context, d *secretsmanager.DescribeSecretOutput, cur *events.SecretDocument, eng engine.Engine, cloneOK bool) {
 	// The same loading as the rotator's: RDS-managed admin secrets are
 	// resolved through RDS, and a host is never borrowed from the rotated
 	// secret.
-	master, err := rotation.LoadMaster(ctx, p.opts.Secrets, p.opts.Endpoints, cur.MasterARN, nil)
+	master, err := rotation.LoadMaster(ctx, p.opts.Secrets, p.opts.Endpoints, cur.MasterARN, p.opts.AdminSecretARNs, nil)
 	if err == nil {
 		master, err = strategies.AdminTarget(master, cur)
 	}
 	if err != nil {
-		p.add(CheckAdminSecret, CheckFail, err.Error(), "masterarn must name a readable secret holding the admin's username and password, and either its host or the aws:rds tag of an RDS-managed secret; allow secretsmanager:GetSecretValue (and DescribeSecret) on it")
-		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
+		p.add(CheckAdminSecret, CheckFail, err.Error(), "masterarn must name one of the rotator's "+config.EnvAdminSecretARNs+" (rotor check: --admin-secret-arns), a readable secret holding the admin's username and password and either its host or the aws:rds tag of an RDS-managed secret; allow secretsmanager:GetSecretValue (and DescribeSecret) on it")
+		p.skip(CheckBaseUser, CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
 	if err := strategies.CheckAdminUser(master.Username, cur.Username); err != nil {
 		p.add(CheckAdminSecret, CheckFail, err.Error(), "use a separate admin user")
-		p.skip(CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
+		p.skip(CheckBaseUser, CheckAdminLogin, CheckAdminPrivileges, CheckPreviousUser)
 		return
 	}
 	p.add(CheckAdminSecret, CheckPass, fmt.Sprintf("%s (user %q)", cur.MasterARN, master.Username), "")
+	p.baseUser(ctx, d, cur, master)
 
 	sess, err := p.db.Login(ctx, master)
 	if err != nil {
@@ -353,5 +358,33 @@ func (p *preflight) admin(ctx context.Context, cur *events.SecretDocument, eng e
 		p.add(CheckPreviousUser, CheckWarn, fmt.Sprintf("%q, whose password the next rotation changes, has %d open session(s)", next, n), fmt.Sprintf("clients still using the previous credential will fail to reconnect after the next rotation; with %s=%s the rotation is refused", config.EnvPreviousUserSessions, strategies.SessionsFail))
 	default:
 		p.add(CheckPreviousUser, CheckInfo, fmt.Sprintf("%q, whose password the next rotation changes, has no open session", next), "")
+	}
+}
+
+// baseUser runs the rotator's base-user pin rule (rotation.CheckPin,
+// rotation.SecretsPinnedTo) without writing the pin.
+func (p *preflight) baseUser(ctx context.Context, d *secretsmanager.DescribeSecretOutput, cur, master *events.SecretDocument) {
+	_, mp, err := p.db.Params(master)
+	if err != nil {
+		p.add(CheckBaseUser, CheckFail, err.Error(), "fix the admin secret")
+		return
+	}
+	base, _ := strategies.BaseAndClone(cur.Username)
+	pin := events.BaseUserPin(base, mp.Host, mp.Port)
+	pinned := events.TagOf(d.Tags, rotation.TagBaseUser)
+	if err := rotation.CheckPin(pinned, pin); err != nil {
+		p.add(CheckBaseUser, CheckFail, err.Error(), "if the document is right, an administrator sets the "+rotation.TagBaseUser+" tag to "+pin+"; otherwise restore the document's username and masterarn")
+		return
+	}
+	others, err := rotation.SecretsPinnedTo(ctx, p.opts.Secrets, pin, aws.ToString(d.ARN))
+	switch {
+	case err != nil:
+		p.add(CheckBaseUser, CheckFail, err.Error(), "allow secretsmanager:ListSecrets: the rotator needs it too")
+	case len(others) > 0:
+		p.add(CheckBaseUser, CheckFail, rotation.SharedPinError(pin, others).Error(), "create a separate base user for each application and point each secret at its own")
+	case pinned == "":
+		p.add(CheckBaseUser, CheckInfo, fmt.Sprintf("not pinned yet: the next rotation pins %q (tag %s)", pin, rotation.TagBaseUser), "")
+	default:
+		p.add(CheckBaseUser, CheckPass, fmt.Sprintf("pinned to %q, and no other secret rotates it", pin), "")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/dbserver"
@@ -166,6 +167,9 @@ func TestRollbackRefusals(t *testing.T) {
 func checks(t *testing.T, e *opstest.Env, db ops.CheckOptions, arn string) map[string]ops.Check {
 	t.Helper()
 	db.Secrets = e.SM
+	if db.AdminSecretARNs == nil {
+		db.AdminSecretARNs = e.AdminARNs
+	}
 	if db.DB.RootCAs == nil && db.DB.TLSMode == "" {
 		db.DB = e.DBOptions
 	}
@@ -235,7 +239,7 @@ func TestPreflightFindsPlantedProblems(t *testing.T) {
 		e.PG.CreateRole(t, name, "pw-long-name-1")
 		admin := e.Role("adm", "admin-password-1", "CREATEROLE")
 		doc := e.Doc(name, "pw-long-name-1")
-		doc["masterarn"] = e.Secret(e.Doc(admin, "admin-password-1"), nil)
+		doc["masterarn"] = e.AdminSecret(e.Doc(admin, "admin-password-1"))
 		arn := e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 		got := checks(t, e, ops.CheckOptions{}, arn)
 		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckCloneName: ops.CheckFail, ops.CheckCurrentLogin: ops.CheckPass})
@@ -261,6 +265,44 @@ func TestPreflightFindsPlantedProblems(t *testing.T) {
 			t.Errorf("hint %q does not name %s", got[ops.CheckUnfinished].Hint, v)
 		}
 	})
+	t.Run("base user pinned elsewhere or shared", func(t *testing.T) {
+		arn := altSecret(t, e, "admin-password-1", "CREATEROLE")
+		got := checks(t, e, ops.CheckOptions{}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckBaseUser: ops.CheckInfo, ops.CheckAdminLogin: ops.CheckPass})
+		// Pinned (as the rotator or Terraform would) to what the document
+		// leads to: PASS. A second secret on the same base user: FAIL,
+		// naming the first. A pin the document no longer matches: FAIL.
+		cur := e.Value(arn, rotation.LabelCurrent)
+		pin := events.BaseUserPin(cur["username"].(string), e.PG.Host, e.PG.Port)
+		tag := func(arn, v string) {
+			_, err := e.SM.TagResource(context.Background(), &secretsmanager.TagResourceInput{SecretId: aws.String(arn), Tags: []types.Tag{{Key: aws.String(rotation.TagBaseUser), Value: aws.String(v)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		tag(arn, pin)
+		wantChecks(t, checks(t, e, ops.CheckOptions{}, arn), map[string]ops.CheckStatus{ops.CheckBaseUser: ops.CheckPass})
+		second := e.Secret(cur, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
+		got = checks(t, e, ops.CheckOptions{}, second)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckBaseUser: ops.CheckFail})
+		if !strings.Contains(got[ops.CheckBaseUser].Detail, arn) {
+			t.Errorf("base-user detail %q does not name the other secret", got[ops.CheckBaseUser].Detail)
+		}
+		tag(arn, "someone-else@"+e.PG.Host+":1")
+		got = checks(t, e, ops.CheckOptions{}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckBaseUser: ops.CheckFail})
+		if !strings.Contains(got[ops.CheckBaseUser].Detail, "pinned") {
+			t.Errorf("base-user detail %q", got[ops.CheckBaseUser].Detail)
+		}
+	})
+	t.Run("masterarn outside the allow-list", func(t *testing.T) {
+		arn := altSecret(t, e, "admin-password-1", "CREATEROLE")
+		got := checks(t, e, ops.CheckOptions{AdminSecretARNs: []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:other-abcdef"}}, arn)
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckAdminSecret: ops.CheckFail, ops.CheckAdminLogin: ops.CheckSkip})
+		if !strings.Contains(got[ops.CheckAdminSecret].Detail, "ADMIN_SECRET_ARNS") {
+			t.Errorf("admin-secret detail %q", got[ops.CheckAdminSecret].Detail)
+		}
+	})
 	t.Run("unknown secret", func(t *testing.T) {
 		wantChecks(t, checks(t, e, ops.CheckOptions{}, "no-such-secret"), map[string]ops.CheckStatus{ops.CheckSecret: ops.CheckFail})
 	})
@@ -273,7 +315,7 @@ func altSecret(t *testing.T, e *opstest.Env, adminPassword string, attrs ...stri
 	admin := e.Role("adm", "admin-password-1", attrs...)
 	user := e.Role("au", "app-password-1")
 	doc := e.Doc(user, "app-password-1")
-	doc["masterarn"] = e.Secret(e.Doc(admin, adminPassword), nil)
+	doc["masterarn"] = e.AdminSecret(e.Doc(admin, adminPassword))
 	return e.Secret(doc, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 }
 
@@ -350,7 +392,7 @@ func TestPreflightMariaDBAdminHint(t *testing.T) {
 		return map[string]any{"engine": "mariadb", "host": m.Host, "port": m.Port, "username": name, "password": password}
 	}
 	d := doc(user, "app-password-1")
-	d["masterarn"] = e.Secret(doc(admin, "admin-password-1"), nil)
+	d["masterarn"] = e.AdminSecret(doc(admin, "admin-password-1"))
 	arn := e.Secret(d, map[string]string{rotation.TagStrategy: strategies.NameAlternatingUsers})
 
 	pool := x509.NewCertPool()

@@ -47,7 +47,7 @@ func alternating(t *testing.T, e *opstest.Env, adminPassword string, adminAttrs 
 		adminAttrs = []string{"CREATEROLE"}
 	}
 	admin := e.Role("adm", "admin-password-1", adminAttrs...)
-	adminARN := e.Secret(e.Doc(admin, adminPassword), nil)
+	adminARN := e.AdminSecret(e.Doc(admin, adminPassword))
 	user := e.Role("au", "app-password-1")
 	doc = e.Doc(user, "app-password-1")
 	doc["masterarn"] = adminARN

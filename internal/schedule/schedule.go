@@ -120,8 +120,51 @@ func Parse(r Rules) (*Schedule, error) {
 			return nil, invalid("The Duration %q is invalid: it must be between 1h and %dh.", r.Duration, MaxWindowHours)
 		}
 		sc.duration = time.Duration(n) * time.Hour
+		if err := sc.checkWindow(r.Duration); err != nil {
+			return nil, err
+		}
 	}
 	return sc, nil
+}
+
+// checkWindow refuses a Duration that runs into the next rotation window
+// or past the end of the UTC day (docs: "The rotation window must not
+// extend into the next UTC day or into the next rotation window").
+func (s *Schedule) checkWindow(duration string) error {
+	d := int(s.duration / time.Hour)
+	switch {
+	case s.hours > 0:
+		if d > s.hours {
+			return invalid("The Duration %q is invalid: the rotation window must not extend into the next rotation window, %d hours later.", duration, s.hours)
+		}
+		if last := s.lastHourlySlot(); last+d > 24 {
+			return invalid("The Duration %q is invalid: the rotation window opening at %02d:00 would extend into the next UTC day.", duration, last)
+		}
+	case s.cron != nil:
+		shortest, _, _ := s.cron.gaps()
+		if s.duration > shortest {
+			return invalid("The Duration %q is invalid: the rotation window must not extend into the next rotation window, %d hours later.", duration, int(shortest/time.Hour))
+		}
+		for h := 23; h >= 0; h-- {
+			if s.cron.hours[h] {
+				if h+d > 24 {
+					return invalid("The Duration %q is invalid: the rotation window opening at %02d:00 would extend into the next UTC day.", duration, h)
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// lastHourlySlot is the hour of the day's last window of rate(N hours):
+// windows open at midnight and every N hours after it within the day
+// (N < 24); for N ≥ 24 the one window opens N hours after a midnight.
+func (s *Schedule) lastHourlySlot() int {
+	if s.hours < 24 {
+		return 23 / s.hours * s.hours
+	}
+	return s.hours % 24
 }
 
 // Hourly reports whether the schedule counts in hours: rate(N hours), or a
@@ -151,16 +194,28 @@ func (s *Schedule) Interval() (d time.Duration, ok bool) {
 }
 
 // Next is the start of the first rotation window after base (UTC). Day
-// schedules start at 00:00 UTC of base's day plus N days; hour schedules at
-// base's hour plus N hours; cron at the first matching hour after base's
-// hour. Zero when a cron expression never fires within 1000 days.
+// schedules start at 00:00 UTC of base's day plus N days. Hour schedules
+// (rate(N hours)) start where the service starts them, at midnight UTC and
+// every N hours after it within the day, whatever the last rotation: the
+// first such window after base (for N ≥ 24, N hours after base's
+// midnight). Cron at the first matching hour after base's hour. Zero when
+// a cron expression never fires within 1000 days.
 func (s *Schedule) Next(base time.Time) time.Time {
 	base = base.UTC()
 	switch {
 	case s.days > 0:
 		return base.Truncate(24*time.Hour).AddDate(0, 0, s.days)
 	case s.hours > 0:
-		return base.Truncate(time.Hour).Add(time.Duration(s.hours) * time.Hour)
+		day := base.Truncate(24 * time.Hour)
+		if s.hours >= 24 {
+			return day.Add(time.Duration(s.hours) * time.Hour)
+		}
+		for k := 1; k*s.hours < 24; k++ {
+			if t := day.Add(time.Duration(k*s.hours) * time.Hour); t.After(base) {
+				return t
+			}
+		}
+		return day.AddDate(0, 0, 1)
 	default:
 		t := base.Truncate(time.Hour).Add(time.Hour)
 		for range 1000 * 24 {
@@ -192,4 +247,26 @@ func (s *Schedule) WindowEnd(start time.Time) time.Time {
 		return start.Add(time.Hour)
 	}
 	return time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+}
+
+// DaysBetween is the number of days between rotations, rounded up, as
+// Secrets Manager reports AutomaticallyAfterDays for a ScheduleExpression:
+// N for rate(N days) and AutomaticallyAfterDays, ⌈N/24⌉ for rate(N hours),
+// and for cron the gap between its first two rotations after the Unix
+// epoch's first Monday (a fixed reference, so the answer is stable). 0 for
+// a cron that never fires twice.
+func (s *Schedule) DaysBetween() int64 {
+	if d, ok := s.Interval(); ok {
+		return int64((d + 24*time.Hour - 1) / (24 * time.Hour))
+	}
+	ref := time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
+	t1 := s.Next(ref)
+	if t1.IsZero() {
+		return 0
+	}
+	t2 := s.Next(t1)
+	if t2.IsZero() {
+		return 0
+	}
+	return int64((t2.Sub(t1) + 24*time.Hour - 1) / (24 * time.Hour))
 }

@@ -3,6 +3,7 @@ package mariadb
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -61,6 +62,9 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	var have state
 	if p.cloneExists {
 		if have, err = s.readState(ctx, p.clone); err != nil {
+			return resp, err
+		}
+		if err := s.checkClone(ctx, p, want, have, req.Pending == req.Clone); err != nil {
 			return resp, err
 		}
 	} else {
@@ -157,11 +161,16 @@ func (s *Session) createClone(ctx context.Context, p pair) (state, error) {
 func (s *Session) applyState(ctx context.Context, p pair, want, have state) ([]string, error) {
 	var all []string
 	grants, revokes, order := diffPrivs(want.privs, have.privs)
-	steps := make([]func() ([]string, error), 0, 2*len(order)+3)
+	steps := make([]func() ([]string, error), 0, 2*len(order)+5)
+	// PROXY privileges the base lacks go first: the admin may be unable to
+	// revoke them (that takes PROXY ... WITH GRANT OPTION on the proxied
+	// account), and a refusal must come before any other change.
+	steps = append(steps, func() ([]string, error) { return s.revokeProxies(ctx, p, want.proxies, have.proxies) })
 	for _, o := range order {
 		steps = append(steps, func() ([]string, error) { return s.grant(ctx, o, grants[o], p.cloneAcct, p.clone) })
 	}
 	steps = append(steps,
+		func() ([]string, error) { return s.grantProxies(ctx, p, want.proxies, have.proxies) },
 		func() ([]string, error) { return s.syncRoles(ctx, want, have, p.cloneAcct, p.clone) },
 		func() ([]string, error) { return s.syncLimits(ctx, want.limits, have.limits, p.cloneAcct, p.clone) },
 	)
@@ -336,8 +345,8 @@ func (s *Session) revokeRoles(ctx context.Context, want, have state, cloneAcct s
 	return changes, nil
 }
 
-// syncLimits mirrors the resource limits and the TLS requirement in one
-// ALTER USER, issued only when something differs.
+// syncLimits mirrors the resource limits, the TLS requirement and the
+// password lifetime in one ALTER USER, issued only when something differs.
 func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct string, clone account) ([]string, error) {
 	var opts, changes []string
 	num := func(name string, w, h int64) {
@@ -358,6 +367,18 @@ func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct s
 		v := strconv.FormatFloat(f, 'f', -1, 64)
 		opts = append(opts, "MAX_STATEMENT_TIME "+v)
 		changes = append(changes, fmt.Sprintf("%s.MAX_STATEMENT_TIME=%s", clone.user, v))
+	}
+	var expire string
+	if want.passwordLifetime != have.passwordLifetime {
+		switch v := want.passwordLifetime; {
+		case v < 0:
+			expire = "PASSWORD EXPIRE DEFAULT"
+		case v == 0:
+			expire = "PASSWORD EXPIRE NEVER"
+		default:
+			expire = "PASSWORD EXPIRE INTERVAL " + strconv.FormatInt(v, 10) + " DAY"
+		}
+		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, expire))
 	}
 	var require string
 	if want.sslType != have.sslType || want.sslCipher != have.sslCipher || want.x509Issuer != have.x509Issuer || want.x509Subject != have.x509Subject {
@@ -386,7 +407,7 @@ func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct s
 		}
 		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, strings.SplitN(require, " '", 2)[0]))
 	}
-	if len(opts) == 0 && require == "" {
+	if len(opts) == 0 && require == "" && expire == "" {
 		return nil, nil
 	}
 	stmt := "ALTER USER " + cloneAcct
@@ -396,8 +417,116 @@ func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct s
 	if len(opts) > 0 {
 		stmt += " WITH " + strings.Join(opts, " ")
 	}
+	if expire != "" {
+		stmt += " " + expire
+	}
 	if err := s.exec(ctx, fmt.Sprintf("copy limits of the base user to %q", clone.user), stmt); err != nil {
 		return nil, err
+	}
+	return changes, nil
+}
+
+// refuseClone is the error for a clone rotor will not make its base's
+// equal; why names what the clone has.
+func refuseClone(p pair, why string) error {
+	return fmt.Errorf("refusing to use %q@%q as the clone of %q: %s (see \"Clone parity\" in docs/security.md)", p.clone.user, p.clone.host, p.base.user, why)
+}
+
+// checkClone refuses, before anything changes, a pre-existing clone that
+// SyncAlternate could not make the base's equal: one that is locked when
+// it is the pending user (someone locked it on purpose; rotor does not
+// unlock it, nor hand out a password for it), and one that holds a role, or
+// ADMIN OPTION on a role, that the base lacks and the admin cannot revoke
+// (MariaDB lets only an account with ADMIN OPTION on a role revoke it).
+func (s *Session) checkClone(ctx context.Context, p pair, want, have state, pending bool) error {
+	if have.locked && pending {
+		return refuseClone(p, "it is locked (ACCOUNT LOCK); unlock it (ALTER USER ... ACCOUNT UNLOCK) or drop it")
+	}
+	var revoke []string
+	for _, h := range have.roles {
+		i := slices.IndexFunc(want.roles, func(w roleGrant) bool { return w.role == h.role })
+		if i < 0 || (h.admin && !want.roles[i].admin) {
+			revoke = append(revoke, h.role)
+		}
+	}
+	if len(revoke) == 0 {
+		return nil
+	}
+	var cur string
+	if err := s.c.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&cur); err != nil {
+		return fmt.Errorf("read the current account: %w", classify(err))
+	}
+	var can []string
+	err := s.scanRows(ctx, func(r *sql.Rows) error {
+		var role string
+		if err := r.Scan(&role); err != nil {
+			return err
+		}
+		can = append(can, role)
+		return nil
+	}, "SELECT Role FROM mysql.roles_mapping WHERE CONCAT(User, '@', Host) = ? AND Admin_option = 'Y'", cur)
+	if err != nil {
+		return fmt.Errorf("read the roles the admin administers: %w", err)
+	}
+	var cannot []string
+	for _, r := range revoke {
+		if !slices.Contains(can, r) {
+			cannot = append(cannot, strconv.Quote(r))
+		}
+	}
+	if len(cannot) == 0 {
+		return nil
+	}
+	return refuseClone(p, fmt.Sprintf("it holds roles %s (or ADMIN OPTION on them) that %q lacks, and the admin cannot revoke them (it needs ADMIN OPTION on each role)", strings.Join(cannot, ", "), p.base.user))
+}
+
+// revokeProxies takes from the clone the PROXY privileges the base lacks
+// (or holds without GRANT OPTION: grantProxies then grants it again
+// without). An admin that may not is refused, naming the privilege; this
+// runs before any other change.
+func (s *Session) revokeProxies(ctx context.Context, p pair, want, have []proxyGrant) ([]string, error) {
+	var changes []string
+	for _, h := range have {
+		if slices.Contains(want, h) {
+			continue
+		}
+		proxied, err := s.q.account(h.proxied)
+		if err != nil {
+			return changes, fmt.Errorf("proxied account %q@%q: %w", h.proxied.user, h.proxied.host, err)
+		}
+		change := fmt.Sprintf("revoke PROXY on %q@%q from %s", h.proxied.user, h.proxied.host, p.clone.user)
+		if err := s.exec(ctx, change, "REVOKE PROXY ON "+proxied+" FROM "+p.cloneAcct); err != nil {
+			if len(changes) == 0 {
+				return nil, refuseClone(p, fmt.Sprintf("it holds PROXY on %q@%q, which %q lacks, and the admin cannot revoke it (%v)", h.proxied.user, h.proxied.host, p.base.user, err))
+			}
+			return changes, err
+		}
+		changes = append(changes, change)
+	}
+	return changes, nil
+}
+
+// grantProxies gives the clone the base's PROXY privileges it lacks.
+func (s *Session) grantProxies(ctx context.Context, p pair, want, have []proxyGrant) ([]string, error) {
+	var changes []string
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			continue
+		}
+		proxied, err := s.q.account(w.proxied)
+		if err != nil {
+			return changes, fmt.Errorf("proxied account %q@%q: %w", w.proxied.user, w.proxied.host, err)
+		}
+		stmt := "GRANT PROXY ON " + proxied + " TO " + p.cloneAcct
+		change := fmt.Sprintf("grant PROXY on %q@%q to %s", w.proxied.user, w.proxied.host, p.clone.user)
+		if w.withGrant {
+			stmt += " WITH GRANT OPTION"
+			change += " with grant option"
+		}
+		if err := s.exec(ctx, change, stmt); err != nil {
+			return changes, err
+		}
+		changes = append(changes, change)
 	}
 	return changes, nil
 }

@@ -453,3 +453,86 @@ func TestRevokeListsOnlyWhatHappened(t *testing.T) {
 		t.Fatalf("privileges left: %q", got)
 	}
 }
+
+// TestSyncAlternateProxyAndPasswordLifetime: with an admin that may grant
+// and revoke PROXY, a pre-existing clone loses the PROXY privilege the base
+// lacks and gains the one it has, and takes the base's password lifetime;
+// a repeat changes nothing.
+func TestSyncAlternateProxyAndPasswordLifetime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	a := m.Admin(t)
+	adminName, adminPass := adminUser(t, m)
+	base := dbtest.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	m.CreateUser(t, clone, "clone-pass-1")
+	kept, dropped := dbtest.UniqueName("px"), dbtest.UniqueName("px")
+	for _, u := range []string{kept, dropped} {
+		m.CreateUser(t, u, "px-pass-1")
+		mustExec(t, a, "GRANT PROXY ON "+dbtest.UserAccount(u)+" TO "+dbtest.UserAccount(adminName)+" WITH GRANT OPTION")
+	}
+	mustExec(t, a,
+		"GRANT PROXY ON "+dbtest.UserAccount(kept)+" TO "+dbtest.UserAccount(base),
+		"GRANT PROXY ON "+dbtest.UserAccount(dropped)+" TO "+dbtest.UserAccount(clone),
+		"ALTER USER "+dbtest.UserAccount(base)+" PASSWORD EXPIRE INTERVAL 30 DAY",
+	)
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	req := engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-2"}
+	resp, err := s.SyncAlternate(ctx, req)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	t.Logf("changes: %q", resp.Changes)
+	var proxied []string
+	rows, err := a.QueryContext(ctx, "SELECT Proxied_user FROM mysql.proxies_priv WHERE User = ?", clone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			t.Fatal(err)
+		}
+		proxied = append(proxied, u)
+	}
+	rows.Close()
+	if !slices.Equal(proxied, []string{kept}) {
+		t.Fatalf("clone may proxy %q, want only %q", proxied, kept)
+	}
+	var lifetime int
+	if err := a.QueryRowContext(ctx, "SELECT JSON_VALUE(Priv, '$.password_lifetime') FROM mysql.global_priv WHERE User = ?", clone).Scan(&lifetime); err != nil || lifetime != 30 {
+		t.Fatalf("clone's password lifetime %d (%v), want 30", lifetime, err)
+	}
+	if resp, err := s.SyncAlternate(ctx, req); err != nil || len(resp.Changes) != 0 {
+		t.Fatalf("repeat: %+v, %v", resp, err)
+	}
+}
+
+// TestSyncAlternateLockedClone: a locked clone is refused as the pending
+// user (rotor neither unlocks it nor gives it a password), but does not
+// stop a rotation of the base user, which is how a leaked clone password
+// is replaced.
+func TestSyncAlternateLockedClone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	adminName, adminPass := adminUser(t, m)
+	base := dbtest.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	m.CreateUser(t, clone, "clone-pass-1")
+	mustExec(t, m.Admin(t), "ALTER USER "+dbtest.UserAccount(clone)+" ACCOUNT LOCK")
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-2"})
+	if err == nil || !strings.Contains(err.Error(), "ACCOUNT LOCK") {
+		t.Fatalf("clone pending: %v, want a refusal naming ACCOUNT LOCK", err)
+	}
+	if _, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"}); err != nil {
+		t.Fatalf("base pending: %v", err)
+	}
+	if err := m.CanLogin(t, base, "base-pass-2", ""); err != nil {
+		t.Fatalf("base's new password: %v", err)
+	}
+}

@@ -35,11 +35,96 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { exec(t, "DROP USER IF EXISTS "+acct) })
 		return acct
 	}
+	query := func(t testing.TB, q string, args ...any) bool {
+		t.Helper()
+		var ok bool
+		if err := m.Admin(t).QueryRowContext(context.Background(), q, args...).Scan(&ok); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return ok
+	}
+	// userRow asks a question of the clone's mysql.user or mysql.global_priv
+	// row.
+	userRow := func(table, cond string) func(t testing.TB, clone string) bool {
+		return func(t testing.TB, clone string) bool {
+			return query(t, "SELECT COUNT(*) > 0 FROM mysql."+table+" WHERE User = ? AND Host = '%' AND "+cond, clone)
+		}
+	}
+	alter := func(clause string) func(t testing.TB, clone, _ string) {
+		return func(t testing.TB, clone, _ string) { exec(t, "ALTER USER "+account(t, clone)+" "+clause) }
+	}
+	role := func(t testing.TB) string {
+		r := dbtest.UniqueName("role")
+		exec(t, "CREATE ROLE "+ident(r))
+		t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+ident(r)) })
+		return r
+	}
+	hasRole := func(t testing.TB, clone string) bool {
+		return query(t, "SELECT COUNT(*) > 0 FROM mysql.roles_mapping WHERE User = ? AND Host = '%'", clone)
+	}
+	extras := []enginetest.CloneExtra{
+		{
+			Name: "global privilege",
+			Give: func(t testing.TB, clone, _ string) { exec(t, "GRANT FILE, PROCESS ON *.* TO "+account(t, clone)) },
+			Has:  userRow("user", "(File_priv = 'Y' OR Process_priv = 'Y')"),
+		},
+		{
+			Name: "GRANT OPTION",
+			Give: func(t testing.TB, clone, base string) {
+				exec(t, "GRANT SELECT ON "+ident(db)+".* TO "+account(t, base))
+				exec(t, "GRANT SELECT ON "+ident(db)+".* TO "+account(t, clone)+" WITH GRANT OPTION")
+			},
+			Has: func(t testing.TB, clone string) bool {
+				return query(t, "SELECT COUNT(*) > 0 FROM mysql.db WHERE User = ? AND Host = '%' AND Grant_priv = 'Y'", clone)
+			},
+		},
+		{Name: "REQUIRE", Give: alter("REQUIRE SUBJECT '/CN=someone'"), Has: userRow("user", "ssl_type <> ''")},
+		{Name: "MAX_USER_CONNECTIONS", Give: alter("WITH MAX_USER_CONNECTIONS 5"), Has: userRow("user", "max_user_connections <> 0")},
+		{Name: "MAX_QUERIES_PER_HOUR", Give: alter("WITH MAX_QUERIES_PER_HOUR 50"), Has: userRow("user", "max_questions <> 0")},
+		{Name: "MAX_STATEMENT_TIME", Give: alter("WITH MAX_STATEMENT_TIME 2.5"), Has: userRow("user", "max_statement_time <> 0")},
+		// Someone locked the clone on purpose: rotor does not unlock it.
+		{Name: "ACCOUNT LOCK", Give: alter("ACCOUNT LOCK"), Has: userRow("global_priv", "JSON_VALUE(Priv, '$.account_locked') = 1"), Refused: true},
+		{Name: "PASSWORD EXPIRE INTERVAL", Give: alter("PASSWORD EXPIRE INTERVAL 1 DAY"), Has: userRow("global_priv", "JSON_VALUE(Priv, '$.password_lifetime') = 1")},
+		{Name: "PASSWORD EXPIRE", Give: alter("PASSWORD EXPIRE"), Has: userRow("global_priv", "JSON_VALUE(Priv, '$.password_last_changed') = 0")},
+		// Only an account with ADMIN OPTION on a role may revoke it; the
+		// harness's admin has none on this one.
+		{
+			Refused: true,
+			Name:    "ADMIN OPTION",
+			Give: func(t testing.TB, clone, _ string) {
+				exec(t, "GRANT "+ident(role(t))+" TO "+account(t, clone)+" WITH ADMIN OPTION")
+			},
+			Has: hasRole,
+		},
+		{
+			Name: "default role",
+			Give: func(t testing.TB, clone, base string) {
+				r := role(t)
+				exec(t, "GRANT "+ident(r)+" TO "+account(t, base))
+				exec(t, "GRANT "+ident(r)+" TO "+account(t, clone))
+				exec(t, "SET DEFAULT ROLE "+ident(r)+" FOR "+account(t, clone))
+			},
+			Has: userRow("user", "default_role <> ''"),
+		},
+		// Revoking PROXY takes PROXY ... WITH GRANT OPTION on the proxied
+		// account, which the harness's admin lacks.
+		{
+			Refused: true,
+			Name:    "PROXY",
+			Give: func(t testing.TB, clone, _ string) {
+				exec(t, "GRANT PROXY ON ''@'%' TO "+account(t, clone))
+			},
+			Has: func(t testing.TB, clone string) bool {
+				return query(t, "SELECT COUNT(*) > 0 FROM mysql.proxies_priv WHERE User = ? AND Host = '%'", clone)
+			},
+		},
+	}
 	enginetest.Run(t, enginetest.Harness{
-		Engine:     mariadb.New(),
-		Target:     params(t, m, "", "", ""),
-		UniqueName: dbtest.UniqueName,
-		CreateUser: func(t testing.TB, name, password string) { create(t, name, password) },
+		CloneExtras: extras,
+		Engine:      mariadb.New(),
+		Target:      params(t, m, "", "", ""),
+		UniqueName:  dbtest.UniqueName,
+		CreateUser:  func(t testing.TB, name, password string) { create(t, name, password) },
 		CreateAdmin: func(t testing.TB, name, password string) {
 			// Like RDS's master user: every privilege with GRANT OPTION.
 			exec(t, "GRANT ALL PRIVILEGES ON *.* TO "+create(t, name, password)+" WITH GRANT OPTION")

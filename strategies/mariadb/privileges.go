@@ -77,21 +77,33 @@ type limits struct {
 	maxQuestions, maxUpdates, maxConnections, maxUserConnections int64
 	maxStatementTime                                             string
 	sslType, sslCipher, x509Issuer, x509Subject                  string
+	// passwordLifetime is PASSWORD EXPIRE INTERVAL in days; 0 is NEVER,
+	// -1 DEFAULT (the server's default_password_lifetime).
+	passwordLifetime int64
+}
+
+// proxyGrant is one PROXY privilege: the account may act as proxied.
+type proxyGrant struct {
+	proxied   account
+	withGrant bool
 }
 
 // state is everything SyncAlternate copies from one account.
 type state struct {
 	privs       []priv
 	roles       []roleGrant
+	proxies     []proxyGrant
 	defaultRole string
 	limits      limits
+	// locked is ACCOUNT LOCK. It is not copied: a locked clone is refused.
+	locked bool
 }
 
 // catalogTables are the tables SyncAlternate reads. It checks it may read
 // them before anything else, because information_schema's privilege views
 // silently show only the session's own rows to a user who may not: read as
 // "the base has no privileges", that would revoke everything from the clone.
-var catalogTables = []string{"user", "db", "tables_priv", "columns_priv", "procs_priv", "roles_mapping"}
+var catalogTables = []string{"user", "global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "proxies_priv", "roles_mapping"}
 
 func (s *Session) checkCatalogAccess(ctx context.Context) error {
 	var from []string
@@ -208,12 +220,27 @@ func (s *Session) readState(ctx context.Context, a account) (state, error) {
 	if err != nil {
 		return st, fmt.Errorf("read roles of %q@%q: %w", a.user, a.host, err)
 	}
+	err = s.scanRows(ctx, func(r *sql.Rows) error {
+		var pg proxyGrant
+		if err := r.Scan(&pg.proxied.user, &pg.proxied.host, &pg.withGrant); err != nil {
+			return err
+		}
+		st.proxies = append(st.proxies, pg)
+		return nil
+	}, "SELECT Proxied_user, Proxied_host, With_grant FROM mysql.proxies_priv WHERE User = ? AND Host = ? ORDER BY Proxied_user, Proxied_host", a.user, a.host)
+	if err != nil {
+		return st, fmt.Errorf("read PROXY privileges of %q@%q: %w", a.user, a.host, err)
+	}
 	l := &st.limits
-	err = s.c.QueryRowContext(ctx, `SELECT default_role, max_questions, max_updates, max_connections, max_user_connections,
-		CAST(max_statement_time AS CHAR), ssl_type, CAST(ssl_cipher AS CHAR), CAST(x509_issuer AS CHAR), CAST(x509_subject AS CHAR)
-		FROM mysql.user WHERE User = ? AND Host = ?`, a.user, a.host).
+	// mysql.user is a view over mysql.global_priv, which alone holds the
+	// lock and the password lifetime.
+	err = s.c.QueryRowContext(ctx, `SELECT u.default_role, u.max_questions, u.max_updates, u.max_connections, u.max_user_connections,
+		CAST(u.max_statement_time AS CHAR), u.ssl_type, CAST(u.ssl_cipher AS CHAR), CAST(u.x509_issuer AS CHAR), CAST(u.x509_subject AS CHAR),
+		CAST(IFNULL(JSON_VALUE(g.Priv, '$.password_lifetime'), -1) AS SIGNED), IFNULL(JSON_VALUE(g.Priv, '$.account_locked'), 0) IN ('1', 'true')
+		FROM mysql.user u JOIN mysql.global_priv g ON g.User = u.User AND g.Host = u.Host
+		WHERE u.User = ? AND u.Host = ?`, a.user, a.host).
 		Scan(&st.defaultRole, &l.maxQuestions, &l.maxUpdates, &l.maxConnections, &l.maxUserConnections,
-			&l.maxStatementTime, &l.sslType, &l.sslCipher, &l.x509Issuer, &l.x509Subject)
+			&l.maxStatementTime, &l.sslType, &l.sslCipher, &l.x509Issuer, &l.x509Subject, &l.passwordLifetime, &st.locked)
 	if err != nil {
 		return st, fmt.Errorf("read account settings of %q@%q: %w", a.user, a.host, classify(err))
 	}

@@ -36,8 +36,9 @@ type Rotator struct {
 	// SecretsManagerEndpoint is AWS's templates' override; the SDK's own
 	// AWS_ENDPOINT_URL settings work as well.
 	SecretsManagerEndpoint string
-	LogLevel               string
 	MetricsNamespace       string
+	// AdminSecretARNs are the admin secrets alternating-users may use.
+	AdminSecretARNs []string
 }
 
 // Load reads the rotator's settings. An invalid value is an error naming the variable; nothing is
@@ -51,7 +52,6 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 		Strategy:               strategies.NameSingleUser,
 		Password:               rotation.DefaultPasswordPolicy(),
 		SecretsManagerEndpoint: strings.TrimSpace(getenv(config.EnvSecretsManagerEndpoint)),
-		LogLevel:               "info",
 		MetricsNamespace:       config.DefaultMetricsNamespace,
 	}
 	db, err := LoadDB(lookup)
@@ -95,18 +95,33 @@ func Load(lookup func(string) (string, bool)) (Rotator, error) {
 	if err := c.Password.Validate(); err != nil {
 		return c, fmt.Errorf("password settings: %w", err)
 	}
-	if v := strings.ToLower(strings.TrimSpace(getenv(config.EnvLogLevel))); v != "" {
-		switch v {
-		case "debug", "info", "warn", "error":
-			c.LogLevel = v
-		default:
-			return c, fmt.Errorf("%s=%q: want debug, info, warn or error", config.EnvLogLevel, v)
-		}
-	}
 	if v := strings.TrimSpace(getenv(config.EnvMetricsNamespace)); v != "" {
 		c.MetricsNamespace = v
 	}
+	if c.AdminSecretARNs, err = ParseAdminSecretARNs(getenv(config.EnvAdminSecretARNs)); err != nil {
+		return c, fmt.Errorf("%s: %w", config.EnvAdminSecretARNs, err)
+	}
 	return c, nil
+}
+
+// ParseAdminSecretARNs reads a comma-separated list of Secrets Manager
+// secret ARNs (ADMIN_SECRET_ARNS, rotor check's --admin-secret-arns).
+// Empty entries are ignored; anything that is not a full secret ARN is an
+// error naming it, so a typo cannot silently allow nothing or something
+// else.
+func ParseAdminSecretARNs(v string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		if parts := strings.SplitN(a, ":", 7); len(parts) != 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
+			return nil, fmt.Errorf("%q is not a secret ARN (want arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-SUFFIX)", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // LoadDB reads the database settings (DB_TLS, DB_CA_BUNDLE,

@@ -11,7 +11,8 @@
 // 127.0.0.1, a free port), the secrets, versions and labels, the rotation
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
-// state file written atomically (temp file + rename) after each change.
+// state file written atomically (temp file + rename) after each change; a
+// temp file a killed server left behind is removed at the next start.
 // Package awslocaltest gives a test a server and an aws.Config for the real
 // SDK clients in one line.
 //
@@ -29,15 +30,19 @@
 //   - Addressing by name, full ARN, or partial ARN; the ARN suffix is six
 //     random characters.
 //   - Staging labels: one version per label; PutSecretValue without
-//     VersionStages moves AWSCURRENT (old → AWSPREVIOUS) and abandons
-//     AWSPENDING (RotationAbandoned event); with VersionStages attaches
-//     exactly those. UpdateSecretVersionStage with the recorded
+//     VersionStages moves AWSCURRENT (old → AWSPREVIOUS) and removes
+//     AWSPENDING, recording RotationAbandoned only when the label marked an
+//     unfinished rotation (not on the former AWSCURRENT version, not on the
+//     version written); with VersionStages attaches exactly those. UpdateSecretVersionStage with the recorded
 //     RemoveFromVersionId rule and text, AWSPENDING left on a promoted
 //     version. Unlabeled versions are deprecated: hidden from
 //     VersionIdsToStages/SecretVersionsToStages and from ListSecretVersionIds
 //     unless IncludeDeprecated, still readable by id.
-//   - ClientRequestToken: required (InvalidRequestException without it, as
-//     SDKs always send one), 32–64 characters, becomes the VersionId; same
+//   - ClientRequestToken: required by CreateSecret, PutSecretValue,
+//     UpdateSecret and RotateSecret, with or without a value
+//     (InvalidRequestException "You must provide a ClientRequestToken
+//     value. We recommend a UUID-type value." without it, as recorded; SDKs
+//     always send one), 32–64 characters, becomes the VersionId; same
 //     token and value is an idempotent success, same token and another value
 //     ResourceExistsException, except the value-less AWSPENDING placeholder,
 //     which the put fills.
@@ -47,7 +52,12 @@
 //     InvalidRequestException; DescribeSecret shows DeletedDate; ListSecrets
 //     leaves the secret out); force-deleting an unknown secret succeeds.
 //   - DescribeSecret omits unset fields: no Rotation* before rotation is
-//     configured, no Tags until tagged, [] after the last tag is removed.
+//     configured, no Tags until tagged, [] after the last tag is removed;
+//     no LastRotatedDate or NextRotationDate while rotation is disabled
+//     (after CancelRotateSecret). NextRotationDate stays in the past after
+//     a failed scheduled rotation. RotationRules with a ScheduleExpression
+//     come back with AutomaticallyAfterDays, the days between rotations
+//     (rounded up) as the service calculates it.
 //   - RotateSecret checks before answering (secret, function given or
 //     stored, function invokable else AccessDeniedException 400, no
 //     unfinished AWSPENDING), stores the configuration, creates the
@@ -71,6 +81,21 @@
 //     auditor judges overdue rotations by. A
 //     manual value change (PutSecretValue/UpdateSecret moving AWSCURRENT)
 //     restarts an AutomaticallyAfterDays schedule.
+//   - Resource policies (policy.go): PutResourcePolicy stores the document
+//     as given and GetResourcePolicy returns it; DeleteResourcePolicy
+//     removes it, also when there is none; ValidateResourcePolicy stores
+//     nothing. A document that is not JSON with a Statement is
+//     MalformedPolicyDocumentException; with BlockPublicPolicy a wildcard
+//     principal without a Condition is PublicPolicyException. Policies are
+//     not enforced.
+//   - Quotas (quotas.go): at most 20 staging labels across all versions of
+//     a secret (LimitExceededException, nothing changed); at most 50 tags
+//     (LimitExceededException), keys 1–128 and values up to 256 characters
+//     (ValidationException in the model's validation text), keys starting
+//     with aws: (any case) refused by CreateSecret, TagResource and
+//     UntagResource (InvalidParameterException); SetServiceTags sets them
+//     as an AWS service (RDS) does on the secrets it manages. The texts of
+//     the quota and prefix refusals are the stand-in's.
 //   - 100 versions per secret; unlabeled versions at least 24 hours old are
 //     pruned by the Clock to make room; otherwise the write fails with
 //     LimitExceededException.
@@ -86,7 +111,9 @@
 //     promotes is caught).
 //   - Events: RotationStarted per pass, RotationFailed per failed pass (with
 //     attempt, step, errorType, errorMessage), RotationSucceeded once,
-//     RotationAbandoned when a put abandons AWSPENDING. With an event target
+//     RotationAbandoned when a put abandons an unfinished rotation. The
+//     testSecret-only check of RotateImmediately=false records
+//     TestRotationStarted and TestRotationSucceeded or TestRotationFailed. With an event target
 //     (Options.EventTarget, SetEventTarget; `rotor local serve
 //     --events-to`) the server pushes them as they are recorded, in
 //     EventBridge's CloudTrail envelope, asynchronously, in order, three
@@ -119,28 +146,43 @@
 //   - UpdateSecret needs a ClientRequestToken only with a new value.
 //   - Windows: rotation starts at the first Tick at or after the window's
 //     start (AWS picks a random moment in the window). Day schedules start at
-//     00:00 UTC of the base day plus N days, hour schedules at the base hour
-//     plus N hours, cron at the next matching hour. A Tick after the window's
-//     end still rotates once. A failed scheduled rotation waits for the next
-//     window; a due secret with an unfinished AWSPENDING has that rotation
+//     00:00 UTC of the base day plus N days; rate(N hours) windows open at
+//     midnight UTC and every N hours after it, as the service opens them
+//     (the first after the last rotation); cron at the next matching hour.
+//     A Duration that runs into the next window or past the UTC day is
+//     refused (InvalidParameterException), as documented. A Tick after the
+//     window's end still rotates once. A failed scheduled rotation waits
+//     for the next window; a due secret with an unfinished AWSPENDING has that rotation
 //     reattempted with its token. Schedule errors are
 //     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
 //     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
-//     by creation (asc default). Filters match by prefix, case-sensitive
-//     except "all", which is case-insensitive over name, description, tag keys
-//     and values; "!" negates; values are ORed and filters ANDed;
-//     primary-region and owning-service never match.
+//     by creation (asc default). Filters (list.go) as documented: prefix
+//     matches, case-sensitive except description; "all" breaks the value
+//     into words and matches any of them, not case-sensitively, at the start
+//     of the name, description, a tag key or value, or one of their words;
+//     "!" negates; values are ORed and filters ANDed; primary-region and
+//     owning-service never match. Filter keys and values are validated by
+//     events.SecretFilter.Validate (the API model's pattern), the rule
+//     `rotor rotate --filter` and rotate-now check too. BatchGetSecretValue
+//     takes MaxResults only with Filters (InvalidParameterException).
 //   - DeleteSecret on a secret already scheduled (without force) is
 //     InvalidRequestException; RestoreSecret of a live secret succeeds.
 //   - SNS Publish to a topic never created answers NotFound (404).
 //
+// # Faults on demand
+//
+// AddFault (POST /_awslocal/faults, `rotor local serve --fault`) makes
+// matching Secrets Manager calls, per operation and per secret, answer
+// ThrottlingException (400, "Rate exceeded."), a 5xx InternalServiceError,
+// or wait before answering, for the next N calls or a deterministic
+// fraction of them (faults.go). Nothing else ever throttles.
+//
 // # Known differences
 //
-//   - No KMS, resource policies, replication, ValidateResourcePolicy,
-//     throttling or quotas other than the version limit; no
-//     ThrottlingException is ever answered.
-//   - RotationRules are echoed as given (AWS may normalise them).
+//   - No KMS, replication, or request-rate quotas (throttling happens only
+//     when a fault is installed); resource policies are stored, never
+//     enforced.
 //   - Lambda: only functions registered with SetFunction exist; Invoke
 //     supports the RequestResponse shape only.
 //   - RDS and SNS cover only the calls named above; RDS describe calls do

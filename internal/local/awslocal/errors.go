@@ -36,6 +36,7 @@ const (
 	codeInternal         = "InternalServiceError"
 	codeUnknownOperation = "UnknownOperationException"
 	codeSerialization    = "SerializationException"
+	codeThrottling       = "ThrottlingException"
 )
 
 // Recorded messages.
@@ -45,6 +46,7 @@ const (
 	msgStageNotOnVer   = "You provided a VersionStage that is not associated to the provided VersionId."
 	msgNoFunction      = "No Lambda rotation function ARN is associated with this secret."
 	msgRotationPending = "A previous rotation isn't complete. That rotation will be reattempted."
+	msgNoToken         = "You must provide a ClientRequestToken value. We recommend a UUID-type value."
 )
 
 func errSecretNotFound() *apiError { return errf(codeNotFound, msgSecretNotFound) }

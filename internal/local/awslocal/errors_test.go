@@ -195,14 +195,18 @@ func TestWireFormat(t *testing.T) {
 			t.Fatalf("DescribeSecret of a fresh secret has %s: %v", k, m)
 		}
 	}
-	for op, body := range map[string]string{
-		"CreateSecret":   `{"Name":"raw","SecretString":"x"}`,
-		"PutSecretValue": `{"SecretId":"wire","SecretString":"x"}`,
-		"UpdateSecret":   `{"SecretId":"wire","SecretString":"x"}`,
-		"RotateSecret":   `{"SecretId":"wire","RotationLambdaARN":"` + fnARN + `"}`,
+	// Row "missing ClientRequestToken": the recorded type and text for
+	// each of the four operations, with or without a value.
+	for name, tc := range map[string]struct{ op, body string }{
+		"CreateSecret":             {"CreateSecret", `{"Name":"raw","SecretString":"x"}`},
+		"CreateSecret no value":    {"CreateSecret", `{"Name":"raw2"}`},
+		"PutSecretValue":           {"PutSecretValue", `{"SecretId":"wire","SecretString":"x"}`},
+		"UpdateSecret":             {"UpdateSecret", `{"SecretId":"wire","SecretString":"x"}`},
+		"UpdateSecret description": {"UpdateSecret", `{"SecretId":"wire","Description":"d"}`},
+		"RotateSecret":             {"RotateSecret", `{"SecretId":"wire","RotationLambdaARN":"` + fnARN + `"}`},
 	} {
-		if st, m := post(op, body); st != 400 || m["__type"] != "InvalidRequestException" {
-			t.Fatalf("%s without ClientRequestToken: %d %v", op, st, m)
+		if st, m := post(tc.op, tc.body); st != 400 || m["__type"] != "InvalidRequestException" || m["Message"] != "You must provide a ClientRequestToken value. We recommend a UUID-type value." {
+			t.Fatalf("%s without ClientRequestToken: %d %v", name, st, m)
 		}
 	}
 	// Tags: absent until tagged, [] after all are removed.

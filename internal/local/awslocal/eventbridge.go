@@ -80,7 +80,7 @@ func (s *Server) eventBridgeEvent(e Event, seq int) events.SecretsManagerEvent {
 		RecipientAccountID:  account,
 		EventCategory:       "Management",
 	}
-	if e.Name == string(events.RotationFailed) {
+	if e.Name == string(events.RotationFailed) || e.Name == string(events.TestRotationFailed) {
 		switch {
 		case e.Step != "":
 			d.ErrorMessage = fmt.Sprintf("Error when executing lambda %s during %s step", fn, e.Step)

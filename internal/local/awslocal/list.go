@@ -1,7 +1,10 @@
 package awslocal
 
 import (
+	"errors"
 	"strings"
+
+	"github.com/rotorhq/rotor/events"
 )
 
 type filter struct {
@@ -9,20 +12,25 @@ type filter struct {
 	Values []string
 }
 
-// matchValue reports whether one filter value matches a secret. Matching is
-// by prefix. Choice (docs are loose): name, description, tag-key and
-// tag-value are case-sensitive; "all" is case-insensitive and tries name,
-// description, tag keys and tag values. A leading "!" negates: the secret
-// matches when no attribute starts with the rest.
+// matchValue reports whether one filter value matches a secret, by the
+// rules the ListSecrets documentation gives for each key: prefix matches,
+// case-sensitive except description; "all" breaks the value into words and
+// matches, not case-sensitively, when any word starts the name, the
+// description, a tag key or a tag value, or one of their words. A leading
+// "!" negates: the secret matches when nothing does. primary-region and
+// owning-service never match (no secret here is replicated or owned by a
+// service).
 func matchValue(sec *secret, key, val string) bool {
 	neg := strings.HasPrefix(val, "!")
 	val = strings.TrimPrefix(val, "!")
 	var attrs []string
 	fold := false
+	words := []string{val}
 	switch key {
 	case "name":
 		attrs = []string{sec.Name}
 	case "description":
+		fold = true
 		if sec.Description != nil {
 			attrs = []string{*sec.Description}
 		}
@@ -34,10 +42,9 @@ func matchValue(sec *secret, key, val string) bool {
 		for _, t := range sec.Tags {
 			attrs = append(attrs, t.Value)
 		}
-	case "primary-region", "owning-service":
-		// Not modelled: no secret is replicated or service-owned.
 	case "all":
 		fold = true
+		words = strings.Fields(val)
 		attrs = []string{sec.Name}
 		if sec.Description != nil {
 			attrs = append(attrs, *sec.Description)
@@ -45,32 +52,48 @@ func matchValue(sec *secret, key, val string) bool {
 		for _, t := range sec.Tags {
 			attrs = append(attrs, t.Key, t.Value)
 		}
+		for _, a := range attrs[:len(attrs):len(attrs)] {
+			if f := strings.Fields(a); len(f) > 1 {
+				attrs = append(attrs, f...)
+			}
+		}
 	}
 	hit := false
 	for _, a := range attrs {
-		if fold {
-			a, val = strings.ToLower(a), strings.ToLower(val)
-		}
-		if strings.HasPrefix(a, val) {
-			hit = true
-			break
+		for _, w := range words {
+			if fold {
+				a, w = strings.ToLower(a), strings.ToLower(w)
+			}
+			if strings.HasPrefix(a, w) {
+				hit = true
+			}
 		}
 	}
 	return hit != neg
 }
 
-var filterKeys = map[string]bool{"name": true, "description": true, "tag-key": true, "tag-value": true, "primary-region": true, "owning-service": true, "all": true}
+// filterError answers a filter events.SecretFilter.Validate refused, in
+// the service's validation shape. i counts from 0.
+func filterError(f filter, i int, err error) *apiError {
+	var fe *events.FieldError
+	if errors.As(err, &fe) && fe.Field == "key" {
+		return errf(codeValidation, "1 validation error detected: Value '%s' at 'filters.%d.member.key' failed to satisfy constraint: Member must satisfy enum value set: [%s]", f.Key, i+1, strings.Join(events.FilterKeys, ", "))
+	}
+	if len(f.Values) < 1 || len(f.Values) > events.MaxFilterValues {
+		return errf(codeValidation, "1 validation error detected: Value at 'filters.%d.member.values' failed to satisfy constraint: Member must have length between 1 and %d", i+1, events.MaxFilterValues)
+	}
+	return errf(codeValidation, "1 validation error detected: Value '[%s]' at 'filters.%d.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to %d, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: %s]",
+		strings.Join(f.Values, ", "), i+1, events.MaxFilterValueLen, events.FilterValuePattern)
+}
 
 // filterSecrets applies ListSecrets filters: values of one filter are ORed,
-// filters are ANDed. Secrets scheduled for deletion are left out unless
-// includeDeleted.
+// filters are ANDed. Filters are validated by events.SecretFilter.Validate,
+// the same rule `rotor rotate --filter` and rotate-now check. Secrets
+// scheduled for deletion are left out unless includeDeleted.
 func (s *Server) filterSecrets(fs []filter, includeDeleted bool) ([]*secret, *apiError) {
-	for _, f := range fs {
-		if !filterKeys[f.Key] {
-			return nil, errf(codeValidation, "1 validation error detected: Value '%s' at 'filters.1.member.key' failed to satisfy constraint: Member must satisfy enum value set: [all, name, tag-key, description, tag-value, primary-region, owning-service]", f.Key)
-		}
-		if len(f.Values) < 1 || len(f.Values) > 10 {
-			return nil, errf(codeValidation, "1 validation error detected: Value at 'filters.1.member.values' failed to satisfy constraint: Member must have length between 1 and 10")
+	for i, f := range fs {
+		if err := (events.SecretFilter{Key: f.Key, Values: f.Values}).Validate(); err != nil {
+			return nil, filterError(f, i, err)
 		}
 	}
 	var out []*secret

@@ -133,11 +133,18 @@ type secret struct {
 	RotationEnabled bool           `json:"rotationEnabled"`
 	RotationLambda  string         `json:"rotationLambda,omitempty"`
 	Rules           *RotationRules `json:"rules,omitempty"`
+	// Policy is the resource policy document, as PutResourcePolicy got it.
+	Policy string `json:"policy,omitempty"`
 	// ScheduleBase is when the schedule counts from: the last rotation, the
 	// last manual value change, or when rotation was configured.
-	ScheduleBase time.Time  `json:"scheduleBase,omitzero"`
-	NextRotation time.Time  `json:"nextRotation,omitzero"`
-	Versions     []*version `json:"versions"`
+	ScheduleBase time.Time `json:"scheduleBase,omitzero"`
+	NextRotation time.Time `json:"nextRotation,omitzero"`
+	// NextAttempt is when a scheduled rotation that failed is tried again
+	// (the next window after the failure). NextRotation, what
+	// DescribeSecret reports, stays in the past meanwhile, as the service's
+	// does after an unsuccessful rotation.
+	NextAttempt time.Time  `json:"nextAttempt,omitzero"`
+	Versions    []*version `json:"versions"`
 }
 
 func (s *secret) version(id string) *version {

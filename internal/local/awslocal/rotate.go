@@ -101,6 +101,9 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 	if e := sec.prune(now); e != nil {
 		return nil, e
 	}
+	if e := checkLabelQuota(sec, LabelPending); e != nil {
+		return nil, e
+	}
 
 	// Store the configuration.
 	first := !sec.RotationSet
@@ -143,7 +146,7 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 // reschedule recomputes NextRotationDate from the schedule base. Caller
 // holds s.mu.
 func (s *Server) reschedule(sec *secret) {
-	sec.NextRotation = time.Time{}
+	sec.NextRotation, sec.NextAttempt = time.Time{}, time.Time{}
 	if !sec.RotationEnabled || sec.Rules == nil {
 		return
 	}
@@ -195,9 +198,14 @@ func (s *Server) rotate(run *rotationRun) {
 		attempts = 1
 	}
 	backoff := s.opts.RotationBackoff
+	started, succeeded, failed := "RotationStarted", "RotationSucceeded", "RotationFailed"
+	if run.checkOnly {
+		// The service's CloudTrail names for the testSecret-only check.
+		started, succeeded, failed = "TestRotationStarted", "TestRotationSucceeded", string(events.TestRotationFailed)
+	}
 	for attempt := 1; attempt <= attempts; attempt++ {
 		s.mu.Lock()
-		s.record(Event{Name: "RotationStarted", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+		s.record(Event{Name: started, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
 		s.mu.Unlock()
 		step, err := s.pass(run)
 		s.mu.Lock()
@@ -212,12 +220,12 @@ func (s *Server) rotate(run *rotationRun) {
 				}
 				s.reschedule(sec)
 			}
-			s.record(Event{Name: "RotationSucceeded", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
+			s.record(Event{Name: succeeded, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, CheckOnly: run.checkOnly, Scheduled: run.scheduled})
 			s.mu.Unlock()
 			return
 		}
 		run.result.Step, run.result.Err = step, err
-		ev := Event{Name: "RotationFailed", SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, Step: string(step), ErrorMessage: err.Error(), CheckOnly: run.checkOnly, Scheduled: run.scheduled}
+		ev := Event{Name: failed, SecretARN: run.secretARN, VersionID: run.token, Attempt: attempt, Step: string(step), ErrorMessage: err.Error(), CheckOnly: run.checkOnly, Scheduled: run.scheduled}
 		var fe *FunctionError
 		if errors.As(err, &fe) {
 			ev.ErrorType, ev.ErrorMessage = fe.Type, fe.Message
@@ -288,14 +296,15 @@ func (s *Server) Tick() []string {
 			}
 			continue
 		}
-		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || s.running[sec.ARN] != nil {
+		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || now.Before(sec.NextAttempt) || s.running[sec.ARN] != nil {
 			continue
 		}
 		changed = true
-		// Move the next window past now so a failed rotation waits for the
-		// next window; success recomputes from LastRotatedDate.
+		// A failed rotation waits for the next window (NextAttempt) while
+		// NextRotationDate stays in the past, as the service reports it;
+		// success recomputes both from LastRotatedDate.
 		if sc, e := parseRules(sec.Rules); e == nil {
-			sec.NextRotation = sc.Next(now)
+			sec.NextAttempt = sc.Next(now)
 		}
 		run := &rotationRun{secretARN: sec.ARN, rotToken: randomString(64, alnum), function: sec.RotationLambda, steps: events.Steps, scheduled: true}
 		cur := sec.withStage(LabelCurrent)

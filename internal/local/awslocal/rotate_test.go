@@ -289,8 +289,8 @@ func TestSchedules(t *testing.T) {
 	}{
 		"AutomaticallyAfterDays": {smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7)}, time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), 6 * 24 * time.Hour, 14 * time.Hour},
 		"rate days":              {smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(2 days)")}, time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), 37 * time.Hour, time.Hour},
-		"rate hours":             {smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(6 hours)"), Duration: aws.String("2h")}, time.Date(2025, 3, 1, 10, 30, 0, 0, time.UTC), 5 * time.Hour, time.Hour},
-		"cron":                   {smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 16 ? * MON *)")}, time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), 53 * time.Hour, 3 * time.Hour}, // Sat 10:00 → Mon 16:00
+		"rate hours":             {smtypes.RotationRulesType{ScheduleExpression: aws.String("rate(6 hours)"), Duration: aws.String("2h")}, time.Date(2025, 3, 1, 10, 30, 0, 0, time.UTC), time.Hour, time.Hour}, // windows at 00, 06, 12, 18
+		"cron":                   {smtypes.RotationRulesType{ScheduleExpression: aws.String("cron(0 16 ? * MON *)")}, time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC), 53 * time.Hour, 3 * time.Hour},              // Sat 10:00 → Mon 16:00
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,6 +92,8 @@ type Server struct {
 	lastRun   map[string]*rotationRun // by secret ARN, most recent
 	fnStates  map[string][2]string    // function ARN → State, StateReason
 	push      *eventPush
+	faults    []*activeFault
+	faultSeq  int
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -136,6 +139,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.StateFile != "" {
+		if err := s.removeStaleTemps(); err != nil {
+			return nil, err
+		}
 		if err := s.load(); err != nil {
 			return nil, err
 		}
@@ -263,7 +269,7 @@ func (s *Server) ResetStats() {
 // Event is a CloudTrail-style rotation event.
 type Event struct {
 	Time      time.Time `json:"eventTime"`
-	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned
+	Name      string    `json:"eventName"` // RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned; TestRotationStarted, TestRotationSucceeded, TestRotationFailed for RotateImmediately=false
 	SecretARN string    `json:"secretArn"`
 	VersionID string    `json:"versionId,omitempty"`
 	// Attempt numbers the pass, from 1.
@@ -342,6 +348,11 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		v = s.Published()
 	case r.Method == http.MethodPost && r.URL.Path == "/_awslocal/tick":
 		v = map[string]any{"started": s.Tick()}
+	case r.URL.Path == "/_awslocal/faults":
+		var ok bool
+		if v, ok = s.serveFaults(w, r); !ok {
+			return
+		}
 	default:
 		http.NotFound(w, r)
 		return
@@ -389,6 +400,10 @@ var operations = map[string]handler{
 	"UntagResource":            {(*Server).untagResource, true},
 	"BatchGetSecretValue":      {(*Server).batchGetSecretValue, true},
 	"GetRandomPassword":        {(*Server).getRandomPassword, false},
+	"PutResourcePolicy":        {(*Server).putResourcePolicy, true},
+	"GetResourcePolicy":        {(*Server).getResourcePolicy, false},
+	"DeleteResourcePolicy":     {(*Server).deleteResourcePolicy, true},
+	"ValidateResourcePolicy":   {(*Server).validateResourcePolicy, false},
 }
 
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string, body []byte) {
@@ -399,16 +414,26 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		return
 	}
 	c := &call{op: op, body: body, region: regionOf(r, s.opts.Region)}
+	id := secretIDOf(body)
 	s.mu.Lock()
 	s.stats[op]++
-	out, aerr := h.fn(s, c)
+	delay, aerr := s.injectedFault(op, id)
+	if delay > 0 {
+		s.mu.Unlock()
+		sleepCtx(r.Context(), delay)
+		s.mu.Lock()
+	}
+	var out any
+	if aerr == nil {
+		out, aerr = h.fn(s, c)
+	}
 	if aerr == nil && h.mutate {
 		if err := s.persist(); err != nil {
 			s.log.Error("write state file", "err", err)
 		}
 	}
 	s.mu.Unlock()
-	s.log.Info("secretsmanager", "op", op, "secret", secretIDOf(body), "error", errCode(aerr))
+	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
 		return
@@ -523,6 +548,43 @@ func (s *Server) persist() error {
 		return err
 	}
 	return atomicfile.Write(s.opts.StateFile, data, 0o600)
+}
+
+// tempStatePrefix is the name prefix of persist's temporary files for a
+// state file (atomicfile's): per state file, so servers with different
+// state files in one directory never touch each other's.
+func tempStatePrefix(stateFile string) string {
+	return atomicfile.TempPrefix(stateFile)
+}
+
+// legacyTempState matches the temporary files of earlier versions,
+// ".awslocal-state-" and the digits os.CreateTemp adds.
+var legacyTempState = regexp.MustCompile(`^\.awslocal-state-[0-9]+$`)
+
+// removeStaleTemps deletes temporary state files a server killed during a
+// write left next to the state file (this state file's, and the older
+// unqualified ones). It runs before load, when no write of this server can
+// be in flight.
+func (s *Server) removeStaleTemps() error {
+	dir := filepath.Dir(s.opts.StateFile)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state directory: %w", err)
+	}
+	prefix := tempStatePrefix(s.opts.StateFile)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !(strings.HasPrefix(e.Name(), prefix) || legacyTempState.MatchString(e.Name())) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale state file %s: %w", e.Name(), err)
+		}
+		s.log.Info("removed a temporary state file left by an interrupted write", "file", e.Name())
+	}
+	return nil
 }
 
 func (s *Server) load() error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -12,11 +13,13 @@ import (
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
-// checkToken enforces the ClientRequestToken rules: required (SDKs always
-// fill it; a raw request without one is refused) and 32–64 characters.
+// checkToken enforces the ClientRequestToken rules of CreateSecret,
+// PutSecretValue, UpdateSecret and RotateSecret: required (SDKs always fill
+// it; a raw request without one is refused with the recorded type and
+// text) and 32–64 characters.
 func checkToken(tok string) *apiError {
 	if tok == "" {
-		return errf(codeInvalidRequest, "You must provide a ClientRequestToken.")
+		return errf(codeInvalidRequest, msgNoToken)
 	}
 	if len(tok) < 32 || len(tok) > 64 {
 		return errf(codeValidation, "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64")
@@ -44,6 +47,22 @@ func checkStages(stages []string) *apiError {
 		}
 	}
 	return nil
+}
+
+// secretArg decodes a request whose only field is SecretId and finds the
+// secret: any secret, or with live one not scheduled for deletion.
+func (s *Server) secretArg(c *call, live bool) (*secret, *apiError) {
+	var in struct{ SecretId string }
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	if live {
+		return s.live(in.SecretId)
+	}
+	if sec := s.find(in.SecretId); sec != nil {
+		return sec, nil
+	}
+	return nil, errSecretNotFound()
 }
 
 // live finds a secret that is not scheduled for deletion.
@@ -95,6 +114,12 @@ func (s *Server) createSecret(c *call) (any, *apiError) {
 		return nil, e
 	}
 	hasValue := in.SecretString != nil || in.SecretBinary != nil
+	if e := checkTags(in.Tags); e != nil {
+		return nil, e
+	}
+	if mergedTagCount(&secret{}, in.Tags) > maxTagsPerSecret {
+		return nil, errTooManyTags()
+	}
 	if sec := s.find(in.Name); sec != nil && sec.Name == in.Name {
 		if sec.deleted() {
 			return nil, errf(codeInvalidRequest, "You can't create this secret because a secret with this name is already scheduled for deletion.")
@@ -150,7 +175,7 @@ type describeOut struct {
 func (s *Server) describe(sec *secret) describeOut {
 	d := describeOut{
 		ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
-		LastRotatedDate: ep(sec.LastRotated), LastChangedDate: ep(sec.LastChanged),
+		LastChangedDate:  ep(sec.LastChanged),
 		LastAccessedDate: ep(sec.LastAccessed), DeletedDate: ep(sec.Deleted),
 		VersionIdsToStages: sec.stagesMap(), CreatedDate: ep(sec.Created),
 	}
@@ -158,9 +183,12 @@ func (s *Server) describe(sec *secret) describeOut {
 		en := sec.RotationEnabled
 		d.RotationEnabled = &en
 		d.RotationLambdaARN = sec.RotationLambda
-		d.RotationRules = sec.Rules
+		d.RotationRules = normalisedRules(sec.Rules)
 		if en {
+			// The service returns no LastRotatedDate (nor
+			// NextRotationDate) once rotation is disabled (docs).
 			d.NextRotationDate = ep(sec.NextRotation)
+			d.LastRotatedDate = ep(sec.LastRotated)
 		}
 	}
 	if sec.Tagged {
@@ -170,14 +198,30 @@ func (s *Server) describe(sec *secret) describeOut {
 	return d
 }
 
-func (s *Server) describeSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
-		return nil, e
+// normalisedRules is RotationRules as DescribeSecret and ListSecrets
+// return them: with a ScheduleExpression, AutomaticallyAfterDays is the
+// service's own count of days between rotations (docs: "calculated from
+// the rotation schedule"; recorded by the Terraform AWS provider, which
+// ignores it for that reason). Choice: rounded up, at least 1.
+func normalisedRules(r *RotationRules) *RotationRules {
+	if r == nil {
+		return nil
 	}
-	sec := s.find(in.SecretId)
-	if sec == nil {
-		return nil, errSecretNotFound()
+	out := *r
+	if r.ScheduleExpression != "" {
+		if sc, e := parseRules(r); e == nil {
+			if d := sc.DaysBetween(); d > 0 {
+				out.AutomaticallyAfterDays = &d
+			}
+		}
+	}
+	return &out
+}
+
+func (s *Server) describeSecret(c *call) (any, *apiError) {
+	sec, e := s.secretArg(c, false)
+	if e != nil {
+		return nil, e
 	}
 	return s.describe(sec), nil
 }
@@ -256,6 +300,16 @@ func (s *Server) getSecretValue(c *call) (any, *apiError) {
 func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, stages []string, rotationToken string) (*version, *apiError) {
 	now := s.clock.Now()
 	first := len(sec.Versions) == 0
+	adding := stages
+	if stages == nil || first || slices.Contains(stages, LabelCurrent) {
+		adding = append(append([]string{}, stages...), LabelCurrent)
+		if sec.withStage(LabelCurrent) != nil {
+			adding = append(adding, LabelPrevious)
+		}
+	}
+	if e := checkLabelQuota(sec, adding...); e != nil {
+		return nil, e
+	}
 	v := sec.version(token)
 	switch {
 	case v != nil && !v.HasValue:
@@ -277,8 +331,9 @@ func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, st
 		v.RotationToken = rotationToken
 	}
 	if stages == nil {
+		pending, current := sec.withStage(LabelPending), sec.withStage(LabelCurrent)
 		sec.moveCurrent(v)
-		s.abandonPending(sec)
+		s.abandonPending(sec, pending, current, v)
 	} else {
 		for _, l := range stages {
 			if l == LabelCurrent {
@@ -301,14 +356,19 @@ func (s *Server) putValue(sec *secret, token string, str *string, bin []byte, st
 }
 
 // abandonPending removes AWSPENDING after a value change that moved
-// AWSCURRENT without naming stages: the pending rotation is abandoned.
-func (s *Server) abandonPending(sec *secret) {
-	p := sec.withStage(LabelPending)
-	if p == nil {
+// AWSCURRENT without naming stages. The change abandons a rotation, and
+// records RotationAbandoned, only when AWSPENDING marked an unfinished one:
+// a version other than the former AWSCURRENT (where a finished rotation
+// may leave the label) and other than the version just written.
+func (s *Server) abandonPending(sec *secret, pending, formerCurrent, written *version) {
+	if pending == nil {
 		return
 	}
 	sec.takeStage(LabelPending)
-	s.record(Event{Name: "RotationAbandoned", SecretARN: sec.ARN, VersionID: p.ID})
+	if pending == formerCurrent || pending == written {
+		return
+	}
+	s.record(Event{Name: "RotationAbandoned", SecretARN: sec.ARN, VersionID: pending.ID})
 }
 
 // manualChange counts a value change made outside rotation as a rotation
@@ -398,8 +458,12 @@ func (s *Server) updateSecretVersionStage(c *call) (any, *apiError) {
 		}
 		// Choice: a RemoveFromVersionId that does not hold the label is
 		// ignored when the label is free or already on MoveToVersionId.
-		if len(mv.Stages) >= maxLabelsPerVersion && !mv.hasStage(label) {
-			return nil, errf(codeLimitExceeded, "A version can have at most %d staging labels.", maxLabelsPerVersion)
+		adding := []string{label}
+		if label == LabelCurrent && holder != nil {
+			adding = append(adding, LabelPrevious)
+		}
+		if e := checkLabelQuota(sec, adding...); e != nil {
+			return nil, e
 		}
 		if label == LabelCurrent && !mv.HasValue && !mv.hasStage(LabelCurrent) {
 			// Choice (not recorded): AWSCURRENT is never moved onto a
@@ -441,11 +505,7 @@ func (s *Server) updateSecretVersionStage(c *call) (any, *apiError) {
 // ---- CancelRotateSecret ----
 
 func (s *Server) cancelRotateSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
-		return nil, e
-	}
-	sec, e := s.live(in.SecretId)
+	sec, e := s.secretArg(c, true)
 	if e != nil {
 		return nil, e
 	}
@@ -612,13 +672,9 @@ func (s *Server) removeSecret(sec *secret) {
 }
 
 func (s *Server) restoreSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
+	sec, e := s.secretArg(c, false)
+	if e != nil {
 		return nil, e
-	}
-	sec := s.find(in.SecretId)
-	if sec == nil {
-		return nil, errSecretNotFound()
 	}
 	sec.Deleted, sec.DeletionDate = time.Time{}, time.Time{}
 	return arnName{sec.ARN, sec.Name}, nil
@@ -644,12 +700,10 @@ func (s *Server) updateSecret(c *call) (any, *apiError) {
 		return nil, e
 	}
 	hasValue := in.SecretString != nil || in.SecretBinary != nil
-	// Choice: the token is required only when a new value is given; a
-	// description-only update makes no version.
-	if hasValue {
-		if e := checkToken(in.ClientRequestToken); e != nil {
-			return nil, e
-		}
+	// The token is required even for a description-only update, which
+	// makes no version (recorded, as for the other three operations).
+	if e := checkToken(in.ClientRequestToken); e != nil {
+		return nil, e
 	}
 	if in.Description != nil {
 		sec.Description = in.Description
@@ -683,18 +737,13 @@ func (s *Server) tagResource(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	for _, t := range in.Tags {
-		replaced := false
-		for i := range sec.Tags {
-			if sec.Tags[i].Key == t.Key {
-				sec.Tags[i].Value, replaced = t.Value, true
-			}
-		}
-		if !replaced {
-			sec.Tags = append(sec.Tags, t)
-		}
+	if e := checkTags(in.Tags); e != nil {
+		return nil, e
 	}
-	sec.Tagged = true
+	if mergedTagCount(sec, in.Tags) > maxTagsPerSecret {
+		return nil, errTooManyTags()
+	}
+	sec.mergeTags(in.Tags)
 	sec.LastChanged = s.clock.Now()
 	return struct{}{}, nil
 }
@@ -712,7 +761,10 @@ func (s *Server) untagResource(c *call) (any, *apiError) {
 		return nil, e
 	}
 	drop := map[string]bool{}
-	for _, k := range in.TagKeys {
+	for i, k := range in.TagKeys {
+		if e := checkTagKey(k, "tagKeys", i); e != nil {
+			return nil, e
+		}
 		drop[k] = true
 	}
 	out := []Tag{}
@@ -747,6 +799,12 @@ func (s *Server) batchGetSecretValue(c *call) (any, *apiError) {
 	}
 	if (len(in.SecretIdList) > 0) == (len(in.Filters) > 0) {
 		return nil, errf(codeInvalidParameter, "Either SecretIdList or Filters must be provided, not both.")
+	}
+	if len(in.SecretIdList) > 0 && in.MaxResults != nil {
+		// Docs: "To use this parameter, you must also use the Filters
+		// parameter." Choice (text not recorded): the type of the
+		// neighbouring refusal.
+		return nil, errf(codeInvalidParameter, "MaxResults can be used only with Filters, not with SecretIdList.")
 	}
 	if len(in.SecretIdList) > 20 {
 		return nil, errf(codeValidation, "1 validation error detected: Value at 'secretIdList' failed to satisfy constraint: Member must have length less than or equal to 20")

@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ type Env struct {
 	// DBOptions reach PostgreSQL with verify-full TLS against the run's CA.
 	DBOptions   strategies.Options
 	FunctionARN string
+	// AdminARNs are the admin secrets made with AdminSecret: the rotator's
+	// ADMIN_SECRET_ARNS.
+	AdminARNs []string
 
 	hook atomic.Pointer[StepHook]
 }
@@ -115,6 +119,14 @@ func New(t testing.TB) *Env {
 		t.Fatalf("opstest: the server's CA PEM does not parse")
 	}
 	e.DBOptions = strategies.Options{Engines: builtin.Engines(), TLSMode: events.TLSVerifyFull, RootCAs: pool}
+	e.FunctionARN = srv.FunctionARN(FunctionName)
+	e.register()
+	return e
+}
+
+// register (re)starts the rotator as the stand-in's rotation function, with
+// AdminARNs as its ADMIN_SECRET_ARNS.
+func (e *Env) register() {
 	rot, err := rotation.New(rotation.Options{
 		Secrets: e.SM,
 		Strategies: func(name string) (strategies.Strategy, error) {
@@ -124,13 +136,23 @@ func New(t testing.TB) *Env {
 			}
 			return hooked{Strategy: st, e: e}, nil
 		},
+		AdminSecretARNs: slices.Clone(e.AdminARNs),
 	})
 	if err != nil {
-		t.Fatalf("opstest: rotator: %v", err)
+		e.t.Fatalf("opstest: rotator: %v", err)
 	}
-	e.FunctionARN = srv.FunctionARN(FunctionName)
-	srv.SetFunction(e.FunctionARN, awslocal.FuncInvoker(rot.Handle))
-	return e
+	e.Srv.SetFunction(e.FunctionARN, awslocal.FuncInvoker(rot.Handle))
+}
+
+// AdminSecret creates an admin secret holding doc and adds it to the
+// rotator's ADMIN_SECRET_ARNS (AdminARNs), as Terraform's
+// master_secret_arns does. Not safe to call while a rotation runs.
+func (e *Env) AdminSecret(doc map[string]any) string {
+	e.t.Helper()
+	arn := e.Secret(doc, nil)
+	e.AdminARNs = append(e.AdminARNs, arn)
+	e.register()
+	return arn
 }
 
 // Doc is a secret document for user on the test's database.

@@ -56,6 +56,24 @@ type Harness struct {
 	// UniqueName returns a user name no other test uses, starting with
 	// prefix.
 	UniqueName func(prefix string) string
+	// CloneExtras are what a clone that existed before rotor's first sync
+	// may hold beyond its base user: privileges, attributes, memberships,
+	// settings. SyncAlternate must take each away or refuse, naming it.
+	CloneExtras []CloneExtra
+}
+
+// CloneExtra is one thing a pre-existing clone holds that its base user
+// lacks.
+type CloneExtra struct {
+	// Name is what a refusal must name ("SUPERUSER").
+	Name string
+	// Give gives clone the extra; base is its base user, already created.
+	Give func(t testing.TB, clone, base string)
+	// Has reports whether clone still holds the extra.
+	Has func(t testing.TB, clone string) bool
+	// Refused is set when the admin cannot take the extra away, so
+	// SyncAlternate must refuse and change nothing.
+	Refused bool
 }
 
 func (h Harness) params(user, password string) engine.Params {
@@ -293,6 +311,20 @@ var cases = []testCase{
 			}
 		}
 	}},
+	{"pre-existing clone made equal to its base or refused", func(t *testing.T, h Harness) {
+		if _, ok := h.admin(t).(engine.RoleManager); !ok {
+			t.Skip("engine does not support alternating-users")
+		}
+		if len(h.CloneExtras) == 0 {
+			t.Fatal("the harness lists no CloneExtras: name what a clone can hold beyond its base user")
+		}
+		for _, x := range h.CloneExtras {
+			t.Run(x.Name, func(t *testing.T) {
+				t.Parallel()
+				checkCloneExtra(t, h, x)
+			})
+		}
+	}},
 	{"admin privileges reported", func(t *testing.T, h Harness) {
 		adm := h.admin(t)
 		u := h.UniqueName("u")
@@ -355,5 +387,51 @@ func checkAlternate(t *testing.T, h Harness, base string) {
 	}
 	if log := read(); strings.Contains(log, req.Password) || strings.Contains(log, back.Password) {
 		t.Fatal("a password reached the server's statement log")
+	}
+}
+
+// checkCloneExtra gives a pre-existing clone x and syncs it as the pending
+// user: the sync takes x away and the clone works, or (x.Refused) the sync
+// refuses naming x.Name, and neither gives the clone the pending password
+// nor takes x away.
+func checkCloneExtra(t *testing.T, h Harness, x CloneExtra) {
+	ctx := context.Background()
+	rm, ok := h.admin(t).(engine.RoleManager)
+	if !ok {
+		t.Skip("engine does not support alternating-users")
+	}
+	base := h.UniqueName("app")
+	clone := base + strategies.CloneSuffix
+	h.CreateUser(t, base, "Base-Password-1")
+	h.CreateUser(t, clone, "Old-Clone-Password-1")
+	x.Give(t, clone, base)
+	if !x.Has(t, clone) {
+		t.Fatalf("the harness did not give %q %s", clone, x.Name)
+	}
+	req := engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "Clone-Password-Rr5"}
+	resp, err := rm.SyncAlternate(ctx, req)
+	if x.Refused {
+		if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), x.Name) {
+			t.Fatalf("sync: %+v, %v; want a refusal naming %s", resp, err, x.Name)
+		}
+		if err := h.canLogin(clone, req.Password); err == nil {
+			t.Fatal("a refused sync gave the clone the pending password")
+		}
+		if !x.Has(t, clone) {
+			t.Fatalf("a refused sync took %s away: it must change nothing", x.Name)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if x.Has(t, clone) {
+		t.Fatalf("the clone kept %s after the sync (changes %q)", x.Name, resp.Changes)
+	}
+	if err := h.canLogin(clone, req.Password); err != nil {
+		t.Fatalf("clone login: %v", err)
+	}
+	if resp, err := rm.SyncAlternate(ctx, req); err != nil || len(resp.Changes) != 0 {
+		t.Fatalf("repeated sync: %+v, %v; want no changes", resp, err)
 	}
 }

@@ -422,12 +422,12 @@ module "notifier" {
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
     SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
-    LOG_LEVEL                = var.log_level
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.notifier.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -452,12 +452,12 @@ module "auditor" {
   environment = { for k, v in {
     SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
     METRICS_NAMESPACE        = var.metrics_namespace
-    LOG_LEVEL                = var.log_level
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.auditor.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -598,6 +598,28 @@ resource "aws_cloudwatch_metric_alarm" "rotator_errors" {
   period              = 300
   evaluation_periods  = 1
   threshold           = var.rotator_errors_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}
+
+# A database login that sent its password unencrypted: someone set
+# "ssl": false in a secret or DB_TLS=disable (rotor never falls back to
+# plaintext on its own). The rotator's log line names the host and user.
+resource "aws_cloudwatch_metric_alarm" "plaintext_logins" {
+  count = local.alarms_enabled && var.rotator_function_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-plaintext-logins"
+  alarm_description   = "The rotator logged in to a database without TLS. Its log line \"database login without TLS\" names the host and user; enable TLS on the server and remove \"ssl\": false or DB_TLS=disable."
+  namespace           = var.metrics_namespace
+  metric_name         = "PlaintextLogins"
+  dimensions          = { FunctionName = var.rotator_function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alerts.arn]

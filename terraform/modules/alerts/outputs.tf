@@ -54,9 +54,10 @@ output "audit_rule_arn" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the CloudWatch alarms by purpose (rotator_errors, notifier_errors, auditor_errors, and one per finding metric); empty when alarms are off or the topic has no customer managed key."
+  description = "ARNs of the CloudWatch alarms by purpose (rotator_errors, plaintext_logins, notifier_errors, auditor_errors, and one per finding metric); empty when alarms are off or the topic has no customer managed key."
   value = merge(
     { for k, a in aws_cloudwatch_metric_alarm.rotator_errors : "rotator_errors" => a.arn },
+    { for k, a in aws_cloudwatch_metric_alarm.plaintext_logins : "plaintext_logins" => a.arn },
     { for k, a in aws_cloudwatch_metric_alarm.function_errors : "${k}_errors" => a.arn },
     { for k, a in aws_cloudwatch_metric_alarm.findings : k => a.arn },
   )

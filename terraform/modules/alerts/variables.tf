@@ -177,13 +177,13 @@ variable "rotator_errors_threshold" {
 # ---------------------------------------------------------------------------
 
 variable "log_level" {
-  description = "LOG_LEVEL of both functions."
+  description = "Application log level of both functions, in any case: trace, debug, info, warn, error or fatal. Set through Lambda's logging_config (application_log_level), which the functions read as AWS_LAMBDA_LOG_LEVEL; Lambda drops lines below it."
   type        = string
   default     = "info"
 
   validation {
-    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
-    error_message = "log_level must be debug, info, warn or error."
+    condition     = contains(["trace", "debug", "info", "warn", "error", "fatal"], lower(var.log_level))
+    error_message = "log_level must be trace, debug, info, warn, error or fatal."
   }
 }
 

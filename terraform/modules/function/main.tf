@@ -77,9 +77,13 @@ resource "aws_lambda_function" "this" {
     variables = var.environment
   }
 
+  # Lambda's advanced logging controls: Lambda sets AWS_LAMBDA_LOG_FORMAT and
+  # AWS_LAMBDA_LOG_LEVEL from these, the functions read both, and Lambda
+  # drops JSON lines below application_log_level.
   logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.this.name
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.log_level
   }
 
   dynamic "vpc_config" {

@@ -67,6 +67,17 @@ variable "role_permissions_boundary_arn" {
   default     = null
 }
 
+variable "log_level" {
+  description = "Application log level (logging_config application_log_level; the function reads it as AWS_LAMBDA_LOG_LEVEL): TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the function's CloudWatch log group, in days."
   type        = number

@@ -23,6 +23,7 @@ locals {
 
   rotor_tags = merge(
     var.rotation_strategy != null ? { "rotor:strategy" = var.rotation_strategy } : {},
+    var.base_user_pin != null ? { "rotor:base-user" = var.base_user_pin } : {},
     var.scope_tag != null ? { (var.scope_tag.key) = var.scope_tag.value } : {},
   )
 }
@@ -36,9 +37,14 @@ resource "aws_secretsmanager_secret" "this" {
 
   lifecycle {
     # The rotator records each rotation's outcome in these tags
-    # (rotation.OutcomeTagKeys) and the notifier the last alert it sent
+    # (rotation.OutcomeTagKeys), the base user it pinned at the first
+    # alternating rotation (rotation.TagBaseUser; base_user_pin presets it
+    # at creation, and only an administrator changes it afterwards: see
+    # docs/security.md) and the notifier the last alert it sent
     # (alerting.TagLastAlert); Terraform must not remove them.
     ignore_changes = [
+      tags["rotor:base-user"],
+      tags_all["rotor:base-user"],
       tags["rotor:last-rotation"],
       tags["rotor:last-error-step"],
       tags["rotor:last-error"],

@@ -207,3 +207,14 @@ variable "rotate_immediately" {
   type        = bool
   default     = true
 }
+
+variable "base_user_pin" {
+  description = "alternating-users: the base user this secret may rotate, as \"user@host:port\" with the host and port the admin secret logs in to (the `rotor:base-user` tag; `rotor check` prints the value). Set at creation only; null lets the first rotation pin what the document names then. See docs/security.md."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.base_user_pin == null || can(regex("^([^@]+@[^:]+:[0-9]+|sha256:[0-9a-f]{64})$", var.base_user_pin))
+    error_message = "base_user_pin must be \"user@host:port\" (or the sha256: form rotor check prints for names a tag cannot hold)."
+  }
+}

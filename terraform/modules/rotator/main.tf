@@ -22,8 +22,12 @@ locals {
   account_secrets_arn = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:*"
 
   # The outcome tags the rotator writes on a rotated secret
-  # (rotation.OutcomeTagKeys), and the only keys TagResource is allowed for.
+  # (rotation.OutcomeTagKeys), and the only keys TagResource is allowed for,
+  # with the base-user pin (rotation.TagBaseUser) an alternating-users
+  # secret gets at its first rotation.
   outcome_tag_keys = ["rotor:last-rotation", "rotor:last-error-step", "rotor:last-error", "rotor:last-version"]
+  pin_tag_key      = "rotor:base-user"
+  rotator_tag_keys = concat(local.outcome_tag_keys, [local.pin_tag_key])
 
   scope_by_arn = length(var.rotated_secret_arns) > 0
   scope_by_tag = var.rotated_secret_tag != null
@@ -105,7 +109,7 @@ data "aws_iam_policy_document" "rotator" {
       condition {
         test     = "ForAllValues:StringEquals"
         variable = "aws:TagKeys"
-        values   = local.outcome_tag_keys
+        values   = local.rotator_tag_keys
       }
 
       condition {
@@ -132,7 +136,7 @@ data "aws_iam_policy_document" "rotator" {
       condition {
         test     = "ForAllValues:StringEquals"
         variable = "aws:TagKeys"
-        values   = local.outcome_tag_keys
+        values   = local.rotator_tag_keys
       }
 
       condition {
@@ -167,6 +171,19 @@ data "aws_iam_policy_document" "rotator" {
       sid       = "DescribeMasterDatabases"
       actions   = ["rds:DescribeDBInstances", "rds:DescribeDBClusters"]
       resources = var.rds_resource_arns
+    }
+  }
+
+  # Alternating users: before the admin acts, the rotator looks for another
+  # secret pinned to the same base user (tag rotor:base-user), which would
+  # reset this secret's AWSCURRENT. ListSecrets has no resource-level
+  # permissions (AWS accepts only "*"); it returns metadata, never values.
+  dynamic "statement" {
+    for_each = length(var.master_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "FindSecretsSharingABaseUser"
+      actions   = ["secretsmanager:ListSecrets"]
+      resources = ["*"]
     }
   }
 
@@ -307,13 +324,14 @@ module "rotator" {
     DB_CA_BUNDLE               = var.db_ca_bundle
     DB_CONNECT_TIMEOUT         = "${var.db_connect_timeout_seconds}s"
     PREVIOUS_USER_SESSIONS     = var.previous_user_sessions
-    LOG_LEVEL                  = var.log_level
+    ADMIN_SECRET_ARNS          = length(var.master_secret_arns) > 0 ? join(",", var.master_secret_arns) : null
     METRICS_NAMESPACE          = var.metrics_namespace
     SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.rotator.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -363,11 +381,11 @@ module "rotatenow" {
   environment = {
     ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
     ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
-    LOG_LEVEL                  = var.log_level
   }
 
   policy                        = data.aws_iam_policy_document.rotatenow.json
   role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  log_level                     = upper(var.log_level)
   log_retention_days            = var.log_retention_days
   log_kms_key_arn               = var.log_kms_key_arn
 
