@@ -93,11 +93,11 @@ func TestApplicationsKeepWorkingThroughRotations(t *testing.T) {
 	bootstrap := rietest.Build(t, "./functions/rotator")
 	// One emulator per run: an emulator runs one invocation at a time, as
 	// one Lambda execution environment does.
-	function := func(t *testing.T) (string, *rietest.Emulator) {
-		emu := rietest.Start(t, bootstrap,
-			"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
+	function := func(t *testing.T, env ...string) (string, *rietest.Emulator) {
+		emu := rietest.Start(t, bootstrap, append([]string{
+			"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_REGION=" + cfg.Region,
 			"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
-			"DB_CA_BUNDLE="+bundle, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=warn")
+			"DB_CA_BUNDLE=" + bundle, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=warn"}, env...)...)
 		fn := srv.FunctionARN(dbtest.UniqueName("rotor-rotator"))
 		srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
 		return fn, emu
@@ -115,8 +115,7 @@ func TestApplicationsKeepWorkingThroughRotations(t *testing.T) {
 			// One after another: in parallel, the runs' logins would slow
 			// each other's, and not prove more.
 			t.Run(engine+"/"+strategy, func(t *testing.T) {
-				fn, emu := function(t)
-				w := &loadWorld{t: t, srv: srv, sm: sm, fn: fn, emu: emu, pg: pg, m: m}
+				w := &loadWorld{t: t, srv: srv, sm: sm, function: function, pg: pg, m: m}
 				lines := w.run(engine, strategy)
 				mu.Lock()
 				report = append(report, strings.Join(lines, "\n"))
@@ -130,10 +129,13 @@ type loadWorld struct {
 	t   *testing.T
 	srv *awslocal.Server
 	sm  *secretsmanager.Client
-	fn  string
-	emu *rietest.Emulator
-	pg  *dbtest.PG
-	m   *dbtest.Maria
+	// function starts the rotator under an emulator with env added and
+	// registers it; run sets fn and emu from it.
+	function func(t *testing.T, env ...string) (string, *rietest.Emulator)
+	fn       string
+	emu      *rietest.Emulator
+	pg       *dbtest.PG
+	m        *dbtest.Maria
 }
 
 // app is one application: a pool and the query its workers repeat.
@@ -196,7 +198,8 @@ func (a *app) stop() {
 
 func (w *loadWorld) run(engine, strategy string) []string {
 	t := w.t
-	arn := w.secret(engine, strategy)
+	arn, master := w.secret(engine, strategy)
+	w.fn, w.emu = w.function(t, "ADMIN_SECRET_ARNS="+master)
 	var apps []*app
 	apps = append(apps, w.packageApp(engine, arn))
 	if strategy == "single-user" {
@@ -281,8 +284,8 @@ func (w *loadWorld) run(engine, strategy string) []string {
 }
 
 // secret creates the database users and the secret for one run and
-// returns the secret's ARN.
-func (w *loadWorld) secret(engine, strategy string) string {
+// returns the secret's ARN and, for alternating-users, its admin secret's.
+func (w *loadWorld) secret(engine, strategy string) (arn, master string) {
 	t := w.t
 	base := dbtest.UniqueName("load")
 	doc := map[string]any{"engine": engine, "username": base, "password": "initial-password-1"}
@@ -320,10 +323,11 @@ func (w *loadWorld) secret(engine, strategy string) string {
 	}
 	var tags []types.Tag
 	if admin != nil {
-		doc["masterarn"] = w.create(admin, nil)
+		master = w.create(admin, nil)
+		doc["masterarn"] = master
 		tags = []types.Tag{{Key: aws.String(events.TagStrategy), Value: aws.String(strategy)}}
 	}
-	return w.create(doc, tags)
+	return w.create(doc, tags), master
 }
 
 func (w *loadWorld) create(doc map[string]any, tags []types.Tag) string {
