@@ -15,6 +15,7 @@ import (
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/internal/version"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -42,7 +43,7 @@ func main() {
 		Password:        cfg.Password,
 		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
 		Logger:          log,
-		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).StepReport,
+		OnStep:          metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).StepReport,
 	})
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)

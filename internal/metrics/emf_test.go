@@ -72,3 +72,18 @@ func TestStepReport(t *testing.T) {
 		t.Fatalf("failure before a strategy: %v", recs[3])
 	}
 }
+
+func TestVersionIsASecondDimensionSet(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEMF(&buf, "Rotor").WithVersion("v1.2.3")
+	e.StepReport(rotation.StepReport{Step: events.StepSetSecret, Strategy: "single-user", Duration: time.Millisecond})
+	recs := decode(t, buf.String())
+	if len(recs) != 1 || recs[0][DimensionVersion] != "v1.2.3" {
+		t.Fatalf("records %v, want one with Version v1.2.3", recs)
+	}
+	dir := recs[0]["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	got, _ := json.Marshal(dir["Dimensions"])
+	if string(got) != `[["Step","Strategy"],["Step","Strategy","Version"]]` {
+		t.Fatalf("dimension sets %s: the plain set must stay, so alarms on it keep working", got)
+	}
+}
