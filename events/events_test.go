@@ -279,3 +279,26 @@ func TestBaseUserPin(t *testing.T) {
 		}
 	}
 }
+
+// TestExtraString: the RDS identifier keys of AWS's templates are read from
+// Extra and stay there for the round trip.
+func TestExtraString(t *testing.T) {
+	d, err := ParseSecretDocument(`{"engine":"postgres","host":"h","username":"u","password":"p","dbInstanceIdentifier":"db1","dbClusterIdentifier":null,"bad":7}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := d.ExtraString(KeyDBInstanceIdentifier); v != "db1" || err != nil {
+		t.Fatalf("instance: %q %v", v, err)
+	}
+	if v, err := d.ExtraString(KeyDBClusterIdentifier); v != "" || err != nil {
+		t.Fatalf("null cluster: %q %v", v, err)
+	}
+	if v, err := d.ExtraString("absent"); v != "" || err != nil {
+		t.Fatalf("absent: %q %v", v, err)
+	}
+	_, err = d.ExtraString("bad")
+	checkField(t, err, "bad")
+	if out, _ := d.MarshalJSON(); !strings.Contains(string(out), `"dbInstanceIdentifier":"db1"`) {
+		t.Fatalf("identifier not kept: %s", out)
+	}
+}
