@@ -302,3 +302,19 @@ func TestExtraString(t *testing.T) {
 		t.Fatalf("identifier not kept: %s", out)
 	}
 }
+
+// TestTagOfCase: AWS's mixed-case aws:rds keys are found; rotor's keys only
+// in their exact spelling.
+func TestTagOfCase(t *testing.T) {
+	tag := func(k, v string) types.Tag { return types.Tag{Key: &k, Value: &v} }
+	tags := []types.Tag{tag("aws:rds:primaryDBInstanceArn", "arn:db"), tag("ROTOR:BASE-USER", "evil@h:1"), tag(TagStrategy, "single-user")}
+	if got := TagOf(tags, TagRDSInstanceARN); got != "arn:db" {
+		t.Fatalf("aws:rds key: %q", got)
+	}
+	if got := TagOf(tags, TagBaseUser); got != "" {
+		t.Fatalf("a look-alike rotor key was read: %q", got)
+	}
+	if got := TagOf(tags, TagStrategy); got != "single-user" {
+		t.Fatalf("rotor:strategy: %q", got)
+	}
+}

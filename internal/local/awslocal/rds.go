@@ -2,6 +2,7 @@ package awslocal
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -197,4 +198,36 @@ func (s *Server) applyMasterPassword(what, user, password string, o MasterPasswo
 		}
 		s.log.Info("master password change applied", "resource", what, "user", user, "applied", o.Apply != nil)
 	}()
+}
+
+// AddRDSManagedSecret creates the secret RDS keeps for a master password it
+// manages (ManageMasterUserPassword) on the instance or cluster rdsARN, as
+// RDS creates it: named rds!db-<uuid> or rds!cluster-<uuid>, OwningService
+// "rds", a {"username","password"} document, and the aws:rds:* and
+// aws:secretsmanager:owningService tags that CreateSecret refuses to
+// callers. It returns the secret's ARN. RDS's own rotation of it is not
+// simulated.
+func (s *Server) AddRDSManagedSecret(rdsARN, username, password string) (string, error) {
+	kind, tag := "db", "aws:rds:primaryDBInstanceArn"
+	if strings.Contains(rdsARN, ":cluster:") {
+		kind, tag = "cluster", "aws:rds:primaryDBClusterArn"
+	}
+	body, err := json.Marshal(map[string]string{"username": username, "password": password})
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := "rds!" + kind + "-" + newUUID()
+	now := s.clock.Now()
+	str := string(body)
+	sec := &secret{
+		ARN:  fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", s.opts.Region, s.opts.Account, name, randomString(6, alnum)),
+		Name: name, Created: now, LastChanged: now, OwningService: "rds", Tagged: true,
+		Tags: []Tag{{Key: tag, Value: rdsARN}, {Key: "aws:secretsmanager:owningService", Value: "rds"}},
+	}
+	sec.Versions = append(sec.Versions, &version{ID: newUUID(), String: &str, HasValue: true, Stages: []string{LabelCurrent}, Created: now})
+	s.secrets = append(s.secrets, sec)
+	s.mutated()
+	return sec.ARN, nil
 }
