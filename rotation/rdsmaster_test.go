@@ -121,8 +121,11 @@ func TestRDSMasterWithAlternatingAdmin(t *testing.T) {
 
 // TestRDSMasterRetriedAfterTimeout: a setSecret whose time runs out while
 // RDS still applies the change fails with ErrMasterChangePending; the retry
-// waits the change out, sets the password again and succeeds. The cluster
-// is named by the secret's dbClusterIdentifier key.
+// waits the change out without asking for it again, and testSecret proves
+// the pending password took. Had the pending change been someone else's,
+// testSecret fails and a later setSecret, finding nothing pending, sets the
+// password: that is the third call. The cluster is named by the secret's
+// dbClusterIdentifier key.
 func TestRDSMasterRetriedAfterTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -160,8 +163,24 @@ func TestRDSMasterRetriedAfterTimeout(t *testing.T) {
 	if _, err := st.Test(context.Background(), strategies.TestRequest{Pending: pend}); err != nil {
 		t.Fatalf("testSecret: %v", err)
 	}
-	if n := e.srv.Stats()["ModifyDBCluster"]; n != 2 || applies.Load() != 2 {
-		t.Fatalf("ModifyDBCluster %d, applied %d; want 2 and 2", n, applies.Load())
+	if n := e.srv.Stats()["ModifyDBCluster"]; n != 1 || applies.Load() != 1 {
+		t.Fatalf("ModifyDBCluster %d, applied %d; want 1 and 1: the retry only waits", n, applies.Load())
+	}
+
+	// Someone else's change was pending: testSecret refuses, and the next
+	// setSecret (nothing pending now) sets the pending password.
+	must(t, e.pg.AlterPassword(context.Background(), admin, "Someone-elses-1"), "operator resets the master password")
+	if _, err := st.Test(context.Background(), strategies.TestRequest{Pending: pend}); err == nil {
+		t.Fatal("testSecret passed with another password in the database")
+	}
+	if _, err := st.Set(context.Background(), strategies.SetRequest{Current: cur, Pending: pend}); err != nil {
+		t.Fatalf("setSecret after the refused test: %v", err)
+	}
+	if _, err := st.Test(context.Background(), strategies.TestRequest{Pending: pend}); err != nil {
+		t.Fatalf("testSecret after setSecret: %v", err)
+	}
+	if n := e.srv.Stats()["ModifyDBCluster"]; n != 2 {
+		t.Fatalf("ModifyDBCluster %d, want 2", n)
 	}
 }
 

@@ -64,19 +64,13 @@ func (*RDSMaster) Name() string { return NameRDSMaster }
 
 // Create copies the current document with a new password RDS accepts.
 func (r *RDSMaster) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
-	eng, err := r.opts.Engines.Lookup(req.Current.Engine)
+	p, facts, err := r.opts.withNewPassword(req, rdsForbidden)
 	if err != nil {
 		return CreateResponse{}, err
 	}
-	password, err := req.NewPassword(eng.Facts().ExcludeCharacters + rdsForbidden)
-	if err != nil {
+	if err := CheckRDSMasterPassword(p.Password, facts.Family); err != nil {
 		return CreateResponse{}, err
 	}
-	if err := CheckRDSMasterPassword(password, eng.Facts().Family); err != nil {
-		return CreateResponse{}, err
-	}
-	p := req.Current.Clone()
-	p.Password = password
 	return CreateResponse{Pending: p}, nil
 }
 
@@ -102,12 +96,17 @@ func CheckRDSMasterPassword(password, family string) error {
 
 // Set asks RDS to change the master password to the pending one and waits
 // until RDS no longer reports the change as pending. It logs in to no
-// database. A change already pending (an earlier attempt's, or anyone's) is
-// waited out first, then the pending password is set again: setting the
-// same master password twice is harmless, so a repeated or retried Set is
-// safe. The wait ends before the context's deadline (the Lambda's remaining
-// time, less a margin) and after Options.RDSMaxWait at most; then
-// ErrMasterChangePending is returned and nothing else has changed.
+// database, so it cannot tell which password RDS applied; testSecret does.
+//
+// Repeating it is safe. A change found pending when Set begins is taken
+// for an earlier attempt's (one whose time ran out): Set waits it out and
+// returns without asking again, so a change slower than one invocation's
+// time still completes over retries; were it anyone else's change,
+// testSecret fails and the next pass, finding nothing pending, sets the
+// pending password. Finding nothing pending, Set asks for the change, which
+// is harmless when RDS already has that password. The wait ends before the
+// context's deadline (the Lambda's remaining time, less a margin) and after
+// Options.RDSMaxWait at most; then ErrMasterChangePending is returned.
 func (r *RDSMaster) Set(ctx context.Context, req SetRequest) (SetResponse, error) {
 	log := logger(req.Logger)
 	if err := r.opts.SameTarget(req.Current, req.Pending, "pending"); err != nil {
@@ -122,8 +121,13 @@ func (r *RDSMaster) Set(ctx context.Context, req SetRequest) (SetResponse, error
 	}
 	w := r.newWait(ctx, t)
 	log.Info("changing the master password through RDS", "rds", t.String(), "user", req.Current.Username)
-	if err := w.untilSettled(ctx, log); err != nil {
+	waited, err := w.untilSettled(ctx, log)
+	if err != nil {
 		return SetResponse{}, err
+	}
+	if waited {
+		log.Info("a master password change was already pending (an earlier attempt's); it has applied, and testSecret checks it is the pending password", "rds", t.String(), "describe_calls", w.describes)
+		return SetResponse{}, nil
 	}
 	for {
 		err := t.modify(ctx, r.opts.RDS, req.Pending.Password)
@@ -140,7 +144,7 @@ func (r *RDSMaster) Set(ctx context.Context, req SetRequest) (SetResponse, error
 			return SetResponse{}, err
 		}
 	}
-	if err := w.untilSettled(ctx, log); err != nil {
+	if _, err := w.untilSettled(ctx, log); err != nil {
 		return SetResponse{}, err
 	}
 	log.Info("master password change applied by RDS", "rds", t.String(), "describe_calls", w.describes)
@@ -347,22 +351,23 @@ func (r *RDSMaster) newWait(ctx context.Context, t rdsTarget) *rdsWait {
 }
 
 // untilSettled describes the target until no master password change is
-// pending.
-func (w *rdsWait) untilSettled(ctx context.Context, log *slog.Logger) error {
+// pending. waited reports whether one was.
+func (w *rdsWait) untilSettled(ctx context.Context, log *slog.Logger) (waited bool, err error) {
 	for {
 		st, err := w.t.describe(ctx, w.r.opts.RDS)
 		if err != nil {
-			return err
+			return waited, err
 		}
 		w.describes++
 		if st.settled() {
-			return nil
+			return waited, nil
 		}
+		waited = true
 		if w.describes == 1 || w.describes%10 == 0 {
 			log.Info("RDS reports a pending master password change; waiting", "rds", w.t.String(), "status", st.status, "waited_ms", time.Since(w.start).Milliseconds())
 		}
 		if err := w.sleep(ctx); err != nil {
-			return err
+			return waited, err
 		}
 	}
 }
@@ -371,7 +376,7 @@ func (w *rdsWait) untilSettled(ctx context.Context, log *slog.Logger) error {
 // ErrMasterChangePending when the interval would pass the deadline.
 func (w *rdsWait) sleep(ctx context.Context) error {
 	if time.Now().Add(w.interval).After(w.deadline) {
-		return fmt.Errorf("%w: %s after %s; the secret is unchanged and a retried setSecret waits again", ErrMasterChangePending, w.t, time.Since(w.start).Round(time.Millisecond))
+		return fmt.Errorf("%w: %s after %s; the secret is unchanged and a retried setSecret waits for the change to apply", ErrMasterChangePending, w.t, time.Since(w.start).Round(time.Millisecond))
 	}
 	timer := time.NewTimer(w.interval)
 	defer timer.Stop()
