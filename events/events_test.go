@@ -279,3 +279,42 @@ func TestBaseUserPin(t *testing.T) {
 		}
 	}
 }
+
+// TestExtraString: the RDS identifier keys of AWS's templates are read from
+// Extra and stay there for the round trip.
+func TestExtraString(t *testing.T) {
+	d, err := ParseSecretDocument(`{"engine":"postgres","host":"h","username":"u","password":"p","dbInstanceIdentifier":"db1","dbClusterIdentifier":null,"bad":7}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := d.ExtraString(KeyDBInstanceIdentifier); v != "db1" || err != nil {
+		t.Fatalf("instance: %q %v", v, err)
+	}
+	if v, err := d.ExtraString(KeyDBClusterIdentifier); v != "" || err != nil {
+		t.Fatalf("null cluster: %q %v", v, err)
+	}
+	if v, err := d.ExtraString("absent"); v != "" || err != nil {
+		t.Fatalf("absent: %q %v", v, err)
+	}
+	_, err = d.ExtraString("bad")
+	checkField(t, err, "bad")
+	if out, _ := d.MarshalJSON(); !strings.Contains(string(out), `"dbInstanceIdentifier":"db1"`) {
+		t.Fatalf("identifier not kept: %s", out)
+	}
+}
+
+// TestTagOfCase: AWS's mixed-case aws:rds keys are found; rotor's keys only
+// in their exact spelling.
+func TestTagOfCase(t *testing.T) {
+	tag := func(k, v string) types.Tag { return types.Tag{Key: &k, Value: &v} }
+	tags := []types.Tag{tag("aws:rds:primaryDBInstanceArn", "arn:db"), tag("ROTOR:BASE-USER", "evil@h:1"), tag(TagStrategy, "single-user")}
+	if got := TagOf(tags, TagRDSInstanceARN); got != "arn:db" {
+		t.Fatalf("aws:rds key: %q", got)
+	}
+	if got := TagOf(tags, TagBaseUser); got != "" {
+		t.Fatalf("a look-alike rotor key was read: %q", got)
+	}
+	if got := TagOf(tags, TagStrategy); got != "single-user" {
+		t.Fatalf("rotor:strategy: %q", got)
+	}
+}

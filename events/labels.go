@@ -45,7 +45,8 @@ const (
 	OutcomeFailed    = "failed"
 )
 
-// Tags Secrets Manager puts on an RDS-managed master secret.
+// Tags Secrets Manager puts on an RDS-managed master secret, lower-cased
+// (TagOf compares aws: keys without regard to case).
 const (
 	TagRDSInstanceARN = "aws:rds:primarydbinstancearn"
 	TagRDSClusterARN  = "aws:rds:primarydbclusterarn"
@@ -106,9 +107,19 @@ func StrandedPending(stages map[string][]string) string {
 }
 
 // TagOf returns the value of the tag key, or "" when the secret has none.
+// Keys are compared exactly, except keys in AWS's reserved aws: namespace,
+// which are compared without regard to case: AWS writes its own in mixed
+// case (aws:rds:primaryDBInstanceArn), AWS's templates compare them lowered,
+// and no caller can create an aws: key, in any case. rotor's own keys stay
+// exact, so a look-alike key in other case (which IAM conditions on
+// aws:TagKeys would not match) is never read as one of them.
 func TagOf(tags []types.Tag, key string) string {
+	fold := strings.HasPrefix(strings.ToLower(key), "aws:")
 	for _, t := range tags {
-		if t.Key != nil && *t.Key == key && t.Value != nil {
+		if t.Key == nil || t.Value == nil {
+			continue
+		}
+		if *t.Key == key || fold && strings.EqualFold(*t.Key, key) {
 			return *t.Value
 		}
 	}

@@ -149,6 +149,28 @@ func parsePort(v json.RawMessage) (port int, asString bool, err error) {
 	return 0, false, &FieldError{Field: "port", Reason: "must be a number or a numeric string"}
 }
 
+// Keys AWS's templates read to name the RDS instance or cluster a master
+// secret belongs to. rotor keeps them in Extra; read them with ExtraString.
+const (
+	KeyDBInstanceIdentifier = "dbInstanceIdentifier"
+	KeyDBClusterIdentifier  = "dbClusterIdentifier"
+)
+
+// ExtraString returns the string value of a key kept in Extra, or "" when
+// the key is absent or null. Any other JSON type is a FieldError naming the
+// key.
+func (d *SecretDocument) ExtraString(key string) (string, error) {
+	v, ok := d.Extra[key]
+	if !ok || string(v) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", &FieldError{Field: key, Reason: "must be a string"}
+	}
+	return s, nil
+}
+
 // Requirement says what a document must hold for the use it is put to.
 type Requirement int
 

@@ -108,7 +108,9 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, PreviousUserSessions: o.sessions}
+	// rds-master polls the stand-in's RDS every 10 ms at first.
+	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, PreviousUserSessions: o.sessions,
+		RDS: rds.NewFromConfig(cfg), RDSPollInterval: 10 * time.Millisecond}
 	if o.strategy == "" {
 		o.strategy = strategies.NameSingleUser
 	}

@@ -2,6 +2,7 @@ package rotation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/config"
@@ -37,13 +39,33 @@ type AdminSecretsAPI interface {
 // ARN is checked before it is read, a name or partial ARN by the ARN the
 // read returns. An empty list allows nothing.
 func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+	return loadMaster(ctx, sm, endpoints, masterARN, LabelCurrent, allowed, log)
+}
+
+// LoadMasterPending is LoadMaster for the admin secret's AWSPENDING
+// version: the password an admin secret in mid-rotation is changing to. It
+// returns (nil, nil) when the admin secret has no AWSPENDING value (no
+// rotation in flight, or one whose createSecret has not run).
+func LoadMasterPending(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+	doc, err := loadMaster(ctx, sm, endpoints, masterARN, LabelPending, allowed, log)
+	if errors.Is(err, ErrNoValue) {
+		return nil, nil
+	}
+	return doc, err
+}
+
+func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN, stage string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
 	if strings.HasPrefix(masterARN, "arn:") {
 		if err := checkAllowed(masterARN, allowed); err != nil {
 			return nil, err
 		}
 	}
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(masterARN)})
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(masterARN), VersionStage: aws.String(stage)})
 	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if stage == LabelPending && errors.As(err, &nf) {
+			return nil, fmt.Errorf("read admin secret (masterarn) %s: %w", stage, ErrNoValue)
+		}
 		return nil, fmt.Errorf("read admin secret (masterarn): %w", err)
 	}
 	if err := checkAllowed(aws.ToString(out.ARN), allowed); err != nil {

@@ -200,8 +200,11 @@ func TestRDSManagedMasterSecret(t *testing.T) {
 	dropClone(t, e, base+"_clone")
 	dbARN := e.srv.AddDBInstance(awslocal.DBInstance{Identifier: dbtest.UniqueName("db"), Engine: "postgres", Address: e.pg.Host, Port: e.pg.Port, MasterUsername: admin})
 	e.secrets = append(e.secrets, "rds-master-password")
-	masterARN := e.createAdmin(dbtest.UniqueName("rds"), `{"username":"`+admin+`","password":"rds-master-password"}`,
-		map[string]string{rotation.TagRDSInstanceARN: dbARN})
+	// As RDS creates it: OwningService rds, the mixed-case aws:rds tag.
+	masterARN, err := e.srv.AddRDSManagedSecret(dbARN, admin, "rds-master-password")
+	must(t, err, "add RDS-managed secret")
+	e.rotOpts.AdminSecretARNs = append(e.rotOpts.AdminSecretARNs, masterARN)
+	e.newRotator()
 	// The app secret points at the same server under another name, so a
 	// login through RDS's answer is what makes the admin step work.
 	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": masterARN}), nil)

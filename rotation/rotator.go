@@ -258,12 +258,13 @@ func (inv *invocation) set(ctx context.Context, currentID string) error {
 		return err
 	}
 	resp, err := inv.strategy.Set(ctx, strategies.SetRequest{
-		Current:  cur,
-		Pending:  pend,
-		Previous: inv.previousLoader(),
-		Master:   inv.masterLoader(cur),
-		PinBase:  inv.pinBase,
-		Logger:   inv.log,
+		Current:       cur,
+		Pending:       pend,
+		Previous:      inv.previousLoader(),
+		Master:        inv.masterLoader(cur, LoadMaster),
+		MasterPending: inv.masterLoader(cur, LoadMasterPending),
+		PinBase:       inv.pinBase,
+		Logger:        inv.log,
 	})
 	if err != nil {
 		return fail("set pending credential in the database", err)
@@ -341,13 +342,14 @@ func (inv *invocation) previousLoader() strategies.DocLoader {
 }
 
 // masterLoader reads the admin secret named by the current document's
-// masterarn (LoadMaster) and registers its password for redaction.
-func (inv *invocation) masterLoader(cur *events.SecretDocument) strategies.DocLoader {
+// masterarn with load (LoadMaster, LoadMasterPending) and registers its
+// password for redaction.
+func (inv *invocation) masterLoader(cur *events.SecretDocument, load func(context.Context, AdminSecretsAPI, EndpointResolver, string, []string, *slog.Logger) (*events.SecretDocument, error)) strategies.DocLoader {
 	return func(ctx context.Context) (*events.SecretDocument, error) {
 		if err := strategies.RequireMasterARN(cur); err != nil {
 			return nil, err
 		}
-		doc, err := LoadMaster(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.r.opts.AdminSecretARNs, inv.log)
+		doc, err := load(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.r.opts.AdminSecretARNs, inv.log)
 		if doc != nil {
 			inv.secrets = append(inv.secrets, doc.Password)
 		}

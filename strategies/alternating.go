@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/rotorhq/rotor/events"
@@ -114,6 +115,9 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 		return SetResponse{}, err
 	}
 	sess, err := a.opts.LoginLogged(ctx, log, master)
+	if errors.Is(err, engine.ErrAuth) {
+		sess, err = a.pendingAdminLogin(ctx, log, req, master, err)
+	}
 	if err != nil {
 		return SetResponse{}, fmt.Errorf("admin login: %w", err)
 	}
@@ -137,6 +141,34 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	}
 	log.Info("alternate user synced", "user", req.Pending.Username, "created_clone", resp.CreatedClone, "changes", resp.Changes)
 	return SetResponse{}, nil
+}
+
+// pendingAdminLogin logs in with the admin secret's AWSPENDING password
+// after its current one was refused (refused): an admin secret rotated by
+// another rotation (rds-master, single-user) whose setSecret has run and
+// whose finishSecret has not. The pending version is used only for the same
+// user on the same server; otherwise, or when there is none, refused is
+// returned.
+func (a *AlternatingUsers) pendingAdminLogin(ctx context.Context, log *slog.Logger, req SetRequest, master *events.SecretDocument, refused error) (engine.Session, error) {
+	if req.MasterPending == nil {
+		return nil, refused
+	}
+	pend, err := req.MasterPending(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w; reading the admin secret's pending version failed too: %w", refused, err)
+	}
+	if pend == nil || pend.Password == master.Password {
+		return nil, refused
+	}
+	if pend, err = AdminTarget(pend, req.Current); err != nil {
+		return nil, fmt.Errorf("%w; the admin secret's pending version: %w", refused, err)
+	}
+	if pend.Username != master.Username || a.opts.SameTarget(master, pend, "admin pending") != nil {
+		log.Warn("the admin secret's pending version names another user or server; not using it", "user", pend.Username)
+		return nil, refused
+	}
+	log.Info("admin password refused; the admin secret is mid-rotation, trying its pending version", "user", master.Username)
+	return a.opts.LoginLogged(ctx, log, pend)
 }
 
 // AdminTarget returns the admin document ready to log in. Only the engine

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/strategies/engine"
 )
 
@@ -21,17 +22,25 @@ func (*SingleUser) Name() string { return NameSingleUser }
 
 // Create copies the current document with the new password.
 func (s *SingleUser) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
-	eng, err := s.opts.Engines.Lookup(req.Current.Engine)
+	p, _, err := s.opts.withNewPassword(req, "")
+	return CreateResponse{Pending: p}, err
+}
+
+// withNewPassword returns a copy of the current document with a new
+// password generated for its engine, avoiding the engine's excluded
+// characters and exclude, and the engine's facts.
+func (o Options) withNewPassword(req CreateRequest, exclude string) (*events.SecretDocument, engine.Facts, error) {
+	eng, err := o.Engines.Lookup(req.Current.Engine)
 	if err != nil {
-		return CreateResponse{}, err
+		return nil, engine.Facts{}, err
 	}
-	password, err := req.NewPassword(eng.Facts().ExcludeCharacters)
+	password, err := req.NewPassword(eng.Facts().ExcludeCharacters + exclude)
 	if err != nil {
-		return CreateResponse{}, err
+		return nil, engine.Facts{}, err
 	}
 	p := req.Current.Clone()
 	p.Password = password
-	return CreateResponse{Pending: p}, nil
+	return p, eng.Facts(), nil
 }
 
 // Set logs in with the current password and changes it to the pending one.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rotorhq/rotor/events"
@@ -16,7 +18,11 @@ import (
 const (
 	NameSingleUser       = "single-user"
 	NameAlternatingUsers = "alternating-users"
+	NameRDSMaster        = "rds-master"
 )
+
+// names lists the strategies in the order errors name them.
+var names = []string{NameSingleUser, NameAlternatingUsers, NameRDSMaster}
 
 // Session policies for PREVIOUS_USER_SESSIONS.
 const (
@@ -42,6 +48,15 @@ type Options struct {
 	// OnLogin, when set, is told of every login attempt a strategy makes
 	// (metrics: the rotator counts plaintext logins).
 	OnLogin func(LoginInfo)
+	// RDS is the client rds-master changes master passwords with; New
+	// refuses rds-master without it.
+	RDS RDSAPI
+	// RDSPollInterval is rds-master's first wait between two describe
+	// calls (it doubles, up to 10 s); zero means DefaultRDSPollInterval.
+	RDSPollInterval time.Duration
+	// RDSMaxWait bounds rds-master's wait for RDS in one setSecret, on top
+	// of the context's deadline; zero means DefaultRDSMaxWait.
+	RDSMaxWait time.Duration
 }
 
 // LoginInfo describes one login attempt: where, as whom, and how the
@@ -92,6 +107,12 @@ type SetRequest struct {
 	// Master loads the admin document (masterarn), with its connection
 	// details resolved.
 	Master DocLoader
+	// MasterPending loads the admin secret's AWSPENDING document, resolved
+	// like Master, or returns (nil, nil) when the admin secret is not being
+	// rotated. alternating-users tries it once when the admin's current
+	// password is refused: the admin secret is then mid-rotation (its
+	// setSecret has changed the password, its finishSecret has not run).
+	MasterPending DocLoader
 	// PinBase is called by alternating-users with the base user's pin
 	// (events.BaseUserPin: the user on the server the admin logs in to)
 	// after the admin document is loaded and before the admin logs in. It
@@ -140,12 +161,14 @@ type Strategy interface {
 
 // ParseName checks a strategy name from a setting, a flag or a tag.
 func ParseName(name string) (string, error) {
-	switch name {
-	case NameSingleUser, NameAlternatingUsers:
+	if slices.Contains(names, name) {
 		return name, nil
 	}
-	return "", fmt.Errorf("unknown strategy %q (want %s or %s)", name, NameSingleUser, NameAlternatingUsers)
+	return "", fmt.Errorf("unknown strategy %q (want %s)", name, strings.Join(names, ", "))
 }
+
+// Names returns the strategy names ParseName accepts.
+func Names() []string { return slices.Clone(names) }
 
 // Source says where a secret's strategy came from.
 type Source string
@@ -183,8 +206,14 @@ func New(name string, opts Options) (Strategy, error) {
 	if _, err := ParseName(name); err != nil {
 		return nil, err
 	}
-	if name == NameAlternatingUsers {
+	switch name {
+	case NameAlternatingUsers:
 		return &AlternatingUsers{opts: opts}, nil
+	case NameRDSMaster:
+		if opts.RDS == nil {
+			return nil, errors.New("strategies: rds-master needs an RDS client")
+		}
+		return &RDSMaster{opts: opts}, nil
 	}
 	return &SingleUser{opts: opts}, nil
 }
@@ -197,6 +226,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.PreviousUserSessions == "" {
 		o.PreviousUserSessions = SessionsWarn
+	}
+	if o.RDSPollInterval <= 0 {
+		o.RDSPollInterval = DefaultRDSPollInterval
+	}
+	if o.RDSMaxWait <= 0 {
+		o.RDSMaxWait = DefaultRDSMaxWait
 	}
 	return o
 }

@@ -28,7 +28,7 @@ func moduleDirs(t *testing.T) []string {
 	}
 	for _, want := range []string{
 		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function",
-		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master",
+		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master", "examples/rds-master",
 	} {
 		found := false
 		for _, d := range dirs {

@@ -106,7 +106,7 @@ type dbFlags struct {
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.tls, "db-tls", "", "TLS mode when the secret has no \"ssl\" key: verify-full, require or disable (default: "+config.EnvDBTLS+", else verify-full)")
 	fs.StringVar(&d.caBundle, "db-ca-bundle", "", "PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
-	fs.StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: single-user or alternating-users (default single-user)")
+	fs.StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: "+strings.Join(strategies.Names(), ", ")+" (default single-user)")
 }
 
 // settings reads the rotator's database settings from the environment

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,10 +87,16 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	admin := dbtest.UniqueName("admin")
 	master := create(doc(admin, "admin-password-1", nil))
 	badMaster := create(doc(admin, "not-the-admin-password", nil))
+	// The function trusts both harness servers' CAs.
+	m := dbtest.MariaDB(t)
+	bundle := filepath.Join(t.TempDir(), "ca-bundle.pem")
+	if err := os.WriteFile(bundle, append(append([]byte{}, pg.CAPEM...), m.CAPEM...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	emu := rietest.Start(t, rietest.Build(t, "./functions/rotator"),
 		"AWS_ENDPOINT_URL="+srv.URL(), "AWS_REGION="+cfg.Region,
 		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
-		"DB_CA_BUNDLE="+pg.CAFile, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug",
+		"DB_CA_BUNDLE="+bundle, "ROTATION_STRATEGY=single-user", "LOG_LEVEL=debug",
 		"ADMIN_SECRET_ARNS="+master+","+badMaster)
 	srv.SetFunction(fn, &awslocal.HTTPInvoker{URL: emu.URL})
 
@@ -131,6 +140,53 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		}
 	}
 
+	// rds-master: the PostgreSQL admin (found by its endpoint) and a
+	// MariaDB master (named by dbInstanceIdentifier) rotate through the
+	// stand-in's RDS API; the server logs show one login as each master per
+	// rotation (testSecret's), none in setSecret. The alternating-users
+	// secret then rotates with the new admin password.
+	srv.AddDBInstance(awslocal.DBInstance{Identifier: dbtest.UniqueName("pg"), Engine: "postgres", Address: pg.Host, Port: pg.Port, MasterUsername: admin,
+		MasterPassword: awslocal.MasterPasswordOptions{Delay: 50 * time.Millisecond, Apply: pg.AlterPassword}})
+	if _, err := sm.TagResource(context.Background(), &secretsmanager.TagResourceInput{SecretId: aws.String(master),
+		Tags: []types.Tag{{Key: aws.String(rotation.TagStrategy), Value: aws.String("rds-master")}}}); err != nil {
+		t.Fatal(err)
+	}
+	off := pg.LogOffset(t)
+	if res := rotate(master); !res.Succeeded {
+		t.Fatalf("rds-master rotation (PostgreSQL) failed at %s: %v\n%s", res.Step, res.Err, emu.Output())
+	}
+	pgLog := pg.LogFrom(t, off)
+	if n, refused := strings.Count(pgLog, "user="+admin+" "), strings.Count(pgLog, `for user "`+admin+`"`); n != 1 || refused != 0 {
+		t.Fatalf("%d logins and %d refused logins as the PostgreSQL master during its rotation, want 1 (testSecret) and none", n, refused)
+	}
+	if err := pg.CanLogin(t, admin, current(master).Password, db); err != nil {
+		t.Fatalf("new master password: %v", err)
+	}
+	if res := rotate(alt); !res.Succeeded {
+		t.Fatalf("alternating rotation with the rotated admin failed at %s: %v\n%s", res.Step, res.Err, emu.Output())
+	}
+	mMaster := dbtest.UniqueName("mmaster")
+	m.CreateUser(t, mMaster, "maria-master-1")
+	mID := dbtest.UniqueName("maria")
+	srv.AddDBInstance(awslocal.DBInstance{Identifier: mID, Engine: "mariadb", Address: "mariadb-instance.invalid", Port: m.Port, MasterUsername: mMaster,
+		MasterPassword: awslocal.MasterPasswordOptions{Delay: 50 * time.Millisecond, Apply: m.AlterPassword}})
+	passwords = append(passwords, "maria-master-1")
+	mSecret := create(`{"engine":"mariadb","host":"`+m.Host+`","port":`+strconv.Itoa(m.Port)+`,"username":"`+mMaster+`","password":"maria-master-1","dbInstanceIdentifier":"`+mID+`"}`,
+		types.Tag{Key: aws.String(rotation.TagStrategy), Value: aws.String("rds-master")})
+	moff := m.LogOffset(t)
+	if res := rotate(mSecret); !res.Succeeded {
+		t.Fatalf("rds-master rotation (MariaDB) failed at %s: %v\n%s", res.Step, res.Err, emu.Output())
+	}
+	if n := strings.Count(m.LogFrom(t, moff), "Connect\t"+mMaster+"@"); n != 1 {
+		t.Fatalf("%d logins as the MariaDB master during its rotation, want 1 (testSecret)", n)
+	}
+	if err := m.CanLogin(t, mMaster, current(mSecret).Password, ""); err != nil {
+		t.Fatalf("new MariaDB master password: %v", err)
+	}
+	if n := srv.Stats()["ModifyDBInstance"]; n != 2 {
+		t.Fatalf("ModifyDBInstance calls: %d, want 2", n)
+	}
+
 	// A failing setSecret reports errorType SetSecretFailed.
 	other := dbtest.UniqueName("app")
 	pg.CreateRole(t, other, "other-password-1")
@@ -165,16 +221,17 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 			logins += int(n)
 			plaintext += int(rec["PlaintextLogins"].(float64))
 		}
-		if rec["msg"] == "database login" && rec["tls"] == "verify-full" && rec["server_name"] == pg.Host {
+		if rec["msg"] == "database login" && rec["tls"] == "verify-full" && (rec["server_name"] == pg.Host || rec["server_name"] == m.Host) {
 			loginLines++
 		}
 	}
-	if steps < 12 || emf < 12 {
-		t.Fatalf("function output has %d 'step finished' lines and %d EMF lines, want at least 12 of each:\n%s", steps, emf, out)
+	if steps < 24 || emf < 24 {
+		t.Fatalf("function output has %d 'step finished' lines and %d EMF lines, want at least 24 of each:\n%s", steps, emf, out)
 	}
-	// Single-user 2 logins, alternating 2 x 2, the failing admin 1; all
-	// over verified TLS, each logged with its mode and server name.
-	if logins < 7 || plaintext != 0 || loginLines != logins {
-		t.Fatalf("Logins metric %d (PlaintextLogins %d), %d verify-full login lines; want at least 7, none plaintext, one line per login", logins, plaintext, loginLines)
+	// Single-user 2 logins, alternating 3 x 2, rds-master 2 x 1, the
+	// failing admin 1; all over verified TLS, each logged with its mode and
+	// server name.
+	if logins < 11 || plaintext != 0 || loginLines != logins {
+		t.Fatalf("Logins metric %d (PlaintextLogins %d), %d verify-full login lines; want at least 11, none plaintext, one line per login", logins, plaintext, loginLines)
 	}
 }

@@ -38,12 +38,16 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "AWS configuration", err)
 	}
+	// One RDS client serves both uses: the endpoints of RDS-managed admin
+	// secrets and the rds-master strategy's password changes.
+	rdsClient := rds.NewFromConfig(awsCfg)
+	sopts.RDS = rdsClient
 	rot, err := rotation.New(rotation.Options{
 		Secrets:         lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: cfg.Strategy,
 		Password:        cfg.Password,
-		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		Endpoints:       rdsendpoint.Resolver{RDS: rdsClient},
 		AdminSecretARNs: cfg.AdminSecretARNs,
 		Logger:          log,
 		OnStep:          emf.StepReport,

@@ -41,6 +41,7 @@ type Check struct {
 // Names of the preflight checks, in the order they run.
 const (
 	CheckSecret          = "secret"
+	CheckOwner           = "owner"
 	CheckRotationConfig  = "rotation-config"
 	CheckUnfinished      = "unfinished-rotation"
 	CheckStrategy        = "strategy"
@@ -121,7 +122,7 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 	}
 	strategy, src, err := chooseStrategy(d, p.opts.Strategy)
 	if err != nil {
-		p.add(CheckStrategy, CheckFail, err.Error(), fmt.Sprintf("set the %s tag to %s or %s", rotation.TagStrategy, strategies.NameSingleUser, strategies.NameAlternatingUsers))
+		p.add(CheckStrategy, CheckFail, err.Error(), fmt.Sprintf("set the %s tag to one of %s", rotation.TagStrategy, strings.Join(strategies.Names(), ", ")))
 		return
 	}
 	p.add(CheckStrategy, CheckInfo, fmt.Sprintf("%s (from %s)", strategy, src), "")
@@ -171,6 +172,15 @@ func (p *preflight) secret(ctx context.Context, secretID string) (d *secretsmana
 		return nil, nil, nil, false
 	}
 	arn := aws.ToString(d.ARN)
+	if by := rdsOwnership(d); by != "" {
+		detail := fmt.Sprintf("%s belongs to RDS (%s): RDS rotates the master password it holds", arn, by)
+		if fn := aws.ToString(d.RotationLambdaARN); fn != "" {
+			p.add(CheckOwner, CheckFail, detail+", yet rotation function "+fn+" is attached", "detach that function: RDS manages this secret's rotation (ManageMasterUserPassword) and rotor must not rotate it")
+		} else {
+			p.add(CheckOwner, CheckInfo, detail+"; attach no rotator to it. It can serve as masterarn of alternating-users secrets (list it in "+config.EnvAdminSecretARNs+"); to rotate a master with rotor instead, keep it in your own secret with the rds-master strategy (docs/rds-master.md)", "")
+		}
+		return nil, nil, nil, false
+	}
 	curID := events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)
 	if curID == "" {
 		err = fmt.Errorf("no version of %q is AWSCURRENT", arn)
@@ -195,6 +205,21 @@ func (p *preflight) secret(ctx context.Context, secretID string) (d *secretsmana
 		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
 	}
 	return d, cur, docErr, true
+}
+
+// rdsOwnership says why d is a secret RDS owns (an RDS-managed master
+// password): "OwningService rds" or the aws:rds:* tag RDS puts on it; ""
+// when it is not one.
+func rdsOwnership(d *secretsmanager.DescribeSecretOutput) string {
+	if aws.ToString(d.OwningService) == "rds" {
+		return "OwningService rds"
+	}
+	for _, k := range []string{events.TagRDSInstanceARN, events.TagRDSClusterARN} {
+		if v := events.TagOf(d.Tags, k); v != "" {
+			return "tag " + k + " = " + v
+		}
+	}
+	return ""
 }
 
 func (p *preflight) rotationConfig(d *secretsmanager.DescribeSecretOutput, arn string) {

@@ -105,6 +105,8 @@ func Rollback(ctx context.Context, opts RollbackOptions, secretID string) (Rollb
 		if err != nil {
 			return res, err
 		}
+	case strategies.NameRDSMaster:
+		return res, refusedf("roll forward with rotor rotate instead: the next rotation sets a new master password through RDS", "rollback does not restore an RDS master password (strategy %s): the database has the current one, and moving AWSCURRENT back would leave the secret with a password RDS no longer has", strategies.NameRDSMaster)
 	case strategies.NameAlternatingUsers:
 		if err := b.Ping(ctx, prev); err != nil {
 			return res, refusedf("the previous user's password was changed or the user dropped; roll forward with rotor rotate instead", "the previous credential (user %q) does not log in: %v", prev.Username, err)

@@ -1,6 +1,7 @@
 // Package awslocal is rotor's local stand-in for AWS Secrets Manager, with
 // just enough of Lambda (Invoke), RDS (DescribeDBInstances,
-// DescribeDBClusters) and SNS (CreateTopic, Publish) for rotor's tests, demo
+// DescribeDBClusters, ModifyDBInstance and ModifyDBCluster for the master
+// password) and SNS (CreateTopic, Publish) for rotor's tests, demo
 // and benchmarks. Every test that talks to "AWS" trusts it, so it keeps the
 // contract in the project's Secrets Manager spec (specs/secrets-manager.md in
 // the steering repository's shared folder), odd corners included.
@@ -169,6 +170,20 @@
 //   - DeleteSecret on a secret already scheduled (without force) is
 //     InvalidRequestException; RestoreSecret of a live secret succeeds.
 //   - SNS Publish to a topic never created answers NotFound (404).
+//   - RDS master passwords (rds.go): ModifyDBInstance / ModifyDBCluster
+//     with MasterUserPassword (other parameters are refused, not ignored)
+//     check the password as RDS does (printable ASCII but '/', '@', '"' and
+//     space; 8 to 41 characters for the MySQL family, to 128 otherwise),
+//     then leave the change pending (status resetting-master-credentials,
+//     PendingModifiedValues.MasterUserPassword "****") for
+//     MasterPasswordOptions.Delay of real time and while its Apply hook
+//     runs; ApplyImmediately is accepted and, as RDS documents for the
+//     master password, makes no difference. Meanwhile another change is
+//     InvalidDBInstanceState / InvalidDBClusterStateFault (400). An
+//     instance that belongs to a cluster, or whose master password RDS
+//     manages (MasterUserSecretARN), is InvalidParameterCombination; these
+//     texts are the stand-in's. A pending change is not kept in the state
+//     file.
 //
 // # Faults on demand
 //
@@ -186,7 +201,8 @@
 //   - Lambda: only functions registered with SetFunction exist; Invoke
 //     supports the RequestResponse shape only.
 //   - RDS and SNS cover only the calls named above; RDS describe calls do
-//     not paginate.
+//     not paginate. A master password change reaches a database only
+//     through the test's Apply hook.
 //
 // Logging: one line per request with operation and secret identifier, and
 // one per rotation event; never a secret value. Function error messages are

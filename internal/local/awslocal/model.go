@@ -117,12 +117,16 @@ func (v *version) sameValue(str *string, bin []byte) bool {
 
 // secret is one stored secret.
 type secret struct {
-	ARN             string         `json:"arn"`
-	Name            string         `json:"name"`
-	Description     *string        `json:"description,omitempty"`
-	KmsKeyID        string         `json:"kmsKeyId,omitempty"`
-	Tags            []Tag          `json:"tags,omitempty"`
-	Tagged          bool           `json:"tagged"`
+	ARN         string  `json:"arn"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	KmsKeyID    string  `json:"kmsKeyId,omitempty"`
+	Tags        []Tag   `json:"tags,omitempty"`
+	Tagged      bool    `json:"tagged"`
+	// OwningService is the AWS service that manages the secret ("rds" for
+	// an RDS-managed master password), "" for a secret made with
+	// CreateSecret.
+	OwningService   string         `json:"owningService,omitempty"`
 	Created         time.Time      `json:"created"`
 	LastChanged     time.Time      `json:"lastChanged"`
 	LastAccessed    time.Time      `json:"lastAccessed,omitzero"`

@@ -26,6 +26,11 @@ type DBInstance struct {
 	MasterUserSecretARN string `json:"masterUserSecretArn,omitempty"`
 	DBName              string `json:"dbName,omitempty"`
 	DBClusterIdentifier string `json:"dbClusterIdentifier,omitempty"`
+	// MasterPassword says how ModifyDBInstance's MasterUserPassword
+	// reaches the database (rds.go).
+	MasterPassword MasterPasswordOptions `json:"masterPassword,omitzero"`
+
+	pending bool // a master password change is pending
 }
 
 // DBCluster is an RDS DB cluster DescribeDBClusters reports.
@@ -40,6 +45,11 @@ type DBCluster struct {
 	MasterUsername      string `json:"masterUsername,omitempty"`
 	MasterUserSecretARN string `json:"masterUserSecretArn,omitempty"`
 	DatabaseName        string `json:"databaseName,omitempty"`
+	// MasterPassword says how ModifyDBCluster's MasterUserPassword reaches
+	// the database (rds.go).
+	MasterPassword MasterPasswordOptions `json:"masterPassword,omitzero"`
+
+	pending bool // a master password change is pending
 }
 
 // AddDBInstance adds or replaces (by Identifier) a DB instance and returns
@@ -133,7 +143,14 @@ type xmlInstance struct {
 		Address string `xml:"Address"`
 		Port    int    `xml:"Port"`
 	} `xml:"Endpoint"`
-	MasterUserSecret *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+	MasterUserSecret      *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+	PendingModifiedValues xmlPending       `xml:"PendingModifiedValues"`
+}
+
+// xmlPending is PendingModifiedValues: RDS masks a pending master password
+// as "****".
+type xmlPending struct {
+	MasterUserPassword string `xml:"MasterUserPassword,omitempty"`
 }
 
 type xmlMasterSecret struct {
@@ -142,16 +159,17 @@ type xmlMasterSecret struct {
 }
 
 type xmlCluster struct {
-	DBClusterIdentifier string           `xml:"DBClusterIdentifier"`
-	DBClusterArn        string           `xml:"DBClusterArn"`
-	Status              string           `xml:"Status"`
-	Engine              string           `xml:"Engine"`
-	Endpoint            string           `xml:"Endpoint"`
-	ReaderEndpoint      string           `xml:"ReaderEndpoint,omitempty"`
-	Port                int              `xml:"Port"`
-	MasterUsername      string           `xml:"MasterUsername,omitempty"`
-	DatabaseName        string           `xml:"DatabaseName,omitempty"`
-	MasterUserSecret    *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+	DBClusterIdentifier   string           `xml:"DBClusterIdentifier"`
+	DBClusterArn          string           `xml:"DBClusterArn"`
+	Status                string           `xml:"Status"`
+	Engine                string           `xml:"Engine"`
+	Endpoint              string           `xml:"Endpoint"`
+	ReaderEndpoint        string           `xml:"ReaderEndpoint,omitempty"`
+	Port                  int              `xml:"Port"`
+	MasterUsername        string           `xml:"MasterUsername,omitempty"`
+	DatabaseName          string           `xml:"DatabaseName,omitempty"`
+	MasterUserSecret      *xmlMasterSecret `xml:"MasterUserSecret,omitempty"`
+	PendingModifiedValues xmlPending       `xml:"PendingModifiedValues"`
 }
 
 func masterSecret(arn string) *xmlMasterSecret {
@@ -161,8 +179,9 @@ func masterSecret(arn string) *xmlMasterSecret {
 	return &xmlMasterSecret{SecretArn: arn, SecretStatus: "active"}
 }
 
-// serveQuery answers awsQuery requests: RDS DescribeDBInstances and
-// DescribeDBClusters, SNS CreateTopic and Publish.
+// serveQuery answers awsQuery requests: RDS DescribeDBInstances,
+// DescribeDBClusters, ModifyDBInstance and ModifyDBCluster, SNS CreateTopic
+// and Publish.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, form url.Values) {
 	action := form.Get("Action")
 	region := regionOf(r, s.opts.Region)
@@ -226,10 +245,7 @@ func (s *Server) query(action string, form url.Values, region string) (any, stri
 			if id != "" && id != i.Identifier && id != i.ARN {
 				continue
 			}
-			x := xmlInstance{DBInstanceIdentifier: i.Identifier, DBInstanceArn: i.ARN, DBInstanceStatus: "available", Engine: i.Engine,
-				MasterUsername: i.MasterUsername, DBName: i.DBName, DBClusterIdentifier: i.DBClusterIdentifier, MasterUserSecret: masterSecret(i.MasterUserSecretARN)}
-			x.Endpoint.Address, x.Endpoint.Port = i.Address, i.Port
-			res.Instances = append(res.Instances, x)
+			res.Instances = append(res.Instances, i.xml())
 		}
 		if id != "" && len(res.Instances) == 0 {
 			return nil, rdsNS, &queryError{http.StatusNotFound, "DBInstanceNotFound", fmt.Sprintf("DBInstance %s not found.", id)}
@@ -245,14 +261,16 @@ func (s *Server) query(action string, form url.Values, region string) (any, stri
 			if id != "" && id != c.Identifier && id != c.ARN {
 				continue
 			}
-			res.Clusters = append(res.Clusters, xmlCluster{DBClusterIdentifier: c.Identifier, DBClusterArn: c.ARN, Status: "available", Engine: c.Engine,
-				Endpoint: c.Endpoint, ReaderEndpoint: c.ReaderEndpoint, Port: c.Port, MasterUsername: c.MasterUsername, DatabaseName: c.DatabaseName,
-				MasterUserSecret: masterSecret(c.MasterUserSecretARN)})
+			res.Clusters = append(res.Clusters, c.xml())
 		}
 		if id != "" && len(res.Clusters) == 0 {
 			return nil, rdsNS, &queryError{http.StatusNotFound, "DBClusterNotFoundFault", fmt.Sprintf("DBCluster %s not found.", id)}
 		}
 		return res, rdsNS, nil
+	case "ModifyDBInstance":
+		return s.modifyDBInstance(form)
+	case "ModifyDBCluster":
+		return s.modifyDBCluster(form)
 	case "CreateTopic":
 		name := form.Get("Name")
 		if name == "" {

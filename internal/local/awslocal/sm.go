@@ -170,6 +170,7 @@ type describeOut struct {
 	Tags               *[]Tag              `json:"Tags,omitempty"`
 	VersionIdsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
+	OwningService      string              `json:"OwningService,omitempty"`
 }
 
 func (s *Server) describe(sec *secret) describeOut {
@@ -178,6 +179,7 @@ func (s *Server) describe(sec *secret) describeOut {
 		LastChangedDate:  ep(sec.LastChanged),
 		LastAccessedDate: ep(sec.LastAccessed), DeletedDate: ep(sec.Deleted),
 		VersionIdsToStages: sec.stagesMap(), CreatedDate: ep(sec.Created),
+		OwningService: sec.OwningService,
 	}
 	if sec.RotationSet {
 		en := sec.RotationEnabled

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -14,17 +15,31 @@ import (
 // after a single-user rotation's setSecret.
 func (pg *PG) SetPassword(t testing.TB, name, password string) {
 	t.Helper()
+	if err := pg.AlterPassword(context.Background(), name, password); err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+}
+
+// AlterPassword is SetPassword returning its error instead of failing a
+// test, for code that runs outside the test's goroutine: the stand-in's
+// RDS master password hook (awslocal.MasterPasswordOptions.Apply). The
+// error never holds the password.
+func (pg *PG) AlterPassword(ctx context.Context, name, password string) error {
 	verifier, err := dbserver.SCRAMSHA256Verifier(password)
 	if err != nil {
-		t.Fatalf("testdb: set password of %q: %v", name, err)
+		return fmt.Errorf("set password of %q: %w", name, err)
 	}
-	admin := pg.connect(t, pg.SuperUser, pg.SuperPassword, "postgres")
-	defer admin.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if _, err := admin.Exec(ctx, "ALTER ROLE "+pgx.Identifier{name}.Sanitize()+" PASSWORD "+quoteLiteral(verifier)); err != nil {
-		t.Fatalf("testdb: set password of %q: %v", name, err)
+	admin, err := pg.Connect(ctx, "postgres")
+	if err != nil {
+		return fmt.Errorf("set password of %q: %w", name, err)
 	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(ctx, "ALTER ROLE "+pgx.Identifier{name}.Sanitize()+" PASSWORD "+quoteLiteral(verifier)); err != nil {
+		return fmt.Errorf("set password of %q: %w", name, err)
+	}
+	return nil
 }
 
 // SetPassword changes the password of user name@'%' as root, sending a
@@ -32,7 +47,16 @@ func (pg *PG) SetPassword(t testing.TB, name, password string) {
 // open.
 func (m *Maria) SetPassword(t testing.TB, name, password string) {
 	t.Helper()
-	if err := m.exec("ALTER USER " + UserAccount(name) + " IDENTIFIED BY PASSWORD " + quoteString(dbserver.NativePasswordHash(password))); err != nil {
-		t.Fatalf("testdb: set password of %q: %v", name, err)
+	if err := m.AlterPassword(context.Background(), name, password); err != nil {
+		t.Fatalf("testdb: %v", err)
 	}
+}
+
+// AlterPassword is SetPassword returning its error instead of failing a
+// test (see PG.AlterPassword).
+func (m *Maria) AlterPassword(_ context.Context, name, password string) error {
+	if err := m.exec("ALTER USER " + UserAccount(name) + " IDENTIFIED BY PASSWORD " + quoteString(dbserver.NativePasswordHash(password))); err != nil {
+		return fmt.Errorf("set password of %q: %w", name, err)
+	}
+	return nil
 }

@@ -15,9 +15,11 @@ locals {
       password = var.password
     },
     { for k, v in {
-      dbname    = var.dbname
-      ssl       = var.ssl
-      masterarn = var.master_secret_arn
+      dbname               = var.dbname
+      ssl                  = var.ssl
+      masterarn            = var.master_secret_arn
+      dbInstanceIdentifier = var.db_instance_identifier
+      dbClusterIdentifier  = var.db_cluster_identifier
     } : k => v if v != null },
   )
 
@@ -60,6 +62,10 @@ resource "aws_secretsmanager_secret" "this" {
     precondition {
       condition     = var.rotation_strategy != "alternating-users" || var.master_secret_arn != null
       error_message = "The alternating-users strategy needs master_secret_arn: the admin secret that creates the clone user."
+    }
+    precondition {
+      condition     = var.db_instance_identifier == null || var.db_cluster_identifier == null
+      error_message = "Give at most one of db_instance_identifier and db_cluster_identifier: a master password belongs to an instance or to a cluster."
     }
   }
 }

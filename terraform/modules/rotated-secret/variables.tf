@@ -139,9 +139,21 @@ variable "rotation_strategy" {
   default     = null
 
   validation {
-    condition     = var.rotation_strategy == null || contains(["single-user", "alternating-users"], coalesce(var.rotation_strategy, "single-user"))
-    error_message = "rotation_strategy must be single-user or alternating-users."
+    condition     = var.rotation_strategy == null || contains(["single-user", "alternating-users", "rds-master"], coalesce(var.rotation_strategy, "single-user"))
+    error_message = "rotation_strategy must be single-user, alternating-users or rds-master."
   }
+}
+
+variable "db_instance_identifier" {
+  description = "rds-master: the RDS DB instance whose master password the secret holds, written as the document's `dbInstanceIdentifier` (as AWS's templates read it). null leaves the key out; rds-master then finds the instance or cluster by host and port."
+  type        = string
+  default     = null
+}
+
+variable "db_cluster_identifier" {
+  description = "rds-master: the Aurora DB cluster whose master password the secret holds, written as the document's `dbClusterIdentifier`. Give at most one of db_instance_identifier and db_cluster_identifier."
+  type        = string
+  default     = null
 }
 
 variable "scope_tag" {

@@ -174,6 +174,18 @@ data "aws_iam_policy_document" "rotator" {
     }
   }
 
+  # rds-master: change the master password of the listed instances and
+  # clusters through RDS and describe them until the change has applied.
+  # Each call names one identifier, which IAM authorizes against that ARN.
+  dynamic "statement" {
+    for_each = length(var.rds_master_arns) > 0 ? [1] : []
+    content {
+      sid       = "RotateRDSMasterPasswords"
+      actions   = ["rds:ModifyDBInstance", "rds:ModifyDBCluster", "rds:DescribeDBInstances", "rds:DescribeDBClusters"]
+      resources = var.rds_master_arns
+    }
+  }
+
   # Alternating users: before the admin acts, the rotator looks for another
   # secret pinned to the same base user (tag rotor:base-user), which would
   # reset this secret's AWSCURRENT. ListSecrets has no resource-level

@@ -148,6 +148,17 @@ variable "rds_resource_arns" {
   }
 }
 
+variable "rds_master_arns" {
+  description = "rds-master: ARNs of the RDS DB instances (arn:…:db:name) and clusters (arn:…:cluster:name) whose master passwords the rotator may change (rds:ModifyDBInstance / ModifyDBCluster) and watch (Describe*). Whoever may write an rds-master secret chooses which of these gets its master password reset, so list only the masters rotor rotates. Name the instance or cluster in each secret (rotated-secret's db_instance_identifier / db_cluster_identifier): finding it by endpoint lists every instance, which these ARNs do not allow. Empty grants nothing."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.rds_master_arns : can(regex("^arn:[^:]+:rds:[^:]+:[0-9]{12}:(db|cluster):.+$", arn))])
+    error_message = "rds_master_arns must be RDS DB instance or cluster ARNs (arn:…:rds:region:account:db:name or …:cluster:name)."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Rotator settings (environment; names from internal/config.FunctionEnv)
 # ---------------------------------------------------------------------------
@@ -158,8 +169,8 @@ variable "rotation_strategy" {
   default     = "single-user"
 
   validation {
-    condition     = contains(["single-user", "alternating-users"], var.rotation_strategy)
-    error_message = "rotation_strategy must be single-user or alternating-users."
+    condition     = contains(["single-user", "alternating-users", "rds-master"], var.rotation_strategy)
+    error_message = "rotation_strategy must be single-user, alternating-users or rds-master."
   }
 }
 
