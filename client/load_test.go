@@ -36,14 +36,12 @@ import (
 	"github.com/rotorhq/rotor/internal/local/rietest"
 )
 
-// Rotations per strategy in the load proof. PostgreSQL's default is lower
-// because a PostgreSQL rotation costs about ten times a MariaDB one on the
-// suite's 2 cores (a forked backend per login, under the apps' load);
-// -load.rotations=50 runs 50 on both engines (docs/clients.md has the
-// figures of such a run).
+// Rotations per strategy in the load proof: 50 on each engine, the count
+// issue 11 asks for; -load.rotations=N sets both (docs/clients.md has the
+// figures).
 var (
 	loadRotations   = flag.Int("load.rotations", 0, "rotations per strategy on both engines in the load proof (0: the per-engine defaults)")
-	defaultRotation = map[string]int{"postgres": 20, "mariadb": 50}
+	defaultRotation = map[string]int{"postgres": 50, "mariadb": 50}
 )
 
 func rotationsFor(engine string) int {
