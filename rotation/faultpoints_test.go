@@ -230,3 +230,56 @@ func (w *faultWorld) check(arn string, res awslocal.RotationResult, strategy str
 	}
 	return ""
 }
+
+// TestThrottlingAndServerErrorsAtEveryOperation: for each operation a
+// rotation calls (taken from a clean rotation's count on the stand-in),
+// the stand-in answers its first call with ThrottlingException, then in a
+// second rotation with a 500; the SDK's standard retries absorb both, so
+// the rotation completes in its first pass with the usual invariants.
+func TestThrottlingAndServerErrorsAtEveryOperation(t *testing.T) {
+	t.Parallel()
+	w := newFaultWorld(t, "postgres", envOptions{attempts: 1, backoff: -1})
+	for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+		t.Run(strategy, func(t *testing.T) {
+			arn := w.secret(t, strategy)
+			w.e.srv.ResetStats()
+			w.e.mustRotate(arn)
+			var ops []string
+			for op := range w.e.srv.Stats() {
+				if op != "RotateSecret" && !strings.HasPrefix(op, "_") {
+					ops = append(ops, op)
+				}
+			}
+			slices.Sort(ops)
+			if len(ops) < 5 {
+				t.Fatalf("a clean rotation called %v: the enumeration is broken", ops)
+			}
+			for _, op := range ops {
+				for _, answer := range []awslocal.FaultAnswer{awslocal.FaultThrottle, awslocal.FaultError} {
+					arn := w.secret(t, strategy)
+					f := awslocal.Fault{Operation: op, SecretID: arn, Answer: answer, Count: 1}
+					if op == "ListSecrets" {
+						f.SecretID = "" // it names no secret; this stand-in serves this test alone
+					}
+					id, err := w.e.srv.AddFault(f)
+					must(t, err, "add fault")
+					res := w.e.rotate(arn)
+					var fired int
+					for _, f := range w.e.srv.Faults() {
+						if f.ID == id {
+							fired = f.Fired
+						}
+					}
+					w.e.srv.RemoveFault(id)
+					if why := w.check(arn, res, strategy); why != "" || res.Attempts != 1 {
+						t.Errorf("%s answered with %s once: %s (passes %d)", op, answer, why, res.Attempts)
+					}
+					if fired != 1 {
+						t.Errorf("%s: the %s fault fired %d times, want 1", op, answer, fired)
+					}
+				}
+			}
+			t.Logf("%s: %d operations x throttle and 500, all absorbed by the SDK's retries: %v", strategy, len(ops), ops)
+		})
+	}
+}
