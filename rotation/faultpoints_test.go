@@ -2,6 +2,7 @@ package rotation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -280,6 +281,44 @@ func TestThrottlingAndServerErrorsAtEveryOperation(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d operations x throttle and 500, all absorbed by the SDK's retries: %v", strategy, len(ops), ops)
+		})
+	}
+}
+
+// TestSameStepTwiceAtOnce: Secrets Manager may invoke a step again while an
+// earlier invocation still runs (a timeout it gave up on). For every step,
+// both strategies and both engines, the step runs twice concurrently; the
+// rotation must converge (the service's retry may be needed when one of the
+// two loses a race, such as both creating the clone) with the usual
+// invariants.
+func TestSameStepTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, engineName := range []string{"postgres", mariadb.EngineMariaDB} {
+		t.Run(engineName, func(t *testing.T) {
+			t.Parallel()
+			w := newFaultWorld(t, engineName, envOptions{attempts: 3, backoff: -1})
+			for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+				for _, step := range events.Steps {
+					arn := w.secret(t, strategy)
+					w.e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
+						if events.Step(ev.Step) != step {
+							return next()
+						}
+						errs := make(chan error, 2)
+						for range 2 {
+							go func() { errs <- next() }()
+						}
+						return errors.Join(<-errs, <-errs)
+					}
+					res := w.e.rotate(arn)
+					w.e.hook = nil
+					if why := w.check(arn, res, strategy); why != "" {
+						t.Errorf("%s %s twice at once: %s", strategy, step, why)
+					} else if res.Attempts > 1 {
+						t.Logf("%s %s twice at once: converged in %d passes", strategy, step, res.Attempts)
+					}
+				}
+			}
 		})
 	}
 }
