@@ -4,26 +4,24 @@
 
 GO        ?= go
 ARCH      ?= arm64
-FUNCTIONS := $(notdir $(wildcard functions/*))
 DIST      := dist
 # Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build demo test lint fmt deps clean bench
+.PHONY: all build release docs demo test lint fmt deps clean bench
 
 all: build
 
 ## build: each functions/<name> -> dist/<name>.zip with a static bootstrap
 ## (linux/$(ARCH); ARCH=amd64 to run it here under the emulator)
-build: $(addprefix $(DIST)/,$(addsuffix .zip,$(FUNCTIONS)))
+build:
+	$(GO) run ./internal/tools/release build -arch $(ARCH) -out $(DIST)
 
-$(DIST)/%.zip: FORCE
-	@mkdir -p $(DIST)/$*
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$*/bootstrap ./functions/$*
-	@rm -f $@ && cd $(DIST)/$* && touch -t 198001010000 bootstrap && $(GO) run ../../internal/tools/zipdeterministic bootstrap ../$*.zip
-	@echo "built $@ (linux/$(ARCH))"
-
-FORCE:
+## release: VERSION=vX.Y.Z -> dist/release/VERSION/: every function for
+## arm64 and amd64, the CLI for linux/darwin x amd64/arm64, a CycloneDX SBOM
+## per artifact and SHA256SUMS; the same bytes on every build of a tree
+release:
+	$(GO) run ./internal/tools/release release -version "$(VERSION)" -out $(DIST)/release/$(VERSION)
 
 ## deps: system packages the tests and the demo need
 deps:
@@ -46,6 +44,11 @@ test: deps
 lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+## docs: regenerate the input/output tables of the Terraform READMEs
+## (CI fails when they are out of date: terraform/readme_test.go)
+docs:
+	$(GO) run ./internal/tools/tfdocs terraform/modules/* terraform/examples/*
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -269,9 +269,9 @@ func TestBaseUserPin(t *testing.T) {
 		t.Errorf("plain pin %q", got)
 	}
 	long := strings.Repeat("u", 300)
-	for _, user := range []string{`a"b`, "app;drop", long, "sha256:abc"} {
+	for _, user := range []string{`a"b`, "app;drop", long, "sha256:abc", "ünïcode", "two words"} {
 		got := BaseUserPin(user, "h", 1)
-		if !strings.HasPrefix(got, "sha256:") || len(got) != len("sha256:")+64 || TagValue(got) != got {
+		if !strings.HasPrefix(got, "sha256:") || len(got) != len("sha256:")+64 || TagValue(got) != got || (SecretFilter{Key: "tag-value", Values: []string{got}}).Validate() != nil {
 			t.Errorf("pin of %.20q = %q, want the sha256 form", user, got)
 		}
 		if got == BaseUserPin(user, "h", 2) {

@@ -128,13 +128,15 @@ func TagOf(tags []types.Tag, key string) string {
 
 // BaseUserPin is the value of TagBaseUser for the base user user on the
 // database server the admin logs in to (host and port, as the admin's login
-// resolves them): "user@host:port" with the host lower-cased. When that text
-// holds a character a tag value cannot, or is longer than a tag value may
-// be, the pin is "sha256:" and the hex digest of the text instead: still
-// one value per user and server, compared the same way.
+// resolves them): "user@host:port" with the host lower-cased. The pin must
+// be both a tag value and a ListSecrets filter value (the rotator finds
+// other secrets carrying it), so when the text holds anything but ASCII
+// letters, digits and _.:/=+-@, or is longer than a tag value may be, the
+// pin is "sha256:" and the hex digest of the text instead: still one value
+// per user and server, compared the same way.
 func BaseUserPin(user, host string, port int) string {
 	id := user + "@" + strings.ToLower(host) + ":" + strconv.Itoa(port)
-	if TagValue(id) == id && utf8.RuneCountInString(id) <= maxTagValue && !strings.HasPrefix(id, pinDigestPrefix) {
+	if pinSafe(id) && len(id) <= maxTagValue && !strings.HasPrefix(id, pinDigestPrefix) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))
@@ -142,3 +144,14 @@ func BaseUserPin(user, host string, port int) string {
 }
 
 const pinDigestPrefix = "sha256:"
+
+// pinSafe reports whether s uses only characters that both a tag value and
+// a ListSecrets filter value accept.
+func pinSafe(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:/=+-@", r)) {
+			return false
+		}
+	}
+	return true
+}

@@ -75,6 +75,11 @@ type envOptions struct {
 	sessions string
 	password *rotation.PasswordPolicy
 	attempts int
+	// backoff is the stand-in's wait between passes (0: its default,
+	// negative: none).
+	backoff time.Duration
+	// secrets, when set, wraps the rotator's Secrets Manager client.
+	secrets func(rotation.SecretsAPI) rotation.SecretsAPI
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -97,7 +102,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 func (e *env) startRotor(o envOptions, caPEM []byte) {
 	t := e.t
 	t.Helper()
-	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts})
+	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts, RotationBackoff: o.backoff})
 	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
 	e.sm = secretsmanager.NewFromConfig(cfg)
 
@@ -113,8 +118,12 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	if o.password != nil {
 		policy = *o.password
 	}
+	var api rotation.SecretsAPI = e.sm
+	if o.secrets != nil {
+		api = o.secrets(e.sm)
+	}
 	e.rotOpts = rotation.Options{
-		Secrets:         e.sm,
+		Secrets:         api,
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: o.strategy,
 		Password:        policy,
@@ -179,12 +188,22 @@ func (e *env) doc(user, password string, extra map[string]any) string {
 func (e *env) createSecret(name, value string, tags map[string]string) string {
 	e.t.Helper()
 	in := &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}
+	var service []awslocal.Tag // aws: tags only an AWS service (RDS) can set
 	for k, v := range tags {
+		if strings.HasPrefix(k, "aws:") {
+			service = append(service, awslocal.Tag{Key: k, Value: v})
+			continue
+		}
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	out, err := e.sm.CreateSecret(context.Background(), in)
 	if err != nil {
 		e.t.Fatalf("create secret %s: %v", name, err)
+	}
+	if len(service) > 0 {
+		if err := e.srv.SetServiceTags(aws.ToString(out.ARN), service...); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	return aws.ToString(out.ARN)
 }

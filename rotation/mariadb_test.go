@@ -342,3 +342,38 @@ func TestMariaDBRotatedSecretCannotRetarget(t *testing.T) {
 	e.wantRefused(fresh, "masterarn", "ADMIN_SECRET_ARNS")
 	must(t, e.canLogin(victim, "victim-password-1"), "the other account's password is unchanged")
 }
+
+// TestMariaDBAdminTLSIgnoresTheRotatedSecret: "ssl": false in the
+// application's secret turns TLS off for the application's own logins,
+// never for the admin's (on the old code the admin's password crossed in
+// plaintext); the general log shows how each login connected.
+func TestMariaDBAdminTLSIgnoresTheRotatedSecret(t *testing.T) {
+	t.Parallel()
+	e := newMariaEnv(t, envOptions{strategy: strategies.NameAlternatingUsers})
+	base := dbtest.UniqueName("app")
+	arn, _ := mariaAlternating(t, e, base)
+	cur := e.value(arn, rotation.LabelCurrent)
+	e.putCurrent(arn, e.mdoc(mariadb.EngineMariaDB, base, cur.Password, map[string]any{"masterarn": cur.MasterARN, "ssl": false}))
+	admin := e.value(cur.MasterARN, rotation.LabelCurrent).Username
+	off := e.m.LogOffset(t)
+	e.mustRotate(arn)
+	connects := regexp.MustCompile(` Connect\t(\S+)@\S+ on \S*( using SSL/TLS)?`).FindAllStringSubmatch(e.m.LogFrom(t, off), -1)
+	var adminLogins, appLogins int
+	for _, m := range connects {
+		switch m[1] {
+		case admin:
+			adminLogins++
+			if m[2] == "" {
+				t.Errorf("admin login without TLS: %q", m[0])
+			}
+		case base, base + "_clone":
+			appLogins++
+			if m[2] != "" {
+				t.Errorf("application login used TLS although its secret says \"ssl\": false: %q", m[0])
+			}
+		}
+	}
+	if adminLogins == 0 || appLogins == 0 {
+		t.Fatalf("%d admin and %d application logins in the general log, want both", adminLogins, appLogins)
+	}
+}

@@ -167,7 +167,7 @@ func (inv *invocation) run(ctx context.Context) error {
 	if slices.Contains(stages, LabelCurrent) {
 		inv.log.Info("version is already AWSCURRENT; nothing to do")
 		if inv.step == events.StepFinishSecret {
-			inv.recordSuccess(ctx)
+			return inv.recordSuccess(ctx)
 		}
 		return nil
 	}
@@ -304,8 +304,7 @@ func (inv *invocation) finish(ctx context.Context, currentID string) error {
 		return fail("move AWSCURRENT to the pending version", err)
 	}
 	inv.log.Info("AWSCURRENT moved", "from_version", currentID, "to_version", inv.ev.ClientRequestToken)
-	inv.recordSuccess(ctx)
-	return nil
+	return inv.recordSuccess(ctx)
 }
 
 // document returns a version's parsed document, from the warm cache or
@@ -359,9 +358,16 @@ func (inv *invocation) masterLoader(cur *events.SecretDocument, load func(contex
 }
 
 // recordSuccess writes the success outcome tags unless they are already
-// there.
-func (inv *invocation) recordSuccess(ctx context.Context) {
-	inv.writeOutcome(ctx, outcomeTags(OutcomeSucceeded, "", "", inv.ev.ClientRequestToken))
+// there. Unlike a failure's, a success that cannot be recorded fails
+// finishSecret: rotate-now, the notifier and the auditor judge a rotation by
+// these tags, so Secrets Manager's retry of finishSecret (which finds the
+// version already AWSCURRENT and records again) is the way to make them
+// tell the truth. AWSCURRENT has moved either way.
+func (inv *invocation) recordSuccess(ctx context.Context) error {
+	if err := inv.writeOutcome(ctx, outcomeTags(OutcomeSucceeded, "", "", inv.ev.ClientRequestToken)); err != nil {
+		return fail("record the rotation's success in the outcome tags (AWSCURRENT has moved)", err)
+	}
+	return nil
 }
 
 // recordFailure writes the failure outcome tags. It is best effort: a
@@ -370,17 +376,19 @@ func (inv *invocation) recordFailure(ctx context.Context, se *StepError) {
 	if !inv.inRotation {
 		return
 	}
-	inv.writeOutcome(ctx, outcomeTags(OutcomeFailed, string(se.Step), se.Reason(), inv.ev.ClientRequestToken))
+	if err := inv.writeOutcome(ctx, outcomeTags(OutcomeFailed, string(se.Step), se.Reason(), inv.ev.ClientRequestToken)); err != nil {
+		inv.log.Warn("could not record the rotation outcome on the secret", "error", redact(err.Error(), inv.secrets))
+	}
 }
 
-func (inv *invocation) writeOutcome(ctx context.Context, tags []types.Tag) {
+// writeOutcome writes tags unless the secret already carries them.
+func (inv *invocation) writeOutcome(ctx context.Context, tags []types.Tag) error {
 	if inv.desc != nil && tagsMatch(inv.desc.Tags, tags) {
-		return
+		return nil
 	}
 	// The step's own context may be nearly spent; the tag still matters.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := inv.r.opts.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(inv.arn), Tags: tags}); err != nil {
-		inv.log.Warn("could not record the rotation outcome on the secret", "error", redact(err.Error(), inv.secrets))
-	}
+	_, err := inv.r.opts.Secrets.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(inv.arn), Tags: tags})
+	return err
 }

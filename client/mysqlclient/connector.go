@@ -61,9 +61,9 @@ func Open(cache *client.Cache, cfg *mysql.Config) (*sql.DB, error) {
 }
 
 // MaxLogins is how many logins one Connect makes at most: the first, and
-// one more each time the cache finds a credential not yet tried (see
-// pgxclient.MaxLogins for why three).
-const MaxLogins = 3
+// one more each time the cache finds a version it had not served (see
+// pgxclient.MaxLogins for why five).
+const MaxLogins = 5
 
 // Connect logs in with the credential the cache serves; while the server
 // refuses it and the cache finds another (LoginRefused), it logs in again

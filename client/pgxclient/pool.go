@@ -113,11 +113,12 @@ func (u *used) get() (client.Secret, bool) {
 }
 
 // MaxLogins is how many logins one call makes at most: the first, and one
-// more each time the cache finds a credential not yet tried. Two would do
-// for one rotation; the third covers a cache that was behind by a whole
-// rotation (its AWSCURRENT already replaced and the next rotation's
-// setSecret already run).
-const MaxLogins = 3
+// more each time the cache finds a version it had not served. Two cover one
+// rotation during a login. More are needed only when rotations come as fast
+// as logins take (the back-to-back load proof on a loaded machine, where a
+// login can outlast the next rotation's setSecret); a password Secrets
+// Manager does not hold costs one extra DescribeSecret, not a loop.
+const MaxLogins = 5
 
 // retry runs fn, and again (up to MaxLogins in all) while it fails on a
 // refused login and the cache finds another credential.

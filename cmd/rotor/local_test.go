@@ -133,7 +133,9 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	defer eventsSrv.Close()
 	const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:cli-rotator"
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A guard against a hang, not a speed check: each AWS CLI call starts
+	// Python (about a second on an idle machine, many under load).
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.Command(bin, "local", "serve", "--listen", "127.0.0.1:0", "--function", fnARN+"="+fnSrv.URL,
 		"--rotation-backoff", "1ms", "--state", filepath.Join(dir, "state.json"), "--events-to", eventsSrv.URL,
@@ -163,8 +165,7 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	cli := func(args ...string) (map[string]any, string, error) {
 		c := exec.CommandContext(ctx, awsBin, append([]string{"--endpoint-url", endpoint, "--output", "json", "secretsmanager"}, args...)...)
 		c.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=cli-secret", "AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1",
-			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=",
-			"AWS_MAX_ATTEMPTS=1")
+			"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PAGER=")
 		var out, errOut strings.Builder
 		c.Stdout, c.Stderr = &out, &errOut
 		err := c.Run()
@@ -225,8 +226,17 @@ func TestLocalServeWithAWSCLI(t *testing.T) {
 	fails("InvalidParameterException", "update-secret-version-stage", "--secret-id", "cli/app", "--version-stage", "AWSCURRENT", "--move-to-version-id", tok(3))
 	wantStages(map[string][]string{tok(1): {"AWSPREVIOUS", "blue"}, tok(2): {"AWSCURRENT"}})
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/nope")
-	// --fault: the named operation and secret answer ThrottlingException.
-	fails("ThrottlingException", "describe-secret", "--secret-id", "cli/throttled")
+	// --fault installed the fault (its answers are awslocal's tests').
+	if resp, err := http.Get(endpoint + "/_awslocal/faults"); err != nil {
+		t.Fatal(err)
+	} else {
+		var fs []awslocal.FaultState
+		_ = json.NewDecoder(resp.Body).Decode(&fs)
+		resp.Body.Close()
+		if len(fs) != 1 || fs[0].Fault.Operation != "DescribeSecret" || fs[0].Fault.SecretID != "cli/throttled" || fs[0].Fault.Answer != awslocal.FaultThrottle {
+			t.Fatalf("faults after --fault = %+v", fs)
+		}
+	}
 	fails("ResourceNotFoundException", "get-secret-value", "--secret-id", "cli/app", "--version-stage", "AWSPENDING")
 	fails("InvalidRequestException", "get-secret-value", "--secret-id", "cli/app", "--version-id", tok(1), "--version-stage", "AWSCURRENT")
 	if v := ok("list-secret-version-ids", "--secret-id", "cli/app"); len(v["Versions"].([]any)) != 2 {

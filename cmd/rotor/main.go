@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/rotorhq/rotor/internal/version"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's
@@ -44,6 +46,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			return 2
 		}
+		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(stdout, "rotor", version.String())
 		return 0
 	}
 	c, ok := commands[args[0]]

@@ -69,7 +69,8 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		}
 	}
 	var metrics map[string]any
-	sc := bufio.NewScanner(strings.NewReader(emu.Output()))
+	emfOut := emu.WaitOutput(t, func(o string) bool { return strings.Contains(o, `"_aws"`) })
+	sc := bufio.NewScanner(strings.NewReader(emfOut))
 	for sc.Scan() {
 		// The emulator passes the function's stdout through line by line.
 		line := sc.Text()

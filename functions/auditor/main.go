@@ -17,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/internal/alerting"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
+	"github.com/rotorhq/rotor/internal/version"
 )
 
 func main() {
@@ -35,7 +36,7 @@ func main() {
 		Functions: lambdasvc.NewFromConfig(awsCfg),
 		Topic:     sns.NewFromConfig(awsCfg),
 		TopicARN:  cfg.TopicARN,
-		Metrics:   metrics.NewEMF(os.Stdout, cfg.MetricsNamespace),
+		Metrics:   metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()),
 		// Set by the Lambda runtime; the metrics' FunctionName dimension.
 		FunctionName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
 		Region:       awsCfg.Region,

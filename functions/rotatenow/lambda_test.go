@@ -84,7 +84,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		e.Wait(bad)
 	})
 
-	out := emu.Output()
+	out := emu.WaitOutput(t, func(o string) bool { return strings.Count(o, `"msg":"rotate-now finished"`) >= 2 })
 	for _, p := range []string{"first-password-1", "app-password-1", "admin-password-1", "wrong-admin-password", fmt.Sprint(e.Value(good, rotation.LabelCurrent)["password"])} {
 		if strings.Contains(out, p) {
 			t.Fatalf("a password appears in the function's output:\n%s", out)

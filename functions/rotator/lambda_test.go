@@ -198,7 +198,8 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	}
 
 	// The function's output: JSON log lines and EMF metrics, no password.
-	out := emu.Output()
+	// The last invocation's lines may still be on their way.
+	out := emu.WaitOutput(t, func(o string) bool { return strings.Contains(o, `"StepFailures":1`) })
 	var steps, emf, logins, plaintext, loginLines int
 	for _, line := range strings.Split(out, "\n") {
 		for _, p := range passwords {

@@ -15,6 +15,7 @@ import (
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
+	"github.com/rotorhq/rotor/internal/version"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -29,7 +30,7 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
-	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace)
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String())
 	sopts.OnLogin = emf.Logins(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,7 +17,7 @@ import (
 // umask: a secret file asked for 0600 is 0600).
 func Write(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, TempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -48,4 +48,10 @@ func Write(path string, data []byte, perm os.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// TempPrefix is the name prefix of Write's temporary files for path, so
+// that a program killed during a write can find what it left behind.
+func TempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
 }

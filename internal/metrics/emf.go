@@ -33,6 +33,12 @@ const (
 	// (AWS_LAMBDA_FUNCTION_NAME), so deployments sharing a namespace are
 	// told apart.
 	DimensionFunctionName = "FunctionName"
+	// DimensionVersion is the release version of the function that wrote
+	// a metric. Every metric is written under its own dimensions and, once
+	// more, under those plus Version, so alarms on the plain dimensions
+	// keep working across releases while a rollout can be compared version
+	// by version.
+	DimensionVersion = "Version"
 	// UnknownStrategy is the Strategy dimension of a step that failed
 	// before its strategy was known.
 	UnknownStrategy = "unknown"
@@ -43,6 +49,7 @@ type EMF struct {
 	mu        sync.Mutex
 	w         io.Writer
 	namespace string
+	version   string
 	now       func() time.Time
 	// started remembers when this container began a rotation's
 	// createSecret, by token, to report RotationDuration at finishSecret.
@@ -54,6 +61,16 @@ type EMF struct {
 // NewEMF returns a writer for namespace.
 func NewEMF(w io.Writer, namespace string) *EMF {
 	return &EMF{w: w, namespace: namespace, now: time.Now, started: map[string]time.Time{}}
+}
+
+// WithVersion makes every metric line carry version as a Version
+// dimension, in a second dimension set beside the plain one; "" leaves it
+// out. It returns e.
+func (e *EMF) WithVersion(version string) *EMF {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.version = version
+	return e
 }
 
 type metricDef struct {
@@ -89,6 +106,10 @@ func (e *EMF) write(dims map[string]string, values map[string]float64, units map
 	}
 	slices.Sort(dimNames)
 	d := directive{Namespace: e.namespace, Dimensions: [][]string{dimNames}}
+	if e.version != "" {
+		doc[DimensionVersion] = e.version
+		d.Dimensions = append(d.Dimensions, append(slices.Clone(dimNames), DimensionVersion))
+	}
 	var names []string
 	for k := range values {
 		names = append(names, k)

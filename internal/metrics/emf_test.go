@@ -97,3 +97,18 @@ func TestLogins(t *testing.T) {
 		t.Errorf("a login metric carries the user or a null dimension set: %s", buf.String())
 	}
 }
+
+func TestVersionIsASecondDimensionSet(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEMF(&buf, "Rotor").WithVersion("v1.2.3")
+	e.StepReport(rotation.StepReport{Step: events.StepSetSecret, Strategy: "single-user", Duration: time.Millisecond})
+	recs := decode(t, buf.String())
+	if len(recs) != 1 || recs[0][DimensionVersion] != "v1.2.3" {
+		t.Fatalf("records %v, want one with Version v1.2.3", recs)
+	}
+	dir := recs[0]["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	got, _ := json.Marshal(dir["Dimensions"])
+	if string(got) != `[["Step","Strategy"],["Step","Strategy","Version"]]` {
+		t.Fatalf("dimension sets %s: the plain set must stay, so alarms on it keep working", got)
+	}
+}

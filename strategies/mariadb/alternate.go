@@ -64,7 +64,7 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 		if have, err = s.readState(ctx, p.clone); err != nil {
 			return resp, err
 		}
-		if err := s.checkClone(ctx, p, want, have); err != nil {
+		if err := s.checkClone(ctx, p, want, have, req.Pending == req.Clone); err != nil {
 			return resp, err
 		}
 	} else {
@@ -345,8 +345,8 @@ func (s *Session) revokeRoles(ctx context.Context, want, have state, cloneAcct s
 	return changes, nil
 }
 
-// syncLimits mirrors the resource limits and the TLS requirement in one
-// ALTER USER, issued only when something differs.
+// syncLimits mirrors the resource limits, the TLS requirement and the
+// password lifetime in one ALTER USER, issued only when something differs.
 func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct string, clone account) ([]string, error) {
 	var opts, changes []string
 	num := func(name string, w, h int64) {
@@ -368,16 +368,17 @@ func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct s
 		opts = append(opts, "MAX_STATEMENT_TIME "+v)
 		changes = append(changes, fmt.Sprintf("%s.MAX_STATEMENT_TIME=%s", clone.user, v))
 	}
+	var expire string
 	if want.passwordLifetime != have.passwordLifetime {
 		switch v := want.passwordLifetime; {
 		case v < 0:
-			opts = append(opts, "PASSWORD EXPIRE DEFAULT")
+			expire = "PASSWORD EXPIRE DEFAULT"
 		case v == 0:
-			opts = append(opts, "PASSWORD EXPIRE NEVER")
+			expire = "PASSWORD EXPIRE NEVER"
 		default:
-			opts = append(opts, "PASSWORD EXPIRE INTERVAL "+strconv.FormatInt(v, 10)+" DAY")
+			expire = "PASSWORD EXPIRE INTERVAL " + strconv.FormatInt(v, 10) + " DAY"
 		}
-		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, opts[len(opts)-1]))
+		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, expire))
 	}
 	var require string
 	if want.sslType != have.sslType || want.sslCipher != have.sslCipher || want.x509Issuer != have.x509Issuer || want.x509Subject != have.x509Subject {
@@ -406,26 +407,18 @@ func (s *Session) syncLimits(ctx context.Context, want, have limits, cloneAcct s
 		}
 		changes = append(changes, fmt.Sprintf("%s.%s", clone.user, strings.SplitN(require, " '", 2)[0]))
 	}
-	if len(opts) == 0 && require == "" {
+	if len(opts) == 0 && require == "" && expire == "" {
 		return nil, nil
 	}
 	stmt := "ALTER USER " + cloneAcct
 	if require != "" {
 		stmt += " " + require
 	}
-	var resources, password []string
-	for _, o := range opts {
-		if strings.HasPrefix(o, "PASSWORD ") {
-			password = append(password, o)
-		} else {
-			resources = append(resources, o)
-		}
+	if len(opts) > 0 {
+		stmt += " WITH " + strings.Join(opts, " ")
 	}
-	if len(resources) > 0 {
-		stmt += " WITH " + strings.Join(resources, " ")
-	}
-	if len(password) > 0 {
-		stmt += " " + strings.Join(password, " ")
+	if expire != "" {
+		stmt += " " + expire
 	}
 	if err := s.exec(ctx, fmt.Sprintf("copy limits of the base user to %q", clone.user), stmt); err != nil {
 		return nil, err
@@ -440,13 +433,13 @@ func refuseClone(p pair, why string) error {
 }
 
 // checkClone refuses, before anything changes, a pre-existing clone that
-// SyncAlternate could not make the base's equal: one that is locked
-// (someone locked it on purpose; rotor does not unlock it), and one that
-// holds a role, or ADMIN OPTION on a role, that the base lacks and the
-// admin cannot revoke (MariaDB lets only an account with ADMIN OPTION on a
-// role revoke it).
-func (s *Session) checkClone(ctx context.Context, p pair, want, have state) error {
-	if have.locked {
+// SyncAlternate could not make the base's equal: one that is locked when
+// it is the pending user (someone locked it on purpose; rotor does not
+// unlock it, nor hand out a password for it), and one that holds a role, or
+// ADMIN OPTION on a role, that the base lacks and the admin cannot revoke
+// (MariaDB lets only an account with ADMIN OPTION on a role revoke it).
+func (s *Session) checkClone(ctx context.Context, p pair, want, have state, pending bool) error {
+	if have.locked && pending {
 		return refuseClone(p, "it is locked (ACCOUNT LOCK); unlock it (ALTER USER ... ACCOUNT UNLOCK) or drop it")
 	}
 	var revoke []string

@@ -509,3 +509,30 @@ func TestSyncAlternateProxyAndPasswordLifetime(t *testing.T) {
 		t.Fatalf("repeat: %+v, %v", resp, err)
 	}
 }
+
+// TestSyncAlternateLockedClone: a locked clone is refused as the pending
+// user (rotor neither unlocks it nor gives it a password), but does not
+// stop a rotation of the base user, which is how a leaked clone password
+// is replaced.
+func TestSyncAlternateLockedClone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	adminName, adminPass := adminUser(t, m)
+	base := dbtest.UniqueName("app")
+	clone := base + "_clone"
+	m.CreateUser(t, base, "base-pass-1")
+	m.CreateUser(t, clone, "clone-pass-1")
+	mustExec(t, m.Admin(t), "ALTER USER "+dbtest.UserAccount(clone)+" ACCOUNT LOCK")
+	s := connect(t, params(t, m, "", adminName, adminPass))
+	_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: clone, Password: "clone-pass-2"})
+	if err == nil || !strings.Contains(err.Error(), "ACCOUNT LOCK") {
+		t.Fatalf("clone pending: %v, want a refusal naming ACCOUNT LOCK", err)
+	}
+	if _, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: base, Password: "base-pass-2"}); err != nil {
+		t.Fatalf("base pending: %v", err)
+	}
+	if err := m.CanLogin(t, base, "base-pass-2", ""); err != nil {
+		t.Fatalf("base's new password: %v", err)
+	}
+}

@@ -24,4 +24,7 @@
 //     failure at any point leaves the user AWSCURRENT names logging in with
 //     at least the privileges it had, and computes every change from the
 //     catalog, so repeating it finishes what an interrupted run began.
+//   - A clone never keeps what its base account lacks: SyncAlternate takes
+//     it away, or refuses naming it before its first change
+//     (docs/security.md, "Clone parity").
 package mariadb

@@ -24,11 +24,27 @@ type roleAttrs struct {
 	validUntil                    *time.Time
 }
 
-// equal reports whether a and b are the same attributes.
-func (a roleAttrs) equal(b roleAttrs) bool {
-	va, vb := a.validUntil, b.validUntil
-	a.validUntil, b.validUntil = nil, nil
-	return a == b && sameTime(va, vb)
+// differ names the attributes in which a and b differ.
+func (a roleAttrs) differ(b roleAttrs) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"SUPERUSER", a.super == b.super},
+		{"REPLICATION", a.replication == b.replication},
+		{"BYPASSRLS", a.bypassRLS == b.bypassRLS},
+		{"INHERIT", a.inherit == b.inherit},
+		{"CREATEROLE", a.createRole == b.createRole},
+		{"CREATEDB", a.createDB == b.createDB},
+		{"CONNECTION LIMIT", a.connLimit == b.connLimit},
+		{"VALID UNTIL", sameTime(a.validUntil, b.validUntil)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // SyncAlternate runs as the admin. In one transaction it
@@ -38,7 +54,7 @@ func (a roleAttrs) equal(b roleAttrs) bool {
 //     database disagree, which is reported, not papered over);
 //   - refuses a pre-existing clone that owns objects or holds privileges on
 //     them (it must hold nothing of its own: what it may do, it gets from
-//     its base role), and revokes SUPERUSER, REPLICATION and BYPASSRLS from
+//     its base role) or that other roles are members of, and revokes SUPERUSER, REPLICATION and BYPASSRLS from
 //     one that has them, and removes its per-role settings other than
 //     rotor's own, refusing, with the attribute or setting named, when the
 //     admin may not;
@@ -84,71 +100,97 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	if !ok {
 		return resp, fmt.Errorf("role %q does not exist", req.Base)
 	}
-	clone, cloneExists, err := readAttrs(ctx, tx, req.Clone)
+	clone, err := prepareClone(ctx, tx, req, memberOpts, &resp)
 	if err != nil {
 		return resp, err
 	}
-	if cloneExists {
-		if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
-			return resp, err
-		}
-		changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
-		if err != nil {
-			return resp, err
-		}
-		resp.Changes = append(resp.Changes, changes...)
-		if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
-			return resp, err
-		}
-		resp.Changes = append(resp.Changes, changes...)
-	} else {
-		if req.Pending != req.Clone {
-			return resp, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
-		}
-		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT"); err != nil {
-			return resp, fmt.Errorf("create role %q: %w", req.Clone, classify(err))
-		}
-		resp.CreatedClone = true
-		clone = roleAttrs{inherit: false, connLimit: -1}
-	}
-
-	stmt, err := alterPassword(req.Pending, req.Password)
-	if err != nil {
-		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
-	}
-	if _, err := tx.Exec(ctx, stmt); err != nil {
-		return resp, fmt.Errorf("set password for %q: %w", req.Pending, classify(err))
-	}
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Pending)+" WITH LOGIN"); err != nil {
-		return resp, fmt.Errorf("allow login for %q: %w", req.Pending, classify(err))
-	}
-
-	changes, err := syncAttrs(ctx, tx, req.Clone, base, clone)
-	if err != nil {
+	if err := setPendingPassword(ctx, tx, req); err != nil {
 		return resp, err
 	}
-	resp.Changes = append(resp.Changes, changes...)
-
-	want, err := cloneMemberships(ctx, tx, req.Base, base, memberOpts)
-	if err != nil {
-		return resp, err
-	}
-	changes, err = syncMemberships(ctx, tx, req.Clone, want, memberOpts)
-	if err != nil {
-		return resp, err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base)); err != nil {
-		return resp, fmt.Errorf("make %q sessions act as %q: %w", req.Clone, req.Base, classify(err))
-	}
-	if err := checkParity(ctx, tx, req.Base, req.Clone, base, want, memberOpts); err != nil {
+	if err := syncClone(ctx, tx, req, base, clone, memberOpts, &resp); err != nil {
 		return resp, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return resp, fmt.Errorf("commit role changes: %w", classify(err))
 	}
 	return resp, nil
+}
+
+// prepareClone returns the clone's attributes: an existing clone is checked
+// (it owns nothing, nobody is its member) and stripped of what a base never
+// has (privileged attributes, per-role settings); a missing one is created,
+// NOINHERIT and without memberships, when it is the pending user. Changes
+// are added to resp.
+func prepareClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, memberOpts bool, resp *engine.AlternateResponse) (roleAttrs, error) {
+	clone, exists, err := readAttrs(ctx, tx, req.Clone)
+	if err != nil {
+		return clone, err
+	}
+	if !exists {
+		if req.Pending != req.Clone {
+			return clone, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
+		}
+		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT"); err != nil {
+			return clone, fmt.Errorf("create role %q: %w", req.Clone, classify(err))
+		}
+		resp.CreatedClone = true
+		return roleAttrs{inherit: false, connLimit: -1}, nil
+	}
+	if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
+		return clone, err
+	}
+	if err := checkCloneHasNoMembers(ctx, tx, req.Base, req.Clone, memberOpts); err != nil {
+		return clone, err
+	}
+	changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
+	if err != nil {
+		return clone, err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
+		return clone, err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	return clone, nil
+}
+
+// setPendingPassword sets the pending role's password, as a SCRAM verifier,
+// and lets it log in.
+func setPendingPassword(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest) error {
+	stmt, err := alterPassword(req.Pending, req.Password)
+	if err != nil {
+		return fmt.Errorf("set password for %q: %w", req.Pending, err)
+	}
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("set password for %q: %w", req.Pending, classify(err))
+	}
+	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Pending)+" WITH LOGIN"); err != nil {
+		return fmt.Errorf("allow login for %q: %w", req.Pending, classify(err))
+	}
+	return nil
+}
+
+// syncClone makes the clone the base's equal: attributes, memberships and
+// their options, sessions acting as the base role; then reads it back
+// (checkParity). Changes are added to resp.
+func syncClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, base, clone roleAttrs, memberOpts bool, resp *engine.AlternateResponse) error {
+	changes, err := syncAttrs(ctx, tx, req.Clone, base, clone)
+	if err != nil {
+		return err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	want, err := cloneMemberships(ctx, tx, req.Base, base, memberOpts)
+	if err != nil {
+		return err
+	}
+	if changes, err = syncMemberships(ctx, tx, req.Clone, want, memberOpts); err != nil {
+		return err
+	}
+	resp.Changes = append(resp.Changes, changes...)
+	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base)); err != nil {
+		return fmt.Errorf("make %q sessions act as %q: %w", req.Clone, req.Base, classify(err))
+	}
+	return checkParity(ctx, tx, req.Base, req.Clone, base, want, memberOpts)
 }
 
 func readAttrs(ctx context.Context, tx pgx.Tx, role string) (roleAttrs, bool, error) {
@@ -212,6 +254,40 @@ func checkCloneOwnsNothing(ctx context.Context, tx pgx.Tx, base, clone string) e
 	return refuseClone(base, clone, fmt.Sprintf(
 		"it owns or holds privileges on %d objects of its own (%s), which whoever reads the secret would get; a clone holds nothing but membership in its base role: in each database run REASSIGN OWNED BY %s TO %s; DROP OWNED BY %s",
 		total, strings.Join(where, ", "), ident(clone), ident(base), ident(clone)))
+}
+
+// checkCloneHasNoMembers refuses a clone that other roles are members of:
+// once the clone is a member of the base role they would get the base's
+// rights through it. Left out are the admin itself and, from PostgreSQL 16
+// on, memberships with neither INHERIT nor SET, which carry no rights: a
+// role a CREATEROLE admin creates is granted to that admin so, with ADMIN
+// OPTION only (unless createrole_self_grant says otherwise).
+func checkCloneHasNoMembers(ctx context.Context, tx pgx.Tx, base, clone string, memberOpts bool) error {
+	usable := ""
+	if memberOpts {
+		usable = " AND (m.inherit_option OR m.set_option)"
+	}
+	rows, err := tx.Query(ctx, `SELECT u.rolname FROM pg_catalog.pg_auth_members m
+		JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+		JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
+		WHERE g.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name AND u.rolname OPERATOR(pg_catalog.<>) CURRENT_USER`+usable+`
+		GROUP BY u.rolname ORDER BY u.rolname`, clone)
+	if err != nil {
+		return fmt.Errorf("read members of %q: %w", clone, classify(err))
+	}
+	members, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read members of %q: %w", clone, classify(err))
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(members))
+	for i, m := range members {
+		quoted[i] = fmt.Sprintf("%q", m)
+	}
+	return refuseClone(base, clone, fmt.Sprintf("other roles are members of it (%s) and would get the rights of %q through it; REVOKE %s FROM each first",
+		strings.Join(quoted, ", "), base, ident(clone)))
 }
 
 // dropPrivileged revokes SUPERUSER, REPLICATION and BYPASSRLS from a clone
@@ -460,8 +536,8 @@ func checkParity(ctx context.Context, tx pgx.Tx, base, clone string, attrs roleA
 		return err
 	}
 	var diff []string
-	if !got.equal(attrs) {
-		diff = append(diff, "role attributes")
+	if d := got.differ(attrs); len(d) > 0 {
+		diff = append(diff, "a different "+strings.Join(d, ", "))
 	}
 	for _, g := range slices.Sorted(maps.Keys(have)) {
 		w, ok := want[g]

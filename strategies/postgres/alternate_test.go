@@ -88,3 +88,28 @@ func TestSyncAlternateRefusalNamesEverything(t *testing.T) {
 		t.Fatalf("a refused sync changed the clone's attributes (CREATEDB %v, %v)", createdb, err)
 	}
 }
+
+// TestCheckParityNamesEachDifference: the last line of defence, reading the
+// clone back after the sync, refuses naming every attribute and membership
+// that differs. On PostgreSQL 15 no revoke is silently ignored, so the
+// differences are made by asking for more than the clone has.
+func TestCheckParityNamesEachDifference(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := dbtest.Postgres(t)
+	base := dbtest.UniqueName("app")
+	clone := base + "_clone"
+	pg.CreateRole(t, base, "base-pass-1")
+	pg.CreateRole(t, clone, "clone-pass-1")
+	s := connect(t, params(t, pg, "postgres", pg.SuperUser, pg.SuperPassword))
+	if err := s.CheckParityAskingMore(ctx, base, clone, false); err != nil {
+		t.Fatalf("a clone equal to what is asked: %v", err)
+	}
+	err := s.CheckParityAskingMore(ctx, base, clone, true)
+	t.Logf("refusal: %v", err)
+	for _, want := range []string{"refusing", "a different CREATEDB, CONNECTION LIMIT", `no membership in "` + base + `"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err %v, want one naming %q", err, want)
+		}
+	}
+}

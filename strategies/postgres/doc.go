@@ -11,4 +11,6 @@
 //     there is no fallback connection.
 //   - Role changes made by SyncAlternate run in one transaction: on any error
 //     nothing is changed.
+//   - A clone never holds what its base role lacks: SyncAlternate takes it
+//     away, or refuses naming it (docs/security.md, "Clone parity").
 package postgres

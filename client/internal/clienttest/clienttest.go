@@ -67,8 +67,15 @@ func (s *Secret) PutPending(t testing.TB, password string) string {
 // AWSPENDING, as finishSecret does.
 func (s *Secret) Finish(t testing.TB) {
 	t.Helper()
+	Finish(t, s.SM, s.Server, s.ID)
+}
+
+// Finish does what finishSecret does to secret id on srv: AWSCURRENT moves
+// to the AWSPENDING version, which loses AWSPENDING.
+func Finish(t testing.TB, sm *secretsmanager.Client, srv *awslocal.Server, id string) {
+	t.Helper()
 	var pending, current string
-	for _, v := range s.Server.Versions(s.ID) {
+	for _, v := range srv.Versions(id) {
 		for _, st := range v.Stages {
 			switch st {
 			case "AWSPENDING":
@@ -79,10 +86,10 @@ func (s *Secret) Finish(t testing.TB) {
 		}
 	}
 	ctx := context.Background()
-	if _, err := s.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(s.ID), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(pending), RemoveFromVersionId: aws.String(current)}); err != nil {
+	if _, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(pending), RemoveFromVersionId: aws.String(current)}); err != nil {
 		t.Fatalf("clienttest: move AWSCURRENT: %v", err)
 	}
-	if _, err := s.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(s.ID), VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(pending)}); err != nil {
+	if _, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(id), VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(pending)}); err != nil {
 		t.Fatalf("clienttest: remove AWSPENDING: %v", err)
 	}
 }

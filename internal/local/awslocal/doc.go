@@ -12,7 +12,8 @@
 // 127.0.0.1, a free port), the secrets, versions and labels, the rotation
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
-// state file written atomically (temp file + rename) after each change.
+// state file written atomically (temp file + rename) after each change; a
+// temp file a killed server left behind is removed at the next start.
 // Package awslocaltest gives a test a server and an aws.Config for the real
 // SDK clients in one line.
 //
@@ -93,8 +94,9 @@
 //     (LimitExceededException), keys 1–128 and values up to 256 characters
 //     (ValidationException in the model's validation text), keys starting
 //     with aws: (any case) refused by CreateSecret, TagResource and
-//     UntagResource (InvalidParameterException). The texts of the quota and
-//     prefix refusals are the stand-in's.
+//     UntagResource (InvalidParameterException); SetServiceTags sets them
+//     as an AWS service (RDS) does on the secrets it manages. The texts of
+//     the quota and prefix refusals are the stand-in's.
 //   - 100 versions per secret; unlabeled versions at least 24 hours old are
 //     pruned by the Clock to make room; otherwise the write fails with
 //     LimitExceededException.

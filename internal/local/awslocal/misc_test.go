@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -387,6 +388,47 @@ func TestStateFile(t *testing.T) {
 		t.Fatalf("instance after reload: %v", err)
 	}
 	_ = srv2
+}
+
+// A server killed during a write leaves its temporary file behind; the
+// next start removes it (and older unqualified ones), and leaves another
+// state file's temporaries and everything else alone.
+func TestStateFileStaleTempsRemovedAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{StateFile: path})
+	create(t, secretsmanager.NewFromConfig(cfg), "kept", "v1")
+	_ = srv
+	files := map[string]bool{ // name → still there after a restart
+		".state.json.tmp-123456": false,
+		".awslocal-state-987654": false, // the name earlier versions used
+		".other.json.tmp-55":     true,
+		"notes.txt":              true,
+	}
+	for name := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(`{"secrets":[`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, cfg2 := awslocaltest.NewWith(t, awslocal.Options{StateFile: path})
+	sm2 := secretsmanager.NewFromConfig(cfg2)
+	if _, err := sm2.DescribeSecret(ctxT(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String("kept")}); err != nil {
+		t.Fatalf("state after restart: %v", err)
+	}
+	create(t, sm2, "written", "v") // a write after the restart still works
+	for name, kept := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if (err == nil) != kept {
+			t.Errorf("%s: exists=%v, want %v", name, err == nil, kept)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".state.json.tmp-") {
+			t.Errorf("a temporary file of this state file is left: %s", e.Name())
+		}
+	}
 }
 
 func TestRegionFromCredentialScope(t *testing.T) {

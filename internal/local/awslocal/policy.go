@@ -114,13 +114,9 @@ func (s *Server) putResourcePolicy(c *call) (any, *apiError) {
 }
 
 func (s *Server) getResourcePolicy(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
+	sec, e := s.secretArg(c, false)
+	if e != nil {
 		return nil, e
-	}
-	sec := s.find(in.SecretId)
-	if sec == nil {
-		return nil, errSecretNotFound()
 	}
 	return struct {
 		ARN            string `json:"ARN"`
@@ -130,11 +126,7 @@ func (s *Server) getResourcePolicy(c *call) (any, *apiError) {
 }
 
 func (s *Server) deleteResourcePolicy(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
-		return nil, e
-	}
-	sec, e := s.live(in.SecretId)
+	sec, e := s.secretArg(c, true)
 	if e != nil {
 		return nil, e
 	}

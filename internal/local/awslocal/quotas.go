@@ -1,6 +1,7 @@
 package awslocal
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -74,6 +75,23 @@ func checkTagKey(k, field string, i int) *apiError {
 	return nil
 }
 
+// mergeTags adds tags to the secret; a tag with an existing key replaces
+// its value.
+func (sec *secret) mergeTags(tags []Tag) {
+	for _, t := range tags {
+		replaced := false
+		for i := range sec.Tags {
+			if sec.Tags[i].Key == t.Key {
+				sec.Tags[i].Value, replaced = t.Value, true
+			}
+		}
+		if !replaced {
+			sec.Tags = append(sec.Tags, t)
+		}
+	}
+	sec.Tagged = true
+}
+
 // mergedTagCount is how many tags the secret would have after adding tags.
 func mergedTagCount(sec *secret, tags []Tag) int {
 	keys := map[string]bool{}
@@ -88,4 +106,29 @@ func mergedTagCount(sec *secret, tags []Tag) int {
 
 func errTooManyTags() *apiError {
 	return errf(codeLimitExceeded, "A secret can have at most %d tags.", maxTagsPerSecret)
+}
+
+// SetServiceTags tags a secret as an AWS service does for the secrets it
+// manages (RDS sets aws:rds:primarydbinstancearn on a master-user
+// secret): the aws: prefix, which TagResource refuses to callers, is
+// allowed; lengths and the 50-tag quota still apply. A tag with an existing
+// key replaces its value. Tests use it to make an RDS-managed secret.
+func (s *Server) SetServiceTags(secretID string, tags ...Tag) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.find(secretID)
+	if sec == nil {
+		return fmt.Errorf("awslocal: no secret %s", secretID)
+	}
+	for i, t := range tags {
+		if len(t.Key) < 1 || len(t.Key) > maxTagKeyLen || len(t.Value) > maxTagValueLen {
+			return fmt.Errorf("awslocal: service tag %d: key must be 1-%d characters, value at most %d", i+1, maxTagKeyLen, maxTagValueLen)
+		}
+	}
+	if mergedTagCount(sec, tags) > maxTagsPerSecret {
+		return fmt.Errorf("awslocal: a secret can have at most %d tags", maxTagsPerSecret)
+	}
+	sec.mergeTags(tags)
+	s.mutated()
+	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
-	"github.com/rotorhq/rotor/internal/schedule"
 )
 
 // RotationResult is the outcome of one rotation: every pass it took.
@@ -61,31 +60,56 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 	if e := checkToken(in.ClientRequestToken); e != nil {
 		return nil, e
 	}
-	fn := in.RotationLambdaARN
-	if fn == "" {
-		fn = sec.RotationLambda
-	}
-	if fn == "" {
-		return nil, errf(codeInvalidRequest, msgNoFunction)
-	}
-	if _, ok := s.functions[fn]; !ok {
-		return nil, errf(codeAccessDenied, "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.")
+	fn, e := s.rotationFunction(sec, in.RotationLambdaARN)
+	if e != nil {
+		return nil, e
 	}
 	rules := sec.Rules
 	if in.RotationRules != nil {
 		rules = in.RotationRules
 	}
-	var sc *schedule.Schedule
 	if rules != nil {
-		if sc, e = parseRules(rules); e != nil {
+		if _, e = parseRules(rules); e != nil {
 			return nil, e
 		}
 	}
+	now := s.clock.Now()
+	if again, e := s.checkRotatable(sec, in.ClientRequestToken, now); again != nil || e != nil {
+		return again, e
+	}
+	s.storeRotationConfig(sec, fn, rules, in.RotationRules != nil, now)
+	immediate := in.RotateImmediately == nil || *in.RotateImmediately
+	run := s.placePending(sec, fn, in.ClientRequestToken, immediate, now)
+	s.startRun(run)
+	return versionOut{ARN: sec.ARN, Name: sec.Name, VersionId: run.token}, nil
+}
+
+// rotationFunction is the function a RotateSecret call rotates with: the
+// one it names, else the secret's; it must be one the server can invoke.
+func (s *Server) rotationFunction(sec *secret, named string) (string, *apiError) {
+	fn := named
+	if fn == "" {
+		fn = sec.RotationLambda
+	}
+	if fn == "" {
+		return "", errf(codeInvalidRequest, msgNoFunction)
+	}
+	if _, ok := s.functions[fn]; !ok {
+		return "", errf(codeAccessDenied, "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.")
+	}
+	return fn, nil
+}
+
+// checkRotatable refuses a RotateSecret while another rotation is
+// unfinished, with a token a version already has, or when the new
+// AWSPENDING would break a quota. An SDK retry of the call that started the
+// rotation in flight gets that rotation's answer again (again != nil).
+func (s *Server) checkRotatable(sec *secret, token string, now time.Time) (again any, e *apiError) {
 	cur := sec.withStage(LabelCurrent)
 	if p := sec.withStage(LabelPending); p != nil && p != cur {
 		// Choice: repeating RotateSecret with the token of the rotation in
 		// flight (an SDK retry) answers that rotation again.
-		if r := s.running[sec.ARN]; r != nil && r.token == in.ClientRequestToken && p.ID == r.token {
+		if r := s.running[sec.ARN]; r != nil && r.token == token && p.ID == r.token {
 			return versionOut{ARN: sec.ARN, Name: sec.Name, VersionId: r.token}, nil
 		}
 		return nil, errf(codeInvalidRequest, msgRotationPending)
@@ -93,22 +117,23 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 	if s.running[sec.ARN] != nil {
 		return nil, errf(codeInvalidRequest, msgRotationPending)
 	}
-	if sec.version(in.ClientRequestToken) != nil {
+	if sec.version(token) != nil {
 		// Choice (not recorded).
 		return nil, errf(codeExists, "A version with this ClientRequestToken already exists for this secret.")
 	}
-	now := s.clock.Now()
 	if e := sec.prune(now); e != nil {
 		return nil, e
 	}
-	if e := checkLabelQuota(sec, LabelPending); e != nil {
-		return nil, e
-	}
+	return nil, checkLabelQuota(sec, LabelPending)
+}
 
-	// Store the configuration.
+// storeRotationConfig records what RotateSecret configures: rotation on,
+// the function, and the rules when given (or at the first configuration),
+// with the schedule's base.
+func (s *Server) storeRotationConfig(sec *secret, fn string, rules *RotationRules, rulesGiven bool, now time.Time) {
 	first := !sec.RotationSet
 	sec.RotationSet, sec.RotationEnabled, sec.RotationLambda = true, true, fn
-	if in.RotationRules != nil || first {
+	if rulesGiven || first {
 		sec.Rules = rules
 		if sec.LastRotated.IsZero() {
 			sec.ScheduleBase = now
@@ -116,31 +141,33 @@ func (s *Server) rotateSecret(c *call) (any, *apiError) {
 			sec.ScheduleBase = sec.LastRotated
 		}
 	}
-	_ = sc
 	s.reschedule(sec)
 	sec.LastChanged = now
+}
 
-	immediate := in.RotateImmediately == nil || *in.RotateImmediately
-	run := &rotationRun{secretARN: sec.ARN, token: in.ClientRequestToken, rotToken: randomString(64, alnum), function: fn}
+// placePending puts AWSPENDING on the rotation's version and returns the
+// run: for an immediate rotation the value-less placeholder createSecret
+// fills, for RotateImmediately=false a temporary version holding the
+// current value, for testSecret alone.
+func (s *Server) placePending(sec *secret, fn, token string, immediate bool, now time.Time) *rotationRun {
+	cur := sec.withStage(LabelCurrent)
+	run := &rotationRun{secretARN: sec.ARN, token: token, rotToken: randomString(64, alnum), function: fn}
 	sec.takeStage(LabelPending) // only ever on the current version here
 	if immediate {
 		// The value-less placeholder: listed in VersionIdsToStages, not
 		// readable until createSecret stores a value.
 		sec.Versions = append(sec.Versions, &version{ID: run.token, Stages: []string{LabelPending}, Created: now})
 		run.steps = events.Steps
-	} else {
-		// A temporary AWSPENDING version holding the current value, for
-		// testSecret only; removed after the check.
-		v := &version{ID: run.token, Stages: []string{LabelPending}, Created: now, temporaryCheck: true}
-		if cur != nil && cur.HasValue {
-			v.String, v.Binary, v.HasValue = cur.String, cur.Binary, true
-		}
-		sec.Versions = append(sec.Versions, v)
-		run.steps = []events.Step{events.StepTestSecret}
-		run.checkOnly = true
+		return run
 	}
-	s.startRun(run)
-	return versionOut{ARN: sec.ARN, Name: sec.Name, VersionId: run.token}, nil
+	v := &version{ID: run.token, Stages: []string{LabelPending}, Created: now, temporaryCheck: true}
+	if cur != nil && cur.HasValue {
+		v.String, v.Binary, v.HasValue = cur.String, cur.Binary, true
+	}
+	sec.Versions = append(sec.Versions, v)
+	run.steps = []events.Step{events.StepTestSecret}
+	run.checkOnly = true
+	return run
 }
 
 // reschedule recomputes NextRotationDate from the schedule base. Caller

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -138,6 +139,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.StateFile != "" {
+		if err := s.removeStaleTemps(); err != nil {
+			return nil, err
+		}
 		if err := s.load(); err != nil {
 			return nil, err
 		}
@@ -544,6 +548,43 @@ func (s *Server) persist() error {
 		return err
 	}
 	return atomicfile.Write(s.opts.StateFile, data, 0o600)
+}
+
+// tempStatePrefix is the name prefix of persist's temporary files for a
+// state file (atomicfile's): per state file, so servers with different
+// state files in one directory never touch each other's.
+func tempStatePrefix(stateFile string) string {
+	return atomicfile.TempPrefix(stateFile)
+}
+
+// legacyTempState matches the temporary files of earlier versions,
+// ".awslocal-state-" and the digits os.CreateTemp adds.
+var legacyTempState = regexp.MustCompile(`^\.awslocal-state-[0-9]+$`)
+
+// removeStaleTemps deletes temporary state files a server killed during a
+// write left next to the state file (this state file's, and the older
+// unqualified ones). It runs before load, when no write of this server can
+// be in flight.
+func (s *Server) removeStaleTemps() error {
+	dir := filepath.Dir(s.opts.StateFile)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state directory: %w", err)
+	}
+	prefix := tempStatePrefix(s.opts.StateFile)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !(strings.HasPrefix(e.Name(), prefix) || legacyTempState.MatchString(e.Name())) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale state file %s: %w", e.Name(), err)
+		}
+		s.log.Info("removed a temporary state file left by an interrupted write", "file", e.Name())
+	}
+	return nil
 }
 
 func (s *Server) load() error {

@@ -49,6 +49,22 @@ func checkStages(stages []string) *apiError {
 	return nil
 }
 
+// secretArg decodes a request whose only field is SecretId and finds the
+// secret: any secret, or with live one not scheduled for deletion.
+func (s *Server) secretArg(c *call, live bool) (*secret, *apiError) {
+	var in struct{ SecretId string }
+	if e := c.decode(&in); e != nil {
+		return nil, e
+	}
+	if live {
+		return s.live(in.SecretId)
+	}
+	if sec := s.find(in.SecretId); sec != nil {
+		return sec, nil
+	}
+	return nil, errSecretNotFound()
+}
+
 // live finds a secret that is not scheduled for deletion.
 func (s *Server) live(id string) (*secret, *apiError) {
 	sec := s.find(id)
@@ -205,13 +221,9 @@ func normalisedRules(r *RotationRules) *RotationRules {
 }
 
 func (s *Server) describeSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
+	sec, e := s.secretArg(c, false)
+	if e != nil {
 		return nil, e
-	}
-	sec := s.find(in.SecretId)
-	if sec == nil {
-		return nil, errSecretNotFound()
 	}
 	return s.describe(sec), nil
 }
@@ -495,11 +507,7 @@ func (s *Server) updateSecretVersionStage(c *call) (any, *apiError) {
 // ---- CancelRotateSecret ----
 
 func (s *Server) cancelRotateSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
-		return nil, e
-	}
-	sec, e := s.live(in.SecretId)
+	sec, e := s.secretArg(c, true)
 	if e != nil {
 		return nil, e
 	}
@@ -666,13 +674,9 @@ func (s *Server) removeSecret(sec *secret) {
 }
 
 func (s *Server) restoreSecret(c *call) (any, *apiError) {
-	var in struct{ SecretId string }
-	if e := c.decode(&in); e != nil {
+	sec, e := s.secretArg(c, false)
+	if e != nil {
 		return nil, e
-	}
-	sec := s.find(in.SecretId)
-	if sec == nil {
-		return nil, errSecretNotFound()
 	}
 	sec.Deleted, sec.DeletionDate = time.Time{}, time.Time{}
 	return arnName{sec.ARN, sec.Name}, nil
@@ -741,18 +745,7 @@ func (s *Server) tagResource(c *call) (any, *apiError) {
 	if mergedTagCount(sec, in.Tags) > maxTagsPerSecret {
 		return nil, errTooManyTags()
 	}
-	for _, t := range in.Tags {
-		replaced := false
-		for i := range sec.Tags {
-			if sec.Tags[i].Key == t.Key {
-				sec.Tags[i].Value, replaced = t.Value, true
-			}
-		}
-		if !replaced {
-			sec.Tags = append(sec.Tags, t)
-		}
-	}
-	sec.Tagged = true
+	sec.mergeTags(in.Tags)
 	sec.LastChanged = s.clock.Now()
 	return struct{}{}, nil
 }

@@ -98,9 +98,9 @@ func (a account) command(dir, path string, args []string, deathSig syscall.Signa
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: a.cred,
-		Pdeathsig:  deathSig,
 		Setpgid:    true,
 	}
+	setDeathSignal(cmd.SysProcAttr, deathSig)
 	return cmd
 }
 

@@ -74,6 +74,26 @@ func (e *Emulator) Output() string {
 	return e.out.String()
 }
 
+// WaitOutput returns the output once ready(output) holds. The emulator
+// relays the function's stdout through a pipe, so a line written during an
+// invocation can arrive after the invocation's response: a test that reads
+// the output right after invoking must wait for the line it checks. It gives
+// up after a minute, failing the test with the output so far.
+func (e *Emulator) WaitOutput(t testing.TB, ready func(output string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out := e.Output()
+		if ready(out) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator's output never showed what the test waits for:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Start runs bootstrap under the emulator with env ("KEY=value") added to
 // the test process's environment, and returns once the emulator accepts
 // connections. The emulator is stopped in t.Cleanup; on test failure its

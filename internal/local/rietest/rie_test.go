@@ -54,9 +54,7 @@ func TestRotateThroughEmulator(t *testing.T) {
 			t.Fatalf("the function did not pass the RotationToken on")
 		}
 	}
-	if out := emu.Output(); !strings.Contains(out, "rotatefn: step finishSecret") {
-		t.Fatalf("function log lacks finishSecret:\n%s", out)
-	}
+	emu.WaitOutput(t, func(o string) bool { return strings.Contains(o, "rotatefn: step finishSecret") })
 }
 
 // TestFunctionErrorThroughEmulator checks that a step error the Go runtime

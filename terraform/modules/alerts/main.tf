@@ -415,9 +415,15 @@ module "notifier" {
   description      = "rotor: one SNS alert per Secrets Manager rotation failure"
   role_description = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
 
-  zip_path    = local.notifier_zip_path
-  memory_size = 128
-  timeout     = 30
+  zip_path = local.notifier_zip_path
+  s3_package = var.s3_bucket == null && var.notifier_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.notifier_s3_key
+    object_version = var.notifier_s3_object_version
+  }
+  architecture = var.architecture
+  memory_size  = 128
+  timeout      = 30
 
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
@@ -442,9 +448,15 @@ module "auditor" {
   description      = "rotor: audits rotation-enabled secrets on a schedule"
   role_description = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
 
-  zip_path    = local.auditor_zip_path
-  memory_size = 256
-  timeout     = var.auditor_timeout_seconds
+  zip_path = local.auditor_zip_path
+  s3_package = var.s3_bucket == null && var.auditor_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.auditor_s3_key
+    object_version = var.auditor_s3_object_version
+  }
+  architecture = var.architecture
+  memory_size  = 256
+  timeout      = var.auditor_timeout_seconds
   # One run at a time: a second concurrent run would only repeat alerts.
   reserved_concurrent_executions = 1
 

@@ -25,6 +25,47 @@ variable "auditor_zip_path" {
   default     = null
 }
 
+variable "s3_bucket" {
+  description = "Deploy released artifacts from S3 instead of local zips: the bucket (in this region) holding the notifier and auditor release zips, e.g. rotor-notifier_v1.2.3_linux_arm64.zip uploaded from a GitHub release. null deploys the local zips (notifier_zip_path, auditor_zip_path). No Go toolchain is needed for this path."
+  type        = string
+  default     = null
+}
+
+variable "notifier_s3_key" {
+  description = "Key of the notifier zip in s3_bucket (needs s3_bucket)."
+  type        = string
+  default     = null
+}
+
+variable "notifier_s3_object_version" {
+  description = "Version ID of the notifier zip object, for a versioned bucket: a new version is what redeploys the code. null takes the latest."
+  type        = string
+  default     = null
+}
+
+variable "auditor_s3_key" {
+  description = "Key of the auditor zip in s3_bucket (needs s3_bucket)."
+  type        = string
+  default     = null
+}
+
+variable "auditor_s3_object_version" {
+  description = "Version ID of the auditor zip object, for a versioned bucket. null takes the latest."
+  type        = string
+  default     = null
+}
+
+variable "architecture" {
+  description = "Instruction set of both functions: arm64 (the default; release zips ..._linux_arm64.zip, and what `make build` produces) or x86_64 (release zips ..._linux_amd64.zip)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Topic
 # ---------------------------------------------------------------------------

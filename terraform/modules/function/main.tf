@@ -4,6 +4,10 @@
 # calling module, next to what the function does, and passed in as JSON; the
 # two policies every function needs alike live here, once.
 
+locals {
+  from_s3 = var.s3_package != null
+}
+
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_days
@@ -58,14 +62,19 @@ resource "aws_lambda_function" "this" {
   description   = var.description
   role          = aws_iam_role.this.arn
 
-  filename = var.zip_path
+  # Either a local zip or a released artifact in S3 (rotor's release zips).
+  filename = local.from_s3 ? null : var.zip_path
   # null when the zip is missing, so the precondition below reports it
-  # instead of a bare file-function error.
-  source_code_hash = fileexists(var.zip_path) ? filebase64sha256(var.zip_path) : null
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
-  layers           = var.layers
+  # instead of a bare file-function error. For S3, a new object version
+  # (s3_object_version) or key is what redeploys the code.
+  source_code_hash  = !local.from_s3 && fileexists(coalesce(var.zip_path, "-")) ? filebase64sha256(var.zip_path) : null
+  s3_bucket         = local.from_s3 ? var.s3_package.bucket : null
+  s3_key            = local.from_s3 ? var.s3_package.key : null
+  s3_object_version = local.from_s3 ? var.s3_package.object_version : null
+  runtime           = "provided.al2023"
+  handler           = "bootstrap"
+  architectures     = [var.architecture]
+  layers            = var.layers
 
   memory_size                    = var.memory_size
   timeout                        = var.timeout
@@ -101,8 +110,12 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = fileexists(var.zip_path)
-      error_message = "The ${var.function} package ${var.zip_path} does not exist: run `make build` at the repository root, or set ${var.function}_zip_path."
+      condition     = local.from_s3 || fileexists(coalesce(var.zip_path, "-"))
+      error_message = "The ${var.function} package ${coalesce(var.zip_path, "(none)")} does not exist: run `make build` at the repository root, set ${var.function}_zip_path, or deploy a released artifact from S3 (s3_bucket and ${var.function}_s3_key)."
+    }
+    precondition {
+      condition     = !local.from_s3 || try(var.s3_package.bucket != null && var.s3_package.key != null, false)
+      error_message = "The ${var.function} package from S3 needs both s3_bucket and ${var.function}_s3_key."
     }
     precondition {
       condition     = alltrue([for p in var.preconditions : p.condition])

@@ -24,8 +24,30 @@ variable "role_description" {
 }
 
 variable "zip_path" {
-  description = "Path of the function's deployment package (a zip holding the static bootstrap), relative to Terraform's working directory."
+  description = "Path of the function's deployment package (a zip holding the static bootstrap), relative to Terraform's working directory. Ignored when s3_package is set."
   type        = string
+  default     = null
+}
+
+variable "s3_package" {
+  description = "The deployment package as an S3 object (a rotor release zip uploaded to a bucket in the function's region) instead of zip_path: bucket, key and, for a versioned bucket, object_version. null deploys zip_path."
+  type = object({
+    bucket         = optional(string)
+    key            = optional(string)
+    object_version = optional(string)
+  })
+  default = null
+}
+
+variable "architecture" {
+  description = "Instruction set of the package: arm64 (Graviton, the default) or x86_64. A release zip named ..._linux_arm64.zip needs arm64, ..._linux_amd64.zip x86_64."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
 }
 
 variable "layers" {

@@ -315,7 +315,13 @@ module "rotator" {
   description      = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
   role_description = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
 
-  zip_path                       = local.rotator_zip_path
+  zip_path = local.rotator_zip_path
+  s3_package = var.s3_bucket == null && var.rotator_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.rotator_s3_key
+    object_version = var.rotator_s3_object_version
+  }
+  architecture                   = var.architecture
   layers                         = var.layers
   memory_size                    = var.memory_size
   timeout                        = var.rotator_timeout_seconds
@@ -382,8 +388,14 @@ module "rotatenow" {
   description      = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
   role_description = "rotor rotatenow: starts and follows rotations of the secrets in scope"
 
-  zip_path    = local.rotatenow_zip_path
-  memory_size = var.memory_size
+  zip_path = local.rotatenow_zip_path
+  s3_package = var.s3_bucket == null && var.rotatenow_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.rotatenow_s3_key
+    object_version = var.rotatenow_s3_object_version
+  }
+  architecture = var.architecture
+  memory_size  = var.memory_size
   # Room to report after the longest wait it is configured for.
   timeout = var.rotatenow_wait_timeout_seconds + 30
 

@@ -25,6 +25,47 @@ variable "rotatenow_zip_path" {
   default     = null
 }
 
+variable "s3_bucket" {
+  description = "Deploy released artifacts from S3 instead of local zips: the bucket (in this region) holding the rotator and rotatenow release zips, e.g. rotor-rotator_v1.2.3_linux_arm64.zip uploaded from a GitHub release. null deploys the local zips (rotator_zip_path, rotatenow_zip_path). No Go toolchain is needed for this path."
+  type        = string
+  default     = null
+}
+
+variable "rotator_s3_key" {
+  description = "Key of the rotator zip in s3_bucket (needs s3_bucket)."
+  type        = string
+  default     = null
+}
+
+variable "rotator_s3_object_version" {
+  description = "Version ID of the rotator zip object, for a versioned bucket: a new version is what redeploys the code. null takes the latest."
+  type        = string
+  default     = null
+}
+
+variable "rotatenow_s3_key" {
+  description = "Key of the rotatenow zip in s3_bucket (needs s3_bucket)."
+  type        = string
+  default     = null
+}
+
+variable "rotatenow_s3_object_version" {
+  description = "Version ID of the rotatenow zip object, for a versioned bucket. null takes the latest."
+  type        = string
+  default     = null
+}
+
+variable "architecture" {
+  description = "Instruction set of both functions: arm64 (the default; release zips ..._linux_arm64.zip, and what `make build` produces) or x86_64 (release zips ..._linux_amd64.zip)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
 variable "layers" {
   description = "Lambda layer version ARNs for the rotator, e.g. one holding the RDS CA bundle that db_ca_bundle points at (layers unpack under /opt)."
   type        = list(string)

@@ -36,6 +36,19 @@ func New(t testing.TB) (*awslocal.Server, aws.Config) {
 // current second; a zero RotationBackoff becomes 1 ms.
 func NewWith(t testing.TB, opts awslocal.Options) (*awslocal.Server, aws.Config) {
 	t.Helper()
+	srv := newServer(t, opts, nil)
+	url, err := srv.Start("")
+	if err != nil {
+		t.Fatalf("awslocal: %v", err)
+	}
+	return srv, srv.SDKConfig(url)
+}
+
+// newServer creates the server with the test defaults and closes it in
+// t.Cleanup after waiting for rotations in flight; beforeClose, if not nil,
+// runs first.
+func newServer(t testing.TB, opts awslocal.Options, beforeClose func()) *awslocal.Server {
+	t.Helper()
 	if opts.Clock == nil {
 		opts.Clock = awslocal.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	}
@@ -46,17 +59,16 @@ func NewWith(t testing.TB, opts awslocal.Options) (*awslocal.Server, aws.Config)
 	if err != nil {
 		t.Fatalf("awslocal: %v", err)
 	}
-	url, err := srv.Start("")
-	if err != nil {
-		t.Fatalf("awslocal: %v", err)
-	}
 	t.Cleanup(func() {
+		if beforeClose != nil {
+			beforeClose()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = srv.WaitRotations(ctx)
 		_ = srv.Close()
 	})
-	return srv, srv.SDKConfig(url)
+	return srv
 }
 
 // Outage serves a stand-in on a fixed loopback address that a test can
@@ -76,29 +88,14 @@ type Outage struct {
 // call fails at once while the stand-in is down.
 func NewWithOutage(t testing.TB, opts awslocal.Options) (*awslocal.Server, aws.Config, *Outage) {
 	t.Helper()
-	if opts.Clock == nil {
-		opts.Clock = awslocal.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	}
-	if opts.RotationBackoff == 0 {
-		opts.RotationBackoff = time.Millisecond
-	}
-	srv, err := awslocal.New(opts)
-	if err != nil {
-		t.Fatalf("awslocal: %v", err)
-	}
+	o := &Outage{}
+	srv := newServer(t, opts, func() { o.Stop(t) })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("awslocal: listen: %v", err)
 	}
-	o := &Outage{srv: srv, addr: l.Addr().String()}
+	o.srv, o.addr = srv, l.Addr().String()
 	o.serve(l)
-	t.Cleanup(func() {
-		o.Stop(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = srv.WaitRotations(ctx)
-		_ = srv.Close()
-	})
 	cfg := srv.SDKConfig("http://" + o.addr)
 	cfg.RetryMaxAttempts = 1
 	return srv, cfg, o

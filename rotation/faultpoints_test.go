@@ -1,0 +1,232 @@
+package rotation_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/rotation"
+	"github.com/rotorhq/rotor/strategies"
+	"github.com/rotorhq/rotor/strategies/mariadb"
+)
+
+// faultySecrets is the rotator's Secrets Manager client with one fault
+// armed at a numbered call: "before" fails the call without making it (a
+// refused or timed-out request), "after" makes it and loses the response
+// (the service changed state, the rotator does not know). It lives in a
+// test file, so no shipped binary carries it.
+type faultySecrets struct {
+	rotation.SecretsAPI
+	mu    sync.Mutex
+	calls []string // every operation, in order, since arm
+	at    int      // the call to fail (0-based); -1 disarmed
+	after bool
+	fired string
+}
+
+func (f *faultySecrets) arm(at int, after bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.at, f.after, f.fired = nil, at, after, ""
+}
+
+func (f *faultySecrets) trace() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// do runs one call through the armed fault.
+func (f *faultySecrets) do(op string, call func() error) error {
+	f.mu.Lock()
+	n := len(f.calls)
+	f.calls = append(f.calls, op)
+	hit := n == f.at
+	if hit {
+		f.fired = op
+	}
+	after := f.after
+	f.mu.Unlock()
+	if !hit {
+		return call()
+	}
+	if !after {
+		return fmt.Errorf("fault point %d (%s): request failed before it reached Secrets Manager", n, op)
+	}
+	if err := call(); err != nil {
+		return err
+	}
+	return fmt.Errorf("fault point %d (%s): response lost after Secrets Manager acted", n, op)
+}
+
+func (f *faultySecrets) DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.DescribeSecretOutput, err error) {
+	err = f.do("DescribeSecret", func() (e error) { out, e = f.SecretsAPI.DescribeSecret(ctx, in, o...); return })
+	return out, err
+}
+
+func (f *faultySecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.GetSecretValueOutput, err error) {
+	err = f.do("GetSecretValue", func() (e error) { out, e = f.SecretsAPI.GetSecretValue(ctx, in, o...); return })
+	return out, err
+}
+
+func (f *faultySecrets) PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.PutSecretValueOutput, err error) {
+	err = f.do("PutSecretValue", func() (e error) { out, e = f.SecretsAPI.PutSecretValue(ctx, in, o...); return })
+	return out, err
+}
+
+func (f *faultySecrets) UpdateSecretVersionStage(ctx context.Context, in *secretsmanager.UpdateSecretVersionStageInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.UpdateSecretVersionStageOutput, err error) {
+	err = f.do("UpdateSecretVersionStage", func() (e error) { out, e = f.SecretsAPI.UpdateSecretVersionStage(ctx, in, o...); return })
+	return out, err
+}
+
+func (f *faultySecrets) TagResource(ctx context.Context, in *secretsmanager.TagResourceInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.TagResourceOutput, err error) {
+	err = f.do("TagResource", func() (e error) { out, e = f.SecretsAPI.TagResource(ctx, in, o...); return })
+	return out, err
+}
+
+func (f *faultySecrets) ListSecrets(ctx context.Context, in *secretsmanager.ListSecretsInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.ListSecretsOutput, err error) {
+	err = f.do("ListSecrets", func() (e error) { out, e = f.SecretsAPI.ListSecrets(ctx, in, o...); return })
+	return out, err
+}
+
+// readOnly are the operations whose lost response is the same fault as a
+// failed request: they change nothing.
+var readOnly = map[string]bool{"DescribeSecret": true, "GetSecretValue": true, "ListSecrets": true}
+
+// faultWorld is one engine's way to make a fresh secret to rotate and to
+// log in with a document.
+type faultWorld struct {
+	e *env
+	// secret makes a fresh secret (and its database users) for strategy.
+	secret   func(t *testing.T, strategy string) string
+	canLogin func(doc *events.SecretDocument) error
+}
+
+// TestFaultAtEveryCallConverges enumerates the Secrets Manager calls of a
+// rotation from a clean run of the real rotator (so the list cannot fall
+// behind the code), then, for each call and each way it can fail (before
+// it reaches the service, or, for a call that changes something, after it
+// acted with the response lost),
+// rotates a fresh secret with that one fault injected and lets the
+// stand-in's retries run, as Secrets Manager's would. After each: the
+// rotation completed, AWSCURRENT logs in, no AWSPENDING is left on another
+// version, alternating-users' AWSPREVIOUS still logs in, and the outcome
+// tags name the rotation's version as succeeded. It prints "N fault
+// points, M converged" per strategy and engine.
+func TestFaultAtEveryCallConverges(t *testing.T) {
+	t.Parallel()
+	for _, engineName := range []string{"postgres", mariadb.EngineMariaDB} {
+		t.Run(engineName, func(t *testing.T) {
+			t.Parallel()
+			faults := &faultySecrets{at: -1}
+			o := envOptions{attempts: 3, backoff: -1, secrets: func(api rotation.SecretsAPI) rotation.SecretsAPI { faults.SecretsAPI = api; return faults }}
+			w := newFaultWorld(t, engineName, o)
+			for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+				t.Run(strategy, func(t *testing.T) {
+					faults.arm(-1, false)
+					w.e.mustRotate(w.secret(t, strategy))
+					points := faults.trace()
+					if len(points) < 7 {
+						t.Fatalf("a clean rotation made %d Secrets Manager calls (%v): the enumeration is broken", len(points), points)
+					}
+					converged, total := 0, 0
+					for i, op := range points {
+						modes := []bool{false, true}
+						if readOnly[op] {
+							modes = modes[:1] // a lost read is a failed read
+						}
+						for _, after := range modes {
+							total++
+							arn := w.secret(t, strategy)
+							faults.arm(i, after)
+							res := w.e.rotate(arn)
+							if why := w.check(arn, res, strategy); why != "" {
+								t.Errorf("fault at call %d (%s, after=%v, fired on %q): %s", i, op, after, faults.fired, why)
+								continue
+							}
+							converged++
+						}
+					}
+					t.Logf("%s on %s: %d fault points, %d converged (calls: %s)", strategy, engineName, total, converged, strings.Join(points, " "))
+					fmt.Printf("fault points: %s on %s: %d fault points, %d converged\n", strategy, engineName, total, converged)
+				})
+			}
+		})
+	}
+}
+
+// newFaultWorld starts the harness for engineName with o.
+func newFaultWorld(t *testing.T, engineName string, o envOptions) *faultWorld {
+	if engineName == mariadb.EngineMariaDB {
+		m := newMariaEnv(t, o)
+		return &faultWorld{
+			e: m.env,
+			secret: func(t *testing.T, strategy string) string {
+				if strategy == strategies.NameAlternatingUsers {
+					arn, _ := mariaAlternating(t, m, dbtest.UniqueName("app"))
+					return tagStrategy(t, m.env, arn, strategy)
+				}
+				user := dbtest.UniqueName("app")
+				m.m.CreateUser(t, user, "initial-password-1")
+				return m.createSecret(dbtest.UniqueName("s"), m.mdoc(mariadb.EngineMariaDB, user, "initial-password-1", nil), nil)
+			},
+			canLogin: func(d *events.SecretDocument) error { return m.canLogin(d.Username, d.Password) },
+		}
+	}
+	e := newEnv(t, o)
+	return &faultWorld{
+		e: e,
+		secret: func(t *testing.T, strategy string) string {
+			if strategy == strategies.NameAlternatingUsers {
+				arn, _ := alternating(t, e, "admin-password-1")
+				return tagStrategy(t, e, arn, strategy)
+			}
+			user := dbtest.UniqueName("app")
+			e.pg.CreateRole(t, user, "initial-password-1")
+			return e.createSecret(dbtest.UniqueName("s"), e.doc(user, "initial-password-1", nil), nil)
+		},
+		canLogin: func(d *events.SecretDocument) error { return e.canLogin(d.Username, d.Password) },
+	}
+}
+
+// tagStrategy sets the secret's rotor:strategy tag.
+func tagStrategy(t *testing.T, e *env, arn, strategy string) string {
+	_, err := e.sm.TagResource(context.Background(), &secretsmanager.TagResourceInput{SecretId: &arn, Tags: tagList(rotation.TagStrategy, strategy)})
+	must(t, err, "tag strategy")
+	return arn
+}
+
+// check returns why the world is not as it must be after a rotation with
+// one fault, or "".
+func (w *faultWorld) check(arn string, res awslocal.RotationResult, strategy string) string {
+	if !res.Succeeded {
+		return fmt.Sprintf("did not converge in %d passes: failed at %s: %v", res.Attempts, res.Step, res.Err)
+	}
+	if v := events.StrandedPending(w.e.labels(arn)); v != "" {
+		return "AWSPENDING left on version " + v
+	}
+	cur := w.e.value(arn, rotation.LabelCurrent)
+	if err := w.canLogin(cur); err != nil {
+		return "AWSCURRENT does not log in: " + err.Error()
+	}
+	if events.VersionWith(w.e.labels(arn), rotation.LabelCurrent) != res.VersionID {
+		return "AWSCURRENT is not the rotation's version"
+	}
+	if strategy == strategies.NameAlternatingUsers {
+		if err := w.canLogin(w.e.value(arn, rotation.LabelPrevious)); err != nil {
+			return "AWSPREVIOUS does not log in: " + err.Error()
+		}
+	}
+	if tags := w.e.tags(arn); tags[rotation.TagLastRotation] != rotation.OutcomeSucceeded || tags[rotation.TagLastVersion] != res.VersionID {
+		return fmt.Sprintf("outcome tags do not tell the truth: %v", tags)
+	}
+	return ""
+}
