@@ -349,3 +349,31 @@ func TestAdminPendingVersionOnlyForSameUserAndServer(t *testing.T) {
 		})
 	}
 }
+
+// TestRDSMasterFindsAuroraClusterByEndpoint: with no identifier in the
+// secret, an Aurora instance's endpoint leads to its cluster, whose master
+// password is the one changed (ModifyDBCluster, never ModifyDBInstance).
+func TestRDSMasterFindsAuroraClusterByEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	admin := dbtest.UniqueName("master")
+	e.pg.CreateRole(t, admin, "master-password-1")
+	cluster := dbtest.UniqueName("cl")
+	e.srv.AddDBCluster(awslocal.DBCluster{Identifier: cluster, Engine: "aurora-postgresql", Endpoint: "cluster.invalid", Port: e.pg.Port, MasterUsername: admin,
+		MasterPassword: awslocal.MasterPasswordOptions{Apply: e.pg.AlterPassword}})
+	e.srv.AddDBInstance(awslocal.DBInstance{Identifier: dbtest.UniqueName("member"), Engine: "aurora-postgresql", Address: e.pg.Host, Port: e.pg.Port, DBClusterIdentifier: cluster})
+	cur := parseDoc(t, e.doc(admin, "master-password-1", nil))
+	pend := cur.Clone()
+	pend.Password = "Master-password-2"
+	e.secrets = append(e.secrets, pend.Password)
+	st := e.rdsMaster(t)
+	if _, err := st.Set(context.Background(), strategies.SetRequest{Current: cur, Pending: pend}); err != nil {
+		t.Fatalf("setSecret: %v", err)
+	}
+	if _, err := st.Test(context.Background(), strategies.TestRequest{Pending: pend}); err != nil {
+		t.Fatalf("testSecret: %v", err)
+	}
+	if s := e.srv.Stats(); s["ModifyDBCluster"] != 1 || s["ModifyDBInstance"] != 0 {
+		t.Fatalf("ModifyDBCluster %d, ModifyDBInstance %d; want 1 and 0", s["ModifyDBCluster"], s["ModifyDBInstance"])
+	}
+}
