@@ -281,6 +281,8 @@ data "aws_iam_policy_document" "rotatenow" {
 module "rotator" {
   source = "../function"
 
+  role_name = var.rotator_role_name != null ? var.rotator_role_name : (var.role_name_prefix == null ? substr("${local.rotator_name}-${local.region}", 0, 64) : null)
+
   function         = "rotator"
   name             = local.rotator_name
   description      = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
@@ -318,9 +320,10 @@ module "rotator" {
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.rotator.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   vpc_config = var.enable_vpc ? {
@@ -353,6 +356,8 @@ module "rotator" {
 module "rotatenow" {
   source = "../function"
 
+  role_name = var.rotatenow_role_name != null ? var.rotatenow_role_name : (var.role_name_prefix == null ? substr("${local.rotatenow_name}-${local.region}", 0, 64) : null)
+
   function         = "rotatenow"
   name             = local.rotatenow_name
   description      = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
@@ -378,9 +383,10 @@ module "rotatenow" {
   }
 
   policy                        = data.aws_iam_policy_document.rotatenow.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
