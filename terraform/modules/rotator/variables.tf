@@ -2,6 +2,12 @@
 # Naming and packages
 # ---------------------------------------------------------------------------
 
+variable "create" {
+  description = "Create the module's resources. false creates nothing (terraform-aws-modules' create flag)."
+  type        = bool
+  default     = true
+}
+
 variable "name" {
   description = "Prefix for every resource name: the functions are <name>-rotator and <name>-rotatenow. Letters, digits, hyphens and underscores, at most 40 characters so the longest derived name fits Lambda's and IAM's 64-character limits."
   type        = string
