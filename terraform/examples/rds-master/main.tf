@@ -56,7 +56,10 @@ resource "aws_db_instance" "this" {
 
   db_name  = "postgres"
   username = "rotor_master"
-  password = var.initial_master_password
+  # Write-only: the initial master password never reaches the plan or the
+  # state, and Terraform never sends it again (the version stays 1).
+  password_wo         = var.initial_master_password
+  password_wo_version = 1
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.database.id]
@@ -67,11 +70,9 @@ resource "aws_db_instance" "this" {
   deletion_protection       = var.deletion_protection
   final_snapshot_identifier = "${var.name}-final"
 
-  lifecycle {
-    # From the first rotation on, rotor sets the master password through
-    # RDS; Terraform must never set the initial one back.
-    ignore_changes = [password]
-  }
+  # From the first rotation on, rotor sets the master password through RDS;
+  # a write-only argument is never compared, so Terraform never sets the
+  # initial one back.
 }
 
 # ---------------------------------------------------------------------------
@@ -126,7 +127,8 @@ module "master_secret" {
   port     = aws_db_instance.this.port
   dbname   = "postgres"
   username = aws_db_instance.this.username
-  password = var.initial_master_password
+  # Write-only, as above.
+  password_wo = var.initial_master_password
   # The instance whose master password rotor changes through RDS; with it
   # the rotator needs no rds:DescribeDBInstances on "*".
   db_instance_identifier = aws_db_instance.this.identifier
@@ -134,7 +136,9 @@ module "master_secret" {
   rotation_strategy   = "rds-master"
   scope_tag           = local.scope_tag
   rotation_lambda_arn = module.rotor.rotator_function_arn
-  schedule_expression = "rate(30 days)"
+  rotation_rules = {
+    schedule_expression = "rate(30 days)"
+  }
 
   depends_on = [aws_vpc_security_group_ingress_rule.database_from_rotor]
 }

@@ -37,9 +37,10 @@ variable "instance_class" {
 }
 
 variable "initial_master_password" {
-  description = "The master password the instance and its secret start with. The first rotation (at once, when rotation is attached) replaces it; Terraform never sets it again. Printable ASCII without / @ \" or space, 8-128 characters, as RDS requires."
+  description = "The master password the instance and its secret start with. Ephemeral: it reaches RDS and Secrets Manager through write-only arguments, never the plan or the state. The first rotation (at once, when rotation is attached) replaces it; Terraform never sets it again. Printable ASCII without / @ \" or space, 8-128 characters, as RDS requires."
   type        = string
   sensitive   = true
+  ephemeral   = true
 
   validation {
     condition     = length(var.initial_master_password) >= 8 && length(var.initial_master_password) <= 128 && can(regex("^[!#-.0-?A-~]+$", var.initial_master_password))
