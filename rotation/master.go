@@ -55,7 +55,7 @@ func LoadMasterPending(ctx context.Context, sm AdminSecretsAPI, endpoints Endpoi
 }
 
 func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN, stage string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
-	if strings.HasPrefix(masterARN, "arn:") {
+	if strings.HasPrefix(masterARN, "arn:") && !partialOfAllowed(masterARN, allowed) {
 		if err := checkAllowed(masterARN, allowed); err != nil {
 			return nil, err
 		}
@@ -120,4 +120,16 @@ func checkAllowed(arn string, allowed []string) error {
 		return &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, but this function may use no admin secret: set %s to the ARNs of the admin secrets it may use (Terraform: master_secret_arns)", arn, config.EnvAdminSecretARNs)}
 	}
 	return &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, which is not one of the admin secrets this function may use (%s); whoever may write the rotated secret cannot choose its admin", arn, config.EnvAdminSecretARNs)}
+}
+
+// partialOfAllowed reports whether arn is a partial ARN (without the
+// random suffix Secrets Manager adds to a secret's name) of an allowed one:
+// only the ARN the read returns can tell.
+func partialOfAllowed(arn string, allowed []string) bool {
+	for _, a := range allowed {
+		if strings.HasPrefix(a, arn+"-") {
+			return true
+		}
+	}
+	return false
 }

@@ -254,10 +254,14 @@ func TestRotatedSecretCannotChooseWhatTheAdminActsOn(t *testing.T) {
 		}
 	})
 
-	// The pinned secret itself keeps rotating.
+	// The pinned secret itself keeps rotating, also when its masterarn is
+	// a partial ARN (no random suffix) of the allowed admin secret.
 	e.mustRotate(arn)
 	cur := e.value(arn, rotation.LabelCurrent)
 	must(t, e.canLogin(cur.Username, cur.Password), "AWSCURRENT logs in after the refusals")
+	partial := masterARN[:strings.LastIndex(masterARN, "-")]
+	e.putCurrent(arn, e.doc(cur.Username, cur.Password, map[string]any{"masterarn": partial}))
+	e.mustRotate(arn)
 }
 
 // loginLines returns the rotator's "database login" log records (info and
