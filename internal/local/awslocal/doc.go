@@ -158,7 +158,14 @@
 //     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
 //     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
-//     by creation (asc default). Filters (list.go) as documented: prefix
+//     by creation (asc default). Its NextToken (opaque, as the service's) is
+//     a cursor on creation order, the position of the last secret returned,
+//     not an offset into a filtered list: a page starts right after it, so
+//     no page re-filters the secrets before it, a secret created between
+//     pages shows up on a later page (asc), and a removed one never shifts
+//     the rest (no secret skipped or listed twice). A snapshot of the
+//     matches per token would have listed a stale set and held memory per
+//     abandoned listing. Filters (list.go) as documented: prefix
 //     matches, case-sensitive except description; "all" breaks the value
 //     into words and matches any of them, not case-sensitively, at the start
 //     of the name, description, a tag key or value, or one of their words;
