@@ -12,8 +12,12 @@
 // 127.0.0.1, a free port), the secrets, versions and labels, the rotation
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
-// state file written atomically (temp file + rename) after each change; a
-// temp file a killed server left behind is removed at the next start.
+// state file: a snapshot written atomically (temp file + rename) plus a
+// journal of changed secrets, group-committed (one fsync per group) with a
+// request answered only once its change is on disk, so a kill loses no
+// acknowledged write (store.go); a read persists only when it changes a
+// stored LastAccessedDate (a day). A temp file a killed server left behind
+// is removed at the next start. Secrets are indexed by name and ARN.
 // Package awslocaltest gives a test a server and an aws.Config for the real
 // SDK clients in one line.
 //
