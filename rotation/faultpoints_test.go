@@ -2,6 +2,7 @@ package rotation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -229,4 +230,95 @@ func (w *faultWorld) check(arn string, res awslocal.RotationResult, strategy str
 		return fmt.Sprintf("outcome tags do not tell the truth: %v", tags)
 	}
 	return ""
+}
+
+// TestThrottlingAndServerErrorsAtEveryOperation: for each operation a
+// rotation calls (taken from a clean rotation's count on the stand-in),
+// the stand-in answers its first call with ThrottlingException, then in a
+// second rotation with a 500; the SDK's standard retries absorb both, so
+// the rotation completes in its first pass with the usual invariants.
+func TestThrottlingAndServerErrorsAtEveryOperation(t *testing.T) {
+	t.Parallel()
+	w := newFaultWorld(t, "postgres", envOptions{attempts: 1, backoff: -1})
+	for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+		t.Run(strategy, func(t *testing.T) {
+			arn := w.secret(t, strategy)
+			w.e.srv.ResetStats()
+			w.e.mustRotate(arn)
+			var ops []string
+			for op := range w.e.srv.Stats() {
+				if op != "RotateSecret" && !strings.HasPrefix(op, "_") {
+					ops = append(ops, op)
+				}
+			}
+			slices.Sort(ops)
+			if len(ops) < 5 {
+				t.Fatalf("a clean rotation called %v: the enumeration is broken", ops)
+			}
+			for _, op := range ops {
+				for _, answer := range []awslocal.FaultAnswer{awslocal.FaultThrottle, awslocal.FaultError} {
+					arn := w.secret(t, strategy)
+					f := awslocal.Fault{Operation: op, SecretID: arn, Answer: answer, Count: 1}
+					if op == "ListSecrets" {
+						f.SecretID = "" // it names no secret; this stand-in serves this test alone
+					}
+					id, err := w.e.srv.AddFault(f)
+					must(t, err, "add fault")
+					res := w.e.rotate(arn)
+					var fired int
+					for _, f := range w.e.srv.Faults() {
+						if f.ID == id {
+							fired = f.Fired
+						}
+					}
+					w.e.srv.RemoveFault(id)
+					if why := w.check(arn, res, strategy); why != "" || res.Attempts != 1 {
+						t.Errorf("%s answered with %s once: %s (passes %d)", op, answer, why, res.Attempts)
+					}
+					if fired != 1 {
+						t.Errorf("%s: the %s fault fired %d times, want 1", op, answer, fired)
+					}
+				}
+			}
+			t.Logf("%s: %d operations x throttle and 500, all absorbed by the SDK's retries: %v", strategy, len(ops), ops)
+		})
+	}
+}
+
+// TestSameStepTwiceAtOnce: Secrets Manager may invoke a step again while an
+// earlier invocation still runs (a timeout it gave up on). For every step,
+// both strategies and both engines, the step runs twice concurrently; the
+// rotation must converge (the service's retry may be needed when one of the
+// two loses a race, such as both creating the clone) with the usual
+// invariants.
+func TestSameStepTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, engineName := range []string{"postgres", mariadb.EngineMariaDB} {
+		t.Run(engineName, func(t *testing.T) {
+			t.Parallel()
+			w := newFaultWorld(t, engineName, envOptions{attempts: 3, backoff: -1})
+			for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
+				for _, step := range events.Steps {
+					arn := w.secret(t, strategy)
+					w.e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
+						if events.Step(ev.Step) != step {
+							return next()
+						}
+						errs := make(chan error, 2)
+						for range 2 {
+							go func() { errs <- next() }()
+						}
+						return errors.Join(<-errs, <-errs)
+					}
+					res := w.e.rotate(arn)
+					w.e.hook = nil
+					if why := w.check(arn, res, strategy); why != "" {
+						t.Errorf("%s %s twice at once: %s", strategy, step, why)
+					} else if res.Attempts > 1 {
+						t.Logf("%s %s twice at once: converged in %d passes", strategy, step, res.Attempts)
+					}
+				}
+			}
+		})
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -104,7 +105,11 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	t.Helper()
 	e.srv, _ = awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: o.attempts, RotationBackoff: o.backoff})
 	cfg := e.srv.SDKConfig(serverURL(t, e.srv))
-	e.sm = secretsmanager.NewFromConfig(cfg)
+	// The SDK's own retry logic (attempts, what is retryable), with short
+	// waits: tests inject throttling and 5xx answers (awslocal faults).
+	e.sm = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), 20*time.Millisecond)
+	})
 
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)

@@ -1,6 +1,8 @@
 package rotation
 
 import (
+	"slices"
+
 	"github.com/rotorhq/rotor/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,8 +21,12 @@ const (
 	OutcomeFailed    = events.OutcomeFailed
 )
 
-// OutcomeTagKeys lists the tags rotor writes, for IAM conditions.
+// OutcomeTagKeys lists the outcome tags rotor writes.
 var OutcomeTagKeys = []string{TagLastRotation, TagLastErrorStep, TagLastError, TagLastVersion}
+
+// RotatorTagKeys lists every tag the rotator writes: the outcome tags and
+// the base-user pin. IAM's TagResource conditions allow exactly these.
+var RotatorTagKeys = append(slices.Clone(OutcomeTagKeys), TagBaseUser)
 
 func outcomeTags(outcome, step, reason, version string) []types.Tag {
 	return []types.Tag{

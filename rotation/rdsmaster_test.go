@@ -304,3 +304,76 @@ func parseDoc(t *testing.T, s string) *events.SecretDocument {
 	must(t, err, "parse document")
 	return d
 }
+
+// TestAdminPendingVersionOnlyForSameUserAndServer: an alternating rotation
+// whose admin password is refused tries the admin secret's AWSPENDING
+// version only when it names the same user on the same server.
+func TestAdminPendingVersionOnlyForSameUserAndServer(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		host, user string // the pending version's; "" keeps the admin's
+		ok         bool
+	}{
+		"same user and server": {ok: true},
+		"another server":       {host: "elsewhere.invalid"},
+		"another user":         {user: "postgres"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers, attempts: 1})
+			// The admin secret's AWSCURRENT holds a stale password; its
+			// AWSPENDING the one the database has.
+			arn, _ := alternating(t, e, "stale-admin-password")
+			masterARN := e.value(arn, rotation.LabelCurrent).MasterARN
+			admin := e.value(masterARN, rotation.LabelCurrent)
+			pend := admin.Clone()
+			pend.Password = "admin-password-1"
+			if tc.host != "" {
+				pend.Host = tc.host
+			}
+			if tc.user != "" {
+				pend.Username = tc.user
+			}
+			body, _ := pend.MarshalJSON()
+			_, err := e.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(masterARN),
+				ClientRequestToken: aws.String("00000000-0000-4000-8000-000000000001"), SecretString: aws.String(string(body)), VersionStages: []string{rotation.LabelPending}})
+			must(t, err, "put the admin's pending version")
+			res := e.rotate(arn)
+			if res.Succeeded != tc.ok {
+				t.Fatalf("rotation succeeded=%v (%v), want %v", res.Succeeded, res.Err, tc.ok)
+			}
+			if used := strings.Contains(e.logs.String(), "trying its pending version"); used != tc.ok {
+				t.Fatalf("pending admin version used=%v, want %v", used, tc.ok)
+			}
+		})
+	}
+}
+
+// TestRDSMasterFindsAuroraClusterByEndpoint: with no identifier in the
+// secret, an Aurora instance's endpoint leads to its cluster, whose master
+// password is the one changed (ModifyDBCluster, never ModifyDBInstance).
+func TestRDSMasterFindsAuroraClusterByEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	admin := dbtest.UniqueName("master")
+	e.pg.CreateRole(t, admin, "master-password-1")
+	cluster := dbtest.UniqueName("cl")
+	e.srv.AddDBCluster(awslocal.DBCluster{Identifier: cluster, Engine: "aurora-postgresql", Endpoint: "cluster.invalid", Port: e.pg.Port, MasterUsername: admin,
+		MasterPassword: awslocal.MasterPasswordOptions{Apply: e.pg.AlterPassword}})
+	e.srv.AddDBInstance(awslocal.DBInstance{Identifier: dbtest.UniqueName("member"), Engine: "aurora-postgresql", Address: e.pg.Host, Port: e.pg.Port, DBClusterIdentifier: cluster})
+	cur := parseDoc(t, e.doc(admin, "master-password-1", nil))
+	pend := cur.Clone()
+	pend.Password = "Master-password-2"
+	e.secrets = append(e.secrets, pend.Password)
+	st := e.rdsMaster(t)
+	if _, err := st.Set(context.Background(), strategies.SetRequest{Current: cur, Pending: pend}); err != nil {
+		t.Fatalf("setSecret: %v", err)
+	}
+	if _, err := st.Test(context.Background(), strategies.TestRequest{Pending: pend}); err != nil {
+		t.Fatalf("testSecret: %v", err)
+	}
+	if s := e.srv.Stats(); s["ModifyDBCluster"] != 1 || s["ModifyDBInstance"] != 0 {
+		t.Fatalf("ModifyDBCluster %d, ModifyDBInstance %d; want 1 and 0", s["ModifyDBCluster"], s["ModifyDBInstance"])
+	}
+}

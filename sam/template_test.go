@@ -292,11 +292,11 @@ func TestTemplateFunction(t *testing.T) {
 			}
 		}
 	}
-	want := slices.Clone(rotation.OutcomeTagKeys)
+	want := slices.Clone(rotation.RotatorTagKeys)
 	sort.Strings(want)
 	sort.Strings(tagKeys)
 	if !slices.Equal(tagKeys, want) {
-		t.Errorf("TagResource allowed for %v, rotation.OutcomeTagKeys %v", tagKeys, want)
+		t.Errorf("TagResource allowed for %v, rotation.RotatorTagKeys %v", tagKeys, want)
 	}
 
 	// Secrets Manager may invoke it, from this account only.

@@ -156,6 +156,20 @@ func (r *RDSMaster) Test(ctx context.Context, req TestRequest) (TestResponse, er
 	return TestResponse{}, r.opts.PingLogged(ctx, logger(req.Logger), req.Pending)
 }
 
+// RDSMasterTarget finds and checks, as rds-master's setSecret does, the
+// RDS instance or cluster whose master password doc holds, and describes
+// it ("DB instance db1"). It changes nothing. opts.RDS is required.
+func RDSMasterTarget(ctx context.Context, opts Options, doc *events.SecretDocument) (string, error) {
+	if opts.RDS == nil {
+		return "", errors.New("no RDS client")
+	}
+	t, err := (&RDSMaster{opts: opts.WithDefaults()}).target(ctx, doc)
+	if err != nil {
+		return "", err
+	}
+	return t.String(), nil
+}
+
 // rdsTarget is an RDS instance or cluster.
 type rdsTarget struct {
 	cluster bool

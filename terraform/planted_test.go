@@ -343,7 +343,7 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name:  "function not named after a rotor function",
 			dir:   rotatorDir,
-			plant: appendTo("main.tf", "\nresource \"aws_lambda_function\" \"rotate_now\" {\n  function_name = \"x\"\n}\n"),
+			plant: appendTo("main.tf", "\nresource \"aws_lambda_function\" \"rotate_now\" {\n  function_name = \"x\"\n  tags          = var.tags\n}\n"),
 			check: CheckLambdaEnv, want: "aws_lambda_function.rotate_now is not named after a rotor function",
 		},
 		{
@@ -367,7 +367,7 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name:  "provider without upper bound",
 			dir:   secretDir,
-			plant: replace("versions.tf", `version = ">= 5.37.0, < 7.0.0"`, `version = ">= 5.37.0"`),
+			plant: replace("versions.tf", `version = ">= 5.88.0, < 7.0.0"`, `version = ">= 5.88.0"`),
 			check: CheckVersions, want: "not pinned",
 		},
 		{
@@ -377,22 +377,28 @@ resource "aws_iam_role_policy" "planted" {
 			check: CheckVersions, want: "no required_version",
 		},
 		{
-			name:  "secret version managed after rotation",
+			name:  "secret version stages managed after rotation",
 			dir:   secretDir,
-			plant: replace("main.tf", "ignore_changes = [secret_string, version_stages]", "ignore_changes = [version_stages]"),
-			check: CheckSecretVersionIC, want: "aws_secretsmanager_secret_version.initial",
+			plant: replace("main.tf", "ignore_changes = [secret_string_wo_version, version_stages]", "ignore_changes = [secret_string_wo_version]"),
+			check: CheckSecretVersionLb, want: "aws_secretsmanager_secret_version.initial must have lifecycle { ignore_changes = [version_stages] }",
 		},
 		{
-			name:  "initial version without its permanent label",
+			name:  "initial value in the state",
 			dir:   secretDir,
-			plant: replace("main.tf", `version_stages = ["AWSCURRENT", local.initial_version_label]`, `version_stages = ["AWSCURRENT"]`),
-			check: CheckSecretVersionLb, want: "aws_secretsmanager_secret_version.initial must list a staging label of its own",
+			plant: replace("main.tf", "  secret_string_wo         = jsonencode(", "  secret_string            = \"x\"\n  secret_string_wo         = jsonencode("),
+			check: CheckSecretVersionWO, want: "sets secret_string, which puts the secret in the state",
 		},
 		{
-			name:  "initial version without version_stages",
+			name:  "password variable saved in plans",
 			dir:   secretDir,
-			plant: replace("main.tf", "  version_stages = [\"AWSCURRENT\", local.initial_version_label]\n", ""),
-			check: CheckSecretVersionLb, want: "aws_secretsmanager_secret_version.initial",
+			plant: replace("variables.tf", "  ephemeral   = true\n", ""),
+			check: CheckPasswordVar, want: `variable "password_wo" holds a password but is not ephemeral`,
+		},
+		{
+			name:  "resource without the module's tags",
+			dir:   secretDir,
+			plant: replace("main.tf", "  tags                    = merge(var.tags, local.rotor_tags)\n", ""),
+			check: CheckTags, want: "aws_secretsmanager_secret.this sets no tags",
 		},
 		{
 			name:  "no README",
@@ -498,6 +504,7 @@ func TestInlineKeyPolicyExemptForKMSOnly(t *testing.T) {
 	dir := copyDir(t, alertsDir)
 	appendTo("main.tf", `
 resource "aws_kms_key" "planted" {
+  tags = var.tags
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [

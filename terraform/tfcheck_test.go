@@ -42,8 +42,10 @@ const (
 	CheckIAMWildcard     = "iam-wildcard"
 	CheckSourceAccount   = "lambda-permission-source-account"
 	CheckLambdaEnv       = "lambda-env"
-	CheckSecretVersionIC = "secret-version-ignore-changes"
-	CheckSecretVersionLb = "secret-version-permanent-label"
+	CheckSecretVersionWO = "secret-version-write-only"
+	CheckSecretVersionLb = "secret-version-stages-ignored"
+	CheckPasswordVar     = "password-variable-ephemeral"
+	CheckTags            = "tags"
 )
 
 // Finding is one problem in one module directory.
@@ -67,6 +69,19 @@ var allowedOnStar = map[string]bool{
 var requiredEnv = map[string][]string{
 	"rotator": {config.EnvRotationStrategy, config.EnvDBTLS},
 }
+
+// taggable lists the resource types rotor's modules create that take tags;
+// each must set them, so a module's `tags` reach every resource.
+var taggable = map[string]bool{
+	"aws_cloudwatch_log_group": true, "aws_iam_role": true, "aws_lambda_function": true,
+	"aws_kms_key": true, "aws_sns_topic": true, "aws_cloudwatch_event_rule": true,
+	"aws_cloudwatch_metric_alarm": true, "aws_security_group": true,
+	"aws_vpc_security_group_egress_rule": true, "aws_vpc_security_group_ingress_rule": true,
+	"aws_vpc_endpoint": true, "aws_secretsmanager_secret": true,
+}
+
+// passwordVar matches the names of variables that hold a password.
+var passwordVar = regexp.MustCompile(`(^|_)password(_wo)?$`)
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -123,6 +138,12 @@ func CheckModule(dir string) []Finding {
 	}
 
 	keyPolicyDocs := keyPolicyDocuments(files)
+	isRoot := false
+	for _, f := range files {
+		for _, b := range f.body.Blocks {
+			isRoot = isRoot || b.Type == "provider"
+		}
+	}
 	for _, f := range files {
 		for _, b := range f.body.Blocks {
 			// Policies written with jsonencode(...) or as JSON strings can
@@ -138,7 +159,23 @@ func CheckModule(dir string) []Finding {
 				}
 			})
 
+			// Modules only: an example (a root module, with a provider
+			// block) tags what it creates as its users see fit.
+			if !isRoot && b.Type == "resource" && len(b.Labels) == 2 && taggable[b.Labels[0]] {
+				if _, ok := b.Body.Attributes["tags"]; !ok {
+					add(CheckTags, b.DefRange(), "%s.%s sets no tags: the module's tags must reach every resource that takes them", b.Labels[0], b.Labels[1])
+				}
+			}
+
 			switch {
+			// A password variable that is not ephemeral is kept in every
+			// saved plan file; ephemeral ones feed write-only arguments.
+			case b.Type == "variable" && len(b.Labels) == 1 && passwordVar.MatchString(b.Labels[0]):
+				eph, ok := b.Body.Attributes["ephemeral"]
+				if !ok || hcl.ExprAsKeyword(eph.Expr) != "true" {
+					add(CheckPasswordVar, b.DefRange(), "variable %q holds a password but is not ephemeral = true: it would be saved in plan files; feed it to a write-only argument", b.Labels[0])
+				}
+
 			case b.Type == "data" && len(b.Labels) == 2 && b.Labels[0] == "aws_iam_policy_document":
 				for _, st := range policyDocumentStatements(b.Body, locals) {
 					st.keyPolicy = keyPolicyDocs[b.Labels[1]]
@@ -170,11 +207,19 @@ func CheckModule(dir string) []Finding {
 				out = append(out, checkFunctionModuleCall(dir, b, locals)...)
 
 			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_secretsmanager_secret_version":
-				if !ignoresSecretString(b.Body) {
-					add(CheckSecretVersionIC, b.DefRange(), "aws_secretsmanager_secret_version.%s must have lifecycle { ignore_changes = [secret_string] } so Terraform never undoes a rotation", b.Labels[1])
+				// The value goes through the write-only argument: a
+				// secret_string (or secret_binary) lands in the plan and
+				// the state, and a later apply would write it back.
+				for _, a := range []string{"secret_string", "secret_binary"} {
+					if attr, ok := b.Body.Attributes[a]; ok {
+						add(CheckSecretVersionWO, attr.SrcRange, "aws_secretsmanager_secret_version.%s sets %s, which puts the secret in the state: use secret_string_wo", b.Labels[1], a)
+					}
 				}
-				if !hasPermanentLabel(b.Body, locals) {
-					add(CheckSecretVersionLb, b.DefRange(), "aws_secretsmanager_secret_version.%s must list a staging label of its own in version_stages (besides AWSCURRENT): an unlabelled version is pruned, dropped from the state and re-created as AWSCURRENT by the next apply", b.Labels[1])
+				if _, ok := b.Body.Attributes["secret_string_wo"]; !ok {
+					add(CheckSecretVersionWO, b.DefRange(), "aws_secretsmanager_secret_version.%s has no secret_string_wo: the initial value must be write-only", b.Labels[1])
+				}
+				if !ignoresChanges(b.Body, "version_stages") {
+					add(CheckSecretVersionLb, b.DefRange(), "aws_secretsmanager_secret_version.%s must have lifecycle { ignore_changes = [version_stages] }: otherwise the next apply moves AWSCURRENT back to the initial value and undoes every rotation", b.Labels[1])
 				}
 			}
 		}
@@ -776,7 +821,9 @@ func envNames(expr hclsyntax.Expression, locals map[string]hclsyntax.Expression,
 // Secret versions
 // ---------------------------------------------------------------------------
 
-func ignoresSecretString(body *hclsyntax.Body) bool {
+// ignoresChanges reports whether a resource's lifecycle ignores changes to
+// attr (or to everything).
+func ignoresChanges(body *hclsyntax.Body, attr string) bool {
 	for _, lb := range body.Blocks {
 		if lb.Type != "lifecycle" {
 			continue
@@ -793,23 +840,7 @@ func ignoresSecretString(body *hclsyntax.Body) bool {
 			continue
 		}
 		for _, item := range list {
-			if hcl.ExprAsKeyword(item) == "secret_string" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hasPermanentLabel reports whether a secret version's version_stages
-// names a literal label other than the three Secrets Manager moves itself,
-// so the version is never left unlabelled.
-func hasPermanentLabel(body *hclsyntax.Body, locals map[string]hclsyntax.Expression) bool {
-	for _, l := range attrStrings(body.Attributes["version_stages"], locals) {
-		switch l {
-		case "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING", "", "${…}":
-		default:
-			if !strings.Contains(l, "${…}") {
+			if hcl.ExprAsKeyword(item) == attr {
 				return true
 			}
 		}

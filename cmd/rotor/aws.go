@@ -19,8 +19,6 @@ import (
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/ops"
-	"github.com/rotorhq/rotor/internal/rdsendpoint"
-	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
 
@@ -67,7 +65,7 @@ func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, e
 // the flags. RDS uses the SDK's endpoint settings (AWS_ENDPOINT_URL_RDS,
 // AWS_ENDPOINT_URL), or --endpoint-url when given, as the local stand-in
 // answers both.
-func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, rotation.EndpointResolver, error) {
+func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rds.Client, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
@@ -86,12 +84,12 @@ func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, rotatio
 	if endpoint == "" {
 		endpoint = os.Getenv(config.EnvSecretsManagerEndpoint)
 	}
-	resolver := rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg, func(o *rds.Options) {
+	rdsClient := rds.NewFromConfig(cfg, func(o *rds.Options) {
 		if a.endpointURL != "" {
 			o.BaseEndpoint = aws.String(a.endpointURL)
 		}
-	})}
-	return lambdafn.SecretsManager(cfg, endpoint), resolver, nil
+	})
+	return lambdafn.SecretsManager(cfg, endpoint), rdsClient, nil
 }
 
 // dbFlags choose how rollback and check reach databases. Defaults come from

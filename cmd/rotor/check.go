@@ -10,6 +10,7 @@ import (
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/ops"
+	"github.com/rotorhq/rotor/internal/rdsendpoint"
 )
 
 func init() {
@@ -52,11 +53,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	client, endpoints, err := a.clients(ctx)
+	client, rdsClient, err := a.clients(ctx)
 	if err != nil {
 		return fail(stderr, "check", err)
 	}
-	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy, Endpoints: endpoints, AdminSecretARNs: allowed}, pos[0])
+	dbOpts.RDS = rdsClient
+	checks := ops.Preflight(ctx, ops.CheckOptions{Secrets: client, DB: dbOpts, Strategy: d.strategy, Endpoints: rdsendpoint.Resolver{RDS: rdsClient}, AdminSecretARNs: allowed}, pos[0])
 	failed := ops.Failed(checks)
 	if a.json() {
 		out := struct {

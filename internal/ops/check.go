@@ -54,6 +54,7 @@ const (
 	CheckAdminLogin      = "admin-login"
 	CheckAdminPrivileges = "admin-privileges"
 	CheckPreviousUser    = "previous-user-sessions"
+	CheckRDSMaster       = "rds-master"
 )
 
 // CheckOptions configure Preflight. Secrets is required.
@@ -155,6 +156,10 @@ func (p *preflight) run(ctx context.Context, secretID string) {
 
 	p.connection(ctx, cur)
 
+	if strategy == strategies.NameRDSMaster {
+		p.rdsMaster(ctx, cur)
+		return
+	}
 	if !alternating {
 		return
 	}
@@ -205,6 +210,19 @@ func (p *preflight) secret(ctx context.Context, secretID string) (d *secretsmana
 		p.add(CheckUnfinished, CheckPass, "no AWSPENDING left behind", "")
 	}
 	return d, cur, docErr, true
+}
+
+// rdsMaster checks, as rds-master's setSecret would, which RDS instance or
+// cluster the secret's master password belongs to: it exists, the caller
+// may describe it, its master user is the secret's user, and RDS does not
+// manage it. Nothing is changed.
+func (p *preflight) rdsMaster(ctx context.Context, cur *events.SecretDocument) {
+	what, err := strategies.RDSMasterTarget(ctx, p.db.Options, cur)
+	if err != nil {
+		p.add(CheckRDSMaster, CheckFail, err.Error(), fmt.Sprintf("name the instance or cluster in the document (%s or %s), make the secret's username its master user, and let the caller (and the rotator) call rds:DescribeDBInstances / DescribeDBClusters on it", events.KeyDBInstanceIdentifier, events.KeyDBClusterIdentifier))
+		return
+	}
+	p.add(CheckRDSMaster, CheckPass, fmt.Sprintf("%s, master user %q: setSecret changes its password through RDS", what, cur.Username), "")
 }
 
 // rdsOwnership says why d is a secret RDS owns (an RDS-managed master

@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
+	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
 	"github.com/rotorhq/rotor/rotation"
@@ -58,5 +61,32 @@ func TestRollbackRefusesRDSMaster(t *testing.T) {
 	}
 	if after := e.Stages(arn); len(after) != len(before) {
 		t.Fatalf("labels changed: %v -> %v", before, after)
+	}
+}
+
+// TestPreflightRDSMaster: for an rds-master secret, rotor check finds the
+// instance as setSecret would and says whether its master is the secret's
+// user, changing nothing.
+func TestPreflightRDSMaster(t *testing.T) {
+	t.Parallel()
+	e := opstest.New(t)
+	user := e.Role("master", "master-password-1")
+	good, other := dbtest.UniqueName("db"), dbtest.UniqueName("db")
+	e.Srv.AddDBInstance(awslocal.DBInstance{Identifier: good, Engine: "postgres", Address: e.PG.Host, Port: e.PG.Port, MasterUsername: user})
+	e.Srv.AddDBInstance(awslocal.DBInstance{Identifier: other, Engine: "postgres", Address: "other.invalid", Port: 5432, MasterUsername: "someone"})
+	opts := ops.CheckOptions{DB: e.DBOptions}
+	opts.DB.RDS = rds.NewFromConfig(e.Cfg)
+	tag := map[string]string{rotation.TagStrategy: strategies.NameRDSMaster}
+	for id, want := range map[string]ops.CheckStatus{good: ops.CheckPass, other: ops.CheckFail} {
+		doc := e.Doc(user, "master-password-1")
+		doc[events.KeyDBInstanceIdentifier] = id
+		got := checks(t, e, opts, e.Secret(doc, tag))
+		wantChecks(t, got, map[string]ops.CheckStatus{ops.CheckCurrentLogin: ops.CheckPass, ops.CheckRDSMaster: want})
+		if want == ops.CheckPass && !strings.Contains(got[ops.CheckRDSMaster].Detail, "DB instance "+good) {
+			t.Errorf("detail %q does not name the instance", got[ops.CheckRDSMaster].Detail)
+		}
+	}
+	if n := e.Srv.Stats()["ModifyDBInstance"]; n != 0 {
+		t.Fatalf("check asked RDS for %d changes", n)
 	}
 }

@@ -65,13 +65,16 @@ module "admin_secret" {
   port       = var.database_port
   dbname     = var.database_name
   username   = var.admin_username
-  password   = var.admin_password
+  # Write-only: the password reaches Secrets Manager, never the state.
+  password_wo = var.admin_password
 
   rotation_strategy   = "single-user"
   scope_tag           = local.scope_tag
   rotation_lambda_arn = module.rotor.rotator_function_arn
-  schedule_expression = var.admin_rotation_schedule
-  duration            = "2h"
+  rotation_rules = {
+    schedule_expression = var.admin_rotation_schedule
+    duration            = "2h"
+  }
   # Rotated by the rotatenow invocation below, after the application secret.
   rotate_immediately = false
 }
@@ -86,14 +89,16 @@ module "app_secret" {
   port              = var.database_port
   dbname            = var.database_name
   username          = var.app_username
-  password          = var.app_password
+  password_wo       = var.app_password
   master_secret_arn = module.admin_secret.secret_arn
 
   rotation_strategy   = "alternating-users"
   scope_tag           = local.scope_tag
   rotation_lambda_arn = module.rotor.rotator_function_arn
-  schedule_expression = var.app_rotation_schedule
-  duration            = "2h"
+  rotation_rules = {
+    schedule_expression = var.app_rotation_schedule
+    duration            = "2h"
+  }
   # The first rotation is run by rotatenow below, which waits for it.
   rotate_immediately = false
 

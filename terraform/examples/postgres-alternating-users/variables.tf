@@ -50,6 +50,7 @@ variable "admin_password" {
   description = "The admin role's current password."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "app_username" {
@@ -61,6 +62,7 @@ variable "app_password" {
   description = "The application role's current password."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "app_rotation_schedule" {

@@ -51,15 +51,19 @@ module "app_secret" {
   port     = var.database_port
   dbname   = var.database_name
   username = var.username
-  password = var.password
+  # Write-only: the password reaches Secrets Manager, never the plan or
+  # the state.
+  password_wo = var.password
 
   scope_tag           = module.rotor.secret_scope_tag
   rotation_lambda_arn = module.rotor.rotator_function_arn
 
-  automatically_after_days = 30
-  duration                 = "4h"
+  rotation_rules = {
+    automatically_after_days = 30
+    duration                 = "4h"
+  }
   # The first rotation starts as soon as rotation is configured, so the
-  # password in the state stops working within minutes. It runs
+  # password given on the command line stops working within minutes. It runs
   # asynchronously: check rotor:last-rotation on the secret, or see
   # postgres-alternating-users for an apply that waits for the result.
   rotate_immediately = true

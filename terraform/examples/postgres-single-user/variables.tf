@@ -47,9 +47,10 @@ variable "username" {
 }
 
 variable "password" {
-  description = "The user's current password. It lands in the Terraform state and stops working at the first rotation, which this apply starts."
+  description = "The user's current password. Ephemeral: it reaches Secrets Manager through a write-only argument and never the plan or the state. It stops working at the first rotation, which this apply starts."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "secret_name" {

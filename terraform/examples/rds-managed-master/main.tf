@@ -129,14 +129,17 @@ module "app_secret" {
   port     = aws_db_instance.this.port
   dbname   = "postgres"
   username = var.app_username
-  password = var.app_password
+  # Write-only: the password reaches Secrets Manager, never the state.
+  password_wo = var.app_password
   # The RDS-managed master secret creates and re-passwords the clone.
   master_secret_arn = aws_db_instance.this.master_user_secret[0].secret_arn
 
   rotation_strategy   = "alternating-users"
   scope_tag           = local.scope_tag
   rotation_lambda_arn = module.rotor.rotator_function_arn
-  schedule_expression = "rate(7 days)"
+  rotation_rules = {
+    schedule_expression = "rate(7 days)"
+  }
   # The first rotation is run by rotatenow below, which waits for it.
   rotate_immediately = false
 

@@ -77,6 +77,7 @@ variable "app_password" {
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "alert_emails" {

@@ -1,11 +1,11 @@
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # Same range as the modules (see modules/rotator/versions.tf).
-      version = ">= 5.37.0, < 7.0.0"
+      # The range of modules/rotated-secret (write-only secret values).
+      version = ">= 5.88.0, < 7.0.0"
     }
   }
 }

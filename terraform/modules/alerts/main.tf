@@ -410,6 +410,8 @@ data "aws_iam_policy_document" "auditor" {
 module "notifier" {
   source = "../function"
 
+  role_name = var.notifier_role_name != null ? var.notifier_role_name : (var.role_name_prefix == null ? substr("${local.notifier_name}-${local.region}", 0, 64) : null)
+
   function         = "notifier"
   name             = local.notifier_name
   description      = "rotor: one SNS alert per Secrets Manager rotation failure"
@@ -432,9 +434,10 @@ module "notifier" {
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.notifier.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
@@ -442,6 +445,8 @@ module "notifier" {
 
 module "auditor" {
   source = "../function"
+
+  role_name = var.auditor_role_name != null ? var.auditor_role_name : (var.role_name_prefix == null ? substr("${local.auditor_name}-${local.region}", 0, 64) : null)
 
   function         = "auditor"
   name             = local.auditor_name
@@ -468,9 +473,10 @@ module "auditor" {
   } : k => v if v != null }
 
   policy                        = data.aws_iam_policy_document.auditor.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags

@@ -228,14 +228,14 @@ variable "log_level" {
   }
 }
 
-variable "log_retention_days" {
+variable "cloudwatch_logs_retention_in_days" {
   description = "Retention of the functions' log groups, in days."
   type        = number
   default     = 90
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_logs_retention_in_days)
+    error_message = "cloudwatch_logs_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
   }
 }
 
@@ -256,10 +256,43 @@ variable "auditor_timeout_seconds" {
   }
 }
 
-variable "role_permissions_boundary_arn" {
+variable "role_permissions_boundary" {
   description = "Permissions boundary attached to both functions' roles, when the account requires one."
   type        = string
   default     = null
+}
+
+variable "notifier_role_name" {
+  description = "Name of the notifier's IAM role. null: <name>-notifier-<region> (or role_name_prefix when given). IAM role names are global to the account, so the default carries the region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notifier_role_name == null || can(regex("^[\\w+=,.@-]{1,64}$", coalesce(var.notifier_role_name, "-")))
+    error_message = "notifier_role_name must be 1-64 characters of letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "auditor_role_name" {
+  description = "Name of the auditor's IAM role. null: <name>-auditor-<region> (or role_name_prefix when given). IAM role names are global to the account, so the default carries the region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auditor_role_name == null || can(regex("^[\\w+=,.@-]{1,64}$", coalesce(var.auditor_role_name, "-")))
+    error_message = "auditor_role_name must be 1-64 characters of letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "role_name_prefix" {
+  description = "Name prefix of the functions' IAM roles: each role is named <prefix><function>-<random suffix> (IAM's name_prefix). null uses the default names, <name>-<function>-<region>, which differ between regions, so one name deploys in several regions of an account without the global IAM role names colliding."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_name_prefix == null || can(regex("^[\\w+=,.@-]{1,38}$", coalesce(var.role_name_prefix, "-")))
+    error_message = "role_name_prefix must be 1-38 characters of letters, digits and + = , . @ _ - (IAM's name_prefix limit)."
+  }
 }
 
 variable "tags" {

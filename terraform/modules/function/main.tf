@@ -38,7 +38,8 @@ data "aws_iam_policy_document" "logs" {
 }
 
 resource "aws_iam_role" "this" {
-  name                 = var.name
+  name                 = var.role_name != null || var.role_name_prefix == null ? coalesce(var.role_name, var.name) : null
+  name_prefix          = var.role_name == null && var.role_name_prefix != null ? "${var.role_name_prefix}${var.function}-" : null
   description          = var.role_description
   assume_role_policy   = data.aws_iam_policy_document.assume.json
   permissions_boundary = var.role_permissions_boundary_arn

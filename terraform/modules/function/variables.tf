@@ -9,7 +9,7 @@ variable "function" {
 }
 
 variable "name" {
-  description = "Name of the Lambda function and of its IAM role; the log group is /aws/lambda/<name>."
+  description = "Name of the Lambda function, and of its IAM role unless role_name or role_name_prefix is given; the log group is /aws/lambda/<name>."
   type        = string
 }
 
@@ -81,6 +81,18 @@ variable "environment" {
 variable "policy" {
   description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). Writing to the function's own log group is granted by this module."
   type        = string
+}
+
+variable "role_name" {
+  description = "Name of the IAM role; null uses role_name_prefix, or the function's name when both are null."
+  type        = string
+  default     = null
+}
+
+variable "role_name_prefix" {
+  description = "Name prefix of the IAM role (IAM's name_prefix; the role gets <prefix><function>-<suffix>). Used when role_name is null."
+  type        = string
+  default     = null
 }
 
 variable "role_permissions_boundary_arn" {

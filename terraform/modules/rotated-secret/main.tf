@@ -1,7 +1,4 @@
 locals {
-  # Permanent staging label of the version Terraform writes (see below).
-  initial_version_label = "rotor-initial"
-
   default_port = contains(["postgres", "aurora-postgresql"], var.engine) ? 5432 : 3306
 
   # The document AWS's rotation templates and rotor read. Optional keys are
@@ -12,7 +9,6 @@ locals {
       host     = var.host
       port     = var.port != null ? var.port : local.default_port
       username = var.username
-      password = var.password
     },
     { for k, v in {
       dbname               = var.dbname
@@ -23,6 +19,31 @@ locals {
     } : k => v if v != null },
   )
 
+  # Plan-time check that the rotation window fits its schedule (what
+  # Secrets Manager refuses at apply): each window of duration hours,
+  # starting at a scheduled hour, must end before the next scheduled hour
+  # and by the end of the UTC day. Daily schedules start at 00:00 or at the
+  # cron's hours; rate(N hours) every N hours.
+  window_hours = try(tonumber(trimsuffix(var.rotation_rules.duration, "h")), null)
+  expr         = try(trimspace(var.rotation_rules.schedule_expression), "")
+  rate_hours   = try(tonumber(regex("^rate\\(([0-9]+) hours?\\)$", local.expr)[0]), null)
+  # The cron's hour field: n, a-b, *, with /step, in a comma list.
+  cron_hour_field = try(split(" ", regex("^cron\\((.*)\\)$", local.expr)[0])[1], null)
+  cron_hours = local.cron_hour_field == null ? [] : distinct(flatten([
+    for it in split(",", local.cron_hour_field) : try(range(
+      startswith(it, "*") ? 0 : tonumber(regex("^[0-9]+", it)),
+      (can(regex("^[0-9]+-", it)) ? tonumber(regex("^[0-9]+-([0-9]+)", it)[0]) : (startswith(it, "*") || strcontains(it, "/") ? 23 : tonumber(regex("^[0-9]+", it)))) + 1,
+      can(regex("/", it)) ? tonumber(regex("/([0-9]+)$", it)[0]) : 1
+    ), [])
+  ]))
+  window_fits = local.window_hours == null ? true : (
+    local.rate_hours != null ? local.window_hours <= local.rate_hours : (
+      length(local.cron_hours) == 0 ? true : alltrue([
+        for h in local.cron_hours : h + local.window_hours <= min(concat([24], [for x in local.cron_hours : x if x > h])...)
+      ])
+    )
+  )
+
   rotor_tags = merge(
     var.rotation_strategy != null ? { "rotor:strategy" = var.rotation_strategy } : {},
     var.base_user_pin != null ? { "rotor:base-user" = var.base_user_pin } : {},
@@ -31,6 +52,8 @@ locals {
 }
 
 resource "aws_secretsmanager_secret" "this" {
+  count = var.create ? 1 : 0
+
   name                    = var.name
   description             = var.description
   kms_key_id              = var.kms_key_id
@@ -70,36 +93,41 @@ resource "aws_secretsmanager_secret" "this" {
   }
 }
 
-# The first value only. From the first rotation on the rotator owns the
-# secret's value (and, with alternating users, its username): Terraform must
-# never write the initial document back, so changes to it are ignored.
+# The first value only, through the write-only argument: the password
+# reaches Secrets Manager and never the plan or the state. From the first
+# rotation on the rotator owns the secret's value (and, with alternating
+# users, its username); Terraform never writes the initial document again.
 #
-# The permanent label keeps this version labelled after rotations have taken
-# AWSCURRENT and AWSPREVIOUS away from it. Secrets Manager prunes only
-# unlabelled versions, so it is never deleted, the provider never drops it
-# from the state, and no later apply re-creates it as AWSCURRENT with the
-# initial password (README: "Terraform never undoes a rotation").
+# Pruning: once two rotations have taken AWSCURRENT and AWSPREVIOUS away
+# from this version, it has no label, and Secrets Manager may delete it. The
+# provider then drops the resource from the state and the next plan shows it
+# to be created again, as AWSCURRENT. README ("The pruning case") says what
+# to do instead of applying that; initial_version_label keeps the version
+# from ever being pruned.
 resource "aws_secretsmanager_secret_version" "initial" {
-  secret_id      = aws_secretsmanager_secret.this.id
-  secret_string  = jsonencode(local.secret_document)
-  version_stages = ["AWSCURRENT", local.initial_version_label]
+  count = var.create ? 1 : 0
+
+  secret_id                = aws_secretsmanager_secret.this[0].id
+  secret_string_wo         = jsonencode(merge(local.secret_document, { password = var.password_wo }))
+  secret_string_wo_version = var.password_wo_version
+  version_stages           = concat(["AWSCURRENT"], var.initial_version_label == null ? [] : [var.initial_version_label])
 
   lifecycle {
-    ignore_changes = [secret_string, version_stages]
+    ignore_changes = [secret_string_wo_version, version_stages]
   }
 }
 
 resource "aws_secretsmanager_secret_rotation" "this" {
-  count = var.enable_rotation ? 1 : 0
+  count = var.create && var.enable_rotation ? 1 : 0
 
-  secret_id           = aws_secretsmanager_secret.this.id
+  secret_id           = aws_secretsmanager_secret.this[0].id
   rotation_lambda_arn = var.rotation_lambda_arn
   rotate_immediately  = var.rotate_immediately
 
   rotation_rules {
-    schedule_expression      = var.schedule_expression
-    automatically_after_days = var.automatically_after_days
-    duration                 = var.duration
+    schedule_expression      = try(var.rotation_rules.schedule_expression, null)
+    automatically_after_days = try(var.rotation_rules.automatically_after_days, null)
+    duration                 = try(var.rotation_rules.duration, null)
   }
 
   # Rotation starts from the initial version, so it must exist first.
@@ -107,12 +135,27 @@ resource "aws_secretsmanager_secret_rotation" "this" {
 
   lifecycle {
     precondition {
-      condition     = (var.schedule_expression == null) != (var.automatically_after_days == null)
-      error_message = "Give exactly one of schedule_expression and automatically_after_days."
+      condition     = var.rotation_rules != null
+      error_message = "enable_rotation needs rotation_rules, e.g. { automatically_after_days = 30, duration = \"4h\" }."
+    }
+    precondition {
+      condition     = local.window_fits
+      error_message = "rotation_rules.duration ${coalesce(try(var.rotation_rules.duration, null), "-")} does not fit the schedule ${coalesce(try(var.rotation_rules.schedule_expression, null), "-")}: the window may not reach into the next rotation window or past the end of the UTC day (Secrets Manager refuses it)."
     }
     precondition {
       condition     = var.rotation_lambda_arn != null
       error_message = "enable_rotation needs rotation_lambda_arn (the rotator module's rotator_function_arn)."
     }
   }
+}
+
+# Addresses before the create flag.
+moved {
+  from = aws_secretsmanager_secret.this
+  to   = aws_secretsmanager_secret.this[0]
+}
+
+moved {
+  from = aws_secretsmanager_secret_version.initial
+  to   = aws_secretsmanager_secret_version.initial[0]
 }

@@ -35,6 +35,12 @@ variable "recovery_window_in_days" {
   }
 }
 
+variable "create" {
+  description = "Create the secret, its initial version and its rotation. false creates nothing (terraform-aws-modules' create flag, for count-free conditional use)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags for the secret, besides the rotor tags this module adds."
   type        = map(string)
@@ -89,15 +95,28 @@ variable "username" {
   }
 }
 
-variable "password" {
-  description = "The user's current password, the document's first `password`. It must log in: the first rotation uses it. It is stored in the Terraform state; rotate right away (rotate_immediately or rotatenow) so the stored value stops working."
+variable "password_wo" {
+  description = "The user's current password, the document's first `password`, written through the write-only argument secret_string_wo: it reaches Secrets Manager but never the plan or the state. Ephemeral, so it may come from an ephemeral resource or TF_VAR_password_wo. It is written once, when the initial version is created (the first rotation logs in with it); write-only values are not compared, so later applies never write it again."
   type        = string
-  nullable    = false
   sensitive   = true
+  ephemeral   = true
+  nullable    = false
+}
+
+variable "password_wo_version" {
+  description = "Version of password_wo (secret_string_wo_version). Write-only values are not compared between applies; the initial version is written once, when created, whatever this says, and the rotator owns the value afterwards."
+  type        = number
+  default     = 1
+}
+
+variable "initial_version_label" {
+  description = "A permanent staging label for the initial version (formerly always rotor-initial), or null for none. A label keeps Secrets Manager from ever pruning that version, at the price of keeping the initial (by then rotated-away) password readable as long as the secret lives. Off by default: README, \"Terraform never undoes a rotation\"."
+  type        = string
+  default     = null
 
   validation {
-    condition     = length(var.password) > 0
-    error_message = "password must not be empty."
+    condition     = var.initial_version_label == null || try(!contains(["AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"], var.initial_version_label) && can(regex("^[A-Za-z0-9_.-]{1,256}$", var.initial_version_label)), false)
+    error_message = "initial_version_label must be a label of your own (not AWSCURRENT, AWSPENDING or AWSPREVIOUS): 1-256 letters, digits, _ . -."
   }
 }
 
@@ -181,36 +200,33 @@ variable "rotation_lambda_arn" {
   default     = null
 }
 
-variable "schedule_expression" {
-  description = "Rotation schedule as rate(N days|hours) or cron(...). Give exactly one of schedule_expression and automatically_after_days."
-  type        = string
-  default     = null
+variable "rotation_rules" {
+  description = "When the secret rotates (the secret's RotationRules): exactly one of automatically_after_days (1-1000) and schedule_expression (rate(N hours|days) or cron(0 H DoM Mon DoW *)), and optionally duration, the window in whole hours (1h-24h) inside which Secrets Manager starts the rotation. The window must fit its schedule: it may not reach into the next window or past the end of the UTC day (checked at plan time, as AWS refuses it at apply)."
+  type = object({
+    automatically_after_days = optional(number)
+    duration                 = optional(string)
+    schedule_expression      = optional(string)
+  })
+  default = null
 
   validation {
-    condition     = var.schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", coalesce(var.schedule_expression, "-")))
-    error_message = "schedule_expression must be rate(...) or cron(...)."
+    condition     = var.rotation_rules == null || try((var.rotation_rules.automatically_after_days == null) != (var.rotation_rules.schedule_expression == null), false)
+    error_message = "rotation_rules needs exactly one of automatically_after_days and schedule_expression."
   }
-}
-
-variable "automatically_after_days" {
-  description = "Rotate every N days (1-1000). Give exactly one of schedule_expression and automatically_after_days."
-  type        = number
-  default     = null
 
   validation {
-    condition     = var.automatically_after_days == null || try(floor(var.automatically_after_days) == var.automatically_after_days && var.automatically_after_days >= 1 && var.automatically_after_days <= 1000, false)
-    error_message = "automatically_after_days must be a whole number from 1 to 1000."
+    condition     = try(var.rotation_rules.automatically_after_days == null, true) || try(floor(var.rotation_rules.automatically_after_days) == var.rotation_rules.automatically_after_days && var.rotation_rules.automatically_after_days >= 1 && var.rotation_rules.automatically_after_days <= 1000, false)
+    error_message = "rotation_rules.automatically_after_days must be a whole number from 1 to 1000."
   }
-}
-
-variable "duration" {
-  description = "Rotation window, e.g. 3h: Secrets Manager starts the rotation at some time inside it. null uses Secrets Manager's default."
-  type        = string
-  default     = null
 
   validation {
-    condition     = var.duration == null || try(can(regex("^[0-9]+h$", var.duration)) && tonumber(trimsuffix(var.duration, "h")) >= 1 && tonumber(trimsuffix(var.duration, "h")) <= 24, false)
-    error_message = "duration must be whole hours from 1h to 24h, e.g. 3h."
+    condition     = try(var.rotation_rules.schedule_expression == null, true) || can(regex("^(rate\\([0-9]+ (hour|hours|day|days)\\)|cron\\(0 [^ ]+ [^ ]+ [^ ]+ [^ ]+ \\*\\))$", var.rotation_rules.schedule_expression))
+    error_message = "rotation_rules.schedule_expression must be rate(N hours|days) or cron(0 H DoM Mon DoW *)."
+  }
+
+  validation {
+    condition     = try(var.rotation_rules.duration == null, true) || try(can(regex("^[0-9]+h$", var.rotation_rules.duration)) && tonumber(trimsuffix(var.rotation_rules.duration, "h")) >= 1 && tonumber(trimsuffix(var.rotation_rules.duration, "h")) <= 24, false)
+    error_message = "rotation_rules.duration must be whole hours from 1h to 24h, e.g. 3h."
   }
 }
 

@@ -35,7 +35,7 @@ locals {
   scope_tag_condition_key = local.scope_by_tag ? "secretsmanager:ResourceTag/${var.rotated_secret_tag.key}" : null
   scope_tag_value         = local.scope_by_tag ? var.rotated_secret_tag.value : null
 
-  create_endpoint = var.enable_vpc && var.create_secretsmanager_endpoint
+  create_endpoint = var.create && var.enable_vpc && var.create_secretsmanager_endpoint
 
   # A VPC endpoint without private DNS is only used when named explicitly.
   secrets_manager_endpoint = var.secrets_manager_endpoint != null ? var.secrets_manager_endpoint : (
@@ -58,6 +58,8 @@ locals {
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "rotator" {
+  count = var.create ? 1 : 0
+
   # The four-step protocol: read the current version, store AWSPENDING, move
   # AWSCURRENT. On the listed secrets only.
   dynamic "statement" {
@@ -248,6 +250,8 @@ data "aws_iam_policy_document" "rotator" {
 }
 
 data "aws_iam_policy_document" "rotatenow" {
+  count = var.create ? 1 : 0
+
   # Start a rotation and follow it (DescribeSecret only). No GetSecretValue:
   # rotatenow never sees a secret's value.
   dynamic "statement" {
@@ -297,7 +301,7 @@ data "aws_iam_policy_document" "rotatenow" {
   statement {
     sid       = "StartRotatorThroughSecretsManager"
     actions   = ["lambda:InvokeFunction"]
-    resources = [module.rotator.function_arn]
+    resources = [module.rotator[0].function_arn]
   }
 }
 
@@ -309,6 +313,9 @@ data "aws_iam_policy_document" "rotatenow" {
 # aws_lambda_function, built the same way by the internal function module.
 module "rotator" {
   source = "../function"
+  count  = var.create ? 1 : 0
+
+  role_name = var.rotator_role_name != null ? var.rotator_role_name : (var.role_name_prefix == null ? substr("${local.rotator_name}-${local.region}", 0, 64) : null)
 
   function         = "rotator"
   name             = local.rotator_name
@@ -347,10 +354,11 @@ module "rotator" {
     SECRETS_MANAGER_ENDPOINT   = local.secrets_manager_endpoint
   } : k => v if v != null }
 
-  policy                        = data.aws_iam_policy_document.rotator.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  policy                        = data.aws_iam_policy_document.rotator[0].json
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   vpc_config = var.enable_vpc ? {
@@ -382,6 +390,9 @@ module "rotator" {
 
 module "rotatenow" {
   source = "../function"
+  count  = var.create ? 1 : 0
+
+  role_name = var.rotatenow_role_name != null ? var.rotatenow_role_name : (var.role_name_prefix == null ? substr("${local.rotatenow_name}-${local.region}", 0, 64) : null)
 
   function         = "rotatenow"
   name             = local.rotatenow_name
@@ -407,64 +418,82 @@ module "rotatenow" {
     ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
   }
 
-  policy                        = data.aws_iam_policy_document.rotatenow.json
-  role_permissions_boundary_arn = var.role_permissions_boundary_arn
+  policy                        = data.aws_iam_policy_document.rotatenow[0].json
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
-  log_retention_days            = var.log_retention_days
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   tags = var.tags
 }
 
 # Existing deployments keep their resources: the old addresses are the
-# function module's now.
+# function module's now, and since the create flag, its first instance.
+moved {
+  from = module.rotator
+  to   = module.rotator[0]
+}
+
+moved {
+  from = module.rotatenow
+  to   = module.rotatenow[0]
+}
+
+moved {
+  from = aws_lambda_permission.secretsmanager
+  to   = aws_lambda_permission.secretsmanager[0]
+}
+
 moved {
   from = aws_cloudwatch_log_group.rotator
-  to   = module.rotator.aws_cloudwatch_log_group.this
+  to   = module.rotator[0].aws_cloudwatch_log_group.this
 }
 
 moved {
   from = aws_iam_role.rotator
-  to   = module.rotator.aws_iam_role.this
+  to   = module.rotator[0].aws_iam_role.this
 }
 
 moved {
   from = aws_iam_role_policy.rotator
-  to   = module.rotator.aws_iam_role_policy.this
+  to   = module.rotator[0].aws_iam_role_policy.this
 }
 
 moved {
   from = aws_lambda_function.rotator
-  to   = module.rotator.aws_lambda_function.this
+  to   = module.rotator[0].aws_lambda_function.this
 }
 
 moved {
   from = aws_cloudwatch_log_group.rotatenow
-  to   = module.rotatenow.aws_cloudwatch_log_group.this
+  to   = module.rotatenow[0].aws_cloudwatch_log_group.this
 }
 
 moved {
   from = aws_iam_role.rotatenow
-  to   = module.rotatenow.aws_iam_role.this
+  to   = module.rotatenow[0].aws_iam_role.this
 }
 
 moved {
   from = aws_iam_role_policy.rotatenow
-  to   = module.rotatenow.aws_iam_role_policy.this
+  to   = module.rotatenow[0].aws_iam_role_policy.this
 }
 
 moved {
   from = aws_lambda_function.rotatenow
-  to   = module.rotatenow.aws_lambda_function.this
+  to   = module.rotatenow[0].aws_lambda_function.this
 }
 
 # Secrets Manager invokes the rotator. source_account stops another account's
 # secret from using this function (confused deputy): Secrets Manager passes
 # the secret's account, and only this one is accepted.
 resource "aws_lambda_permission" "secretsmanager" {
+  count = var.create ? 1 : 0
+
   statement_id   = "AllowSecretsManagerInvoke"
   action         = "lambda:InvokeFunction"
-  function_name  = module.rotator.function_name
+  function_name  = module.rotator[0].function_name
   principal      = "secretsmanager.amazonaws.com"
   source_account = local.account_id
 }
@@ -475,7 +504,7 @@ resource "aws_lambda_permission" "secretsmanager" {
 # ---------------------------------------------------------------------------
 
 resource "aws_security_group" "rotator" {
-  count = var.enable_vpc ? 1 : 0
+  count = var.create && var.enable_vpc ? 1 : 0
 
   name_prefix = "${local.rotator_name}-"
   description = "rotor rotator: egress to the databases and to 443 only, no ingress"
@@ -490,7 +519,7 @@ resource "aws_security_group" "rotator" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "rotator_database_sg" {
-  count = var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
+  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
 
   security_group_id            = aws_security_group.rotator[0].id
   description                  = "Database port to a database security group"
@@ -502,7 +531,7 @@ resource "aws_vpc_security_group_egress_rule" "rotator_database_sg" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "rotator_database_cidr" {
-  count = var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
+  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
 
   security_group_id = aws_security_group.rotator[0].id
   description       = "Database port to a database CIDR block"
@@ -514,7 +543,7 @@ resource "aws_vpc_security_group_egress_rule" "rotator_database_cidr" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "rotator_https_cidr" {
-  count = var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
 
   security_group_id = aws_security_group.rotator[0].id
   description       = "HTTPS to AWS APIs"

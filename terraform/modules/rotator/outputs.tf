@@ -5,82 +5,82 @@
 # policy exists fails with AccessDenied.
 output "rotator_function_arn" {
   description = "ARN of the rotator function; give it to rotated-secret's rotation_lambda_arn. Known only once the invoke permission and the role policy exist."
-  value       = module.rotator.function_arn
+  value       = try(module.rotator[0].function_arn, null)
   depends_on  = [aws_lambda_permission.secretsmanager]
 }
 
 output "rotator_function_name" {
   description = "Name of the rotator function."
-  value       = module.rotator.function_name
+  value       = try(module.rotator[0].function_name, null)
   depends_on  = [aws_lambda_permission.secretsmanager]
 }
 
 output "rotator_role_arn" {
   description = "ARN of the rotator's IAM role (for KMS key policies or secret resource policies that name it)."
-  value       = module.rotator.role_arn
+  value       = try(module.rotator[0].role_arn, null)
 }
 
 output "rotator_role_name" {
   description = "Name of the rotator's IAM role."
-  value       = module.rotator.role_name
+  value       = try(module.rotator[0].role_name, null)
 }
 
 output "rotator_log_group_name" {
   description = "CloudWatch log group of the rotator (for metric filters and alarms)."
-  value       = module.rotator.log_group_name
+  value       = try(module.rotator[0].log_group_name, null)
 }
 
 output "rotator_log_group_arn" {
   description = "ARN of the rotator's CloudWatch log group."
-  value       = module.rotator.log_group_arn
+  value       = try(module.rotator[0].log_group_arn, null)
 }
 
 output "rotatenow_function_arn" {
   description = "ARN of the rotatenow function."
-  value       = module.rotatenow.function_arn
+  value       = try(module.rotatenow[0].function_arn, null)
 }
 
 output "rotatenow_function_name" {
   description = "Name of the rotatenow function; invoke it (e.g. with aws_lambda_invocation) with {\"secretIds\":[...],\"wait\":true}."
-  value       = module.rotatenow.function_name
+  value       = try(module.rotatenow[0].function_name, null)
 }
 
 output "rotatenow_role_arn" {
   description = "ARN of the rotatenow function's IAM role."
-  value       = module.rotatenow.role_arn
+  value       = try(module.rotatenow[0].role_arn, null)
 }
 
 output "rotatenow_role_name" {
   description = "Name of the rotatenow function's IAM role."
-  value       = module.rotatenow.role_name
+  value       = try(module.rotatenow[0].role_name, null)
 }
 
 output "rotatenow_log_group_name" {
   description = "CloudWatch log group of the rotatenow function."
-  value       = module.rotatenow.log_group_name
+  value       = try(module.rotatenow[0].log_group_name, null)
 }
 
 output "rotatenow_log_group_arn" {
   description = "ARN of the rotatenow function's CloudWatch log group."
-  value       = module.rotatenow.log_group_arn
+  value       = try(module.rotatenow[0].log_group_arn, null)
 }
 
 output "functions" {
   description = "Both functions keyed by name (rotator, rotatenow), each with function_arn, function_name, role_arn, role_name and log_group_name: what an alerting module iterates over."
-  value = {
+  value = !var.create ? {} : {
     rotator = {
-      function_arn   = module.rotator.function_arn
-      function_name  = module.rotator.function_name
-      role_arn       = module.rotator.role_arn
-      role_name      = module.rotator.role_name
-      log_group_name = module.rotator.log_group_name
+      function_arn   = module.rotator[0].function_arn
+      function_name  = module.rotator[0].function_name
+      role_arn       = module.rotator[0].role_arn
+      role_name      = module.rotator[0].role_name
+      log_group_name = module.rotator[0].log_group_name
     }
     rotatenow = {
-      function_arn   = module.rotatenow.function_arn
-      function_name  = module.rotatenow.function_name
-      role_arn       = module.rotatenow.role_arn
-      role_name      = module.rotatenow.role_name
-      log_group_name = module.rotatenow.log_group_name
+      function_arn   = module.rotatenow[0].function_arn
+      function_name  = module.rotatenow[0].function_name
+      role_arn       = module.rotatenow[0].role_arn
+      role_name      = module.rotatenow[0].role_name
+      log_group_name = module.rotatenow[0].log_group_name
     }
   }
 }

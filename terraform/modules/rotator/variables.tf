@@ -2,6 +2,12 @@
 # Naming and packages
 # ---------------------------------------------------------------------------
 
+variable "create" {
+  description = "Create the module's resources. false creates nothing (terraform-aws-modules' create flag)."
+  type        = bool
+  default     = true
+}
+
 variable "name" {
   description = "Prefix for every resource name: the functions are <name>-rotator and <name>-rotatenow. Letters, digits, hyphens and underscores, at most 40 characters so the longest derived name fits Lambda's and IAM's 64-character limits."
   type        = string
@@ -361,7 +367,7 @@ variable "rotator_reserved_concurrency" {
   }
 }
 
-variable "role_permissions_boundary_arn" {
+variable "role_permissions_boundary" {
   description = "ARN of a permissions boundary policy attached to both functions' IAM roles, where the organisation requires one."
   type        = string
   default     = null
@@ -371,14 +377,14 @@ variable "role_permissions_boundary_arn" {
 # Logs
 # ---------------------------------------------------------------------------
 
-variable "log_retention_days" {
+variable "cloudwatch_logs_retention_in_days" {
   description = "Retention of the functions' CloudWatch log groups, in days (one of the values CloudWatch Logs accepts; 0 keeps logs forever)."
   type        = number
   default     = 90
 
   validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_logs_retention_in_days)
+    error_message = "cloudwatch_logs_retention_in_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
 }
 
@@ -459,6 +465,39 @@ variable "secretsmanager_endpoint_private_dns_enabled" {
   description = "Give the created endpoint private DNS, so the regional Secrets Manager name resolves to it for the whole VPC (needs the VPC's DNS support and hostnames). When false the rotator is pointed at the endpoint's own DNS name through SECRETS_MANAGER_ENDPOINT."
   type        = bool
   default     = true
+}
+
+variable "rotator_role_name" {
+  description = "Name of the rotator's IAM role. null: <name>-rotator-<region> (or role_name_prefix when given). IAM role names are global to the account, so the default carries the region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rotator_role_name == null || can(regex("^[\\w+=,.@-]{1,64}$", coalesce(var.rotator_role_name, "-")))
+    error_message = "rotator_role_name must be 1-64 characters of letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "rotatenow_role_name" {
+  description = "Name of the rotatenow's IAM role. null: <name>-rotatenow-<region> (or role_name_prefix when given). IAM role names are global to the account, so the default carries the region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rotatenow_role_name == null || can(regex("^[\\w+=,.@-]{1,64}$", coalesce(var.rotatenow_role_name, "-")))
+    error_message = "rotatenow_role_name must be 1-64 characters of letters, digits and + = , . @ _ -."
+  }
+}
+
+variable "role_name_prefix" {
+  description = "Name prefix of the functions' IAM roles: each role is named <prefix><function>-<random suffix> (IAM's name_prefix). null uses the default names, <name>-<function>-<region>, which differ between regions, so one name deploys in several regions of an account without the global IAM role names colliding."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_name_prefix == null || can(regex("^[\\w+=,.@-]{1,38}$", coalesce(var.role_name_prefix, "-")))
+    error_message = "role_name_prefix must be 1-38 characters of letters, digits and + = , . @ _ - (IAM's name_prefix limit)."
+  }
 }
 
 variable "tags" {

@@ -52,7 +52,7 @@ run "tag_scope_in_vpc" {
   }
 
   assert {
-    condition     = lookup(module.rotator.environment_variables, "SECRETS_MANAGER_ENDPOINT", null) == null && module.rotator.environment_variables["DB_TLS"] == "verify-full"
+    condition     = lookup(module.rotator[0].environment_variables, "SECRETS_MANAGER_ENDPOINT", null) == null && module.rotator[0].environment_variables["DB_TLS"] == "verify-full"
     error_message = "With private DNS the rotator needs no endpoint override; DB_TLS defaults to verify-full."
   }
 }
@@ -74,4 +74,18 @@ run "no_scope_is_refused" {
   command = plan
 
   expect_failures = [data.aws_iam_policy_document.rotator]
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create              = false
+    rotated_secret_arns = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf"]
+  }
+
+  assert {
+    condition     = length(module.rotator) == 0 && length(module.rotatenow) == 0 && length(aws_lambda_permission.secretsmanager) == 0 && output.rotator_function_arn == null && length(output.functions) == 0
+    error_message = "create = false must plan no function, permission or output."
+  }
 }
