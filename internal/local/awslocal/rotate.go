@@ -221,7 +221,7 @@ func (s *Server) rotate(run *rotationRun) {
 		}
 		seq := s.commitChanges()
 		s.mu.Unlock()
-		s.store.wait(seq)
+		_ = s.store.wait(seq) // the writer logged a failure
 		close(run.done)
 	}()
 	attempts := s.opts.RotationAttempts

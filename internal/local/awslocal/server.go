@@ -468,7 +468,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	}
 	seq := s.commitChanges()
 	s.mu.Unlock()
-	s.store.wait(seq)
+	if err := s.store.wait(seq); err != nil && aerr == nil {
+		// Never acknowledge what is not on disk.
+		aerr = errf(codeInternal, "The change could not be written to the state file.")
+	}
 	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
@@ -629,6 +632,6 @@ func (s *Server) removeStaleTemps() error {
 // holds s.mu (the writer never takes it).
 func (s *Server) mutated() {
 	if s.store != nil {
-		s.store.wait(s.commitSnapshot())
+		_ = s.store.wait(s.commitSnapshot()) // the writer logged a failure
 	}
 }

@@ -35,6 +35,12 @@ import (
 // fresh journal's leaves a journal already contained in the snapshot, and
 // it is ignored). A torn last line, from a kill during an append, was never
 // acknowledged and is dropped. New writes a fresh snapshot after loading.
+//
+// On failure: a group that cannot be written (disk full, I/O error) is cut
+// off the journal again and its requests are answered InternalServiceError,
+// never success; the change stays in memory, so the SDK's retry of the same
+// request (same ClientRequestToken) succeeds and is journaled then. Changes
+// outside requests (mutated, a rotation's end) log the failure.
 
 // journalSuffix names the journal next to the state file.
 const journalSuffix = ".journal"
@@ -83,7 +89,16 @@ type store struct {
 	closed  bool
 	stopped chan struct{}
 
-	jf *os.File // the journal, written by the writer goroutine only
+	jf    *os.File // the journal, written by the writer goroutine only
+	jsize int64    // its size after the last good append
+
+	failed []failedGroup // groups that could not be written (rare)
+}
+
+// failedGroup is a range of commits whose write failed.
+type failedGroup struct {
+	lo, hi uint64
+	err    error
 }
 
 func newStore(path string, delay time.Duration) *store {
@@ -171,16 +186,22 @@ func (st *store) enqueue(c commit) uint64 {
 }
 
 // wait returns once the commit numbered seq is on disk (or the store is
-// closed).
-func (st *store) wait(seq uint64) {
+// closed), or the error that kept it off the disk.
+func (st *store) wait(seq uint64) error {
 	if st == nil || seq == 0 {
-		return
+		return nil
 	}
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	for st.durable < seq && !st.closed {
 		st.done.Wait()
 	}
-	st.mu.Unlock()
+	for _, f := range st.failed {
+		if f.lo <= seq && seq <= f.hi {
+			return f.err
+		}
+	}
+	return nil
 }
 
 // writeLoop is the writer goroutine: one group of commits, one sync.
@@ -205,10 +226,14 @@ func (s *Server) writeLoop() {
 		st.queue = nil
 		st.mu.Unlock()
 
-		if err := st.write(group); err != nil {
+		err := st.write(group)
+		if err != nil {
 			s.log.Error("write state file", "err", err)
 		}
 		st.mu.Lock()
+		if err != nil {
+			st.failed = append(st.failed, failedGroup{group[0].seq, group[len(group)-1].seq, err})
+		}
 		st.durable = group[len(group)-1].seq
 		st.done.Broadcast()
 		st.mu.Unlock()
@@ -240,12 +265,17 @@ func (st *store) write(group []commit) error {
 	if st.jf == nil {
 		return fmt.Errorf("append to %s: no journal open", st.journalPath())
 	}
-	if _, err := st.jf.Write(buf); err != nil {
+	_, err := st.jf.Write(buf)
+	if err == nil {
+		err = st.jf.Sync()
+	}
+	if err != nil {
+		// Cut a partial append off so that later appends follow whole
+		// lines; this group's requests are answered with the error.
+		_ = st.jf.Truncate(st.jsize)
 		return fmt.Errorf("append to %s: %w", st.journalPath(), err)
 	}
-	if err := st.jf.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", st.journalPath(), err)
-	}
+	st.jsize += int64(len(buf))
 	return nil
 }
 
@@ -267,7 +297,7 @@ func (st *store) writeSnapshot(data []byte, gen uint64) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", st.journalPath(), err)
 	}
-	st.jf = f
+	st.jf, st.jsize = f, int64(len(head)+1)
 	return nil
 }
 
