@@ -58,6 +58,7 @@ fmt:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./rotation/ ./functions/rotator/
 	$(GO) test -run '^$$' -bench 'Scram' ./strategies/postgres/
+	$(GO) test -run '^$$' -bench 'StandInAtScale' -benchtime 200x ./internal/local/awslocal/
 
 clean:
 	rm -rf $(DIST)

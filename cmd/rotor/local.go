@@ -58,7 +58,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fs.String("listen", "127.0.0.1:4566", "address to listen on")
 	functions := functionFlags{}
 	fs.Var(functions, "function", "rotation function as <function-arn>=<invoke-url> (Lambda Invoke shape, e.g. the Runtime Interface Emulator); repeatable")
-	state := fs.String("state", "", "JSON state file, loaded at start and rewritten after every change")
+	state := fs.String("state", "", "JSON state file (and FILE.journal), loaded at start; a change is answered once it is on disk")
 	region := fs.String("region", awslocal.DefaultRegion, "region in new ARNs (a request's SigV4 credential scope wins)")
 	account := fs.String("account", awslocal.DefaultAccount, "account ID in new ARNs")
 	attempts := fs.Int("rotation-attempts", awslocal.DefaultRotationAttempts, "passes a rotation gets before it is reported failed")

@@ -12,8 +12,12 @@
 // 127.0.0.1, a free port), the secrets, versions and labels, the rotation
 // engine that invokes registered functions, a schedule driven by an
 // injectable Clock, call counters, rotation events, and an optional JSON
-// state file written atomically (temp file + rename) after each change; a
-// temp file a killed server left behind is removed at the next start.
+// state file: a snapshot written atomically (temp file + rename) plus a
+// journal of changed secrets, group-committed (one fsync per group) with a
+// request answered only once its change is on disk, so a kill loses no
+// acknowledged write (store.go); a read persists only when it changes a
+// stored LastAccessedDate (a day). A temp file a killed server left behind
+// is removed at the next start. Secrets are indexed by name and ARN.
 // Package awslocaltest gives a test a server and an aws.Config for the real
 // SDK clients in one line.
 //
@@ -158,7 +162,14 @@
 //     InvalidParameterException.
 //   - LastAccessedDate keeps the UTC date only. ListSecretVersionIds lists
 //     newest first with KmsKeyIds ["DefaultEncryptionKey"]; ListSecrets sorts
-//     by creation (asc default). Filters (list.go) as documented: prefix
+//     by creation (asc default). Its NextToken (opaque, as the service's) is
+//     a cursor on creation order, the position of the last secret returned,
+//     not an offset into a filtered list: a page starts right after it, so
+//     no page re-filters the secrets before it, a secret created between
+//     pages shows up on a later page (asc), and a removed one never shifts
+//     the rest (no secret skipped or listed twice). A snapshot of the
+//     matches per token would have listed a stale set and held memory per
+//     abandoned listing. Filters (list.go) as documented: prefix
 //     matches, case-sensitive except description; "all" breaks the value
 //     into words and matches any of them, not case-sensitively, at the start
 //     of the name, description, a tag key or value, or one of their words;

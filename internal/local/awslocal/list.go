@@ -1,7 +1,10 @@
 package awslocal
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"sort"
 	"strings"
 
 	"github.com/rotorhq/rotor/events"
@@ -91,35 +94,71 @@ func filterError(f filter, i int, err error) *apiError {
 // the same rule `rotor rotate --filter` and rotate-now check. Secrets
 // scheduled for deletion are left out unless includeDeleted.
 func (s *Server) filterSecrets(fs []filter, includeDeleted bool) ([]*secret, *apiError) {
-	for i, f := range fs {
-		if err := (events.SecretFilter{Key: f.Key, Values: f.Values}).Validate(); err != nil {
-			return nil, filterError(f, i, err)
-		}
+	if e := checkFilters(fs); e != nil {
+		return nil, e
 	}
 	var out []*secret
 	for _, sec := range s.secrets {
-		if sec.deleted() && !includeDeleted {
-			continue
-		}
-		ok := true
-		for _, f := range fs {
-			any := false
-			for _, v := range f.Values {
-				if matchValue(sec, f.Key, v) {
-					any = true
-					break
-				}
-			}
-			if !any {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if listed(sec, fs, includeDeleted) {
 			out = append(out, sec)
 		}
 	}
 	return out, nil
+}
+
+func checkFilters(fs []filter) *apiError {
+	for i, f := range fs {
+		if err := (events.SecretFilter{Key: f.Key, Values: f.Values}).Validate(); err != nil {
+			return filterError(f, i, err)
+		}
+	}
+	return nil
+}
+
+// listed reports whether sec passes the (validated) filters.
+func listed(sec *secret, fs []filter, includeDeleted bool) bool {
+	if sec.deleted() && !includeDeleted {
+		return false
+	}
+	for _, f := range fs {
+		any := false
+		for _, v := range f.Values {
+			if matchValue(sec, f.Key, v) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			return false
+		}
+	}
+	return true
+}
+
+// listCursor is ListSecrets' NextToken: the creation order (secret.ord) of
+// the last secret a page returned. The next page starts after it in the
+// requested direction, so a page costs the secrets it returns plus the
+// non-matching ones it skips, never a pass over the whole list; secrets
+// created between pages appear (asc) and removed ones are simply gone.
+type listCursor struct {
+	After int64 `json:"after"`
+}
+
+func encodeCursor(ord int64) string {
+	b, _ := json.Marshal(listCursor{ord})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(tok string) (int64, bool, *apiError) {
+	if tok == "" {
+		return 0, false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	var c listCursor
+	if err != nil || json.Unmarshal(b, &c) != nil || c.After < 0 {
+		return 0, false, errf(codeInvalidParameter, "The NextToken value is invalid.")
+	}
+	return c.After, true, nil
 }
 
 type listEntry struct {
@@ -139,30 +178,59 @@ func (s *Server) listSecrets(c *call) (any, *apiError) {
 	if e := c.decode(&in); e != nil {
 		return nil, e
 	}
-	matched, e := s.filterSecrets(in.Filters, in.IncludePlannedDeletion)
-	if e != nil {
+	if e := checkFilters(in.Filters); e != nil {
 		return nil, e
 	}
 	// Choice: ordered by creation time, oldest first ("asc", the default);
 	// "desc" reverses.
+	desc := false
 	switch in.SortOrder {
 	case "", "asc":
 	case "desc":
-		for i, j := 0, len(matched)-1; i < j; i, j = i+1, j-1 {
-			matched[i], matched[j] = matched[j], matched[i]
-		}
+		desc = true
 	default:
 		return nil, errf(codeValidation, "1 validation error detected: Value '%s' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]", in.SortOrder)
 	}
-	lo, hi, next, e := page(len(matched), in.NextToken, in.MaxResults)
+	m := 100
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 100 {
+			return nil, errf(codeValidation, "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100", *in.MaxResults)
+		}
+		m = *in.MaxResults
+	}
+	after, resume, e := decodeCursor(in.NextToken)
 	if e != nil {
 		return nil, e
+	}
+	// i walks s.secrets (creation order) from just past the cursor.
+	i, step := 0, 1
+	if desc {
+		i, step = len(s.secrets)-1, -1
+	}
+	if resume {
+		i = sort.Search(len(s.secrets), func(k int) bool { return s.secrets[k].ord > after })
+		if desc {
+			i = sort.Search(len(s.secrets), func(k int) bool { return s.secrets[k].ord >= after }) - 1
+		}
+	}
+	var matched []*secret
+	next := ""
+	for ; i >= 0 && i < len(s.secrets); i += step {
+		sec := s.secrets[i]
+		if !listed(sec, in.Filters, in.IncludePlannedDeletion) {
+			continue
+		}
+		if len(matched) == m {
+			next = encodeCursor(matched[m-1].ord) // one more matches: there is a next page
+			break
+		}
+		matched = append(matched, sec)
 	}
 	out := struct {
 		SecretList []listEntry `json:"SecretList"`
 		NextToken  string      `json:"NextToken,omitempty"`
 	}{SecretList: []listEntry{}, NextToken: next}
-	for _, sec := range matched[lo:hi] {
+	for _, sec := range matched {
 		d := s.describe(sec)
 		m := d.VersionIdsToStages
 		d.VersionIdsToStages = nil

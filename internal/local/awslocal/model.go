@@ -149,6 +149,9 @@ type secret struct {
 	// does after an unsuccessful rotation.
 	NextAttempt time.Time  `json:"nextAttempt,omitzero"`
 	Versions    []*version `json:"versions"`
+	// ord is the creation order (Server.addSecret), the key of ListSecrets
+	// cursors. Not persisted: load renumbers in creation order.
+	ord int64
 }
 
 func (s *secret) version(id string) *version {

@@ -227,7 +227,7 @@ func (s *Server) AddRDSManagedSecret(rdsARN, username, password string) (string,
 		Tags: []Tag{{Key: tag, Value: rdsARN}, {Key: "aws:secretsmanager:owningService", Value: "rds"}},
 	}
 	sec.Versions = append(sec.Versions, &version{ID: newUUID(), String: &str, HasValue: true, Stages: []string{LabelCurrent}, Created: now})
-	s.secrets = append(s.secrets, sec)
+	s.addSecret(sec)
 	s.mutated()
 	return sec.ARN, nil
 }

@@ -208,15 +208,20 @@ func (s *Server) rotate(run *rotationRun) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.running, run.secretARN)
-		if run.checkOnly {
-			if sec := s.find(run.secretARN); sec != nil {
-				if v := sec.version(run.token); v != nil && v.temporaryCheck {
-					sec.removeVersion(run.token)
-				}
+		sec := s.find(run.secretARN)
+		if run.checkOnly && sec != nil {
+			if v := sec.version(run.token); v != nil && v.temporaryCheck {
+				sec.removeVersion(run.token)
 			}
 		}
-		s.mutated()
+		// The rotation's bookkeeping changed this secret only: its journal
+		// record, not a whole snapshot.
+		if sec != nil {
+			s.markDirty(sec)
+		}
+		seq := s.commitChanges()
 		s.mu.Unlock()
+		_ = s.store.wait(seq) // the writer logged a failure
 		close(run.done)
 	}()
 	attempts := s.opts.RotationAttempts

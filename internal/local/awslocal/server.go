@@ -59,9 +59,15 @@ type Options struct {
 	// for each later one (default DefaultRotationBackoff; negative means no
 	// wait).
 	RotationBackoff time.Duration
-	// StateFile, when set, is loaded at New and rewritten atomically after
-	// every mutation. It holds secret values: keep it local.
+	// StateFile, when set, is loaded at New and kept up to date: a request
+	// that changed something is answered only once the change is on disk
+	// (a journal next to the file, StateFile+".journal", group-committed;
+	// see store.go). It holds secret values: keep it local.
 	StateFile string
+	// CommitDelay is how long the state writer waits for more changes
+	// before it syncs a group (default 0: a group is what arrived while the
+	// previous sync ran). It bounds the extra latency of a write.
+	CommitDelay time.Duration
 	// Logger receives one line per request (operation, secret identifier,
 	// outcome) and rotation progress. Never a secret value. Nil discards.
 	Logger *slog.Logger
@@ -80,7 +86,12 @@ type Server struct {
 	log   *slog.Logger
 
 	mu        sync.Mutex
-	secrets   []*secret
+	secrets   []*secret // in creation order (ord)
+	byName    map[string]*secret
+	byARN     map[string]*secret
+	byPartial map[string]*secret // ARN without the random suffix
+	nextOrd   int64
+	store     *store // nil without a state file
 	functions map[string]Invoker
 	events    []Event
 	stats     map[string]int
@@ -130,6 +141,9 @@ func New(opts Options) (*Server, error) {
 		lastRun:   map[string]*rotationRun{},
 		fnStates:  map[string][2]string{},
 		push:      newEventPush(),
+		byName:    map[string]*secret{},
+		byARN:     map[string]*secret{},
+		byPartial: map[string]*secret{},
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
@@ -142,9 +156,22 @@ func New(opts Options) (*Server, error) {
 		if err := s.removeStaleTemps(); err != nil {
 			return nil, err
 		}
+		s.store = newStore(opts.StateFile, opts.CommitDelay)
 		if err := s.load(); err != nil {
 			return nil, err
 		}
+		// A fresh snapshot: it drops a torn journal tail before anything
+		// is appended after it.
+		s.store.gen++
+		data, err := json.Marshal(persistedState{Gen: s.store.gen, Secrets: s.secrets, Instances: s.instances, Clusters: s.clusters, Topics: s.topics})
+		if err != nil {
+			return nil, fmt.Errorf("encode state: %w", err)
+		}
+		if err := s.store.writeSnapshot(data, s.store.gen); err != nil {
+			return nil, err
+		}
+		s.store.snapSize = len(data)
+		go s.writeLoop()
 	}
 	if opts.EventTarget != nil {
 		s.SetEventTarget(opts.EventTarget, opts.EventNames...)
@@ -211,6 +238,9 @@ func (s *Server) Close() error {
 	}
 	s.cancel()
 	s.wg.Wait()
+	if s.store != nil {
+		s.store.close()
+	}
 	return err
 }
 
@@ -386,7 +416,7 @@ type handler struct {
 var operations = map[string]handler{
 	"CreateSecret":             {(*Server).createSecret, true},
 	"DescribeSecret":           {(*Server).describeSecret, false},
-	"GetSecretValue":           {(*Server).getSecretValue, true}, // LastAccessedDate
+	"GetSecretValue":           {(*Server).getSecretValue, false}, // LastAccessedDate: touch marks it
 	"PutSecretValue":           {(*Server).putSecretValue, true},
 	"UpdateSecretVersionStage": {(*Server).updateSecretVersionStage, true},
 	"RotateSecret":             {(*Server).rotateSecret, true},
@@ -398,7 +428,7 @@ var operations = map[string]handler{
 	"UpdateSecret":             {(*Server).updateSecret, true},
 	"TagResource":              {(*Server).tagResource, true},
 	"UntagResource":            {(*Server).untagResource, true},
-	"BatchGetSecretValue":      {(*Server).batchGetSecretValue, true},
+	"BatchGetSecretValue":      {(*Server).batchGetSecretValue, false},
 	"GetRandomPassword":        {(*Server).getRandomPassword, false},
 	"PutResourcePolicy":        {(*Server).putResourcePolicy, true},
 	"GetResourcePolicy":        {(*Server).getResourcePolicy, false},
@@ -427,12 +457,21 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	if aerr == nil {
 		out, aerr = h.fn(s, c)
 	}
-	if aerr == nil && h.mutate {
-		if err := s.persist(); err != nil {
-			s.log.Error("write state file", "err", err)
+	if aerr == nil && h.mutate && s.store != nil {
+		// The request's changes are those of the secret it names (the
+		// handlers change no other secret; reads mark what they touch;
+		// removeSecret marks a removal).
+		// A removed secret was marked by removeSecret.
+		if post := s.find(id); post != nil {
+			s.markDirty(post)
 		}
 	}
+	seq := s.commitChanges()
 	s.mu.Unlock()
+	if err := s.store.wait(seq); err != nil && aerr == nil {
+		// Never acknowledge what is not on disk.
+		aerr = errf(codeInternal, "The change could not be written to the state file.")
+	}
 	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
@@ -481,24 +520,35 @@ func (s *Server) find(id string) *secret {
 		return nil
 	}
 	if strings.HasPrefix(id, "arn:") {
-		for _, sec := range s.secrets {
-			if sec.ARN == id {
-				return sec
-			}
-		}
-		for _, sec := range s.secrets {
-			if sec.partialARN() == id {
-				return sec
-			}
-		}
-		return nil
-	}
-	for _, sec := range s.secrets {
-		if sec.Name == id {
+		if sec := s.byARN[id]; sec != nil {
 			return sec
 		}
+		return s.byPartial[id]
 	}
-	return nil
+	return s.byName[id]
+}
+
+// addSecret appends sec in creation order and indexes it. Caller holds
+// s.mu.
+func (s *Server) addSecret(sec *secret) {
+	s.nextOrd++
+	sec.ord = s.nextOrd
+	s.secrets = append(s.secrets, sec)
+	s.byName[sec.Name] = sec
+	s.byARN[sec.ARN] = sec
+	s.byPartial[sec.partialARN()] = sec
+}
+
+// removeSecret drops sec from the list and the indexes. Caller holds s.mu.
+func (s *Server) removeSecret(sec *secret) {
+	i := sort.Search(len(s.secrets), func(i int) bool { return s.secrets[i].ord >= sec.ord })
+	if i < len(s.secrets) && s.secrets[i] == sec {
+		s.secrets = append(s.secrets[:i], s.secrets[i+1:]...)
+	}
+	delete(s.byName, sec.Name)
+	delete(s.byARN, sec.ARN)
+	delete(s.byPartial, sec.partialARN())
+	s.markRemoved(sec.ARN)
 }
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -531,23 +581,12 @@ func newUUID() string {
 
 // persistedState is the state file's content.
 type persistedState struct {
+	// Gen is the generation of the journal that extends this snapshot.
+	Gen       uint64        `json:"journalGen,omitempty"`
 	Secrets   []*secret     `json:"secrets"`
 	Instances []*DBInstance `json:"dbInstances,omitempty"`
 	Clusters  []*DBCluster  `json:"dbClusters,omitempty"`
 	Topics    []string      `json:"topics,omitempty"`
-}
-
-// persist writes the state file atomically (temp file, sync, rename). Caller
-// holds s.mu.
-func (s *Server) persist() error {
-	if s.opts.StateFile == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(persistedState{s.secrets, s.instances, s.clusters, s.topics}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(s.opts.StateFile, data, 0o600)
 }
 
 // tempStatePrefix is the name prefix of persist's temporary files for a
@@ -575,8 +614,9 @@ func (s *Server) removeStaleTemps() error {
 		return fmt.Errorf("read state directory: %w", err)
 	}
 	prefix := tempStatePrefix(s.opts.StateFile)
+	jprefix := tempStatePrefix(s.opts.StateFile + journalSuffix)
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !(strings.HasPrefix(e.Name(), prefix) || legacyTempState.MatchString(e.Name())) {
+		if !e.Type().IsRegular() || !(strings.HasPrefix(e.Name(), prefix) || strings.HasPrefix(e.Name(), jprefix) || legacyTempState.MatchString(e.Name())) {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -587,27 +627,11 @@ func (s *Server) removeStaleTemps() error {
 	return nil
 }
 
-func (s *Server) load() error {
-	data, err := os.ReadFile(s.opts.StateFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read state file: %w", err)
-	}
-	var st persistedState
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("parse state file %s: %w", s.opts.StateFile, err)
-	}
-	s.secrets, s.instances, s.clusters, s.topics = st.Secrets, st.Instances, st.Clusters, st.Topics
-	sort.SliceStable(s.secrets, func(i, j int) bool { return s.secrets[i].Created.Before(s.secrets[j].Created) })
-	return nil
-}
-
 // mutated persists after a change made outside a request (rotation
-// bookkeeping, Go API). Caller holds s.mu.
+// bookkeeping, Go API): a whole snapshot, on disk when it returns. Caller
+// holds s.mu (the writer never takes it).
 func (s *Server) mutated() {
-	if err := s.persist(); err != nil {
-		s.log.Error("write state file", "err", err)
+	if s.store != nil {
+		_ = s.store.wait(s.commitSnapshot()) // the writer logged a failure
 	}
 }

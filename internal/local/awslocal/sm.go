@@ -148,7 +148,7 @@ func (s *Server) createSecret(c *call) (any, *apiError) {
 		sec.Versions = append(sec.Versions, v)
 		out.VersionId = v.ID
 	}
-	s.secrets = append(s.secrets, sec)
+	s.addSecret(sec)
 	return out, nil
 }
 
@@ -270,7 +270,11 @@ func (s *Server) value(sec *secret, versionID, stage string) (*version, *apiErro
 // date only (midnight UTC).
 func (s *Server) touch(sec *secret, v *version) {
 	day := s.clock.Now().Truncate(24 * time.Hour)
+	if sec.LastAccessed.Equal(day) && v.LastAccessed.Equal(day) {
+		return // no change: nothing to persist
+	}
 	sec.LastAccessed, v.LastAccessed = day, day
+	s.markDirty(sec)
 }
 
 func valueOf(sec *secret, v *version) valueOut {
@@ -661,16 +665,6 @@ func (s *Server) deleteSecret(c *call) (any, *apiError) {
 	sec.Deleted = now
 	sec.DeletionDate = now.Add(time.Duration(days) * 24 * time.Hour)
 	return map[string]any{"ARN": sec.ARN, "Name": sec.Name, "DeletionDate": ep(sec.DeletionDate)}, nil
-}
-
-func (s *Server) removeSecret(sec *secret) {
-	out := s.secrets[:0]
-	for _, x := range s.secrets {
-		if x != sec {
-			out = append(out, x)
-		}
-	}
-	s.secrets = out
 }
 
 func (s *Server) restoreSecret(c *call) (any, *apiError) {
