@@ -3,6 +3,7 @@ package terraform_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -133,6 +134,23 @@ func dashboardProblems(body []byte) (problems []string, seen map[string]bool) {
 	if err := json.Unmarshal(body, &d); err != nil {
 		return []string{"dashboard body: " + err.Error()}, seen
 	}
+	// check reports a metric outside rotor's namespace, not emitted, or
+	// shown with other dimension names than it is written with.
+	check := func(title, ns, name string, dims []string) (emittedMetric, bool) {
+		if ns != dashNamespace {
+			bad("%q: namespace %q, want var.metrics_namespace", title, ns)
+		}
+		em, ok := emitted[name]
+		if !ok {
+			bad("%q: metric %q is not one rotor emits", title, name)
+			return em, false
+		}
+		got := slices.Sorted(slices.Values(dims))
+		if want := slices.Sorted(slices.Values(em.dims)); !slices.Equal(got, want) {
+			bad("%q: %s shown with dimensions %v, emitted with %v", title, name, got, want)
+		}
+		return em, true
+	}
 	steps := map[string]bool{}
 	for _, s := range events.Steps {
 		steps[string(s)] = true
@@ -152,17 +170,9 @@ func dashboardProblems(body []byte) (problems []string, seen map[string]bool) {
 					continue
 				}
 				ns, dims, name, filters, stat := m[1], strings.Split(m[2], ","), m[3], m[4], m[5]
-				if ns != dashNamespace {
-					bad("%q: SEARCH namespace %q, want var.metrics_namespace", p.Title, ns)
-				}
-				em, ok := emitted[name]
+				em, ok := check(p.Title, ns, name, dims)
 				if !ok {
-					bad("%q: metric %q is not one rotor emits", p.Title, name)
 					continue
-				}
-				slices.Sort(dims)
-				if want := slices.Sorted(slices.Values(em.dims)); !slices.Equal(dims, want) {
-					bad("%q: %s searched with dimensions %v, emitted with %v", p.Title, name, dims, want)
 				}
 				for _, f := range searchFilter.FindAllStringSubmatch(filters, -1) {
 					if !slices.Contains(em.dims, f[1]) {
@@ -206,23 +216,9 @@ func dashboardProblems(body []byte) (problems []string, seen map[string]bool) {
 				}
 				continue
 			}
-			if ns != dashNamespace {
-				bad("%q: namespace %q, want var.metrics_namespace", p.Title, ns)
-			}
-			em, ok := emitted[name]
+			em, ok := check(p.Title, ns, name, slices.Collect(maps.Keys(dims)))
 			if !ok {
-				bad("%q: metric %q is not one rotor emits", p.Title, name)
 				continue
-			}
-			got := slices.Sorted(func(yield func(string) bool) {
-				for k := range dims {
-					if !yield(k) {
-						return
-					}
-				}
-			})
-			if want := slices.Sorted(slices.Values(em.dims)); !slices.Equal(got, want) {
-				bad("%q: %s shown with dimensions %v, emitted with %v", p.Title, name, got, want)
 			}
 			if fn, ok := dims[metrics.DimensionFunctionName]; ok && fn != em.function {
 				bad("%q: %s on FunctionName %q, want %q", p.Title, name, fn, em.function)
