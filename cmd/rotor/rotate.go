@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -51,7 +52,7 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, RotationsPerSecond: opts.RotationsPerSecond}
 	if err := req.Validate(); err != nil {
-		fmt.Fprintf(stderr, "rotor rotate: %v\n", err)
+		fmt.Fprintf(stderr, "rotor rotate: %s\n", inCLITerms(err))
 		fs.Usage()
 		return exitUsage
 	}
@@ -157,4 +158,33 @@ func (pp *progressPrinter) print(p ops.Progress) {
 			fmt.Fprintf(pp.w, "%s: %s\n", p.SecretID, p.Result.Status)
 		}
 	}
+}
+
+// rotateFlags names, for each field of a rotate-now request that the
+// request's validation may name, what a CLI user typed for it.
+var rotateFlags = map[string]string{
+	"key":                "--filter key",
+	"values":             "--filter value",
+	"concurrency":        "--concurrency",
+	"rotationsPerSecond": "--rate",
+}
+
+// inCLITerms says a request validation error in the words of the command
+// line: "name at least one SECRET, or give --filter" rather than the
+// Lambda request's field names.
+func inCLITerms(err error) string {
+	var fe *events.FieldError
+	if !errors.As(err, &fe) {
+		return err.Error()
+	}
+	switch fe.Field {
+	case "secretIds":
+		return "name at least one SECRET, or select secrets with --filter key=value"
+	case "filters":
+		return "give either SECRET arguments or --filter, not both"
+	}
+	if flag, ok := rotateFlags[fe.Field]; ok {
+		return flag + ": " + fe.Reason
+	}
+	return err.Error()
 }

@@ -52,3 +52,23 @@ func TestProgressPrinterPrintsChangesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateUsageInCLITerms: a request the command line cannot make is
+// refused with exit 2 in the words of the command line, not the Lambda
+// request's field names.
+func TestRotateUsageInCLITerms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotate"}, "name at least one SECRET, or select secrets with --filter"},
+		{[]string{"rotate", "a", "--filter", "name=x"}, "either SECRET arguments or --filter"},
+		{[]string{"rotate", "a", "--rate", "99"}, "--rate: 99 is outside"},
+	} {
+		code, _, errOut := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") {
+			t.Errorf("rotor %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
