@@ -91,10 +91,22 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintf(stdout, "%d secret(s): %s\n", len(resp.Results), summary(resp.Counts))
 	}
-	if !resp.OK() {
-		return exitFail
+	return rotateExit(resp)
+}
+
+// rotateExit is rotor rotate's exit code: 0 when every secret is OK, 3
+// when the only shortfall is rotations that had no outcome before the
+// deadline (they may still finish), 1 when any failed or was refused.
+func rotateExit(resp events.RotateNowResponse) int {
+	if resp.OK() {
+		return exitOK
 	}
-	return exitOK
+	for _, r := range resp.Results {
+		if !r.Status.OK() && r.Status != events.StatusTimedOut {
+			return exitFail
+		}
+	}
+	return exitTimedOut
 }
 
 func summary(c map[events.RotateNowStatus]int) string {

@@ -72,3 +72,27 @@ func TestRotateUsageInCLITerms(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateExitCodes(t *testing.T) {
+	t.Parallel()
+	res := func(st ...events.RotateNowStatus) events.RotateNowResponse {
+		var rs []events.RotateNowResult
+		for _, s := range st {
+			rs = append(rs, events.RotateNowResult{SecretID: "s", Status: s})
+		}
+		return events.NewRotateNowResponse(rs)
+	}
+	for _, tc := range []struct {
+		resp events.RotateNowResponse
+		want int
+	}{
+		{res(events.StatusSucceeded, events.StatusStarted), exitOK},
+		{res(events.StatusSucceeded, events.StatusTimedOut), exitTimedOut},
+		{res(events.StatusTimedOut, events.StatusFailed), exitFail},
+		{res(events.StatusRefused), exitFail},
+	} {
+		if got := rotateExit(tc.resp); got != tc.want {
+			t.Errorf("statuses %v: exit %d, want %d", tc.resp.Counts, got, tc.want)
+		}
+	}
+}
