@@ -179,7 +179,7 @@ func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: rotor %s %s\n\nflags:\n", name, usageLine)
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	return fs
 }
@@ -299,4 +299,22 @@ func (c change) report(asJSON bool, stdout, stderr io.Writer) int {
 	}
 	c.text()
 	return exitOK
+}
+
+// printFlags lists fs's flags the way they are written on rotor's command
+// line, with two dashes ("--wait"), which the flag package's own listing
+// does not.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w, line)
+	})
 }

@@ -55,7 +55,8 @@ func TestProgressPrinterPrintsChangesOnly(t *testing.T) {
 
 // TestRotateUsageInCLITerms: a request the command line cannot make is
 // refused with exit 2 in the words of the command line, not the Lambda
-// request's field names.
+// request's field names, and the flags are listed as they are typed
+// (--wait).
 func TestRotateUsageInCLITerms(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -67,7 +68,7 @@ func TestRotateUsageInCLITerms(t *testing.T) {
 		{[]string{"rotate", "a", "--rate", "99"}, "--rate: 99 is outside"},
 	} {
 		code, _, errOut := cli(t, tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") {
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "\n  --wait\n") || strings.Contains(errOut, "\n  -wait") {
 			t.Errorf("rotor %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
 	}
