@@ -154,6 +154,8 @@ func (pp *progressPrinter) print(p ops.Progress) {
 	switch p.Kind {
 	case ops.ProgressRequested:
 		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+	case ops.ProgressNoOutcomeTags:
+		fmt.Fprintf(pp.w, "%s: no rotor outcome tags on this secret yet (a first rotation, or a rotation function that is not rotor's): success shows when AWSCURRENT moves; a failure that records no tag shows only as a timeout (--timeout)\n", p.SecretID)
 	case ops.ProgressAttemptFailed:
 		fmt.Fprintf(pp.w, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
 	case ops.ProgressWaiting:
