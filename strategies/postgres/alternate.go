@@ -85,6 +85,9 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
 
+	if err := lockRole(ctx, tx, req.Base); err != nil {
+		return resp, err
+	}
 	if err := checkBase(ctx, tx, req.Base); err != nil {
 		return resp, err
 	}
