@@ -13,6 +13,7 @@
 # checkout (a source archive) it scans the files of the tree and says so.
 # Never traces commands: a trace would print what it scans.
 set -eu
+set +x # never trace: see .ci/run
 cd "$(dirname "$0")/.."
 
 # CI runs as root in a clone another user may own: trust this directory for
@@ -27,7 +28,7 @@ flags="--no-banner --no-color --redact --config .gitleaks.toml --exit-code 1"
 if [ "$(git rev-parse --is-inside-work-tree 2>/dev/null || true)" != true ]; then
 	echo "scan-secrets: not a git checkout: scanning the files of the tree only, no history"
 	# shellcheck disable=SC2086
-	exec go tool gitleaks dir $flags .
+	exec "${GO:-go}" tool gitleaks dir $flags .
 fi
 
 if [ "$(git rev-parse --is-shallow-repository)" = true ]; then
@@ -37,4 +38,4 @@ echo "scan-secrets: $(git rev-list --count HEAD) commits reachable from HEAD"
 # HEAD, not gitleaks' default --all: the history this checkout ships, not
 # every branch a developer's clone happens to hold.
 # shellcheck disable=SC2086
-exec go tool gitleaks git $flags --log-opts="--full-history --diff-filter=tuxdb HEAD" .
+exec "${GO:-go}" tool gitleaks git $flags --log-opts="--full-history --diff-filter=tuxdb HEAD" .
