@@ -326,91 +326,18 @@ func (e *env) logins(off int64, users ...string) int {
 
 // checkNoLeaks fails the test if a password appears in the rotator's
 // logs, the PostgreSQL server's log, or what the stand-in keeps outside
-// secret values (sweepStandIn).
+// secret values (awslocaltest.CheckNoLeaks).
 func (e *env) checkNoLeaks() {
 	e.checkNoLeaksIn(map[string]string{"the PostgreSQL server log": e.pg.LogFrom(e.t, e.logOff)})
 }
 
-// checkNoLeaksIn fails the test if any password appears in rotor's logs,
-// the stand-in's outputs or the server logs given (name -> text). The
-// passwords are every one the test saw and every one the stand-in holds
-// in any version of any secret, so passwords the rotator made count too.
+// checkNoLeaksIn is awslocaltest.CheckNoLeaks over this env's stand-in,
+// with rotor's logs, the server logs given (name -> text) and every
+// password the test saw.
 func (e *env) checkNoLeaksIn(server map[string]string) {
 	e.t.Helper()
-	passwords, outputs := e.sweepStandIn()
-	outputs["rotor's logs"] = e.logs.String()
-	for name, text := range server {
-		outputs[name] = text
-	}
-	passwords = append(passwords, e.secrets...)
-	leaks, swept := 0, 0
-	for _, s := range passwords {
-		if len(s) < 6 {
-			continue
-		}
-		swept++
-		for name, text := range outputs {
-			if strings.Contains(text, s) {
-				leaks++
-				e.t.Errorf("a password appears in %s", name)
-			}
-		}
-	}
-	// docs/reliability.md counts these lines.
-	e.t.Logf("leak sweep: %d passwords in %d outputs, %d leaks", swept, len(outputs), leaks)
-}
-
-// sweepStandIn reads, from the stand-in, the password of every version of
-// every secret it holds (scheduled for deletion too), and what must never
-// carry one: every secret's tags, description and name, the rotation
-// events it recorded (their error messages are the rotator's errors as
-// Lambda returned them) and the SNS messages published. Faults still
-// armed are cleared first: the test is over.
-func (e *env) sweepStandIn() (passwords []string, outputs map[string]string) {
-	e.t.Helper()
-	ctx := context.Background()
-	e.srv.ClearFaults()
-	outputs = map[string]string{}
-	var list []types.SecretListEntry
-	for p := secretsmanager.NewListSecretsPaginator(e.sm, &secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)}); p.HasMorePages(); {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			e.t.Errorf("leak sweep: list secrets: %v", err)
-			return nil, outputs
-		}
-		list = append(list, out.SecretList...)
-	}
-	for _, sec := range list {
-		b, _ := json.Marshal(struct {
-			Name, Description *string
-			Tags              []types.Tag
-		}{sec.Name, sec.Description, sec.Tags})
-		outputs["the tags, name or description of secret "+aws.ToString(sec.Name)] = string(b)
-		vs, err := e.sm.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: sec.ARN, IncludeDeprecated: aws.Bool(true)})
-		if err != nil {
-			// A secret scheduled for deletion answers InvalidRequest.
-			continue
-		}
-		for _, v := range vs.Versions {
-			out, err := e.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: sec.ARN, VersionId: v.VersionId})
-			if err != nil || out.SecretString == nil {
-				continue
-			}
-			var doc struct {
-				Password any `json:"password"`
-			}
-			if json.Unmarshal([]byte(*out.SecretString), &doc) == nil {
-				if p, ok := doc.Password.(string); ok {
-					passwords = append(passwords, p)
-				}
-			}
-		}
-	}
-	b, _ := json.Marshal(e.srv.Events())
-	outputs["the stand-in's rotation events"] = string(b)
-	b, _ = json.Marshal(e.srv.Published())
-	outputs["the SNS messages published"] = string(b)
-	return passwords, outputs
+	server["rotor's logs"] = e.logs.String()
+	awslocaltest.CheckNoLeaks(e.t, e.srv, e.secrets, server)
 }
 
 func must(t testing.TB, err error, what string) {
