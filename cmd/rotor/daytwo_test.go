@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
@@ -25,8 +26,30 @@ type world struct {
 	caFile string
 }
 
+// newWorld builds the test's world. When the test ends (and passed), it
+// runs `rotor status --check-db` on every secret in text and JSON, then the
+// leak sweep: no password in anything the CLI printed during the test, nor
+// in the stand-in's tags, events and messages (awslocaltest.CheckNoLeaks).
 func newWorld(t *testing.T) *world {
-	return &world{Env: opstest.New(t), caFile: dbtest.Postgres(t).CAFile}
+	w := &world{Env: opstest.New(t), caFile: dbtest.Postgres(t).CAFile}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		w.Srv.ClearFaults()
+		out, err := w.SM.ListSecrets(context.Background(), &secretsmanager.ListSecretsInput{})
+		if err != nil {
+			t.Errorf("leak sweep: list secrets: %v", err)
+			return
+		}
+		for _, sec := range out.SecretList {
+			for _, format := range []string{"text", "json"} {
+				cli(t, w.db("status", aws.ToString(sec.ARN), "--check-db", "--output", format)...)
+			}
+		}
+		awslocaltest.CheckNoLeaks(t, w.Srv, nil, cliOutputs.of(t.Name()))
+	})
+	return w
 }
 
 // aws are the flags that point a command at the test's stand-in.
