@@ -32,6 +32,9 @@ type SecretDocument struct {
 	Extra map[string]json.RawMessage
 
 	portAsString bool
+	// portGiven is set when the document has a "port" key, so that an
+	// explicit 0 is refused rather than read as "the engine's default".
+	portGiven bool
 }
 
 // ParseSecretDocument decodes a SecretString. It checks types only; call
@@ -74,7 +77,7 @@ func ParseSecretDocument(secretString string) (*SecretDocument, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.Port, d.portAsString = port, asString
+		d.Port, d.portAsString, d.portGiven = port, asString, true
 	}
 	if v, ok := raw["ssl"]; ok {
 		delete(d.Extra, "ssl")
@@ -196,7 +199,10 @@ func (d *SecretDocument) Validate(req Requirement) error {
 	if d.Password == "" {
 		return &FieldError{Field: "password", Reason: "missing or empty"}
 	}
-	if d.Port != 0 && (d.Port < 1 || d.Port > 65535) {
+	if strings.ContainsRune(d.Password, 0) {
+		return &FieldError{Field: "password", Reason: "contains a NUL byte, which no database login accepts"}
+	}
+	if (d.portGiven || d.Port != 0) && (d.Port < 1 || d.Port > 65535) {
 		return &FieldError{Field: "port", Reason: fmt.Sprintf("%d is out of range 1-65535", d.Port)}
 	}
 	if req == NeedCredentials {

@@ -279,3 +279,43 @@ func (e *env) loginLines(user string) []map[string]any {
 	}
 	return out
 }
+
+// TestBadMasterARNChangesNothing: a masterarn naming the secret itself, an
+// ARN of another service, or an allowed admin secret that does not exist
+// fails setSecret with an error naming masterarn; no clone is made and the
+// base user's password is unchanged.
+func TestBadMasterARNChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{strategy: strategies.NameAlternatingUsers, attempts: 1})
+	base := dbtest.UniqueName("app")
+	e.pg.CreateRole(t, base, "base-password-1")
+	dropClone(t, e, base+"_clone")
+	missing := "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf"
+	e.rotOpts.AdminSecretARNs = append(e.rotOpts.AdminSecretARNs, missing)
+	self := e.createSecret(dbtest.UniqueName("self"), e.doc(base, "base-password-1", nil), nil)
+	e.rotOpts.AdminSecretARNs = append(e.rotOpts.AdminSecretARNs, self)
+	e.newRotator()
+	e.putCurrent(self, e.doc(base, "base-password-1", map[string]any{"masterarn": self}))
+	cases := map[string]struct {
+		arn  string
+		want string
+	}{
+		"itself":             {self, "one of the rotated users"},
+		"another service":    {"arn:aws:ssm:us-east-1:123456789012:parameter/admin", "masterarn"},
+		"missing but listed": {missing, "masterarn"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			arn := self
+			if name != "itself" {
+				arn = e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": tc.arn}), nil)
+			}
+			e.wantRefused(arn, tc.want)
+			e.clearPending(arn)
+			if e.roleExists(base + "_clone") {
+				t.Fatal("a clone was made")
+			}
+			must(t, e.canLogin(base, "base-password-1"), "the base user's password is unchanged")
+		})
+	}
+}

@@ -34,6 +34,11 @@ func (o Options) withNewPassword(req CreateRequest, exclude string) (*events.Sec
 	if err != nil {
 		return nil, engine.Facts{}, err
 	}
+	// A name the database cannot hold cannot log in: say so before any
+	// change, not as a refused login in setSecret.
+	if err := eng.Facts().CheckUsername(req.Current.Username); err != nil {
+		return nil, engine.Facts{}, err
+	}
 	password, err := req.NewPassword(eng.Facts().ExcludeCharacters + exclude)
 	if err != nil {
 		return nil, engine.Facts{}, err

@@ -114,6 +114,12 @@ func TestCheckerCatchesPlantedMistakes(t *testing.T) {
 			check: CheckIAMWildcard, want: "kms:Decrypt",
 		},
 		{
+			name:  "the pin's Deny turned into an Allow",
+			dir:   "modules/rotated-secret",
+			plant: replace("main.tf", `effect    = "Deny"`, `effect    = "Allow"`),
+			check: CheckIAMWildcard, want: "data.aws_iam_policy_document.pin: grants secretsmanager:TagResource, secretsmanager:UntagResource on Resource",
+		},
+		{
 			name: "ListSecrets statement widened",
 			dir:  rotatorDir,
 			plant: replace("main.tf", `sid       = "ResolveFilters"

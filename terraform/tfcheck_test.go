@@ -363,7 +363,10 @@ type statement struct {
 	// keyPolicy marks a statement of a KMS key policy, where Resource "*"
 	// means "this key".
 	keyPolicy bool
-	rng       hcl.Range
+	// deny marks a Deny statement: it takes rights away, so a wildcard in
+	// it widens nothing.
+	deny bool
+	rng  hcl.Range
 }
 
 // keyPolicyDocuments names the aws_iam_policy_document data sources used
@@ -430,6 +433,7 @@ func policyDocumentStatements(body *hclsyntax.Body, locals map[string]hclsyntax.
 			actions:    attrStrings(sb.Attributes["actions"], locals),
 			notActions: attrStrings(sb.Attributes["not_actions"], locals),
 			resources:  attrStrings(sb.Attributes["resources"], locals),
+			deny:       slices.Equal(attrStrings(sb.Attributes["effect"], locals), []string{"Deny"}),
 			rng:        b.DefRange(),
 		}
 		for _, cb := range sb.Blocks {
@@ -573,6 +577,9 @@ const (
 //     condition, KMS actions only with kms:ViaService; `*` and not_actions
 //     never.
 func wildcardGrant(st statement) string {
+	if st.deny {
+		return ""
+	}
 	star, pattern := false, ""
 	for _, r := range st.resources {
 		switch {

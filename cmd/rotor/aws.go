@@ -14,6 +14,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
@@ -27,6 +29,12 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // the operation ran and did not succeed, or was refused
 	exitUsage = 2
+	// exitTimedOut: rotor rotate --wait reached its timeout with rotations
+	// still running (none failed).
+	exitTimedOut = 3
+	// exitAWSAccess: AWS refused the caller (no credentials, expired
+	// credentials, access denied); nothing was tried on the secret.
+	exitAWSAccess = 4
 )
 
 // awsFlags are the flags every command that talks to Secrets Manager takes.
@@ -70,6 +78,9 @@ func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rds.Cl
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
 	}
+	// The SDK's own log lines (such as its IMDSv1 fallback warning) are
+	// not for a CLI user; what matters reaches them as the error.
+	opts = append(opts, awsconfig.WithLogger(logging.Nop{}))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -168,7 +179,7 @@ func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: rotor %s %s\n\nflags:\n", name, usageLine)
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	return fs
 }
@@ -207,8 +218,35 @@ func writeJSON(w io.Writer, v any) error {
 
 // fail prints err for the command and returns exitFail.
 func fail(stderr io.Writer, cmd string, err error) int {
+	if line, ok := awsAccessProblem(err); ok {
+		fmt.Fprintf(stderr, "rotor %s: %s\n", cmd, line)
+		return exitAWSAccess
+	}
 	fmt.Fprintf(stderr, "rotor %s: %v\n", cmd, err)
 	return exitFail
+}
+
+// awsAccessProblem turns an error that means "AWS refused the caller" into
+// one line saying what to do: no credentials at all, expired credentials,
+// or a denied request (with the service's own message, which names the
+// action and resource). The SDK gives a missing credential chain no type
+// of its own, so that case is recognised by the SDK's wording.
+func awsAccessProblem(err error) (string, bool) {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
+			return "the AWS credentials have expired: refresh them (for example aws sso login, or new keys for AWS_PROFILE) and run the command again", true
+		case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+			return "AWS denied the request: " + api.ErrorMessage() + " (grant the permission to the caller, or use a profile that has it)", true
+		case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch":
+			return "AWS does not accept these credentials (" + api.ErrorCode() + "): check AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", true
+		}
+	}
+	if msg := err.Error(); strings.Contains(msg, "get credentials:") || strings.Contains(msg, "failed to refresh cached credentials") {
+		return "no AWS credentials found: set AWS_PROFILE (aws configure, aws sso login) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and a region (AWS_REGION or --region)", true
+	}
+	return "", false
 }
 
 // change is the outcome of a command that changes a secret (rollback,
@@ -261,4 +299,22 @@ func (c change) report(asJSON bool, stdout, stderr io.Writer) int {
 	}
 	c.text()
 	return exitOK
+}
+
+// printFlags lists fs's flags the way they are written on rotor's command
+// line, with two dashes ("--wait"), which the flag package's own listing
+// does not.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w, line)
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -51,7 +52,7 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, RotationsPerSecond: opts.RotationsPerSecond}
 	if err := req.Validate(); err != nil {
-		fmt.Fprintf(stderr, "rotor rotate: %v\n", err)
+		fmt.Fprintf(stderr, "rotor rotate: %s\n", inCLITerms(err))
 		fs.Usage()
 		return exitUsage
 	}
@@ -90,10 +91,22 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintf(stdout, "%d secret(s): %s\n", len(resp.Results), summary(resp.Counts))
 	}
-	if !resp.OK() {
-		return exitFail
+	return rotateExit(resp)
+}
+
+// rotateExit is rotor rotate's exit code: 0 when every secret is OK, 3
+// when the only shortfall is rotations that had no outcome before the
+// deadline (they may still finish), 1 when any failed or was refused.
+func rotateExit(resp events.RotateNowResponse) int {
+	if resp.OK() {
+		return exitOK
 	}
-	return exitOK
+	for _, r := range resp.Results {
+		if !r.Status.OK() && r.Status != events.StatusTimedOut {
+			return exitFail
+		}
+	}
+	return exitTimedOut
 }
 
 func summary(c map[events.RotateNowStatus]int) string {
@@ -141,6 +154,8 @@ func (pp *progressPrinter) print(p ops.Progress) {
 	switch p.Kind {
 	case ops.ProgressRequested:
 		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+	case ops.ProgressNoOutcomeTags:
+		fmt.Fprintf(pp.w, "%s: no rotor outcome tags on this secret yet (a first rotation, or a rotation function that is not rotor's): success shows when AWSCURRENT moves; a failure that records no tag shows only as a timeout (--timeout)\n", p.SecretID)
 	case ops.ProgressAttemptFailed:
 		fmt.Fprintf(pp.w, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
 	case ops.ProgressWaiting:
@@ -157,4 +172,33 @@ func (pp *progressPrinter) print(p ops.Progress) {
 			fmt.Fprintf(pp.w, "%s: %s\n", p.SecretID, p.Result.Status)
 		}
 	}
+}
+
+// rotateFlags names, for each field of a rotate-now request that the
+// request's validation may name, what a CLI user typed for it.
+var rotateFlags = map[string]string{
+	"key":                "--filter key",
+	"values":             "--filter value",
+	"concurrency":        "--concurrency",
+	"rotationsPerSecond": "--rate",
+}
+
+// inCLITerms says a request validation error in the words of the command
+// line: "name at least one SECRET, or give --filter" rather than the
+// Lambda request's field names.
+func inCLITerms(err error) string {
+	var fe *events.FieldError
+	if !errors.As(err, &fe) {
+		return err.Error()
+	}
+	switch fe.Field {
+	case "secretIds":
+		return "name at least one SECRET, or select secrets with --filter key=value"
+	case "filters":
+		return "give either SECRET arguments or --filter, not both"
+	}
+	if flag, ok := rotateFlags[fe.Field]; ok {
+		return flag + ": " + fe.Reason
+	}
+	return err.Error()
 }

@@ -52,3 +52,48 @@ func TestProgressPrinterPrintsChangesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateUsageInCLITerms: a request the command line cannot make is
+// refused with exit 2 in the words of the command line, not the Lambda
+// request's field names, and the flags are listed as they are typed
+// (--wait).
+func TestRotateUsageInCLITerms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotate"}, "name at least one SECRET, or select secrets with --filter"},
+		{[]string{"rotate", "a", "--filter", "name=x"}, "either SECRET arguments or --filter"},
+		{[]string{"rotate", "a", "--rate", "99"}, "--rate: 99 is outside"},
+	} {
+		code, _, errOut := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "\n  --wait\n") || strings.Contains(errOut, "\n  -wait") {
+			t.Errorf("rotor %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func TestRotateExitCodes(t *testing.T) {
+	t.Parallel()
+	res := func(st ...events.RotateNowStatus) events.RotateNowResponse {
+		var rs []events.RotateNowResult
+		for _, s := range st {
+			rs = append(rs, events.RotateNowResult{SecretID: "s", Status: s})
+		}
+		return events.NewRotateNowResponse(rs)
+	}
+	for _, tc := range []struct {
+		resp events.RotateNowResponse
+		want int
+	}{
+		{res(events.StatusSucceeded, events.StatusStarted), exitOK},
+		{res(events.StatusSucceeded, events.StatusTimedOut), exitTimedOut},
+		{res(events.StatusTimedOut, events.StatusFailed), exitFail},
+		{res(events.StatusRefused), exitFail},
+	} {
+		if got := rotateExit(tc.resp); got != tc.want {
+			t.Errorf("statuses %v: exit %d, want %d", tc.resp.Counts, got, tc.want)
+		}
+	}
+}

@@ -93,6 +93,10 @@ const (
 	ProgressAttemptFailed ProgressKind = "attempt-failed"
 	// ProgressDone: the secret has its result.
 	ProgressDone ProgressKind = "done"
+	// ProgressNoOutcomeTags: the secret carries no rotor outcome tag, so
+	// its rotation function may not be rotor's: a success is still seen
+	// (AWSCURRENT moves to the version) but a failure only as a timeout.
+	ProgressNoOutcomeTags ProgressKind = "no-outcome-tags"
 )
 
 // Progress reports one secret's rotation moving along.
@@ -256,6 +260,9 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 		res.VersionID = v
 	}
 	r.opts.Progress(Progress{Kind: ProgressRequested, SecretID: id, VersionID: res.VersionID})
+	if r.opts.Wait && events.TagOf(d.Tags, rotation.TagLastRotation) == "" {
+		r.opts.Progress(Progress{Kind: ProgressNoOutcomeTags, SecretID: id, VersionID: res.VersionID})
+	}
 	if !r.opts.Wait {
 		res.Status = events.StatusStarted
 		res.DurationMs = r.opts.Now().Sub(start).Milliseconds()

@@ -61,7 +61,7 @@ func TestRotateNowSucceeds(t *testing.T) {
 	e := opstest.New(t)
 	arn, doc := singleUser(t, e)
 	e.Srv.ResetStats()
-	var requested, done int
+	var requested, done, untagged int
 	opts := fast(e, true)
 	opts.Progress = func(p ops.Progress) {
 		switch p.Kind {
@@ -69,6 +69,8 @@ func TestRotateNowSucceeds(t *testing.T) {
 			requested++
 		case ops.ProgressDone:
 			done++
+		case ops.ProgressNoOutcomeTags:
+			untagged++
 		}
 	}
 	res := ops.RotateNow(context.Background(), opts, []string{arn})
@@ -86,6 +88,15 @@ func TestRotateNowSucceeds(t *testing.T) {
 	}
 	if n := e.Srv.Stats()["RotateSecret"]; n != 1 || requested != 1 || done != 1 {
 		t.Fatalf("RotateSecret calls %d, requested %d, done %d; want 1 each", n, requested, done)
+	}
+	// The secret had never finished a rotation, so it carried no outcome
+	// tag and the caller was told how the wait would be judged; now it has
+	// one, and the next rotation says nothing of it.
+	if untagged != 1 {
+		t.Fatalf("%d no-outcome-tags notices before the first rotation, want 1", untagged)
+	}
+	if res := ops.RotateNow(context.Background(), opts, []string{arn}); res[0].Status != events.StatusSucceeded || untagged != 1 {
+		t.Fatalf("second rotation %+v, notices %d; want succeeded and no new notice", res[0], untagged)
 	}
 }
 

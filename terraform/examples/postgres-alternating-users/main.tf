@@ -91,6 +91,9 @@ module "app_secret" {
   username          = var.app_username
   password_wo       = var.app_password
   master_secret_arn = module.admin_secret.secret_arn
+  # The base user is pinned at the first rotation; only the rotator (which
+  # writes the pin) and the platform team may change it (docs/security.md).
+  pin_writer_arns = concat([module.rotor.rotator_role_arn], var.pin_admin_arns)
 
   rotation_strategy   = "alternating-users"
   scope_tag           = local.scope_tag

@@ -100,3 +100,9 @@ variable "alert_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "pin_admin_arns" {
+  description = "IAM principal ARNs (wildcards allowed) of the administrators who may move the app secret's base-user pin (tag rotor:base-user) when the database moves; the rotator's role is always allowed."
+  type        = list(string)
+  default     = []
+}

@@ -687,3 +687,153 @@ resource "aws_cloudwatch_metric_alarm" "findings" {
   ok_actions          = [aws_sns_topic.alerts.arn]
   tags                = var.tags
 }
+
+# ---------------------------------------------------------------------------
+# Dashboard
+# ---------------------------------------------------------------------------
+
+# What operators look at: the rotator's per-step metrics (dimensions Step
+# and Strategy, found by SEARCH so every strategy and step shows, including
+# Strategy "unknown" for steps that failed before a strategy was known),
+# rotation duration percentiles, the auditor's counts and the alerts
+# published. A schema in braces matches metrics with exactly those
+# dimensions, so the copies each metric also carries under Version are not
+# counted twice. terraform/dashboard_test.go evaluates dashboard_body and
+# checks every metric and dimension name against what the functions emit.
+# Dashboard names are global to the account, hence the region in the name.
+resource "aws_cloudwatch_dashboard" "this" {
+  count = var.create_dashboard ? 1 : 0
+
+  dashboard_name = "${var.name}-${local.region}"
+  dashboard_body = jsonencode({
+    widgets = concat([
+      {
+        type   = "metric"
+        x      = 0
+        y      = 0
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Rotations finished per strategy (finishSecret runs and failures)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 3600
+          metrics = [
+            [{ id = "runs", label = "$${PROP('Dim.Strategy')} finishSecret runs", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepDuration\" Step=\"finishSecret\"', 'SampleCount', 3600)" }],
+            [{ id = "failed", label = "$${PROP('Dim.Strategy')} finishSecret failures", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepFailures\" Step=\"finishSecret\"', 'Sum', 3600)" }],
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 0
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Step failures per strategy and step"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 300
+          metrics = [
+            [{ id = "stepfailures", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepFailures\"', 'Sum', 300)" }],
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 0
+        y      = 6
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Rotation duration per strategy, p50 and p99 (ms)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "p50"
+          period = 3600
+          metrics = [
+            [{ id = "p50", label = "$${PROP('Dim.Strategy')} p50", expression = "SEARCH('{\"${var.metrics_namespace}\",Strategy} MetricName=\"RotationDuration\"', 'p50', 3600)" }],
+            [{ id = "p99", label = "$${PROP('Dim.Strategy')} p99", expression = "SEARCH('{\"${var.metrics_namespace}\",Strategy} MetricName=\"RotationDuration\"', 'p99', 3600)" }],
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 6
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Step duration per strategy and step, p99 (ms)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "p99"
+          period = 300
+          metrics = [
+            [{ id = "stepp99", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepDuration\"', 'p99', 300)" }],
+          ]
+        }
+      },
+      {
+        # The auditor writes each count once per run: Maximum over a period
+        # at least as long as the schedule shows the latest run's count.
+        type   = "metric"
+        x      = 0
+        y      = 12
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Auditor findings (overdue, stuck, failed, missing function)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Maximum"
+          period = 3600
+          metrics = [
+            for m in ["OverdueSecrets", "StuckRotations", "FailedRotations", "MissingFunctions"] :
+            [var.metrics_namespace, m, "FunctionName", module.auditor.function_name]
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        x      = 12
+        y      = 12
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Alerts published, secrets audited, audit errors"
+          region = local.region
+          view   = "timeSeries"
+          period = 3600
+          metrics = [
+            ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", aws_sns_topic.alerts.name, { stat = "Sum", label = "Alerts published" }],
+            [var.metrics_namespace, "SecretsAudited", "FunctionName", module.auditor.function_name, { stat = "Maximum" }],
+            [var.metrics_namespace, "AuditErrors", "FunctionName", module.auditor.function_name, { stat = "Maximum" }],
+          ]
+        }
+      },
+      ], var.rotator_function_name == null ? [] : [
+      {
+        type   = "metric"
+        x      = 0
+        y      = 18
+        width  = 24
+        height = 6
+        properties = {
+          title  = "Rotator database logins, and those without TLS"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 300
+          metrics = [
+            [var.metrics_namespace, "Logins", "FunctionName", var.rotator_function_name],
+            [var.metrics_namespace, "PlaintextLogins", "FunctionName", var.rotator_function_name],
+          ]
+        }
+      },
+    ])
+  })
+}

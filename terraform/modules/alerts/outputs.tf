@@ -70,3 +70,13 @@ output "log_group_names" {
     auditor  = module.auditor.log_group_name
   }
 }
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null when create_dashboard is false."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}
+
+output "dashboard_arn" {
+  description = "ARN of the CloudWatch dashboard; null when create_dashboard is false."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_arn, null)
+}

@@ -300,3 +300,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# ---------------------------------------------------------------------------
+# Dashboard
+# ---------------------------------------------------------------------------
+
+variable "create_dashboard" {
+  description = "Create a CloudWatch dashboard named <name>-<region>: rotations finished and step failures per strategy and step, rotation duration p50/p99, step duration p99, the auditor's counts, alerts published, and (with rotator_function_name) the rotator's database logins. It reads the rotator's metrics from metrics_namespace, so give the rotator the same namespace."
+  type        = bool
+  default     = true
+}

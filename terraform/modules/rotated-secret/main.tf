@@ -159,3 +159,45 @@ moved {
   from = aws_secretsmanager_secret_version.initial
   to   = aws_secretsmanager_secret_version.initial[0]
 }
+
+# The base-user pin (tag rotor:base-user, docs/security.md) is only as strong
+# as the right to change it: whoever may write the secret's value, and often
+# its tags, must not be able to move or remove it. This resource policy
+# denies TagResource and UntagResource on that key to every principal but
+# the ones named (the rotator's role, which writes the pin, and the
+# administrators who move it when the database moves).
+data "aws_iam_policy_document" "pin" {
+  count = var.create && length(var.pin_writer_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "OnlyNamedPrincipalsChangeTheBaseUserPin"
+    effect    = "Deny"
+    actions   = ["secretsmanager:TagResource", "secretsmanager:UntagResource"]
+    resources = ["*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["rotor:base-user"]
+    }
+
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = var.pin_writer_arns
+    }
+  }
+}
+
+resource "aws_secretsmanager_secret_policy" "pin" {
+  count = var.create && length(var.pin_writer_arns) > 0 ? 1 : 0
+
+  secret_arn          = aws_secretsmanager_secret.this[0].arn
+  policy              = data.aws_iam_policy_document.pin[0].json
+  block_public_policy = true
+}

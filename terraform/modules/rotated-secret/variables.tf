@@ -246,3 +246,9 @@ variable "base_user_pin" {
     error_message = "base_user_pin must be \"user@host:port\" (or the sha256: form rotor check prints for names a tag cannot hold)."
   }
 }
+
+variable "pin_writer_arns" {
+  description = "alternating-users: IAM principal ARNs (wildcards allowed, as in aws:PrincipalArn) that may change the `rotor:base-user` tag: the rotator's role (module rotator's rotator_role_arn), which writes the pin at the first rotation, and the administrators who move it. When set, a resource policy on the secret denies TagResource and UntagResource on that key to everyone else, so whoever may write the secret cannot re-point the admin. Empty attaches no policy."
+  type        = list(string)
+  default     = []
+}
