@@ -8,7 +8,7 @@ DIST      := dist
 # Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build release docs demo test lint fmt deps clean bench
+.PHONY: all build release docs demo test lint secrets fmt deps clean bench
 
 all: build
 
@@ -34,7 +34,7 @@ demo:
 	$(GO) run ./cmd/rotor demo
 
 ## test: everything CI runs
-test: deps
+test: deps secrets
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
@@ -44,6 +44,12 @@ test: deps
 lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+## secrets: fail on a secret committed to this repository, in the tree or
+## its history (gitleaks, pinned in go.mod as a tool; allow-list of the
+## test fixtures' fake values in .gitleaks.toml)
+secrets:
+	@GO=$(GO) sh scripts/scan-secrets.sh
 
 ## docs: regenerate the input/output tables of the Terraform READMEs
 ## (CI fails when they are out of date: terraform/readme_test.go)

@@ -25,8 +25,31 @@ type world struct {
 	caFile string
 }
 
+// newWorld builds the test's world. When the test ends (and passed), it
+// runs `rotor status --check-db` on every secret in text and JSON and hands
+// everything the CLI printed during the test to opstest's leak sweep.
 func newWorld(t *testing.T) *world {
-	return &world{Env: opstest.New(t), caFile: dbtest.Postgres(t).CAFile}
+	w := &world{Env: opstest.New(t), caFile: dbtest.Postgres(t).CAFile}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		w.Srv.ClearFaults()
+		out, err := w.SM.ListSecrets(context.Background(), &secretsmanager.ListSecretsInput{})
+		if err != nil {
+			t.Errorf("leak sweep: list secrets: %v", err)
+			return
+		}
+		for _, sec := range out.SecretList {
+			for _, format := range []string{"text", "json"} {
+				cli(t, w.db("status", aws.ToString(sec.ARN), "--check-db", "--output", format)...)
+			}
+		}
+		for name, text := range cliOutputs.of(t.Name()) {
+			w.AddLeakOutput(name, text)
+		}
+	})
+	return w
 }
 
 // aws are the flags that point a command at the test's stand-in.

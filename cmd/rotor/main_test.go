@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/local/dbtest"
@@ -29,10 +33,48 @@ func TestMain(m *testing.M) {
 }
 
 // cli runs the rotor command line in-process and returns its exit code,
-// stdout and stderr.
+// stdout and stderr. It keeps both for the leak sweep of the test's world
+// (newWorld).
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, &out, &errOut)
+	cliOutputs.add(t.Name(), args, out.String(), errOut.String())
 	return code, out.String(), errOut.String()
+}
+
+// cliOutputs keeps what every cli call printed, by test name.
+var cliOutputs outputLog
+
+type outputLog struct {
+	mu sync.Mutex
+	m  map[string]map[string]string // test name -> output name -> text
+}
+
+func (l *outputLog) add(test string, args []string, stdout, stderr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]map[string]string{}
+	}
+	if l.m[test] == nil {
+		l.m[test] = map[string]string{}
+	}
+	name := fmt.Sprintf("the output of `rotor %s` (call %d)", strings.Join(args, " "), len(l.m[test])/2+1)
+	l.m[test][name+" on stdout"] = stdout
+	l.m[test][name+" on stderr"] = stderr
+}
+
+// of returns, and forgets, the outputs of test and its subtests.
+func (l *outputLog) of(test string) map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	all := map[string]string{}
+	for name, outs := range l.m {
+		if name == test || strings.HasPrefix(name, test+"/") {
+			maps.Copy(all, outs)
+			delete(l.m, name)
+		}
+	}
+	return all
 }

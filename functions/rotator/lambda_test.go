@@ -34,6 +34,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	pg := dbtest.Postgres(t)
 	db := pg.NewDatabase(t)
+	pgStart := pg.LogOffset(t)
 	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{RotationAttempts: 1})
 	sm := secretsmanager.NewFromConfig(cfg)
 
@@ -89,6 +90,7 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	badMaster := create(doc(admin, "not-the-admin-password", nil))
 	// The function trusts both harness servers' CAs.
 	m := dbtest.MariaDB(t)
+	mStart := m.LogOffset(t)
 	bundle := filepath.Join(t.TempDir(), "ca-bundle.pem")
 	if err := os.WriteFile(bundle, append(append([]byte{}, pg.CAPEM...), m.CAPEM...), 0o600); err != nil {
 		t.Fatal(err)
@@ -234,4 +236,13 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 	if logins < 11 || plaintext != 0 || loginLines != logins {
 		t.Fatalf("Logins metric %d (PlaintextLogins %d), %d verify-full login lines; want at least 11, none plaintext, one line per login", logins, plaintext, loginLines)
 	}
+	// The leak sweep with every password the stand-in holds, the rotated
+	// ones the test never read too: the function's output, both servers'
+	// logs, and the stand-in's tags, events (the errors the function
+	// returned) and messages.
+	awslocaltest.CheckNoLeaks(t, srv, passwords, map[string]string{
+		"the function's output (logs and EMF metrics)": out,
+		"the PostgreSQL server log":                    pg.LogFrom(t, pgStart),
+		"MariaDB's general query log":                  m.LogFrom(t, mStart),
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,6 +53,9 @@ type Env struct {
 	AdminARNs []string
 
 	hook atomic.Pointer[StepHook]
+
+	mu          sync.Mutex
+	leakOutputs map[string]string // AddLeakOutput
 }
 
 // StepHook is consulted before each strategy call of a rotation (createSecret,
@@ -108,7 +112,10 @@ func (h hooked) Test(ctx context.Context, req strategies.TestRequest) (strategie
 
 // New starts the stand-in and registers the real rotator (default strategy
 // single-user; secrets choose with the rotor:strategy tag). Its strategies
-// consult the StepHook installed with HookSteps.
+// consult the StepHook installed with HookSteps. When the test ends, if it
+// passed, the leak sweep runs (awslocaltest.CheckNoLeaks): no password of
+// any version of any secret in the stand-in's tags, events or messages, or
+// in the outputs added with AddLeakOutput.
 func New(t testing.TB) *Env {
 	t.Helper()
 	srv, cfg := awslocaltest.New(t)
@@ -121,7 +128,28 @@ func New(t testing.TB) *Env {
 	e.DBOptions = strategies.Options{Engines: builtin.Engines(), TLSMode: events.TLSVerifyFull, RootCAs: pool}
 	e.FunctionARN = srv.FunctionARN(FunctionName)
 	e.register()
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		e.mu.Lock()
+		outputs := e.leakOutputs
+		e.mu.Unlock()
+		awslocaltest.CheckNoLeaks(t, srv, nil, outputs)
+	})
 	return e
+}
+
+// AddLeakOutput adds text (a command's or a function's output) to what the
+// leak sweep searches when the test ends, under name. Cleanups registered
+// after New run before the sweep, so they may add outputs too.
+func (e *Env) AddLeakOutput(name, text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.leakOutputs == nil {
+		e.leakOutputs = map[string]string{}
+	}
+	e.leakOutputs[name] = text
 }
 
 // register (re)starts the rotator as the stand-in's rotation function, with
