@@ -51,6 +51,11 @@ func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest
 	if err != nil {
 		return resp, fmt.Errorf("set password for %q: %w", req.Pending, err)
 	}
+	unlock, err := s.lockAccount(ctx, req.Base)
+	if err != nil {
+		return resp, err
+	}
+	defer unlock()
 	p, err := s.resolvePair(ctx, req)
 	if err != nil {
 		return resp, err

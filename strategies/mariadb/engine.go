@@ -2,7 +2,9 @@ package mariadb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -238,6 +240,11 @@ func (s *Session) SetPassword(ctx context.Context, user, password string) error 
 	if err != nil {
 		return fmt.Errorf("set password for %q: %w", user, err)
 	}
+	unlock, err := s.lockAccount(ctx, user)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if user == s.user {
 		return s.exec(ctx, fmt.Sprintf("set password for %q", user), "SET PASSWORD = "+hash)
 	}
@@ -362,4 +369,31 @@ func adminPrivileges(admin, user string) string {
 	return fmt.Sprintf("MariaDB: GRANT CREATE USER ON *.* TO %[1]s WITH GRANT OPTION; GRANT SELECT ON mysql.* TO %[1]s; "+
 		"the admin must also hold every privilege %[2]s holds (MariaDB grants only what the grantor has) and ADMIN OPTION on each role %[2]s holds "+
 		"(GRANT <role> TO %[1]s WITH ADMIN OPTION); PROCESS lets it count the previous user's sessions (see docs/mariadb.md)", admin, user)
+}
+
+// lockTimeoutSeconds bounds the wait for another rotor session's work on
+// the same account.
+const lockTimeoutSeconds = 60
+
+// lockAccount serialises rotor's changes to one account (or account pair,
+// named by its base user) across sessions, as the PostgreSQL engine does
+// with an advisory lock: Secrets Manager may run a step again while an
+// earlier invocation still runs. It takes a named lock (GET_LOCK; the name
+// is a digest, within the server's 64-character limit) and returns its
+// release.
+func (s *Session) lockAccount(ctx context.Context, user string) (func(), error) {
+	sum := sha256.Sum256([]byte("rotor account " + user))
+	name := "rotor:" + hex.EncodeToString(sum[:20])
+	var got sql.NullInt64
+	if err := s.c.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, lockTimeoutSeconds).Scan(&got); err != nil {
+		return nil, fmt.Errorf("lock account %q against a concurrent rotation step: %w", user, classify(err))
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return nil, fmt.Errorf("lock account %q: another rotation step held it for %d s", user, lockTimeoutSeconds)
+	}
+	return func() {
+		// Best effort: the lock also ends with the session.
+		var released sql.NullInt64
+		_ = s.c.QueryRowContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name).Scan(&released)
+	}, nil
 }
