@@ -119,6 +119,17 @@ func (r *RDSMaster) Set(ctx context.Context, req SetRequest) (SetResponse, error
 	if err != nil {
 		return SetResponse{}, err
 	}
+	// The document names the instance or cluster; whoever may write it
+	// must not re-point an established secret at another master whose
+	// password would then land in this secret. The same pin as
+	// alternating-users' base user: set at the first rotation (or by
+	// Terraform), refused when it changes or another secret holds it.
+	if req.PinBase == nil {
+		return SetResponse{}, errors.New("no pin check: rds-master refuses to act without one")
+	}
+	if err := req.PinBase(ctx, t.pin(req.Current.Username)); err != nil {
+		return SetResponse{}, err
+	}
 	w := r.newWait(ctx, t)
 	log.Info("changing the master password through RDS", "rds", t.String(), "user", req.Current.Username)
 	waited, err := w.untilSettled(ctx, log)
@@ -174,6 +185,15 @@ func RDSMasterTarget(ctx context.Context, opts Options, doc *events.SecretDocume
 type rdsTarget struct {
 	cluster bool
 	id      string
+}
+
+// pin is the rotor:base-user value for user as master of t.
+func (t rdsTarget) pin(user string) string {
+	kind := "rds-instance/"
+	if t.cluster {
+		kind = "rds-cluster/"
+	}
+	return events.BaseUserPin(user, kind+t.id, 0)
 }
 
 func (t rdsTarget) String() string {
