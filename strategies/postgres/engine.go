@@ -118,33 +118,31 @@ func (s *Session) SetPassword(ctx context.Context, role, password string) error 
 	if err != nil {
 		return fmt.Errorf("set password for %q: %w", role, err)
 	}
-	tx, err := s.c.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", classify(err))
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	if err := lockRole(ctx, tx, role); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, stmt); err != nil {
+	// One round trip: a simple-protocol query of two statements runs as one
+	// implicit transaction, which holds the role's lock until the change
+	// commits (or rolls back with it).
+	if _, err := s.c.Exec(ctx, lockRoleSQL(role)+"; "+stmt); err != nil {
 		return fmt.Errorf("set password for %q: %w", role, classify(err))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("set password for %q: commit: %w", role, classify(err))
 	}
 	return nil
 }
 
-// lockRole serialises rotor's changes to one role (or role pair, named by
-// its base) across sessions until the transaction ends: Secrets Manager may
-// run a step again while an earlier invocation still runs, and two ALTER
-// ROLE statements on one role at once fail with "tuple concurrently
-// updated". The second waits, then finds the first's work done. Advisory
-// locks need no privilege.
-func lockRole(ctx context.Context, tx pgx.Tx, role string) error {
+// lockRoleSQL is the statement that serialises rotor's changes to one role
+// (or role pair, named by its base) across sessions until the transaction
+// ends: Secrets Manager may run a step again while an earlier invocation
+// still runs, and two ALTER ROLE statements on one role at once fail with
+// "tuple concurrently updated". The second waits, then finds the first's
+// work done. Advisory locks need no privilege; the key is a hash of the
+// role's name, a number in the SQL text.
+func lockRoleSQL(role string) string {
 	h := fnv.New64a()
 	h.Write([]byte("rotor role " + role))
-	if _, err := tx.Exec(ctx, "SELECT pg_catalog.pg_advisory_xact_lock($1::pg_catalog.int8)", int64(h.Sum64())); err != nil {
+	return fmt.Sprintf("SELECT pg_catalog.pg_advisory_xact_lock(%d::pg_catalog.int8)", int64(h.Sum64()))
+}
+
+// lockRole takes lockRoleSQL's lock in tx.
+func lockRole(ctx context.Context, tx pgx.Tx, role string) error {
+	if _, err := tx.Exec(ctx, lockRoleSQL(role)); err != nil {
 		return fmt.Errorf("lock role %q against a concurrent rotation step: %w", role, classify(err))
 	}
 	return nil
