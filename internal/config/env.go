@@ -32,6 +32,10 @@ const (
 
 	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
 	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
+	// EnvRotateNowWritesPerSecond is rotate-now's per-region write budget
+	// (events.ValidateWritesPerSecond; default
+	// events.DefaultWritesPerSecond).
+	EnvRotateNowWritesPerSecond = "ROTATE_NOW_WRITES_PER_SECOND"
 
 	EnvSNSTopicARN      = "SNS_TOPIC_ARN"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
@@ -50,7 +54,7 @@ var FunctionEnv = map[string][]string{
 	},
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
-		EnvRotateNowTimeoutSeconds, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+		EnvRotateNowTimeoutSeconds, EnvRotateNowWritesPerSecond, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"notifier": {
 		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
