@@ -25,6 +25,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -93,31 +94,22 @@ func run(ctx context.Context, o options, out, progress io.Writer) (*Results, err
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		res.LoadAvg = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
-	var err error
-	if !slices.Contains(o.skip, "coldstart") {
-		fmt.Fprintln(progress, "bench: cold starts ...")
-		if res.ColdStart, err = measureColdStarts(ctx, o); err != nil {
-			return nil, fmt.Errorf("cold starts: %w", err)
+	// A section that fails is reported; the others' figures are still
+	// printed and written.
+	var errs []error
+	section := func(name string, measure func() error) {
+		if slices.Contains(o.skip, name) {
+			return
+		}
+		fmt.Fprintf(progress, "bench: %s ...\n", name)
+		if err := measure(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if !slices.Contains(o.skip, "rotations") {
-		fmt.Fprintln(progress, "bench: rotations ...")
-		if res.Rotations, err = measureRotations(ctx, o, progress); err != nil {
-			return nil, fmt.Errorf("rotations: %w", err)
-		}
-	}
-	if !slices.Contains(o.skip, "fleet") {
-		fmt.Fprintln(progress, "bench: fleet ...")
-		if res.Fleet, err = measureFleet(ctx, o, progress); err != nil {
-			return nil, fmt.Errorf("fleet: %w", err)
-		}
-	}
-	if !slices.Contains(o.skip, "standin") {
-		fmt.Fprintln(progress, "bench: stand-in at scale ...")
-		if res.StandIn, err = measureStandIn(ctx, o); err != nil {
-			return nil, fmt.Errorf("stand-in: %w", err)
-		}
-	}
+	section("coldstart", func() (err error) { res.ColdStart, err = measureColdStarts(ctx, o); return })
+	section("rotations", func() (err error) { res.Rotations, err = measureRotations(ctx, o, progress); return })
+	section("fleet", func() (err error) { res.Fleet, err = measureFleet(ctx, o, progress); return })
+	section("standin", func() (err error) { res.StandIn, err = measureStandIn(ctx, o); return })
 	printTables(out, res)
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return nil, err
@@ -130,7 +122,7 @@ func run(ctx context.Context, o options, out, progress io.Writer) (*Results, err
 		return nil, err
 	}
 	fmt.Fprintf(out, "\nfigures written to %s\n", o.out)
-	return res, nil
+	return res, errors.Join(errs...)
 }
 
 // moduleRoot is the directory holding go.mod, from the working directory

@@ -181,20 +181,27 @@ func (w *world) secret(ctx context.Context, doc string, tags map[string]string) 
 	return aws.ToString(out.ARN), nil
 }
 
-// enable attaches the rotator to every secret (RotateImmediately false)
-// and waits for the checks.
+// enableBatch is how many secrets enable checks at once: each check is a
+// database login, and a thousand at once would be a login storm.
+const enableBatch = 20
+
+// enable attaches the rotator to every secret (RotateImmediately false),
+// enableBatch at a time, and waits for the checks.
 func (w *world) enable(ctx context.Context, arns []string) error {
-	for _, arn := range arns {
-		if _, err := w.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-			SecretId: aws.String(arn), RotationLambdaARN: aws.String(w.fnARN),
-			RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}, RotateImmediately: aws.Bool(false),
-		}); err != nil {
-			return err
+	for i := 0; i < len(arns); i += enableBatch {
+		batch := arns[i:min(i+enableBatch, len(arns))]
+		for _, arn := range batch {
+			if _, err := w.sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+				SecretId: aws.String(arn), RotationLambdaARN: aws.String(w.fnARN),
+				RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}, RotateImmediately: aws.Bool(false),
+			}); err != nil {
+				return err
+			}
 		}
-	}
-	for _, arn := range arns {
-		if r, err := w.srv.WaitRotation(ctx, arn); err != nil || !r.Succeeded {
-			return fmt.Errorf("enable rotation on %s: %v %v", arn, err, r.Err)
+		for _, arn := range batch {
+			if r, err := w.srv.WaitRotation(ctx, arn); err != nil || !r.Succeeded {
+				return fmt.Errorf("enable rotation on %s: %v %v", arn, err, r.Err)
+			}
 		}
 	}
 	return nil
