@@ -92,7 +92,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	loginErr := func(err error) error {
 		return &engine.LoginError{User: p.User, Host: where, Err: classify(err)}
 	}
-	connector, err := mysql.NewConnector(cfg)
+	connector, err := newConnector(ctx, cfg, where)
 	if err != nil {
 		return nil, loginErr(err)
 	}

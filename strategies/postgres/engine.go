@@ -66,6 +66,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	// Simple protocol: no prepared statements, so rotor also works through
 	// PgBouncer and RDS Proxy in transaction mode.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	hookFailpoints(ctx, cfg, fmt.Sprintf("%s:%d", p.Host, p.Port))
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
