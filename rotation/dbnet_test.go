@@ -194,6 +194,9 @@ func TestDatabaseUnreachableDuringEachStep(t *testing.T) {
 						res := w.e.rotate(arn)
 						w.e.hook = nil
 						checkStepError(t, w, arn, stepErr, step, proxy.addr)
+						if mode == "stall" && (stepErr == nil || !strings.Contains(stepErr.Error(), "no answer within the connect timeout (500ms)")) {
+							t.Errorf("%s %s, database stalled: the error does not say the connect timeout ran out: %v", strategy, step, stepErr)
+						}
 						if why := w.check(arn, res, strategy); why != "" || res.Attempts != 2 {
 							t.Errorf("%s %s with the database %s: %s (passes %d)", strategy, step, mode, why, res.Attempts)
 						}

@@ -90,7 +90,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	}
 	where := net.JoinHostPort(p.Host, strconv.Itoa(p.Port))
 	loginErr := func(err error) error {
-		return &engine.LoginError{User: p.User, Host: where, Err: classify(err)}
+		return &engine.LoginError{User: p.User, Host: where, Err: engine.ConnectTimedOut(ctx, classify(err), cfg.Timeout)}
 	}
 	connector, err := newConnector(ctx, cfg, where)
 	if err != nil {

@@ -70,7 +70,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
+		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: engine.ConnectTimedOut(ctx, classify(err), cfg.ConnectTimeout)}
 	}
 	return &Session{c: c, user: p.User}, nil
 }
