@@ -29,20 +29,7 @@ func TestThrottlingThatOutlastsTheSDKsRetries(t *testing.T) {
 			w := newFaultWorld(t, engineName, envOptions{attempts: 3, backoff: -1})
 			total, converged := 0, 0
 			for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
-				arn := w.secret(t, strategy)
-				w.e.srv.ResetStats()
-				w.e.mustRotate(arn)
-				var ops []string
-				for op := range w.e.srv.Stats() {
-					if op != "RotateSecret" && !strings.HasPrefix(op, "_") {
-						ops = append(ops, op)
-					}
-				}
-				slices.Sort(ops)
-				if len(ops) < 5 {
-					t.Fatalf("a clean rotation called %v: the enumeration is broken", ops)
-				}
-				for _, op := range ops {
+				for _, op := range w.operations(t, strategy) {
 					total++
 					arn := w.secret(t, strategy)
 					f := awslocal.Fault{Operation: op, SecretID: arn, Answer: awslocal.FaultThrottle, Count: attempts}
@@ -68,4 +55,25 @@ func TestThrottlingThatOutlastsTheSDKsRetries(t *testing.T) {
 			fmt.Printf("throttling past the SDK's retries: %s: %d fault points, %d converged\n", engineName, total, converged)
 		})
 	}
+}
+
+// operations rotates a fresh secret cleanly and returns the Secrets
+// Manager operations the rotation called, counted on the stand-in (so the
+// list of operations to break comes from the code), sorted.
+func (w *faultWorld) operations(t *testing.T, strategy string) []string {
+	t.Helper()
+	arn := w.secret(t, strategy)
+	w.e.srv.ResetStats()
+	w.e.mustRotate(arn)
+	var ops []string
+	for op := range w.e.srv.Stats() {
+		if op != "RotateSecret" && !strings.HasPrefix(op, "_") {
+			ops = append(ops, op)
+		}
+	}
+	slices.Sort(ops)
+	if len(ops) < 5 {
+		t.Fatalf("a clean rotation called %v: the enumeration is broken", ops)
+	}
+	return ops
 }
