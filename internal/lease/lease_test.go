@@ -455,8 +455,10 @@ func TestAdminRotatedWhileLeasesOutstanding(t *testing.T) {
 			ctx := context.Background()
 			old := w.issue(0)
 			rot, err := rotation.New(rotation.Options{
-				Secrets:         w.sm,
-				Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, strategies.Options{Engines: builtin.Engines(), RootCAs: w.pool}) },
+				Secrets: w.sm,
+				Strategies: func(name string) (strategies.Strategy, error) {
+					return strategies.New(name, strategies.Options{Engines: builtin.Engines(), RootCAs: w.pool})
+				},
 				DefaultStrategy: strategies.NameSingleUser,
 				Password:        rotation.DefaultPasswordPolicy(),
 				Logger:          slog.New(slog.NewJSONHandler(w.logs, nil)),
