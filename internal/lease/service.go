@@ -141,7 +141,11 @@ func (s *Service) Handle(ctx context.Context, req events.LeaseRequest) (events.L
 		s.o.Logger.Info("lease request served", "action", action, "role", req.Role, "user", user, "expires", l.ExpiresAt.Format(time.RFC3339), "max_expires", l.MaxExpiresAt.Format(time.RFC3339), "revoked", l.Revoked)
 	}
 	if s.o.OnOutcome != nil {
-		s.o.OnOutcome(action, req.Role, outcome)
+		role := req.Role
+		if _, defined := s.defs[role]; !defined {
+			role = "unknown" // a metric dimension holds defined names only
+		}
+		s.o.OnOutcome(action, role, outcome)
 	}
 	return l, err
 }
