@@ -105,6 +105,7 @@ type Server struct {
 	push      *eventPush
 	faults    []*activeFault
 	faultSeq  int
+	callLog   *CallLog // LogCalls; nil: not recording
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -467,11 +468,13 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		}
 	}
 	seq := s.commitChanges()
+	calls := s.callLog
 	s.mu.Unlock()
 	if err := s.store.wait(seq); err != nil && aerr == nil {
 		// Never acknowledge what is not on disk.
 		aerr = errf(codeInternal, "The change could not be written to the state file.")
 	}
+	calls.add(op, time.Now(), errCode(aerr))
 	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
