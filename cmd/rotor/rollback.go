@@ -23,9 +23,11 @@ func newRollbackCmd(c *streams) *cobra.Command {
 password is set back to the previous version's first (logged in as the user
 with the current password), and put back if the previous credential then
 does not log in. alternating-users: the previous user kept its password, so
-its credential only has to log in. Only then does AWSCURRENT move; a second
-rollback undoes the first. A secret with no AWSPREVIOUS, or whose previous
-credential does not log in, is refused and nothing changes.`,
+its credential only has to log in. rds-master: refused (only RDS can set
+the master password; roll forward with rotor rotate). Only then does
+AWSCURRENT move; a second rollback undoes the first. A secret with no
+AWSPREVIOUS, an unfinished rotation, or a previous credential that cannot
+be made to log in is refused and nothing changes.`,
 		Example: `  rotor rollback prod/app/db
   rotor rollback prod/app/db --strategy alternating-users --db-tls verify-full --db-ca-bundle rds-ca.pem
   rotor rollback prod/app/db --output json`,
