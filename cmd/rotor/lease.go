@@ -273,7 +273,8 @@ func formatLease(l events.Lease, format string) (string, error) {
 	return b.String(), nil
 }
 
-// shellQuote quotes s for a POSIX shell: single quotes, each ' as '\”.
+// shellQuote quotes s for a POSIX shell: in single quotes, each single
+// quote written as quote, backslash, quote, quote.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
