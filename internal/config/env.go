@@ -33,6 +33,10 @@ const (
 	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
 	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
 
+	// EnvLeaseRoles is the JSON array of lease role definitions the issuer
+	// and reaper serve (docs/leases.md).
+	EnvLeaseRoles = "LEASE_ROLES"
+
 	EnvSNSTopicARN      = "SNS_TOPIC_ARN"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 )
@@ -51,6 +55,14 @@ var FunctionEnv = map[string][]string{
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
 		EnvRotateNowTimeoutSeconds, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"issuer": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"reaper": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"notifier": {
 		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
