@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +17,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go/logging"
+	"github.com/spf13/cobra"
 
 	"github.com/rotorhq/rotor/client/lambdaissuer"
 	"github.com/rotorhq/rotor/events"
@@ -25,10 +25,6 @@ import (
 
 // rotor lease: a database user of one's own from the issuer function, for
 // a human at a terminal. All of the command lives in this file.
-
-func init() {
-	register("lease", command{summary: "get short-lived database credentials from the issuer (renew, revoke)", run: runLease})
-}
 
 // EnvIssuerFunction names the issuer function when --function is not given.
 const EnvIssuerFunction = "ROTOR_ISSUER_FUNCTION"
@@ -47,9 +43,12 @@ const (
 // leaseStdin is where renew and revoke read the lease; tests replace it.
 var leaseStdin io.Reader = os.Stdin
 
+func init() { register("lease", newLeaseCmd) }
+
 // leaseFlags are what every form of rotor lease takes.
 type leaseFlags struct {
 	function    string
+	profile     string
 	region      string
 	endpointURL string
 	format      string
@@ -57,101 +56,152 @@ type leaseFlags struct {
 	ttl         time.Duration
 }
 
-func runLease(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	action := events.LeaseIssue
-	if len(args) > 0 && (args[0] == events.LeaseRenew || args[0] == events.LeaseRevoke) {
-		action, args = args[0], args[1:]
-	}
-	var f leaseFlags
-	name, usageLine := "lease", "--role NAME [--ttl 1h] [--format env|json|psql] [flags]"
-	switch action {
-	case events.LeaseRenew:
-		name, usageLine = "lease renew", "[--ttl 1h] [--format env|json|psql] < lease.json"
-	case events.LeaseRevoke:
-		name, usageLine = "lease revoke", "< lease.json"
-	}
-	fs := newFlagSet(name, usageLine, stderr)
+func (f *leaseFlags) register(cmd *cobra.Command, action string) {
+	fs := cmd.Flags()
 	fs.StringVar(&f.function, "function", "", "issuer function name or ARN (default: "+EnvIssuerFunction+", else "+DefaultIssuerFunction+")")
+	fs.StringVar(&f.profile, "profile", "", "named profile of the shared AWS config and credentials files (default: AWS_PROFILE, else the default profile)")
 	fs.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&f.endpointURL, "endpoint-url", "", "Lambda endpoint (default: the SDK's, e.g. AWS_ENDPOINT_URL_LAMBDA)")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
 	if action == events.LeaseIssue {
 		fs.StringVar(&f.role, "role", "", "role definition to get a lease of (required)")
 	}
 	if action != events.LeaseRevoke {
 		fs.DurationVar(&f.ttl, "ttl", 0, "lifetime asked for, whole seconds (default: the role definition's)")
 		fs.StringVar(&f.format, "format", leaseFormatEnv, "what stdout gets: env (export lines for eval), json (the lease, input of renew and revoke) or psql (a connection URI, PostgreSQL only)")
+		_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{leaseFormatEnv, leaseFormatJSON, leaseFormatPsql}, cobra.ShellCompDirectiveNoFileComp))
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+}
+
+const leaseLong = `Get a database user of your own from rotor's issuer function (the leases
+Terraform module), valid for the role definition's TTL or --ttl, up to its
+maximum. The user, host and expiry go to stderr; the password goes to stdout
+only, in the --format asked for, and nowhere else:
+
+  env   export lines for eval: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD,
+        PGSSLMODE (PostgreSQL), or MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD and
+        ROTOR_LEASE_USER (the MySQL family); ROTOR_LEASE_EXPIRES_AT
+  json  the lease as the issuer answered it; rotor lease renew and revoke
+        read it back from stdin
+  psql  a postgresql:// connection URI
+
+The caller needs lambda:InvokeFunction on the issuer (the module's
+invoke_policy_json). Exit codes: 0 ok, 1 the issuer refused (an unknown role
+definition, a TTL over the maximum), 2 usage, 4 AWS refused the caller.`
+
+func newLeaseCmd(c *streams) *cobra.Command {
+	var f, rf, vf leaseFlags
+	cmd := &cobra.Command{
+		Use:   "lease --role NAME [--ttl 1h] [--format env|json|psql] [flags]",
+		Short: "get short-lived database credentials from the issuer function (renew, revoke)",
+		Long:  leaseLong,
+		Example: `  # a PostgreSQL user for an hour, into this shell (bash; or eval "$(...)")
+  source <(rotor lease --role app_ro --ttl 1h)
+
+  # keep the lease to renew and revoke it
+  rotor lease --role app_ro --format json > lease.json
+  rotor lease renew --ttl 1h < lease.json > lease2.json
+  rotor lease revoke < lease2.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd.Context(), c, events.LeaseIssue)
+		},
 	}
-	if err != nil {
-		return exitUsage // the flag package printed the error and the usage
+	f.register(cmd, events.LeaseIssue)
+	renew := &cobra.Command{
+		Use:     "renew [--ttl 1h] [--format env|json|psql] [flags] < lease.json",
+		Short:   "extend a lease (read from stdin, as rotor lease --format json printed it), up to its maximum",
+		Example: "  rotor lease renew --ttl 1h --format json < lease.json > renewed.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return rf.run(cmd.Context(), c, events.LeaseRenew)
+		},
 	}
-	usage := func(msg string) int {
-		fmt.Fprintf(stderr, "rotor %s: %s\n", name, msg)
-		fs.Usage()
-		return exitUsage
+	rf.register(renew, events.LeaseRenew)
+	revoke := &cobra.Command{
+		Use:     "revoke [flags] < lease.json",
+		Short:   "end a lease now (read from stdin, as rotor lease --format json printed it): its user is dropped",
+		Example: "  rotor lease revoke < lease.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return vf.run(cmd.Context(), c, events.LeaseRevoke)
+		},
+	}
+	vf.register(revoke, events.LeaseRevoke)
+	cmd.AddCommand(renew, revoke)
+	return cmd
+}
+
+// run does one lease action. A usage mistake is the returned error (exit
+// 2, with the usage); anything else is said on stderr and its exit code
+// returned.
+func (f *leaseFlags) run(ctx context.Context, c *streams, action string) error {
+	stderr := c.stderr
+	name := "lease"
+	if action != events.LeaseIssue {
+		name = "lease " + action
 	}
 	switch {
-	case len(pos) > 0:
-		return usage("unexpected arguments " + strings.Join(pos, " "))
 	case action == events.LeaseIssue && f.role == "":
-		return usage("--role: missing: name a role definition")
+		return errors.New("--role: missing: name a role definition")
 	case f.ttl < 0 || f.ttl%time.Second != 0:
-		return usage(fmt.Sprintf("--ttl %s: want a whole number of seconds", f.ttl))
+		return fmt.Errorf("--ttl %s: want a whole number of seconds", f.ttl)
 	case action != events.LeaseRevoke && f.format != leaseFormatEnv && f.format != leaseFormatJSON && f.format != leaseFormatPsql:
-		return usage(fmt.Sprintf("--format %q: want env, json or psql", f.format))
+		return fmt.Errorf("--format %q: want env, json or psql", f.format)
 	}
 	req := events.LeaseRequest{Action: action, Role: f.role, TTLSeconds: int(f.ttl / time.Second)}
 	if action != events.LeaseIssue {
 		held, err := readLease(leaseStdin)
 		if err != nil {
-			return usage(err.Error())
+			return err
 		}
 		req.Role, req.Username, req.Password = held.Role, held.Credentials.Username, held.Credentials.Password
 	}
 	if err := req.Validate(); err != nil {
-		return usage(leaseFieldInCLITerms(err))
+		return errors.New(leaseFieldInCLITerms(err))
 	}
 	issuer, err := f.issuer(ctx)
 	if err != nil {
-		return fail(stderr, name, err)
+		return exit(fail(stderr, name, err))
 	}
 	l, err := issuer.Lease(ctx, req)
 	if err != nil {
-		return fail(stderr, name, err)
+		return exit(fail(stderr, name, err))
 	}
 	if action == events.LeaseRevoke {
-		fmt.Fprintf(stderr, "rotor lease revoke: user %q of role %s dropped\n", req.Username, req.Role)
-		return exitOK
+		fmt.Fprintf(stderr, "rotor lease revoke: user %s of role %s dropped\n", req.Username, req.Role)
+		return nil
 	}
 	if l.Credentials == nil || l.Credentials.Username == "" {
-		return fail(stderr, name, errors.New("the issuer's answer has no credentials"))
+		return exit(fail(stderr, name, errors.New("the issuer's answer has no credentials")))
 	}
 	if action == events.LeaseRenew && l.Credentials.Password == "" {
 		l.Credentials.Password = req.Password
 	}
-	if f.format == leaseFormatPsql && !isPostgres(l.Credentials.Engine) {
+	format := f.format
+	if format == leaseFormatPsql && !isPostgres(l.Credentials.Engine) {
 		fmt.Fprintf(stderr, "rotor %s: --format psql is for PostgreSQL; the lease is for engine %q: printing env instead\n", name, l.Credentials.Engine)
-		f.format = leaseFormatEnv
+		format = leaseFormatEnv
 	}
-	out, err := formatLease(l, f.format)
+	out, err := formatLease(l, format)
 	if err != nil {
-		return fail(stderr, name, err)
+		return exit(fail(stderr, name, err))
 	}
 	fmt.Fprintln(stderr, leaseSummary(l))
-	fmt.Fprintf(stderr, "The password is on stdout only (--format %s); it is not written anywhere else. Keep it out of shell history and logs.\n", f.format)
-	if _, err := io.WriteString(stdout, out); err != nil {
-		return fail(stderr, name, err)
+	fmt.Fprintf(stderr, "The password is on stdout only (--format %s); it is not written anywhere else. Keep it out of shell history and logs.\n", format)
+	if _, err := io.WriteString(c.stdout, out); err != nil {
+		return exit(fail(stderr, name, err))
 	}
-	return exitOK
+	return nil
 }
 
 // issuer builds the Lambda client from the SDK's default configuration
 // (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_LAMBDA, ...) and the flags.
 func (f *leaseFlags) issuer(ctx context.Context) (*lambdaissuer.Issuer, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
+	if f.profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(f.profile))
+	}
 	if f.region != "" {
 		opts = append(opts, awsconfig.WithRegion(f.region))
 	}

@@ -25,11 +25,11 @@ func TestLeaseUsageErrors(t *testing.T) {
 		"fractional ttl":      {[]string{"lease", "--role", "app", "--ttl", "1.5s"}, "", "--ttl 1.5s: want a whole number of seconds"},
 		"ttl over 7 days":     {[]string{"lease", "--role", "app", "--ttl", "169h"}, "", "--ttl: 608400 is outside"},
 		"bad format":          {[]string{"lease", "--role", "app", "--format", "yaml"}, "", `--format "yaml": want env, json or psql`},
-		"positional argument": {[]string{"lease", "--role", "app", "extra"}, "", "unexpected arguments extra"},
+		"positional argument": {[]string{"lease", "--role", "app", "extra"}, "", `unknown command "extra" for "rotor lease"`},
 		"renew without lease": {[]string{"lease", "renew"}, "", "no lease on stdin"},
 		"renew bad JSON":      {[]string{"lease", "renew"}, `{"role": "app", "credentials": {"password": "pw-on-stdin-1"`, "the lease on stdin"},
 		"revoke no password":  {[]string{"lease", "revoke"}, `{"role":"app","credentials":{"username":"v_app_1"}}`, "has no username or password"},
-		"revoke takes no ttl": {[]string{"lease", "revoke", "--ttl", "1h"}, "", "flag provided but not defined: -ttl"},
+		"revoke takes no ttl": {[]string{"lease", "revoke", "--ttl", "1h"}, "", "unknown flag: --ttl"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
