@@ -42,7 +42,7 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&opts.Wait, "wait", false, "follow each rotation until it succeeds, fails or times out")
 	fs.DurationVar(&opts.Timeout, "timeout", ops.DefaultTimeout, "give up waiting after this long (the whole run)")
 	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
-	fs.Float64Var(&opts.RotationsPerSecond, "rate", ops.DefaultRotationsPerSecond, fmt.Sprintf("RotateSecret calls per second (at most %d: the account's write quota)", events.MaxRotationsPerSecond))
+	fs.Float64Var(&opts.WritesPerSecond, "writes-per-second", events.DefaultWritesPerSecond, fmt.Sprintf("write budget for this region: rotations start at this / %d per second (%d..%d: Secrets Manager's PutSecretValue + UpdateSecretVersionStage quota); halved on throttling", events.WritesPerRotation, events.MinWritesPerSecond, events.WriteQuotaPerSecond))
 	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
 	fs.DurationVar(&opts.FailureGrace, "failure-grace", ops.DefaultFailureGrace, "after a failed attempt, keep waiting this long for Secrets Manager's retry to succeed before reporting failed")
 	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")
@@ -50,7 +50,7 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code >= 0 {
 		return code
 	}
-	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, RotationsPerSecond: opts.RotationsPerSecond}
+	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, WritesPerSecond: opts.WritesPerSecond}
 	if err := req.Validate(); err != nil {
 		fmt.Fprintf(stderr, "rotor rotate: %s\n", inCLITerms(err))
 		fs.Usage()
@@ -154,6 +154,8 @@ func (pp *progressPrinter) print(p ops.Progress) {
 	switch p.Kind {
 	case ops.ProgressRequested:
 		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+	case ops.ProgressThrottled:
+		fmt.Fprintf(pp.w, "Secrets Manager throttled a call: pace halved to %.3g writes per second, recovering slowly\n", p.WritesPerSecond)
 	case ops.ProgressNoOutcomeTags:
 		fmt.Fprintf(pp.w, "%s: no rotor outcome tags on this secret yet (a first rotation, or a rotation function that is not rotor's): success shows when AWSCURRENT moves; a failure that records no tag shows only as a timeout (--timeout)\n", p.SecretID)
 	case ops.ProgressAttemptFailed:
@@ -177,10 +179,10 @@ func (pp *progressPrinter) print(p ops.Progress) {
 // rotateFlags names, for each field of a rotate-now request that the
 // request's validation may name, what a CLI user typed for it.
 var rotateFlags = map[string]string{
-	"key":                "--filter key",
-	"values":             "--filter value",
-	"concurrency":        "--concurrency",
-	"rotationsPerSecond": "--rate",
+	"key":             "--filter key",
+	"values":          "--filter value",
+	"concurrency":     "--concurrency",
+	"writesPerSecond": "--writes-per-second",
 }
 
 // inCLITerms says a request validation error in the words of the command
