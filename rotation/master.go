@@ -55,6 +55,9 @@ func LoadMasterPending(ctx context.Context, sm AdminSecretsAPI, endpoints Endpoi
 }
 
 func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN, stage string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+	if strings.HasPrefix(masterARN, "arn:") && !isSecretARN(masterARN) {
+		return nil, &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, which is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)", masterARN)}
+	}
 	if strings.HasPrefix(masterARN, "arn:") && !partialOfAllowed(masterARN, allowed) {
 		if err := checkAllowed(masterARN, allowed); err != nil {
 			return nil, err
@@ -132,4 +135,11 @@ func partialOfAllowed(arn string, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// isSecretARN reports whether arn has the shape of a Secrets Manager secret's
+// ARN, full or partial.
+func isSecretARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 7)
+	return len(parts) == 7 && parts[2] == "secretsmanager" && parts[5] == "secret" && parts[6] != ""
 }

@@ -66,7 +66,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	tick := fs.Duration("tick", awslocal.DefaultTickInterval, "how often to start due scheduled rotations")
 	eventsTo := fs.String("events-to", "", "push rotation failure events (RotationFailed, RotationAbandoned, TestRotationFailed) in EventBridge's envelope to this invoke URL (Lambda Invoke shape, e.g. the notifier under the Runtime Interface Emulator), as the alerts module's rule does")
 	var faults faultFlags
-	fs.Var(&faults, "fault", "answer some Secrets Manager calls with a fault: op=<Operation>,secret=<id>,answer=throttle|error|delay[,status=503][,delay=2s][,count=N][,fraction=F] (op and secret optional; also POST /_awslocal/faults); repeatable")
+	fs.Var(&faults, "fault", "answer some Secrets Manager calls with a fault: op=<Operation>,secret=<id>,answer=throttle|error|delay|deny[,status=503][,delay=2s][,count=N][,fraction=F] (op and secret optional; also POST /_awslocal/faults); repeatable")
 	quiet := fs.Bool("quiet", false, "do not log requests")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
