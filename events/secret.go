@@ -127,6 +127,9 @@ func decodeObject(s, what string, foldCase bool) (map[string]json.RawMessage, er
 		if foldCase {
 			norm = strings.ToLower(key)
 		}
+		if seen[norm] && key == "" {
+			return nil, &FieldError{Field: what, Reason: "the empty key appears more than once"}
+		}
 		if seen[norm] {
 			return nil, &FieldError{Field: truncate(key, 40), Reason: "appears more than once in the " + what}
 		}
