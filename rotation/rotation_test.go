@@ -146,10 +146,11 @@ func TestAlternatingUsersRotation(t *testing.T) {
 		off := e.pg.LogOffset(t)
 		e.mustRotate(arn)
 		calls, byOp := e.rotorCalls()
-		// Nine for the protocol, one ListSecrets for the base-user pin's
-		// uniqueness and, at the first rotation only, the TagResource that
-		// writes the pin.
-		if want := 10 + b2i(round == 0); calls > want || byOp["ListSecrets"] != 1 {
+		// Nine for the protocol, one GetSecretValue at createSecret
+		// checking the admin secret before anything is written, one
+		// ListSecrets for the base-user pin's uniqueness and, at the first
+		// rotation only, the TagResource that writes the pin.
+		if want := 11 + b2i(round == 0); calls > want || byOp["ListSecrets"] != 1 {
 			t.Errorf("round %d: %d Secrets Manager calls (%v), want at most %d with one ListSecrets", round+1, calls, byOp, want)
 		}
 		t.Logf("alternating-users round %d: %d Secrets Manager calls %v", round+1, calls, byOp)
@@ -488,7 +489,8 @@ func TestFinishRefusesValuelessPending(t *testing.T) {
 }
 
 // TestAdminCredentialNeverFollowsTheRotatedSecretsHost: an admin secret with
-// neither a host nor an aws:rds tag is refused at setSecret. Logging in as
+// neither a host nor an aws:rds tag is refused at createSecret, before
+// anything is written (it was at setSecret). Logging in as
 // the admin at the rotated secret's host would hand the admin password to
 // whoever can write that secret's host.
 func TestAdminCredentialNeverFollowsTheRotatedSecretsHost(t *testing.T) {
@@ -503,8 +505,8 @@ func TestAdminCredentialNeverFollowsTheRotatedSecretsHost(t *testing.T) {
 	arn := e.createSecret(dbtest.UniqueName("s"), e.doc(base, "base-password-1", map[string]any{"masterarn": master}), nil)
 	off := e.pg.LogOffset(t)
 	res := e.rotate(arn)
-	if res.Succeeded || res.Step != events.StepSetSecret || !strings.Contains(res.Err.Error(), `field "host"`) {
-		t.Fatalf("rotation: succeeded=%v step=%s err=%v; want setSecret refusing the hostless admin secret", res.Succeeded, res.Step, res.Err)
+	if res.Succeeded || res.Step != events.StepCreateSecret || !strings.Contains(res.Err.Error(), `field "host"`) {
+		t.Fatalf("rotation: succeeded=%v step=%s err=%v; want createSecret refusing the hostless admin secret", res.Succeeded, res.Step, res.Err)
 	}
 	if n := e.logins(off, admin); n != 0 {
 		t.Fatalf("the admin logged in %d time(s) at the rotated secret's host", n)

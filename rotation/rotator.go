@@ -230,7 +230,7 @@ func (inv *invocation) create(ctx context.Context, currentID string) error {
 		inv.secrets = append(inv.secrets, password)
 		return password, nil
 	}
-	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, NewPassword: newPassword, Master: inv.masterLoader(cur, LoadMaster)})
+	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, NewPassword: newPassword, Master: inv.masterLoader(cur, checkMaster)})
 	if err != nil {
 		return fail("build pending version", err)
 	}

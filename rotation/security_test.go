@@ -170,10 +170,16 @@ func (e *env) putCurrent(arn, doc string) {
 // holds every one of want, with AWSCURRENT left where it was.
 func (e *env) wantRefused(arn string, want ...string) {
 	e.t.Helper()
+	e.wantRefusedAt(arn, events.StepSetSecret, want...)
+}
+
+// wantRefusedAt is wantRefused for a failure at step.
+func (e *env) wantRefusedAt(arn string, step events.Step, want ...string) {
+	e.t.Helper()
 	before := e.value(arn, rotation.LabelCurrent)
 	res := e.rotate(arn)
-	if res.Succeeded || res.Step != events.StepSetSecret {
-		e.t.Fatalf("rotation: succeeded=%v step=%s err=%v; want a setSecret refusal", res.Succeeded, res.Step, res.Err)
+	if res.Succeeded || res.Step != step {
+		e.t.Fatalf("rotation: succeeded=%v step=%s err=%v; want a %s refusal", res.Succeeded, res.Step, res.Err, step)
 	}
 	for _, w := range want {
 		if !strings.Contains(res.Err.Error(), w) {

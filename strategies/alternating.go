@@ -60,11 +60,11 @@ func (a *AlternatingUsers) Create(ctx context.Context, req CreateRequest) (Creat
 	if err := RequireMasterARN(req.Current); err != nil {
 		return CreateResponse{}, err
 	}
-	if err := checkMaster(ctx, req.Master, req.Current); err != nil {
-		return CreateResponse{}, err
-	}
 	alt, err := AlternateUsername(req.Current.Username, eng.Facts())
 	if err != nil {
+		return CreateResponse{}, err
+	}
+	if err := checkMaster(ctx, req.Master, req.Current); err != nil {
 		return CreateResponse{}, err
 	}
 	password, err := req.NewPassword(eng.Facts().ExcludeCharacters)
@@ -169,14 +169,19 @@ func (a *AlternatingUsers) pendingAdminLogin(ctx context.Context, log *slog.Logg
 }
 
 // checkMaster loads the admin document with load, when given, and checks
-// it as Set will, so that a bad masterarn fails before anything is written.
-// It reads and does not log in.
+// its user as Set will, so that a bad masterarn fails before anything is
+// written. It reads and does not log in. The host of an RDS-managed admin
+// secret may be left unresolved by load (CreateRequest.Master); Set checks
+// it.
 func checkMaster(ctx context.Context, load DocLoader, cur *events.SecretDocument) error {
 	if load == nil {
 		return nil
 	}
-	_, err := loadAdmin(ctx, load, cur)
-	return err
+	master, err := load(ctx)
+	if err != nil {
+		return fmt.Errorf("load admin secret: %w", err)
+	}
+	return CheckAdminUser(master.Username, cur.Username)
 }
 
 // loadAdmin loads the admin document and checks that it names a host and

@@ -87,9 +87,11 @@ type CreateRequest struct {
 	// ExcludeCharacters.
 	NewPassword func(exclude string) (string, error)
 	// Master, when set, loads the admin document (masterarn) as
-	// SetRequest.Master does. A strategy that needs an admin reads it here
-	// too, so that a masterarn naming a missing, unreadable or unusable
-	// secret fails createSecret before the pending version is written.
+	// SetRequest.Master does, except that an RDS-managed admin secret's
+	// host may be left empty (its endpoint is looked up in setSecret only).
+	// A strategy that needs an admin reads it here too, so that a masterarn
+	// naming a missing, unreadable or unusable secret fails createSecret
+	// before the pending version is written.
 	Master DocLoader
 }
 
