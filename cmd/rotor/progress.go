@@ -38,6 +38,10 @@ func noOutcomeTagsLine(p ops.Progress) string {
 	return p.SecretID + ": no rotor outcome tags on this secret yet (a first rotation, or a rotation function that is not rotor's): success shows when AWSCURRENT moves; a failure that records no tag shows only as a timeout (--timeout)"
 }
 
+func throttledLine(p ops.Progress) string {
+	return fmt.Sprintf("Secrets Manager throttled a call: pace halved to %.3g writes per second, recovering slowly", p.WritesPerSecond)
+}
+
 func attemptFailedLine(p ops.Progress) string {
 	return fmt.Sprintf("%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
 }
@@ -79,6 +83,8 @@ func (pp *progressPrinter) print(p ops.Progress) {
 	switch p.Kind {
 	case ops.ProgressRequested:
 		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
+	case ops.ProgressThrottled:
+		fmt.Fprintln(pp.w, throttledLine(p))
 	case ops.ProgressNoOutcomeTags:
 		fmt.Fprintln(pp.w, noOutcomeTagsLine(p))
 	case ops.ProgressAttemptFailed:
@@ -166,6 +172,11 @@ func (l *liveLine) print(p ops.Progress) {
 	defer l.mu.Unlock()
 	if l.secrets == nil {
 		l.secrets, l.seen, l.outcomes = map[string]string{}, map[string]bool{}, map[events.RotateNowStatus]int{}
+	}
+	if p.Kind == ops.ProgressThrottled { // about the pace, not one secret
+		l.keep(throttledLine(p))
+		l.draw()
+		return
 	}
 	if !l.seen[p.SecretID] {
 		l.seen[p.SecretID] = true

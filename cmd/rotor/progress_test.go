@@ -128,3 +128,30 @@ func TestLiveLineOneSecretFitsTheTerminal(t *testing.T) {
 	}
 	l.close()
 }
+
+// TestThrottlingNoticeInBothViews: the pacer's "halved" notice is about the
+// pace, not a secret: plain lines print it, the live line keeps it above
+// itself without counting a secret for it.
+func TestThrottlingNoticeInBothViews(t *testing.T) {
+	t.Parallel()
+	const notice = "Secrets Manager throttled a call: pace halved to 20 writes per second, recovering slowly"
+	p := ops.Progress{Kind: ops.ProgressThrottled, WritesPerSecond: 20}
+
+	var plain bytes.Buffer
+	(&progressPrinter{w: &plain, now: time.Now}).print(p)
+	if got := plain.String(); got != notice+"\n" {
+		t.Fatalf("plain view wrote %q, want %q", got, notice+"\n")
+	}
+
+	var live bytes.Buffer
+	now := time.Unix(1_700_000_000, 0)
+	l := &liveLine{w: &live, now: func() time.Time { return now }, total: 2}
+	l.begin(0)
+	l.print(p)
+	l.close()
+	const cr, erase = "\r", "\x1b[K"
+	line := cr + "rotating 2 secrets [0s]: 0/2 done, 2 not yet requested" + erase
+	if got, want := live.String(), line+cr+erase+notice+"\n"+line+cr+erase; got != want {
+		t.Fatalf("live line wrote\n%q\nwant\n%q", got, want)
+	}
+}

@@ -61,13 +61,13 @@ running and none failed, 4 AWS refused the caller.`,
 	fs.BoolVar(&opts.Wait, "wait", false, "follow each rotation until it succeeds, fails or times out")
 	fs.DurationVar(&opts.Timeout, "timeout", ops.DefaultTimeout, "give up waiting after this long (the whole run)")
 	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
-	fs.Float64Var(&opts.RotationsPerSecond, "rate", ops.DefaultRotationsPerSecond, fmt.Sprintf("RotateSecret calls per second (at most %d: the account's write quota)", events.MaxRotationsPerSecond))
+	fs.Float64Var(&opts.WritesPerSecond, "writes-per-second", events.DefaultWritesPerSecond, fmt.Sprintf("write budget for this region: rotations start at this / %d per second (%d..%d: Secrets Manager's PutSecretValue + UpdateSecretVersionStage quota); halved on throttling", events.WritesPerRotation, events.MinWritesPerSecond, events.WriteQuotaPerSecond))
 	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
 	fs.DurationVar(&opts.FailureGrace, "failure-grace", ops.DefaultFailureGrace, "after a failed attempt, keep waiting this long for Secrets Manager's retry to succeed before reporting failed")
 	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")
 	_ = cmd.RegisterFlagCompletionFunc("filter", cobra.FixedCompletions(filterCompletions(), cobra.ShellCompDirectiveNoSpace|cobra.ShellCompDirectiveNoFileComp))
 	return awsCommand(cmd, &a, 0, -1, func(ctx context.Context, ids []string) error {
-		req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, RotationsPerSecond: opts.RotationsPerSecond}
+		req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, WritesPerSecond: opts.WritesPerSecond}
 		if err := req.Validate(); err != nil {
 			return errors.New(inCLITerms(err))
 		}
@@ -151,10 +151,10 @@ func summary(c map[events.RotateNowStatus]int) string {
 // rotateFlags names, for each field of a rotate-now request that the
 // request's validation may name, what a CLI user typed for it.
 var rotateFlags = map[string]string{
-	"key":                "--filter key",
-	"values":             "--filter value",
-	"concurrency":        "--concurrency",
-	"rotationsPerSecond": "--rate",
+	"key":             "--filter key",
+	"values":          "--filter value",
+	"concurrency":     "--concurrency",
+	"writesPerSecond": "--writes-per-second",
 }
 
 // inCLITerms says a request validation error in the words of the command

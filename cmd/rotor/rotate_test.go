@@ -65,7 +65,7 @@ func TestRotateUsageInCLITerms(t *testing.T) {
 	}{
 		{[]string{"rotate"}, "name at least one SECRET, or select secrets with --filter"},
 		{[]string{"rotate", "a", "--filter", "name=x"}, "either SECRET arguments or --filter"},
-		{[]string{"rotate", "a", "--rate", "99"}, "--rate: 99 is outside"},
+		{[]string{"rotate", "a", "--writes-per-second", "99"}, "--writes-per-second: 99 is outside"},
 	} {
 		code, _, errOut := cli(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "      --wait   ") || strings.Contains(errOut, " -wait") {

@@ -22,12 +22,11 @@ import (
 
 // Defaults of RotateNowOptions.
 const (
-	DefaultTimeout            = 5 * time.Minute
-	DefaultConcurrency        = 10
-	DefaultRotationsPerSecond = 10.0
-	DefaultPollInterval       = time.Second
-	DefaultMaxPollInterval    = 10 * time.Second
-	DefaultStartJitter        = 500 * time.Millisecond
+	DefaultTimeout         = 5 * time.Minute
+	DefaultConcurrency     = 10
+	DefaultPollInterval    = time.Second
+	DefaultMaxPollInterval = 10 * time.Second
+	DefaultStartJitter     = 500 * time.Millisecond
 	// DefaultFailureGrace is how long a follower keeps waiting after the
 	// rotator recorded a failed attempt, for Secrets Manager's own retry of
 	// the whole rotation to succeed.
@@ -49,11 +48,18 @@ type RotateNowOptions struct {
 	Timeout time.Duration
 	// Concurrency bounds the secrets handled at once.
 	Concurrency int
-	// RotationsPerSecond paces RotateSecret calls. Each rotation makes one
-	// PutSecretValue and one UpdateSecretVersionStage, which share a 50
-	// requests/s account quota with UpdateSecret: above ~25/s rotations
-	// are throttled.
-	RotationsPerSecond float64
+	// WritesPerSecond is the write budget: rotations start no faster than
+	// WritesPerSecond/events.WritesPerRotation per second, evenly spaced
+	// (a token bucket holding one rotation's writes), so the
+	// PutSecretValue and UpdateSecretVersionStage calls they cause, which
+	// share Secrets Manager's 50 requests/s per-region quota, stay within
+	// it. A ThrottlingException seen on any call (rotate-now's own, or
+	// recorded by the rotator as a rotation's failure) halves the pace; it
+	// then recovers by 5% of the budget per second, never above the
+	// budget. Zero means events.DefaultWritesPerSecond. Each RotateNow call
+	// has its own budget: two running at once in one region share the
+	// quota, not the budget (docs/scale.md).
+	WritesPerSecond float64
 	// PollInterval is the first delay between DescribeSecret polls while
 	// waiting; it doubles up to MaxPollInterval. Each delay is jittered.
 	PollInterval, MaxPollInterval time.Duration
@@ -93,6 +99,9 @@ const (
 	ProgressAttemptFailed ProgressKind = "attempt-failed"
 	// ProgressDone: the secret has its result.
 	ProgressDone ProgressKind = "done"
+	// ProgressThrottled: Secrets Manager throttled a call and the pace
+	// was halved; WritesPerSecond is the pace now. Reported once per cut.
+	ProgressThrottled ProgressKind = "throttled"
 	// ProgressNoOutcomeTags: the secret carries no rotor outcome tag, so
 	// its rotation function may not be rotor's: a success is still seen
 	// (AWSCURRENT moves to the version) but a failure only as a timeout.
@@ -111,6 +120,8 @@ type Progress struct {
 	Step, Reason string
 	// Result is set on ProgressDone.
 	Result *events.RotateNowResult
+	// WritesPerSecond is the pace after a throttle (throttled).
+	WritesPerSecond float64
 }
 
 func (o *RotateNowOptions) defaults() {
@@ -120,8 +131,8 @@ func (o *RotateNowOptions) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.RotationsPerSecond <= 0 {
-		o.RotationsPerSecond = DefaultRotationsPerSecond
+	if o.WritesPerSecond <= 0 {
+		o.WritesPerSecond = events.DefaultWritesPerSecond
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -173,7 +184,8 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 	opts.defaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &rotateNow{opts: opts, pace: newPacer(opts.RotationsPerSecond, opts.Now, sleepCtx)}
+	r := &rotateNow{opts: opts, pace: newPacer(opts.WritesPerSecond, events.WritesPerRotation, opts.Now, sleepCtx)}
+	r.api = watchedAPI{SecretsAPI: opts.Secrets, seen: r.throttled}
 
 	results := make([]events.RotateNowResult, len(secretIDs))
 	seen := map[string]bool{}
@@ -212,6 +224,15 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 type rotateNow struct {
 	opts RotateNowOptions
 	pace *pacer
+	// api is opts.Secrets reporting throttles to the pacer.
+	api SecretsAPI
+}
+
+// throttled halves the pace on a throttle and says so.
+func (r *rotateNow) throttled() {
+	if cut, rate := r.pace.throttled(); cut {
+		r.opts.Progress(Progress{Kind: ProgressThrottled, WritesPerSecond: rate})
+	}
 }
 
 func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
@@ -221,7 +242,7 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 			return timedOut(res, "not requested before the deadline")
 		}
 	}
-	d, err := describe(ctx, r.opts.Secrets, id)
+	d, err := describe(ctx, r.api, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return timedOut(res, "not requested before the deadline")
@@ -244,7 +265,7 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	}
 	token := r.opts.NewToken()
 	start := r.opts.Now()
-	out, err := r.opts.Secrets.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+	out, err := r.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId:           aws.String(res.ARN),
 		ClientRequestToken: aws.String(token),
 	})
@@ -327,7 +348,7 @@ func (r *rotateNow) follow(ctx context.Context, res events.RotateNowResult, star
 		if err := sleepCtx(ctx, b.next()); err != nil {
 			return f.atDeadline(ctx)
 		}
-		d, err := r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
+		d, err := r.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
 		if err != nil {
 			// A poll failing is not the rotation failing: keep polling
 			// until the deadline and report the last error then.
@@ -368,6 +389,9 @@ func (f *follower) judge(o observation, when moment) (bool, events.RotateNowResu
 	if o.failed {
 		f.step, f.reason = o.step, o.reason
 		if f.failedAt.IsZero() {
+			if mentionsThrottle(o.reason) {
+				f.r.throttled()
+			}
 			f.failedAt = f.r.opts.Now()
 			f.r.opts.Progress(Progress{Kind: ProgressAttemptFailed, SecretID: res.SecretID, VersionID: res.VersionID, Stages: o.stages, Elapsed: f.failedAt.Sub(f.start), Step: o.step, Reason: o.reason})
 		}

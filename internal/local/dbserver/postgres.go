@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rotorhq/rotor/internal/saslprep"
 )
 
 // PostgresOptions configures StartPostgres. The zero value starts a server
@@ -327,8 +329,13 @@ func (pg *Postgres) TLSConfig() *tls.Config {
 // ConnConfig returns a pgx configuration for user and password on database
 // over TCP: TLS with verify-full against the run's CA when the server has TLS,
 // plain otherwise, with no fallback to the other. Environment variables
-// (PGHOST, PGSSLMODE, ...) do not affect it.
+// (PGHOST, PGSSLMODE, ...) do not affect it. The password is prepared for
+// pgx as rotor's own logins prepare it (saslprep.ForPgx).
 func (pg *Postgres) ConnConfig(user, password, database string) (*pgx.ConnConfig, error) {
+	password, err := saslprep.ForPgx(password)
+	if err != nil {
+		return nil, fmt.Errorf("postgres connection config for %q: %w", user, err)
+	}
 	cfg, err := pgx.ParseConfig(pg.ConnString(user, database))
 	if err != nil {
 		return nil, fmt.Errorf("postgres connection config: %w", err)
