@@ -90,11 +90,12 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	terraform fmt -recursive terraform
 
-## bench: the figures in docs/benchmarks.md
+## bench: the figures in docs/performance.md and docs/scale.md: a table on
+## stdout and bench/results.json (internal/tools/bench; flags via BENCH_FLAGS,
+## e.g. BENCH_FLAGS="-rotations 50 -fleet 200"); then the Go micro-benchmarks
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./rotation/ ./functions/rotator/
+	$(GO) run ./internal/tools/bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench 'Scram' ./strategies/postgres/
-	$(GO) test -run '^$$' -bench 'StandInAtScale' -benchtime 200x ./internal/local/awslocal/
 
 clean:
 	rm -rf $(DIST)
