@@ -190,10 +190,11 @@ func TestMariaDBAlternatingUsersRotation(t *testing.T) {
 		off := e.m.LogOffset(t)
 		e.mustRotate(arn)
 		calls, byOp := e.rotorCalls()
-		// Nine for the protocol, one ListSecrets for the base-user pin's
-		// uniqueness and, at the first rotation only, the TagResource that
-		// writes the pin.
-		if want := 10 + b2i(round == 0); calls > want || byOp["ListSecrets"] != 1 {
+		// Nine for the protocol, one GetSecretValue at createSecret
+		// checking the admin secret before anything is written, one
+		// ListSecrets for the base-user pin's uniqueness and, at the first
+		// rotation only, the TagResource that writes the pin.
+		if want := 11 + b2i(round == 0); calls > want || byOp["ListSecrets"] != 1 {
 			t.Errorf("round %d: %d Secrets Manager calls (%v), want at most %d with one ListSecrets", round+1, calls, byOp, want)
 		}
 		cur := e.value(arn, rotation.LabelCurrent)
@@ -344,7 +345,7 @@ func TestMariaDBRotatedSecretCannotRetarget(t *testing.T) {
 	admin := e.value(cur.MasterARN, rotation.LabelCurrent)
 	other := e.createSecret(dbtest.UniqueName("other-admin"), e.mdoc(mariadb.EngineMariaDB, admin.Username, admin.Password, nil), nil)
 	fresh := e.createSecret(dbtest.UniqueName("s"), e.mdoc(mariadb.EngineMariaDB, victim, "victim-password-1", map[string]any{"masterarn": other}), nil)
-	e.wantRefused(fresh, "masterarn", "ADMIN_SECRET_ARNS")
+	e.wantRefusedAt(fresh, events.StepCreateSecret, "masterarn", "ADMIN_SECRET_ARNS")
 	must(t, e.canLogin(victim, "victim-password-1"), "the other account's password is unchanged")
 }
 

@@ -3,7 +3,9 @@ package lease
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,6 +102,9 @@ func ParseDefinitions(data string, engines *engine.Registry, allowed []string) (
 }
 
 func jsonError(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "malformed JSON: it ends early"
+	}
 	switch e := err.(type) {
 	case *json.SyntaxError:
 		return fmt.Sprintf("malformed JSON at byte %d", e.Offset)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/lease"
@@ -249,5 +250,50 @@ func TestAdminRotatedWhileLeasesOutstanding(t *testing.T) {
 				t.Fatal("no request was logged")
 			}
 		})
+	}
+}
+
+// TestReapFailureIsReportedAndRetried: a PostgreSQL lease user that owns a
+// table in another database cannot be dropped (REASSIGN OWNED acts in the
+// admin's database). The reaper reports it (ERROR log, ReapIncomplete),
+// leaves it unable to log in, and drops it on a later run once an operator
+// has moved the table.
+func TestReapFailureIsReportedAndRetried(t *testing.T) {
+	t.Parallel()
+	w := leasetest.New(t, "postgres")
+	ctx := context.Background()
+	pg := dbtest.Postgres(t)
+	other := pg.NewDatabase(t)
+	su := pg.AdminDB(t, other)
+	grp := pgx.Identifier{w.Group}.Sanitize()
+	if _, err := su.Exec(ctx, "GRANT CREATE ON SCHEMA public TO "+grp); err != nil {
+		t.Fatal(err)
+	}
+	l := issue(t, w, 60)
+	c := pg.ConnectAs(t, l.Credentials.Username, l.Credentials.Password, other)
+	if _, err := c.Exec(ctx, "CREATE TABLE public.elsewhere (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	w.Clock.Advance(2 * time.Minute)
+	for range 2 {
+		rep, err := w.Svc.HandleReap(ctx, nil)
+		var re *lease.ReapError
+		if !errors.As(err, &re) || re.ErrorType() != lease.TypeReapIncomplete || rep.Reaped != 0 || len(rep.Failures) != 1 ||
+			rep.Failures[0].User != l.Credentials.Username || !strings.Contains(rep.Failures[0].Error, "object in database "+other) {
+			t.Fatalf("reap: %+v, %v; want one failure naming %s and the objects that depend on it", rep, err, l.Credentials.Username)
+		}
+	}
+	if !strings.Contains(w.Logs.String(), `"level":"ERROR","msg":"lease user could not be reaped`) {
+		t.Fatalf("no ERROR line for the user left behind:\n%s", w.Logs.String())
+	}
+	if err := w.Use(l.Credentials.Username, l.Credentials.Password); err == nil {
+		t.Fatal("a lease the reaper failed to drop still logs in")
+	}
+	if _, err := su.Exec(ctx, "ALTER TABLE public.elsewhere OWNER TO "+grp); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := w.Svc.HandleReap(ctx, nil); err != nil || rep.Reaped != 1 {
+		t.Fatalf("reap after the operator moved the table: %+v, %v", rep, err)
 	}
 }

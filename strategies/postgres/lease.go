@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rotorhq/rotor/strategies/engine"
 )
@@ -269,7 +271,7 @@ FROM pg_catalog.pg_stat_activity WHERE usename OPERATOR(pg_catalog.=) $1::pg_cat
 			{"drop the role", "DROP ROLE IF EXISTS " + ident(d.Name)},
 		} {
 			if _, err := tx.Exec(ctx, st.sql); err != nil {
-				return fmt.Errorf("drop lease user %q: %s: %w", d.Name, st.what, classify(err))
+				return fmt.Errorf("drop lease user %q: %s: %w%s", d.Name, st.what, classify(err), dependents(err))
 			}
 		}
 		return nil
@@ -291,4 +293,15 @@ func (s *Session) inTx(ctx context.Context, f func(pgx.Tx) error) error {
 		return fmt.Errorf("commit: %w", classify(err))
 	}
 	return nil
+}
+
+// dependents returns, for a DROP ROLE refused because objects depend on
+// the role, the server's detail naming where they are ("1 object in
+// database x"), so the reaper's report says what an operator must move.
+func dependents(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "2BP01" && pgErr.Detail != "" {
+		return " (" + strings.ReplaceAll(pgErr.Detail, "\n", "; ") + ")"
+	}
+	return ""
 }
