@@ -7,6 +7,10 @@ ARCH      ?= arm64
 DIST      := dist
 # Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
+# The packages with files built only with the failpoints tag (database
+# fault injection, docs/reliability.md), and the tests that need it.
+FAILPOINT_PKGS  := ./internal/failpoint/ ./strategies/postgres/ ./strategies/mariadb/ ./rotation/
+FAILPOINT_TESTS := TestFaultAtEveryStatementConverges
 # Fuzzing time per target: `make fuzz` (FUZZTIME) and the short run in
 # `make test` (FUZZTIME_SHORT).
 FUZZTIME       ?= 60s
@@ -44,8 +48,11 @@ demo:
 test: deps secrets
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags failpoints -run '$(FAILPOINT_TESTS)' ./rotation/
 	@$(MAKE) --no-print-directory fuzz-short
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s), one after another
@@ -64,7 +71,9 @@ fuzz-short:
 ## lint: go vet and staticcheck (pinned in go.mod as a tool)
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags failpoints $(FAILPOINT_PKGS)
 
 ## secrets: fail on a secret committed to this repository, in the tree or
 ## its history (gitleaks, pinned in go.mod as a tool; allow-list of the

@@ -28,8 +28,13 @@ type RotateNowRequest struct {
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
 	// Concurrency bounds how many secrets are handled at once.
 	Concurrency int `json:"concurrency,omitempty"`
-	// RotationsPerSecond paces the RotateSecret calls (a token bucket).
-	RotationsPerSecond float64 `json:"rotationsPerSecond,omitempty"`
+	// WritesPerSecond is the per-region write budget rotate-now paces the
+	// rotations it starts against: the PutSecretValue and
+	// UpdateSecretVersionStage calls they cause (WritesPerRotation each),
+	// which share Secrets Manager's WriteQuotaPerSecond. Zero means the
+	// function's default (ROTATE_NOW_WRITES_PER_SECOND, else
+	// DefaultWritesPerSecond).
+	WritesPerSecond float64 `json:"writesPerSecond,omitempty"`
 	// FailureGraceSeconds is how long a waiting request keeps following a
 	// rotation after the rotator recorded a failed attempt, for Secrets
 	// Manager's retry to succeed; zero means the function's default.
@@ -87,11 +92,32 @@ const (
 	// MaxRotateNowTimeoutSeconds is Lambda's longest invocation.
 	MaxRotateNowTimeoutSeconds = 900
 	MaxRotateNowConcurrency    = 100
-	// MaxRotationsPerSecond keeps rotate-now under the account's shared
-	// 50 requests/s quota for PutSecretValue + UpdateSecretVersionStage:
-	// each rotation makes one of each.
-	MaxRotationsPerSecond = 25
+	// WriteQuotaPerSecond is Secrets Manager's quota, per account and
+	// region, shared by PutSecretValue, UpdateSecret and
+	// UpdateSecretVersionStage (not adjustable).
+	WriteQuotaPerSecond = 50
+	// WritesPerRotation is how many of those calls one rotation by rotor's
+	// rotator makes: createSecret's PutSecretValue and finishSecret's
+	// UpdateSecretVersionStage (TestFleetStaysWithinTheWriteBudget counts
+	// them). Its TagResource calls have a quota of their own.
+	WritesPerRotation = 2
+	// DefaultWritesPerSecond is 80% of the quota: the rest is headroom for
+	// the writes rotate-now does not pace (scheduled rotations, other
+	// tools) and for rotations whose writes land later than their turn.
+	DefaultWritesPerSecond = WriteQuotaPerSecond * 4 / 5
+	// MinWritesPerSecond is one rotation's writes: a smaller budget would
+	// be exceeded by a single rotation.
+	MinWritesPerSecond = WritesPerRotation
 )
+
+// ValidateWritesPerSecond checks a write budget: from MinWritesPerSecond to
+// WriteQuotaPerSecond.
+func ValidateWritesPerSecond(v float64) error {
+	if !(v >= MinWritesPerSecond && v <= WriteQuotaPerSecond) { // NaN fails too
+		return fmt.Errorf("%g is outside %d..%d writes per second (Secrets Manager allows %d PutSecretValue + UpdateSecretVersionStage calls per second per region; one rotation makes %d)", v, MinWritesPerSecond, WriteQuotaPerSecond, WriteQuotaPerSecond, WritesPerRotation)
+	}
+	return nil
+}
 
 // ParseRotateNowRequest decodes and validates a request. Unknown fields are
 // an error, so a misspelt option ("secretId", "timeout") is not silently
@@ -125,8 +151,8 @@ func (r RotateNowRequest) Validate() error {
 		return &FieldError{Field: "concurrency", Reason: fmt.Sprintf("%d is outside 0..%d", r.Concurrency, MaxRotateNowConcurrency)}
 	case r.FailureGraceSeconds < 0 || r.FailureGraceSeconds > MaxRotateNowTimeoutSeconds:
 		return &FieldError{Field: "failureGraceSeconds", Reason: fmt.Sprintf("%d is outside 0..%d", r.FailureGraceSeconds, MaxRotateNowTimeoutSeconds)}
-	case r.RotationsPerSecond < 0 || r.RotationsPerSecond > MaxRotationsPerSecond:
-		return &FieldError{Field: "rotationsPerSecond", Reason: fmt.Sprintf("%g is outside 0..%d (the account's write quota allows about %d rotations per second)", r.RotationsPerSecond, MaxRotationsPerSecond, MaxRotationsPerSecond)}
+	case r.WritesPerSecond != 0 && ValidateWritesPerSecond(r.WritesPerSecond) != nil:
+		return &FieldError{Field: "writesPerSecond", Reason: ValidateWritesPerSecond(r.WritesPerSecond).Error()}
 	}
 	for i, f := range r.Filters {
 		field := fmt.Sprintf("filters[%d]", i)

@@ -26,7 +26,7 @@ func TestRotateNowRequestFixtures(t *testing.T) {
 		})
 	}
 	req, _ := ParseRotateNowRequest(readFixture(t, "rotatenow_request_ids.json"))
-	if len(req.SecretIDs) != 2 || !req.Wait || req.TimeoutSeconds != 300 || req.Concurrency != 4 || req.RotationsPerSecond != 5 {
+	if len(req.SecretIDs) != 2 || !req.Wait || req.TimeoutSeconds != 300 || req.Concurrency != 4 || req.WritesPerSecond != 10 {
 		t.Fatalf("decoded %+v", req)
 	}
 }
@@ -74,11 +74,12 @@ func TestRotateNowRequestValidate(t *testing.T) {
 			r.SecretIDs = nil
 			r.Filters = []SecretFilter{{Key: "name", Values: []string{"!"}}}
 		}, "filters[0].values"},
-		"negative timeout":  {func(r *RotateNowRequest) { r.TimeoutSeconds = -1 }, "timeoutSeconds"},
-		"timeout too long":  {func(r *RotateNowRequest) { r.TimeoutSeconds = 901 }, "timeoutSeconds"},
-		"concurrency":       {func(r *RotateNowRequest) { r.Concurrency = 101 }, "concurrency"},
-		"rate above quota":  {func(r *RotateNowRequest) { r.RotationsPerSecond = 26 }, "rotationsPerSecond"},
-		"empty id is later": {func(r *RotateNowRequest) { r.SecretIDs = []string{"", "a"} }, ""},
+		"negative timeout":        {func(r *RotateNowRequest) { r.TimeoutSeconds = -1 }, "timeoutSeconds"},
+		"timeout too long":        {func(r *RotateNowRequest) { r.TimeoutSeconds = 901 }, "timeoutSeconds"},
+		"concurrency":             {func(r *RotateNowRequest) { r.Concurrency = 101 }, "concurrency"},
+		"budget above quota":      {func(r *RotateNowRequest) { r.WritesPerSecond = 51 }, "writesPerSecond"},
+		"budget below a rotation": {func(r *RotateNowRequest) { r.WritesPerSecond = 1 }, "writesPerSecond"},
+		"empty id is later":       {func(r *RotateNowRequest) { r.SecretIDs = []string{"", "a"} }, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

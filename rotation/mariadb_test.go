@@ -24,11 +24,25 @@ type mariaEnv struct {
 	*env
 	m      *dbtest.Maria
 	logOff int64
+	root   *sql.DB // admin's pool, opened on first use
+}
+
+// admin returns one root pool for the whole test: tests that set up many
+// secrets (the fault tests set up hundreds) must not hold a connection
+// open for each.
+func (e *mariaEnv) admin() *sql.DB {
+	if e.root == nil {
+		e.root = e.m.Admin(e.t)
+	}
+	return e.root
 }
 
 func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
 	t.Helper()
-	m := dbtest.MariaDB(t)
+	m := o.maria
+	if m == nil {
+		m = dbtest.MariaDB(t)
+	}
 	e := &mariaEnv{env: &env{t: t, logs: &syncBuffer{}}, m: m}
 	e.logOff = m.LogOffset(t)
 	e.startRotor(o, m.CAPEM)
@@ -42,7 +56,11 @@ func newMariaEnv(t *testing.T, o envOptions) *mariaEnv {
 
 // mdoc is a secret document for the shared MariaDB with engine name engine.
 func (e *mariaEnv) mdoc(engine, user, password string, extra map[string]any) string {
-	m := map[string]any{"engine": engine, "host": e.m.Host, "port": e.m.Port, "username": user, "password": password}
+	port := e.m.Port
+	if e.docPort != 0 {
+		port = e.docPort
+	}
+	m := map[string]any{"engine": engine, "host": e.m.Host, "port": port, "username": user, "password": password}
 	for k, v := range extra {
 		m[k] = v
 	}
@@ -140,7 +158,7 @@ func mariaAlternating(t *testing.T, e *mariaEnv, base string) (arn, db string) {
 	admin := dbtest.UniqueName("admin")
 	e.m.CreateUser(t, admin, "admin-password-1")
 	e.m.CreateUser(t, base, "base-password-1")
-	a := e.m.Admin(t)
+	a := e.admin()
 	for _, s := range []string{
 		"GRANT ALL PRIVILEGES ON *.* TO " + dbtest.UserAccount(admin) + " WITH GRANT OPTION",
 		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP ON `" + db + "`.* TO " + dbtest.UserAccount(base),

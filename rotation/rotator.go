@@ -178,7 +178,7 @@ func (inv *invocation) run(ctx context.Context) error {
 	token := inv.ev.ClientRequestToken
 	stages, ok := desc.VersionIdsToStages[token]
 	if !ok {
-		return fail("check token", fmt.Errorf("version %s has no staging label on this secret: it is not part of a rotation", token))
+		return fail("check token", fmt.Errorf("version %s has no staging label on this secret: it is not part of a rotation (a PutSecretValue without VersionStages or a CancelRotateSecret abandons a rotation in progress by taking AWSPENDING away)", token))
 	}
 	if slices.Contains(stages, LabelCurrent) {
 		inv.log.Info("version is already AWSCURRENT; nothing to do")

@@ -65,10 +65,10 @@ func TestRotateUsageInCLITerms(t *testing.T) {
 	}{
 		{[]string{"rotate"}, "name at least one SECRET, or select secrets with --filter"},
 		{[]string{"rotate", "a", "--filter", "name=x"}, "either SECRET arguments or --filter"},
-		{[]string{"rotate", "a", "--rate", "99"}, "--rate: 99 is outside"},
+		{[]string{"rotate", "a", "--writes-per-second", "99"}, "--writes-per-second: 99 is outside"},
 	} {
 		code, _, errOut := cli(t, tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "\n  --wait\n") || strings.Contains(errOut, "\n  -wait") {
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "      --wait   ") || strings.Contains(errOut, " -wait") {
 			t.Errorf("rotor %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
 	}

@@ -4,7 +4,7 @@
 // the pieces and starts the Lambda runtime; the work lives in internal/ops.
 //
 // Input: {"secretIds":[...]} or {"filters":[{"key":"tag-key","values":[...]}]},
-// with optional "wait", "timeoutSeconds", "concurrency", "rotationsPerSecond",
+// with optional "wait", "timeoutSeconds", "concurrency", "writesPerSecond",
 // "failureGraceSeconds".
 // The invocation fails (errorType RotateNowFailed) when any secret did not
 // rotate; the message lists those secrets and the log holds every result.

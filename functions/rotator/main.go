@@ -29,8 +29,8 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
-	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String())
-	sopts.OnLogin = emf.Logins(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).WithFunctionName(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	sopts.OnLogin = emf.Logins()
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
 	awsCfg, err := lambdafn.AWSConfig(ctx)

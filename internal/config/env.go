@@ -32,6 +32,14 @@ const (
 
 	EnvRotateNowConcurrency    = "ROTATE_NOW_CONCURRENCY"
 	EnvRotateNowTimeoutSeconds = "ROTATE_NOW_TIMEOUT_SECONDS"
+	// EnvRotateNowWritesPerSecond is rotate-now's per-region write budget
+	// (events.ValidateWritesPerSecond; default
+	// events.DefaultWritesPerSecond).
+	EnvRotateNowWritesPerSecond = "ROTATE_NOW_WRITES_PER_SECOND"
+
+	// EnvLeaseRoles is the JSON array of lease role definitions the issuer
+	// and reaper serve (docs/leases.md).
+	EnvLeaseRoles = "LEASE_ROLES"
 
 	EnvSNSTopicARN      = "SNS_TOPIC_ARN"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
@@ -50,7 +58,15 @@ var FunctionEnv = map[string][]string{
 	},
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
-		EnvRotateNowTimeoutSeconds, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+		EnvRotateNowTimeoutSeconds, EnvRotateNowWritesPerSecond, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"issuer": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"reaper": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"notifier": {
 		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,

@@ -28,8 +28,9 @@ type RotateNowFunction struct {
 const deadlineMargin = 3 * time.Second
 
 // LoadRotateNowDefaults reads the function's settings through getenv:
-// ROTATE_NOW_CONCURRENCY and ROTATE_NOW_TIMEOUT_SECONDS. An invalid value is
-// an error naming the variable.
+// ROTATE_NOW_CONCURRENCY, ROTATE_NOW_TIMEOUT_SECONDS and
+// ROTATE_NOW_WRITES_PER_SECOND. An invalid value is an error naming the
+// variable.
 func LoadRotateNowDefaults(getenv func(string) string) (RotateNowOptions, error) {
 	var o RotateNowOptions
 	if v := strings.TrimSpace(getenv(config.EnvRotateNowConcurrency)); v != "" {
@@ -45,6 +46,18 @@ func LoadRotateNowDefaults(getenv func(string) string) (RotateNowOptions, error)
 			return o, fmt.Errorf("%s=%q: want a whole number of seconds from 1 to %d", config.EnvRotateNowTimeoutSeconds, v, events.MaxRotateNowTimeoutSeconds)
 		}
 		o.Timeout = time.Duration(n) * time.Second
+	}
+	if v := strings.TrimSpace(getenv(config.EnvRotateNowWritesPerSecond)); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err == nil {
+			err = events.ValidateWritesPerSecond(n)
+		} else {
+			err = fmt.Errorf("want a number of writes per second from %d to %d", events.MinWritesPerSecond, events.WriteQuotaPerSecond)
+		}
+		if err != nil {
+			return o, fmt.Errorf("%s=%q: %w", config.EnvRotateNowWritesPerSecond, v, err)
+		}
+		o.WritesPerSecond = n
 	}
 	return o, nil
 }
@@ -77,8 +90,11 @@ func (f *RotateNowFunction) Handle(ctx context.Context, payload json.RawMessage)
 	if req.Concurrency > 0 {
 		opts.Concurrency = req.Concurrency
 	}
-	if req.RotationsPerSecond > 0 {
-		opts.RotationsPerSecond = req.RotationsPerSecond
+	if req.WritesPerSecond > 0 {
+		opts.WritesPerSecond = req.WritesPerSecond
+	}
+	if opts.WritesPerSecond <= 0 {
+		opts.WritesPerSecond = events.DefaultWritesPerSecond
 	}
 	if req.FailureGraceSeconds > 0 {
 		opts.FailureGrace = time.Duration(req.FailureGraceSeconds) * time.Second
@@ -98,8 +114,11 @@ func (f *RotateNowFunction) Handle(ctx context.Context, payload json.RawMessage)
 			return events.RotateNowResponse{}, err
 		}
 	}
-	log.Info("rotate-now started", "secrets", len(ids), "wait", opts.Wait, "timeout_s", opts.Timeout.Seconds(), "concurrency", opts.Concurrency, "rotations_per_second", opts.RotationsPerSecond, "failure_grace_s", opts.FailureGrace.Seconds())
+	log.Info("rotate-now started", "secrets", len(ids), "wait", opts.Wait, "timeout_s", opts.Timeout.Seconds(), "concurrency", opts.Concurrency, "writes_per_second", opts.WritesPerSecond, "failure_grace_s", opts.FailureGrace.Seconds())
 	opts.Progress = func(p Progress) {
+		if p.Kind == ProgressThrottled {
+			log.Warn("rotate-now throttled by Secrets Manager; pace halved", "writes_per_second", p.WritesPerSecond)
+		}
 		if p.Kind == ProgressAttemptFailed {
 			log.Warn("rotate-now attempt failed; waiting for Secrets Manager's retry", "secret_id", p.SecretID, "version_id", p.VersionID, "failed_step", p.Step, "reason", p.Reason)
 		}

@@ -2,44 +2,107 @@ package ops
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 )
 
+// fakeTime is a clock that moves only when a pacer sleeps on it.
+type fakeTime struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeTime) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// advanceTo moves the clock to t unless it is already later.
+func (c *fakeTime) advanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+}
+
 func TestPacerSpacesCalls(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	var slept []time.Duration
-	p := newPacer(10, func() time.Time { return start }, func(_ context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
+	clock := &fakeTime{now: start}
+	// 20 writes/s at 2 writes a turn: a turn every 100ms.
+	p := newPacer(20, 2, clock.Now, func(_ context.Context, d time.Duration) error {
+		clock.advanceTo(clock.Now().Add(d))
 		return nil
 	})
+	var turns []time.Duration
+	p.onTurn = func(at time.Time) { turns = append(turns, at.Sub(start)) }
 	for range 5 {
 		if err := p.wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// On a stopped clock the first call goes at once and each later one
-	// waits one more interval (100ms at 10/s).
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond}
-	if len(slept) != len(want) {
-		t.Fatalf("slept %v, want %v", slept, want)
+	want := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond}
+	if !slices.Equal(turns, want) {
+		t.Fatalf("turns at %v, want %v", turns, want)
 	}
-	for i := range want {
-		if slept[i] != want[i] {
-			t.Fatalf("slept %v, want %v", slept, want)
+}
+
+// TestPacerDoesNotBunchLateWakers: callers given turns 100ms apart all wake
+// a second late at once (a paused process); they still go 100ms apart.
+func TestPacerDoesNotBunchLateWakers(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &fakeTime{now: start}
+	gate := make(chan struct{})
+	var slept sync.WaitGroup
+	p := newPacer(20, 2, clock.Now, func(_ context.Context, d time.Duration) error {
+		if clock.Now().Equal(start) {
+			slept.Done()
+			<-gate // the pause
+			clock.advanceTo(start.Add(time.Second))
+			return nil
 		}
+		clock.advanceTo(clock.Now().Add(d))
+		return nil
+	})
+	var mu sync.Mutex
+	var turns []time.Duration
+	p.onTurn = func(at time.Time) { mu.Lock(); turns = append(turns, at.Sub(start)); mu.Unlock() }
+	if err := p.wait(context.Background()); err != nil { // the first turn, at once
+		t.Fatal(err)
+	}
+	const n = 4
+	slept.Add(n)
+	var done sync.WaitGroup
+	for range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			_ = p.wait(context.Background())
+		}()
+	}
+	slept.Wait()
+	close(gate)
+	done.Wait()
+	slices.Sort(turns)
+	for i := 1; i < len(turns); i++ {
+		if gap := turns[i] - turns[i-1]; gap < 100*time.Millisecond {
+			t.Fatalf("turns at %v: %v apart, want at least 100ms", turns, gap)
+		}
+	}
+	if len(turns) != n+1 || turns[1] != time.Second {
+		t.Fatalf("turns at %v, want %d from 1s on", turns, n+1)
 	}
 }
 
 func TestPacerDoesNotTakeASlotPastTheDeadline(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := newPacer(1, func() time.Time { return start }, func(context.Context, time.Duration) error { return nil })
+	p := newPacer(2, 2, func() time.Time { return start }, func(context.Context, time.Duration) error { return nil })
 	if err := p.wait(context.Background()); err != nil { // slot at start
 		t.Fatal(err)
 	}
@@ -52,6 +115,49 @@ func TestPacerDoesNotTakeASlotPastTheDeadline(t *testing.T) {
 	}
 	if !p.next.Equal(start.Add(time.Second)) {
 		t.Fatalf("next slot %v moved", p.next)
+	}
+}
+
+// TestPacerHalvesOnThrottleAndRecoversSlowly drives the pacer on a fake
+// clock: a throttle halves the rate once per cooldown, the rate grows back
+// by 5% of the budget per second and never passes the budget.
+func TestPacerHalvesOnThrottleAndRecoversSlowly(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := newPacer(40, 2, func() time.Time { return now }, func(context.Context, time.Duration) error { return nil })
+	if cut, rate := p.throttled(); !cut || rate != 20 {
+		t.Fatalf("first throttle: cut %v rate %v, want true 20", cut, rate)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if cut, rate := p.throttled(); cut || rate != 21 {
+		t.Fatalf("throttle within the cooldown: cut %v rate %v, want false 21 (20 + 0.5s x 2/s)", cut, rate)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if cut, rate := p.throttled(); !cut || rate != 11 {
+		t.Fatalf("throttle after the cooldown: cut %v rate %v, want true 11", cut, rate)
+	}
+	// The turns now come 2/11 s apart.
+	p.next = time.Time{}
+	_ = p.wait(context.Background())
+	if got, want := p.next.Sub(now), 2*time.Second/11; got != want {
+		t.Fatalf("interval %v, want %v", got, want)
+	}
+	// Many throttles in a row stop at the floor, budget/16.
+	for range 10 {
+		now = now.Add(time.Second)
+		p.throttled()
+	}
+	if rate, n := p.state(); rate != 2.5 || n != 13 {
+		t.Fatalf("rate %v after %d throttles, want the floor 2.5 after 13", rate, n)
+	}
+	// 2.5 + 2/s x 10 s = 22.5; after 30 s it is back at 40, not above.
+	now = now.Add(10 * time.Second)
+	if rate, _ := p.state(); rate != 22.5 {
+		t.Fatalf("rate %v after 10s, want 22.5", rate)
+	}
+	now = now.Add(30 * time.Second)
+	if rate, _ := p.state(); rate != 40 {
+		t.Fatalf("rate %v after 40s, want the budget 40", rate)
 	}
 }
 

@@ -22,12 +22,11 @@ import (
 
 // Defaults of RotateNowOptions.
 const (
-	DefaultTimeout            = 5 * time.Minute
-	DefaultConcurrency        = 10
-	DefaultRotationsPerSecond = 10.0
-	DefaultPollInterval       = time.Second
-	DefaultMaxPollInterval    = 10 * time.Second
-	DefaultStartJitter        = 500 * time.Millisecond
+	DefaultTimeout         = 5 * time.Minute
+	DefaultConcurrency     = 10
+	DefaultPollInterval    = time.Second
+	DefaultMaxPollInterval = 10 * time.Second
+	DefaultStartJitter     = 500 * time.Millisecond
 	// DefaultFailureGrace is how long a follower keeps waiting after the
 	// rotator recorded a failed attempt, for Secrets Manager's own retry of
 	// the whole rotation to succeed.
@@ -49,11 +48,18 @@ type RotateNowOptions struct {
 	Timeout time.Duration
 	// Concurrency bounds the secrets handled at once.
 	Concurrency int
-	// RotationsPerSecond paces RotateSecret calls. Each rotation makes one
-	// PutSecretValue and one UpdateSecretVersionStage, which share a 50
-	// requests/s account quota with UpdateSecret: above ~25/s rotations
-	// are throttled.
-	RotationsPerSecond float64
+	// WritesPerSecond is the write budget: rotations start no faster than
+	// WritesPerSecond/events.WritesPerRotation per second, evenly spaced
+	// (a token bucket holding one rotation's writes), so the
+	// PutSecretValue and UpdateSecretVersionStage calls they cause, which
+	// share Secrets Manager's 50 requests/s per-region quota, stay within
+	// it. A ThrottlingException seen on any call (rotate-now's own, or
+	// recorded by the rotator as a rotation's failure) halves the pace; it
+	// then recovers by 5% of the budget per second, never above the
+	// budget. Zero means events.DefaultWritesPerSecond. Each RotateNow call
+	// has its own budget: two running at once in one region share the
+	// quota, not the budget (docs/scale.md).
+	WritesPerSecond float64
 	// PollInterval is the first delay between DescribeSecret polls while
 	// waiting; it doubles up to MaxPollInterval. Each delay is jittered.
 	PollInterval, MaxPollInterval time.Duration
@@ -93,6 +99,9 @@ const (
 	ProgressAttemptFailed ProgressKind = "attempt-failed"
 	// ProgressDone: the secret has its result.
 	ProgressDone ProgressKind = "done"
+	// ProgressThrottled: Secrets Manager throttled a call and the pace
+	// was halved; WritesPerSecond is the pace now. Reported once per cut.
+	ProgressThrottled ProgressKind = "throttled"
 	// ProgressNoOutcomeTags: the secret carries no rotor outcome tag, so
 	// its rotation function may not be rotor's: a success is still seen
 	// (AWSCURRENT moves to the version) but a failure only as a timeout.
@@ -111,6 +120,8 @@ type Progress struct {
 	Step, Reason string
 	// Result is set on ProgressDone.
 	Result *events.RotateNowResult
+	// WritesPerSecond is the pace after a throttle (throttled).
+	WritesPerSecond float64
 }
 
 func (o *RotateNowOptions) defaults() {
@@ -120,8 +131,8 @@ func (o *RotateNowOptions) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.RotationsPerSecond <= 0 {
-		o.RotationsPerSecond = DefaultRotationsPerSecond
+	if o.WritesPerSecond <= 0 {
+		o.WritesPerSecond = events.DefaultWritesPerSecond
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -164,8 +175,12 @@ func NewToken() string {
 //
 // A secret is refused, without any call that changes it, when it does not
 // exist, is scheduled for deletion, has no rotation function, or still
-// holds AWSPENDING on a version that is not AWSCURRENT (an unfinished
-// rotation, which Secrets Manager would refuse too).
+// holds AWSPENDING on a version that is not AWSCURRENT (a rotation in
+// progress or unfinished, which Secrets Manager would refuse too). When a
+// rotation starts between that check and rotate-now's RotateSecret (the
+// schedule's, or another caller's), rotate-now starts none: with Wait it
+// follows that rotation to its outcome, saying so in the reason; without,
+// it refuses, naming that rotation's version.
 func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) []events.RotateNowResult {
 	if opts.StartJitter == 0 && len(secretIDs) == 1 {
 		opts.StartJitter = -1 // nothing to spread
@@ -173,7 +188,8 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 	opts.defaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &rotateNow{opts: opts, pace: newPacer(opts.RotationsPerSecond, opts.Now, sleepCtx)}
+	r := &rotateNow{opts: opts, pace: newPacer(opts.WritesPerSecond, events.WritesPerRotation, opts.Now, sleepCtx)}
+	r.api = watchedAPI{SecretsAPI: opts.Secrets, seen: r.throttled}
 
 	results := make([]events.RotateNowResult, len(secretIDs))
 	seen := map[string]bool{}
@@ -212,6 +228,15 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 type rotateNow struct {
 	opts RotateNowOptions
 	pace *pacer
+	// api is opts.Secrets reporting throttles to the pacer.
+	api SecretsAPI
+}
+
+// throttled halves the pace on a throttle and says so.
+func (r *rotateNow) throttled() {
+	if cut, rate := r.pace.throttled(); cut {
+		r.opts.Progress(Progress{Kind: ProgressThrottled, WritesPerSecond: rate})
+	}
 }
 
 func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
@@ -221,7 +246,7 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 			return timedOut(res, "not requested before the deadline")
 		}
 	}
-	d, err := describe(ctx, r.opts.Secrets, id)
+	d, err := describe(ctx, r.api, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return timedOut(res, "not requested before the deadline")
@@ -237,14 +262,14 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	}
 	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
 		advice := uncheckedPending(res.ARN, v, events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)).Advice
-		return refuse(res, refusedf(advice, "an earlier rotation is unfinished: version %s holds AWSPENDING", v))
+		return refuse(res, refusedf(advice, "a rotation is in progress or unfinished: version %s holds AWSPENDING (Secrets Manager starts no other until it ends)", v))
 	}
 	if err := r.pace.wait(ctx); err != nil {
 		return timedOut(res, "not requested before the deadline")
 	}
 	token := r.opts.NewToken()
 	start := r.opts.Now()
-	out, err := r.opts.Secrets.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+	out, err := r.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId:           aws.String(res.ARN),
 		ClientRequestToken: aws.String(token),
 	})
@@ -252,6 +277,9 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 		if ctx.Err() != nil {
 			res.VersionID = token
 			return timedOut(res, "RotateSecret did not answer before the deadline; the rotation may have started")
+		}
+		if v := r.startedMeanwhile(ctx, res.ARN, err); v != "" {
+			return r.followOthers(ctx, res, v, start)
 		}
 		return refuse(res, fmt.Errorf("rotate secret: %s", serviceMessage(err)))
 	}
@@ -270,6 +298,44 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	}
 	res = r.follow(ctx, res, start)
 	res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+	return res
+}
+
+// startedMeanwhile returns the version of a rotation that started between
+// rotate-now's check of the secret (no AWSPENDING then) and its
+// RotateSecret, which the service refused for it (InvalidRequestException:
+// "A previous rotation isn't complete"): the schedule's, or another
+// caller's. "" when err is another refusal.
+func (r *rotateNow) startedMeanwhile(ctx context.Context, arn string, err error) string {
+	var ir *types.InvalidRequestException
+	if !errors.As(err, &ir) {
+		return ""
+	}
+	d, derr := r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	if derr != nil {
+		return ""
+	}
+	return events.StrandedPending(d.VersionIdsToStages)
+}
+
+// followOthers answers for a rotation rotate-now did not start (version):
+// it says so and, with Wait, follows that rotation to its outcome.
+func (r *rotateNow) followOthers(ctx context.Context, res events.RotateNowResult, version string, start time.Time) events.RotateNowResult {
+	note := fmt.Sprintf("a rotation of this secret was already in progress (version %s, started by its schedule or another caller after rotate-now checked it); rotate-now started none", version)
+	res.VersionID = version
+	if !r.opts.Wait {
+		res.Status, res.Reason = events.StatusRefused, note
+		return res
+	}
+	note += " and followed that one"
+	r.opts.Progress(Progress{Kind: ProgressRequested, SecretID: res.SecretID, VersionID: version})
+	res = r.follow(ctx, res, start)
+	res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+	if res.Reason == "" {
+		res.Reason = note
+	} else {
+		res.Reason = note + ": " + res.Reason
+	}
 	return res
 }
 
@@ -327,7 +393,7 @@ func (r *rotateNow) follow(ctx context.Context, res events.RotateNowResult, star
 		if err := sleepCtx(ctx, b.next()); err != nil {
 			return f.atDeadline(ctx)
 		}
-		d, err := r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
+		d, err := r.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
 		if err != nil {
 			// A poll failing is not the rotation failing: keep polling
 			// until the deadline and report the last error then.
@@ -368,6 +434,9 @@ func (f *follower) judge(o observation, when moment) (bool, events.RotateNowResu
 	if o.failed {
 		f.step, f.reason = o.step, o.reason
 		if f.failedAt.IsZero() {
+			if mentionsThrottle(o.reason) {
+				f.r.throttled()
+			}
 			f.failedAt = f.r.opts.Now()
 			f.r.opts.Progress(Progress{Kind: ProgressAttemptFailed, SecretID: res.SecretID, VersionID: res.VersionID, Stages: o.stages, Elapsed: f.failedAt.Sub(f.start), Step: o.step, Reason: o.reason})
 		}

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // fast are options that poll every few milliseconds.
 func fast(e *opstest.Env, wait bool) ops.RotateNowOptions {
-	return ops.RotateNowOptions{Secrets: e.SM, Wait: wait, Timeout: time.Minute, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, StartJitter: -1, RotationsPerSecond: events.MaxRotationsPerSecond, FailureGrace: 20 * time.Millisecond}
+	return ops.RotateNowOptions{Secrets: e.SM, Wait: wait, Timeout: time.Minute, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond, StartJitter: -1, WritesPerSecond: events.WriteQuotaPerSecond, FailureGrace: 20 * time.Millisecond}
 }
 
 // singleUser is a healthy single-user secret with rotation configured.

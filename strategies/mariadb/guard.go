@@ -21,6 +21,21 @@ func (s *Session) checkBase(ctx context.Context, base account) error {
 	if cur == base.user+"@"+base.host {
 		return fmt.Errorf("refusing to manage %q@%q: it is the admin itself; use a separate admin account", base.user, base.host)
 	}
+	global, err := s.globalPrivileges(ctx, grantee(base), base.user, base.host)
+	if err != nil {
+		return fmt.Errorf("read global privileges of %q: %w", base.user, err)
+	}
+	if len(global) > 0 {
+		return fmt.Errorf("refusing to manage %q@%q: it holds global privileges (%s ON *.*); alternating-users rotates application accounts only (see docs/security.md)", base.user, base.host, strings.Join(global, ", "))
+	}
+	return nil
+}
+
+// globalPrivileges lists the global privileges (ON *.*, USAGE aside) of the
+// grantee (as information_schema writes it: 'user'@'host', or 'role' for a
+// role) and of the roles granted to user@host (host "" for a role), each
+// named with the role it comes through.
+func (s *Session) globalPrivileges(ctx context.Context, grantee, user, host string) ([]string, error) {
 	var global []string
 	err := s.scanRows(ctx, func(r *sql.Rows) error {
 		var who, p string
@@ -34,12 +49,6 @@ func (s *Session) checkBase(ctx context.Context, base account) error {
 		SELECT CONCAT(' (through role ', m.Role, ')'), p.PRIVILEGE_TYPE FROM mysql.roles_mapping m
 		JOIN information_schema.USER_PRIVILEGES p ON p.GRANTEE = CONCAT("'", m.Role, "'")
 		WHERE m.User = ? AND m.Host = ? AND p.PRIVILEGE_TYPE <> 'USAGE'
-		ORDER BY 2`, grantee(base), base.user, base.host)
-	if err != nil {
-		return fmt.Errorf("read global privileges of %q: %w", base.user, err)
-	}
-	if len(global) > 0 {
-		return fmt.Errorf("refusing to manage %q@%q: it holds global privileges (%s ON *.*); alternating-users rotates application accounts only (see docs/security.md)", base.user, base.host, strings.Join(global, ", "))
-	}
-	return nil
+		ORDER BY 2`, grantee, user, host)
+	return global, err
 }

@@ -105,6 +105,7 @@ type Server struct {
 	push      *eventPush
 	faults    []*activeFault
 	faultSeq  int
+	callLog   *CallLog // LogCalls; nil: not recording
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -467,11 +468,13 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		}
 	}
 	seq := s.commitChanges()
+	calls := s.callLog
 	s.mu.Unlock()
 	if err := s.store.wait(seq); err != nil && aerr == nil {
 		// Never acknowledge what is not on disk.
 		aerr = errf(codeInternal, "The change could not be written to the state file.")
 	}
+	calls.add(op, time.Now(), errCode(aerr))
 	s.log.Info("secretsmanager", "op", op, "secret", id, "error", errCode(aerr))
 	if aerr != nil {
 		writeJSONError(w, aerr)
@@ -627,11 +630,26 @@ func (s *Server) removeStaleTemps() error {
 	return nil
 }
 
-// mutated persists after a change made outside a request (rotation
-// bookkeeping, Go API): a whole snapshot, on disk when it returns. Caller
-// holds s.mu (the writer never takes it).
+// mutated persists after a change made outside a request to what the
+// journal does not record per secret (RDS instances and clusters, topics):
+// a whole snapshot, on disk when it returns. Caller holds s.mu (the writer
+// never takes it). Changes to secrets alone go through secretsChanged.
 func (s *Server) mutated() {
 	if s.store != nil {
 		_ = s.store.wait(s.commitSnapshot()) // the writer logged a failure
 	}
+}
+
+// secretsChanged persists a change made outside a request (the clock's
+// Tick, the Go API) that touched only the given secrets and those removed
+// with removeSecret: their journal records, on disk when it returns, not a
+// snapshot of every secret. Caller holds s.mu.
+func (s *Server) secretsChanged(secs ...*secret) {
+	if s.store == nil {
+		return
+	}
+	for _, sec := range secs {
+		s.markDirty(sec)
+	}
+	_ = s.store.wait(s.commitChanges()) // the writer logged a failure
 }
