@@ -13,10 +13,11 @@ import (
 func TestClientDependsOnLittle(t *testing.T) {
 	t.Parallel()
 	allowed := map[string]bool{
-		"github.com/rotorhq/rotor/client":             true,
-		"github.com/rotorhq/rotor/client/pgxclient":   true,
-		"github.com/rotorhq/rotor/client/mysqlclient": true,
-		"github.com/rotorhq/rotor/events":             true,
+		"github.com/rotorhq/rotor/client":              true,
+		"github.com/rotorhq/rotor/client/pgxclient":    true,
+		"github.com/rotorhq/rotor/client/mysqlclient":  true,
+		"github.com/rotorhq/rotor/client/lambdaissuer": true,
+		"github.com/rotorhq/rotor/events":              true,
 		// How PostgreSQL prepares a password for SCRAM, which pgxclient
 		// needs to hand pgx the password PostgreSQL derives its keys from.
 		"github.com/rotorhq/rotor/internal/saslprep": true,

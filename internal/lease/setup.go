@@ -29,8 +29,8 @@ func Setup(ctx context.Context, log *slog.Logger, lookup func(string) (string, b
 		return nil, nil, err
 	}
 	fn, _ := lookup("AWS_LAMBDA_FUNCTION_NAME")
-	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String())
-	sopts.OnLogin = emf.Logins(fn)
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).WithFunctionName(fn)
+	sopts.OnLogin = emf.Logins()
 	awsCfg, err := lambdafn.AWSConfig(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -74,10 +74,11 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	// Simple protocol: no prepared statements, so rotor also works through
 	// PgBouncer and RDS Proxy in transaction mode.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	hookFailpoints(ctx, cfg, fmt.Sprintf("%s:%d", p.Host, p.Port))
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
+		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: engine.ConnectTimedOut(ctx, classify(err), cfg.ConnectTimeout)}
 	}
 	return &Session{c: c, user: p.User}, nil
 }
