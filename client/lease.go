@@ -194,8 +194,9 @@ func (s *LeaseSource) UserValid(username string) bool {
 }
 
 // Close stops the renewer and revokes the current lease and every retired
-// one not yet expired: close the pools using the source first. It returns
-// the revocations' errors; calling it again does nothing.
+// one with more than Margin to run (the rest expire on their own): close
+// the pools using the source first. It returns the revocations' errors;
+// calling it again does nothing.
 func (s *LeaseSource) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -215,7 +216,10 @@ func (s *LeaseSource) Close(ctx context.Context) error {
 	var errs []error
 	now := s.opts.Now()
 	for _, l := range leases {
-		if l.Credentials == nil || !now.Before(l.ExpiresAt) {
+		// A lease about to expire is left to expire (and to the reaper):
+		// the issuer proves possession by logging in as its user, which
+		// could expire while the revoke is under way.
+		if l.Credentials == nil || l.ExpiresAt.Sub(now) < s.opts.Margin {
 			continue
 		}
 		if err := s.revoke(ctx, l); err != nil {
