@@ -293,3 +293,54 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestLeaseSourceMovesOnWhenRenewalIsRefused: a lease revoked behind the
+// source's back (an operator, or the reaper after a long outage) makes the
+// next renewal fail; the source then obtains a new lease, a new user,
+// instead of giving up, and Close revokes that one.
+func TestLeaseSourceMovesOnWhenRenewalIsRefused(t *testing.T) {
+	t.Parallel()
+	w := leasetest.New(t, "postgres")
+	svc := w.Service(t, w.Roles(leasetest.Role{Name: "app", DefaultTTL: 3, MaxTTL: 60}))
+	iss := &countingIssuer{w: w, svc: svc}
+	var logs syncBuffer
+	src, err := client.NewLeaseSource(context.Background(), iss, client.LeaseOptions{Role: "app", Margin: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := src.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := first.Credentials
+	if _, err := svc.Handle(context.Background(), events.LeaseRequest{Action: events.LeaseRevoke, Role: "app", Username: c.Username, Password: c.Password}); err != nil {
+		t.Fatalf("revoke behind the source's back: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for iss.issues.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	now, err := src.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iss.issues.Load() != 2 || now.Credentials.Username == c.Username {
+		t.Fatalf("%d issues, current user %s (first %s); want a second lease of another user after the refused renewal", iss.issues.Load(), now.Credentials.Username, c.Username)
+	}
+	if err := w.Use(now.Credentials.Username, now.Credentials.Password); err != nil {
+		t.Fatalf("the new lease does not log in: %v", err)
+	}
+	if !strings.Contains(logs.String(), "lease renewal refused; obtaining a new lease") {
+		t.Fatalf("the source did not say why it moved:\n%s", logs.String())
+	}
+	if err := src.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := w.Users(lease.UserPrefix + "app_"); n != 0 {
+		t.Fatalf("%d lease users left after Close", n)
+	}
+	if _, err := src.Current(context.Background()); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("Current after Close: %v, want an error saying the source is closed", err)
+	}
+	w.AddLeakOutput("lease source log", logs.String())
+}
