@@ -113,7 +113,7 @@ with --endpoint-url or AWS_ENDPOINT_URL. Stops cleanly on SIGINT or SIGTERM.`,
 	fs.DurationVar(&o.backoff, "rotation-backoff", awslocal.DefaultRotationBackoff, "wait before the second pass, doubled for each later one")
 	fs.DurationVar(&o.tick, "tick", awslocal.DefaultTickInterval, "how often to start due scheduled rotations")
 	fs.StringVar(&o.eventsTo, "events-to", "", "push rotation failure events (RotationFailed, RotationAbandoned, TestRotationFailed) in EventBridge's envelope to this invoke URL (Lambda Invoke shape, e.g. the notifier under the Runtime Interface Emulator), as the alerts module's rule does")
-	fs.Var(&o.faults, "fault", "answer some Secrets Manager calls with a fault: op=<Operation>,secret=<id>,answer=throttle|error|delay[,status=503][,delay=2s][,count=N][,fraction=F] (op and secret optional; also POST /_awslocal/faults); repeatable")
+	fs.Var(&o.faults, "fault", "answer some Secrets Manager calls with a fault: op=<Operation>,secret=<id>,answer=throttle|error|delay|deny[,status=503][,delay=2s][,count=N][,fraction=F] (op and secret optional; also POST /_awslocal/faults); repeatable")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 	for _, name := range []string{"listen", "function", "region", "account", "events-to", "fault"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)

@@ -29,9 +29,9 @@ func Setup(ctx context.Context, log *slog.Logger, lookup func(string) (string, b
 		return nil, nil, err
 	}
 	fn, _ := lookup("AWS_LAMBDA_FUNCTION_NAME")
-	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String())
-	sopts.OnLogin = emf.Logins(fn)
-	awsCfg, err := lambdafn.AWSConfig(ctx)
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).WithFunctionName(fn)
+	sopts.OnLogin = emf.Logins()
+	awsCfg, err := lambdafn.AWSConfig(func(k string) string { v, _ := lookup(k); return v })
 	if err != nil {
 		return nil, nil, err
 	}
