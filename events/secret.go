@@ -318,18 +318,34 @@ func (d *SecretDocument) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	first := true
-	put := func(key string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode %q: %w", key, err)
+	// Without HTML escaping: json.Marshal would rewrite "&" in an extra
+	// value as "\u0026", and extra values are written back as they were
+	// (whitespace aside).
+	var item bytes.Buffer
+	enc := json.NewEncoder(&item)
+	enc.SetEscapeHTML(false)
+	encode := func(v any) ([]byte, error) {
+		item.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
 		}
+		return bytes.TrimSuffix(item.Bytes(), []byte("\n")), nil
+	}
+	put := func(key string, v any) error {
 		if !first {
 			buf.WriteByte(',')
 		}
 		first = false
-		k, _ := json.Marshal(key)
+		k, err := encode(key)
+		if err != nil {
+			return fmt.Errorf("encode key %q: %w", key, err)
+		}
 		buf.Write(k)
 		buf.WriteByte(':')
+		b, err := encode(v)
+		if err != nil {
+			return fmt.Errorf("encode %q: %w", key, err)
+		}
 		buf.Write(b)
 		return nil
 	}

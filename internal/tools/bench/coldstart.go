@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rotorhq/rotor/internal/lambdazip"
 )
 
 // ColdStartFigures are one bootstrap's.
@@ -96,28 +96,14 @@ func buildBootstrap(ctx context.Context, root, pkg, out string) error {
 	return nil
 }
 
-// zipSize is the size of a deployment zip holding bin as "bootstrap",
-// deflated as the release's zips are.
+// zipSize is the size of the deployment zip the release makes of bin.
 func zipSize(bin string) (int64, error) {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return 0, err
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	return int64(buf.Len()), nil
+	z, err := lambdazip.Bootstrap(data)
+	return int64(len(z)), err
 }
 
 // coldStart starts bin against a minimal Lambda Runtime API (with the

@@ -30,6 +30,10 @@ type FleetFigures struct {
 	Throttles         int `json:"throttles"`
 }
 
+// fleetConcurrency is the secrets rotate-now follows at once in the fleet
+// runs.
+const fleetConcurrency = 50
+
 func measureFleet(ctx context.Context, o options, progress io.Writer) ([]FleetFigures, error) {
 	w, err := newWorld(ctx, "postgres", map[string]string{"max_connections": "200"})
 	if err != nil {
@@ -61,30 +65,26 @@ func fleetRun(ctx context.Context, w *world, arns []string, budget float64) (Fle
 	go func() { peak <- samplePeakConnections(sampleCtx, w) }()
 	start := time.Now()
 	res := ops.RotateNow(ctx, ops.RotateNowOptions{
+		// Waiting, so that concurrency bounds the rotations in flight (and
+		// with them the database sessions), as `rotor rotate --wait
+		// --concurrency 50` does.
 		Secrets: w.sm, WritesPerSecond: budget, Timeout: 30 * time.Minute, StartJitter: -1,
+		Wait: true, Concurrency: fleetConcurrency, PollInterval: 100 * time.Millisecond, MaxPollInterval: time.Second,
 		Progress: func(p ops.Progress) {
 			if p.Kind == ops.ProgressThrottled {
 				f.Throttles++
 			}
 		},
 	}, arns)
-	for i, r := range res {
-		if r.Status != events.StatusStarted {
-			stopSampling()
-			return f, fmt.Errorf("secret %d: %s: %s", i, r.Status, r.Reason)
-		}
-	}
-	for _, arn := range arns {
-		r, err := w.srv.WaitRotation(ctx, arn)
-		if err != nil {
-			stopSampling()
-			return f, err
-		}
-		if r.Succeeded {
-			f.Succeeded++
-		}
-	}
 	total := time.Since(start)
+	var firstFailure string
+	for _, r := range res {
+		if r.Status == events.StatusSucceeded {
+			f.Succeeded++
+		} else if firstFailure == "" {
+			firstFailure = fmt.Sprintf("%s: %s: %s", r.SecretID, r.Status, r.Reason)
+		}
+	}
 	stopSampling()
 	f.PeakDBConnections = <-peak
 	f.TotalSeconds = total.Seconds()
@@ -92,7 +92,7 @@ func fleetRun(ctx context.Context, w *world, arns []string, budget float64) (Fle
 	f.PeakWritesRolling, f.PeakWritesBucketed = awslocal.PeakPerSecond(calls.Times("PutSecretValue", "UpdateSecretVersionStage"))
 	f.PeakRotateSecret, _ = awslocal.PeakPerSecond(calls.Times("RotateSecret"))
 	if f.Succeeded != len(arns) {
-		return f, fmt.Errorf("%d of %d rotations failed", len(arns)-f.Succeeded, len(arns))
+		return f, fmt.Errorf("%d of %d rotations failed; the first: %s", len(arns)-f.Succeeded, len(arns), firstFailure)
 	}
 	return f, nil
 }
