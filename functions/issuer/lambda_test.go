@@ -37,7 +37,7 @@ func TestBuiltFunctionsUnderTheEmulator(t *testing.T) {
 				"AWS_ENDPOINT_URL=" + w.Srv.URL(), "AWS_REGION=" + w.SM.Options().Region,
 				"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
 				"LEASE_ROLES=" + w.Roles(leasetest.Role{Name: "app", DefaultTTL: 60, MaxTTL: 120}, leasetest.Role{Name: "short", DefaultTTL: 2, MaxTTL: 3}),
-				"ADMIN_SECRET_ARNS=" + w.AdminARN, "DB_TLS=verify-full", "DB_CA_BUNDLE=" + w.CAFile,
+				"ADMIN_SECRET_ARNS=" + w.AdminARN, "DB_TLS=verify-full", "DB_CA_BUNDLE=" + w.CAFile, "DB_CONNECT_TIMEOUT=30s",
 				"METRICS_NAMESPACE=RotorRIE", "LOG_LEVEL=debug",
 			}
 			issuer := rietest.Start(t, issuerBin, append(env, "AWS_LAMBDA_FUNCTION_NAME=rotor-issuer")...)

@@ -154,7 +154,7 @@ func TestLeaseLifecycle(t *testing.T) {
 	}
 }
 
-// TestConcurrentIssue issues 100 leases, 16 at a time, on both engines:
+// TestConcurrentIssue issues 100 leases, 10 at a time, on both engines:
 // all distinct, all working.
 func TestConcurrentIssue(t *testing.T) {
 	t.Parallel()
@@ -162,7 +162,7 @@ func TestConcurrentIssue(t *testing.T) {
 		t.Run(eng, func(t *testing.T) {
 			t.Parallel()
 			w := leasetest.New(t, eng)
-			const n, inFlight = 100, 16
+			const n, inFlight = 100, 10
 			leases := make([]events.Lease, n)
 			errs := make([]error, n)
 			sem := make(chan struct{}, inFlight)

@@ -281,9 +281,11 @@ func (w *World) Service(t testing.TB, roles string) *lease.Service {
 		Definitions:     defs,
 		Secrets:         w.SM,
 		AdminSecretARNs: []string{w.AdminARN},
-		Login:           strategies.Options{Engines: builtin.Engines(), RootCAs: w.Pool},
-		Now:             w.Clock.Now,
-		Logger:          slog.New(slog.NewJSONHandler(w.Logs, nil)),
+		// A generous login timeout: TLS and SCRAM logins, many at once,
+		// on a shared CI machine.
+		Login:  strategies.Options{Engines: builtin.Engines(), RootCAs: w.Pool, ConnectTimeout: 30 * time.Second},
+		Now:    w.Clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(w.Logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
