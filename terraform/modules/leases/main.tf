@@ -79,6 +79,28 @@ data "aws_iam_policy_document" "functions" {
     resources = local.admin_secret_arns
   }
 
+  # RDS-managed admin secrets hold only a username and password: the
+  # functions read the secret's aws:rds:primarydb* tag (DescribeSecret) and
+  # describe that one instance or cluster for its endpoint. Each Describe
+  # names one identifier, which IAM authorizes against its ARN.
+  dynamic "statement" {
+    for_each = length(var.rds_resource_arns) > 0 ? [1] : []
+    content {
+      sid       = "FindRDSManagedAdminDatabases"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = local.admin_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.rds_resource_arns) > 0 ? [1] : []
+    content {
+      sid       = "DescribeAdminDatabases"
+      actions   = ["rds:DescribeDBInstances", "rds:DescribeDBClusters"]
+      resources = var.rds_resource_arns
+    }
+  }
+
   # Customer managed keys of the admin secrets, through Secrets Manager in
   # this region only.
   dynamic "statement" {

@@ -139,6 +139,17 @@ variable "kms_key_arns" {
   default     = []
 }
 
+variable "rds_resource_arns" {
+  description = "ARNs of the RDS instances and clusters behind RDS-managed admin secrets (manage_master_user_password), whose document has no host: the functions describe them for the endpoint (and DescribeSecret the admin secrets for their RDS tags). [] for admin secrets that name their host."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.rds_resource_arns : can(regex("^arn:[a-z-]+:rds:[a-z0-9-]+:[0-9]{12}:(db|cluster):.+$", a))])
+    error_message = "rds_resource_arns must be RDS instance (…:db:<id>) or cluster (…:cluster:<id>) ARNs."
+  }
+}
+
 variable "db_tls" {
   description = "TLS mode for database connections (DB_TLS): verify-full checks the chain and the host name, require encrypts without checking, disable sends everything in clear. An admin secret's `ssl` key overrides it. rotor never falls back to a weaker mode."
   type        = string
