@@ -50,7 +50,6 @@ test: deps secrets
 	$(GO) vet ./...
 	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) tool staticcheck ./...
-	$(GO) tool staticcheck -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags failpoints -run '$(FAILPOINT_TESTS)' ./rotation/
 	@$(MAKE) --no-print-directory fuzz-short
@@ -68,7 +67,9 @@ fuzz:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 
-## lint: go vet and staticcheck (pinned in go.mod as a tool)
+## lint: go vet and staticcheck (pinned in go.mod as a tool), also over the
+## files built only with the failpoints tag (staticcheck with the tag
+## analyses every dependency again, so make test leaves it to lint)
 lint:
 	$(GO) vet ./...
 	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
@@ -90,11 +91,12 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	terraform fmt -recursive terraform
 
-## bench: the figures in docs/benchmarks.md
+## bench: the figures in docs/performance.md and docs/scale.md: a table on
+## stdout and bench/results.json (internal/tools/bench; flags via BENCH_FLAGS,
+## e.g. BENCH_FLAGS="-rotations 50 -fleet 200"); then the Go micro-benchmarks
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./rotation/ ./functions/rotator/
+	$(GO) run ./internal/tools/bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench 'Scram' ./strategies/postgres/
-	$(GO) test -run '^$$' -bench 'StandInAtScale' -benchtime 200x ./internal/local/awslocal/
 
 clean:
 	rm -rf $(DIST)

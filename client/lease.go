@@ -194,8 +194,9 @@ func (s *LeaseSource) UserValid(username string) bool {
 }
 
 // Close stops the renewer and revokes the current lease and every retired
-// one not yet expired: close the pools using the source first. It returns
-// the revocations' errors; calling it again does nothing.
+// one with more than Margin to run (the rest expire on their own): close
+// the pools using the source first. It returns the revocations' errors;
+// calling it again does nothing.
 func (s *LeaseSource) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -215,7 +216,10 @@ func (s *LeaseSource) Close(ctx context.Context) error {
 	var errs []error
 	now := s.opts.Now()
 	for _, l := range leases {
-		if l.Credentials == nil || !now.Before(l.ExpiresAt) {
+		// A lease about to expire is left to expire (and to the reaper):
+		// the issuer proves possession by logging in as its user, which
+		// could expire while the revoke is under way.
+		if l.Credentials == nil || l.ExpiresAt.Sub(now) < s.opts.Margin {
 			continue
 		}
 		if err := s.revoke(ctx, l); err != nil {
@@ -272,7 +276,7 @@ func (s *LeaseSource) renewer() {
 		if err != nil {
 			left := s.cur.ExpiresAt.Sub(s.opts.Now()) - s.lifetime - s.opts.Margin
 			at = s.opts.Now().Add(max(left/10, 100*time.Millisecond))
-			s.log.Warn("lease renewal failed; will retry", "user", s.cur.Credentials.Username, "expires", s.cur.ExpiresAt, "error", err)
+			s.log.Warn("lease renewal failed; will retry", "user", userOf(s.cur), "expires", s.cur.ExpiresAt, "error", err)
 		} else {
 			at = s.renewAtLocked()
 		}
@@ -302,7 +306,7 @@ func (s *LeaseSource) refresh(ctx context.Context, onlyIfUnfit bool) (events.Lea
 	if s.opts.TTL > 0 {
 		wanted = s.opts.TTL
 	}
-	renewable := now.Before(cur.ExpiresAt) && cur.MaxExpiresAt.Sub(now) >= wanted*5/6
+	renewable := cur.Credentials != nil && now.Before(cur.ExpiresAt) && cur.MaxExpiresAt.Sub(now) >= wanted*5/6
 	if renewable {
 		l, err := s.call(ctx, events.LeaseRequest{Action: events.LeaseRenew, Role: s.opts.Role, TTLSeconds: s.ttlSeconds(),
 			Username: cur.Credentials.Username, Password: cur.Credentials.Password})
@@ -318,16 +322,38 @@ func (s *LeaseSource) refresh(ctx context.Context, onlyIfUnfit bool) (events.Lea
 			return events.Lease{}, err
 		}
 		// A refused renewal (the user was reaped or revoked meanwhile)
-		// is no reason to stop: a new lease serves as well.
+		// is no reason to stop: a new lease serves as well. The refused
+		// one is forgotten: nothing to revoke at Close, and its
+		// connections fail UserValid.
 		s.log.Warn("lease renewal refused; obtaining a new lease", "user", cur.Credentials.Username, "error", err)
+		s.forget(cur)
 	}
 	l, err := s.call(ctx, events.LeaseRequest{Action: events.LeaseIssue, Role: s.opts.Role, TTLSeconds: s.ttlSeconds()})
 	if err != nil {
 		return events.Lease{}, err
 	}
-	s.log.Info("new lease", "user", l.Credentials.Username, "expires", l.ExpiresAt, "replaces", cur.Credentials.Username)
+	s.log.Info("new lease", "user", l.Credentials.Username, "expires", l.ExpiresAt, "replaces", userOf(cur))
 	s.install(l)
 	return l, nil
+}
+
+// userOf is l's user name, "" when it has no credentials.
+func userOf(l events.Lease) string {
+	if l.Credentials == nil {
+		return ""
+	}
+	return l.Credentials.Username
+}
+
+// forget drops l from what the source holds, if it is still current: it
+// is not kept for Close and its user is no longer valid.
+func (s *LeaseSource) forget(l events.Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.users, l.Credentials.Username)
+	if s.cur.Credentials != nil && s.cur.Credentials.Username == l.Credentials.Username {
+		s.cur.Credentials = nil
+	}
 }
 
 // install makes l current; a lease it replaces (another user) is kept for

@@ -3,7 +3,9 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"time"
 )
@@ -169,9 +171,18 @@ func (l *Lease) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// JSONErrorWithoutValue reports a decoding error by its kind and position,
+// never by the text it was decoding (which may hold a password or, in
+// configuration, anything else): for callers outside this package that
+// decode strictly too.
+func JSONErrorWithoutValue(err error) string { return jsonErrorWithoutValue(err) }
+
 // jsonErrorWithoutValue reports a decoding error by its kind and position,
 // never by the text it was decoding (which may hold a password).
 func jsonErrorWithoutValue(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "malformed JSON: it ends early"
+	}
 	switch e := err.(type) {
 	case *json.SyntaxError:
 		return fmt.Sprintf("malformed JSON at byte %d", e.Offset)

@@ -208,9 +208,9 @@ type faultWorld struct {
 // TestFaultAtEveryCallConverges enumerates the Secrets Manager calls of a
 // rotation from a clean run of the real rotator (so the list cannot fall
 // behind the code), then, for each call and each way it can fail (before
-// it reaches the service, or, for a call that changes something, after it
-// acted with the response lost),
-// rotates a fresh secret with that one fault injected and lets the
+// it reaches the service; for a call that changes something, after it
+// acted with the response lost; and the rotator's process dying once it
+// answered: killSwitch), rotates a fresh secret with that one fault injected and lets the
 // stand-in's retries run, as Secrets Manager's would. After each: the
 // rotation completed, AWSCURRENT logs in, no AWSPENDING is left on another
 // version, alternating-users' AWSPREVIOUS still logs in, and the outcome

@@ -22,7 +22,9 @@ import (
 //   - PrepareConn (before any already set) destroys, before handing it out,
 //     a connection whose user src does not know or that expires within
 //     src.Margin, and the pool acquires another: the check holds even if a
-//     connection escaped the lifetime.
+//     connection escaped the lifetime. As pgxpool ignores the deprecated
+//     BeforeAcquire once PrepareConn is set, move such a hook to
+//     PrepareConn before calling ConfigureLease.
 //
 // Host, port, database and TLS stay cfg's: the lease supplies only the
 // username and password.
@@ -47,10 +49,6 @@ func ConfigureLease(cfg *pgxpool.Config, src *client.LeaseSource) {
 		cfg.HealthCheckPeriod = src.ConnLifetime()
 	}
 	prevPrepare := cfg.PrepareConn
-	if prevPrepare == nil && cfg.BeforeAcquire != nil {
-		before := cfg.BeforeAcquire
-		prevPrepare = func(ctx context.Context, c *pgx.Conn) (bool, error) { return before(ctx, c), nil }
-	}
 	cfg.PrepareConn = func(ctx context.Context, c *pgx.Conn) (bool, error) {
 		if !src.UserValid(c.Config().User) {
 			return false, nil

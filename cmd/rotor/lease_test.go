@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/lease/leasetest"
+	"github.com/rotorhq/rotor/internal/local/rietest"
 )
 
 // TestLeaseUsageErrors: each mistake is exit 2 with a line naming the flag
@@ -122,4 +124,91 @@ func TestLeaseFormats(t *testing.T) {
 	if err := json.NewDecoder(bytes.NewReader([]byte(js))).Decode(&m); err != nil || m["expiresAt"] == nil {
 		t.Fatalf("json lease %v: %v", m, err)
 	}
+}
+
+// TestLeaseThroughTheBuiltIssuer runs rotor lease against the built issuer
+// function under the Lambda Runtime Interface Emulator (the SDK's Lambda
+// client with --endpoint-url at the emulator, which serves Invoke's path),
+// on the harness's PostgreSQL: a lease that logs in, renewed and revoked
+// through stdin; refusals for an unknown role definition and a TTL over the
+// maximum (exit 1, the issuer's reason); the password on stdout only.
+func TestLeaseThroughTheBuiltIssuer(t *testing.T) {
+	w := leasetest.New(t, "postgres")
+	emu := rietest.Start(t, rietest.Build(t, "./functions/issuer"),
+		"AWS_ENDPOINT_URL="+w.Srv.URL(), "AWS_REGION="+w.SM.Options().Region,
+		"AWS_ACCESS_KEY_ID=AKIDAWSLOCAL", "AWS_SECRET_ACCESS_KEY=awslocal-secret-key", "AWS_SESSION_TOKEN=",
+		"LEASE_ROLES="+w.Roles(leasetest.Role{Name: "app_ro", DefaultTTL: 60, MaxTTL: 300}),
+		"ADMIN_SECRET_ARNS="+w.AdminARN, "DB_TLS=verify-full", "DB_CA_BUNDLE="+w.CAFile,
+		"AWS_LAMBDA_FUNCTION_NAME=rotor-issuer", "LOG_LEVEL=debug")
+	base := strings.TrimSuffix(emu.URL, "/2015-03-31/functions/function/invocations")
+	lease := func(t *testing.T, stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		old := leaseStdin
+		leaseStdin = strings.NewReader(stdin)
+		defer func() { leaseStdin = old }()
+		code, stdout, stderr := cli(t, append(args, "--endpoint-url", base, "--function", "function", "--region", w.SM.Options().Region)...)
+		w.AddLeakOutput("rotor "+strings.Join(args, " ")+" stderr", stderr)
+		return code, stdout, stderr
+	}
+
+	code, stdout, stderr := lease(t, "", "lease", "--role", "app_ro", "--ttl", "2m", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("rotor lease: exit %d\n%s", code, stderr)
+	}
+	held, err := readLease(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatalf("rotor lease --format json: %v", err)
+	}
+	c := held.Credentials
+	w.Remember(c.Password)
+	if err := w.Use(c.Username, c.Password); err != nil {
+		t.Fatalf("the lease does not log in: %v", err)
+	}
+	if got := held.ExpiresAt.Sub(held.IssuedAt); got != 2*time.Minute {
+		t.Fatalf("lease of %s, want the 2m asked for", got)
+	}
+	if !strings.Contains(stderr, "user "+c.Username) || !strings.Contains(stderr, "expires "+held.ExpiresAt.UTC().Format(time.RFC3339)) || !strings.Contains(stderr, "password is on stdout only") {
+		t.Fatalf("stderr does not say who, until when and where the password went:\n%s", stderr)
+	}
+
+	code, stdout, stderr = lease(t, stdout, "lease", "renew", "--ttl", "4m", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("rotor lease renew: exit %d\n%s", code, stderr)
+	}
+	renewed, err := readLease(strings.NewReader(stdout))
+	if err != nil || renewed.Credentials.Username != c.Username || !renewed.ExpiresAt.After(held.ExpiresAt) {
+		t.Fatalf("renewed lease %v (%v), want %s later than %s", renewed, err, c.Username, held.ExpiresAt)
+	}
+
+	code, envOut, stderr := lease(t, "", "lease", "--role", "app_ro")
+	if code != exitOK || !strings.Contains(envOut, "export PGUSER='v_app_ro_") || !strings.Contains(envOut, "export PGSSLMODE='verify-full'") {
+		t.Fatalf("rotor lease --format env: exit %d\n%s\n%s", code, envOut, stderr)
+	}
+	for _, line := range strings.Split(envOut, "\n") {
+		if pw, ok := strings.CutPrefix(line, "export PGPASSWORD="); ok {
+			w.Remember(strings.Trim(pw, "'"))
+		}
+	}
+
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown role": {[]string{"lease", "--role", "nope"}, `"nope"`},
+		"over max TTL": {[]string{"lease", "--role", "app_ro", "--ttl", "10m"}, "600"},
+	} {
+		code, stdout, stderr := lease(t, "", c.args...)
+		if code != exitFail || stdout != "" || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d naming %s", name, code, stdout, stderr, exitFail, c.want)
+		}
+	}
+
+	code, _, stderr = lease(t, stdout, "lease", "revoke")
+	if code != exitOK || !strings.Contains(stderr, c.Username+" of role app_ro dropped") {
+		t.Fatalf("rotor lease revoke: exit %d\n%s", code, stderr)
+	}
+	if err := w.Use(c.Username, c.Password); err == nil {
+		t.Fatal("the revoked lease still logs in")
+	}
+	w.AddLeakOutput("the issuer's output", emu.Output())
 }

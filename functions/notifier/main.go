@@ -23,8 +23,7 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
-	ctx := context.Background()
-	awsCfg, err := lambdafn.AWSConfig(ctx)
+	awsCfg, err := lambdafn.AWSConfig(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(log, "AWS configuration", err)
 	}

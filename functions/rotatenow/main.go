@@ -30,7 +30,7 @@ func main() {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	awsCfg, err := lambdafn.AWSConfig(ctx)
+	awsCfg, err := lambdafn.AWSConfig(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(log, "AWS configuration", err)
 	}

@@ -33,7 +33,7 @@ func main() {
 	sopts.OnLogin = emf.Logins()
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
-	awsCfg, err := lambdafn.AWSConfig(ctx)
+	awsCfg, err := lambdafn.AWSConfig(os.Getenv)
 	if err != nil {
 		lambdafn.Fatal(log, "AWS configuration", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -141,15 +141,51 @@ func Boot(function string, getenv func(string) string) *slog.Logger {
 	return log
 }
 
-// AWSConfig loads the SDK's default configuration: region, credentials and
-// the standard endpoint settings (AWS_ENDPOINT_URL,
-// AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_RDS, ...).
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+// AWSConfig builds the SDK configuration from the environment Lambda gives
+// a function: the region (AWS_REGION, else AWS_DEFAULT_REGION), the
+// execution role's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN) and the standard endpoint settings (AWS_ENDPOINT_URL;
+// per service AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_RDS, ...).
+//
+// It uses the SDK's own packages (aws, credentials) but not the shared
+// configuration loader (config.LoadDefaultConfig): that loader links a
+// client for every credential source it might meet (STS, SSO, SSO-OIDC,
+// sign-in, IMDS, processes), whose package initialisation runs on every
+// cold start though a Lambda function only ever has the environment's
+// credentials (docs/performance.md has the figures). A missing variable is
+// an error naming it.
+func AWSConfig(getenv func(string) string) (aws.Config, error) {
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		return aws.Config{}, errors.New("AWS configuration: AWS_REGION is not set (Lambda sets it)")
+	}
+	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return aws.Config{}, errors.New("AWS configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them from the execution role)")
+	}
+	cfg := aws.Config{
+		Region:        region,
+		Credentials:   aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))),
+		ConfigSources: []any{envEndpoints(getenv)},
+	}
+	if u := getenv("AWS_ENDPOINT_URL"); u != "" {
+		cfg.BaseEndpoint = aws.String(u)
 	}
 	return cfg, nil
+}
+
+// envEndpoints answers the SDK clients' question "is there a base endpoint
+// for this service?" from AWS_ENDPOINT_URL_<SERVICE ID> (upper case,
+// spaces as underscores), as the shared configuration loader does.
+type envEndpoints func(string) string
+
+// GetServiceBaseEndpoint implements the SDK's ServiceBaseEndpointProvider.
+func (e envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := e("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
+	return v, v != "", nil
 }
 
 // SecretsManager returns a client; a non-empty endpoint (AWS's templates'

@@ -102,3 +102,40 @@ func TestLambdaErrorKeepsTheNamedType(t *testing.T) {
 		t.Fatal("errors without a type must pass through unchanged")
 	}
 }
+
+func TestAWSConfigFromLambdaEnvironment(t *testing.T) {
+	env := map[string]string{
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret-key",
+		"AWS_SESSION_TOKEN": "example-token", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:4567",
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := AWSConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || creds.AccessKeyID != "AKIDEXAMPLE" || creds.SecretAccessKey != "example-secret-key" || creds.SessionToken != "example-token" {
+		t.Fatalf("credentials %+v, %v", creds, err)
+	}
+	if cfg.Region != "eu-west-1" || cfg.BaseEndpoint == nil || *cfg.BaseEndpoint != "http://127.0.0.1:4566" {
+		t.Fatalf("region %q, base endpoint %v", cfg.Region, cfg.BaseEndpoint)
+	}
+	ep := cfg.ConfigSources[0].(interface {
+		GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
+	})
+	if v, ok, _ := ep.GetServiceBaseEndpoint(context.Background(), "Secrets Manager"); !ok || v != "http://127.0.0.1:4567" {
+		t.Fatalf("Secrets Manager endpoint %q %v", v, ok)
+	}
+	if _, ok, _ := ep.GetServiceBaseEndpoint(context.Background(), "RDS"); ok {
+		t.Fatal("an RDS endpoint from nowhere")
+	}
+	for _, missing := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		saved := env[missing]
+		delete(env, missing)
+		if _, err := AWSConfig(getenv); err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("without %s: err %v, want one naming it", missing, err)
+		}
+		env[missing] = saved
+	}
+}

@@ -3,9 +3,7 @@ package lease
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -59,7 +57,7 @@ func ParseDefinitions(data string, engines *engine.Registry, allowed []string) (
 	dec.DisallowUnknownFields()
 	var defs []Definition
 	if err := dec.Decode(&defs); err != nil {
-		return nil, fmt.Errorf("%s: %s", config.EnvLeaseRoles, jsonError(err))
+		return nil, fmt.Errorf("%s: %s", config.EnvLeaseRoles, events.JSONErrorWithoutValue(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: more than one JSON value", config.EnvLeaseRoles)
@@ -99,19 +97,6 @@ func ParseDefinitions(data string, engines *engine.Registry, allowed []string) (
 		seen[d.Name] = true
 	}
 	return defs, nil
-}
-
-func jsonError(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "malformed JSON: it ends early"
-	}
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return fmt.Sprintf("malformed JSON at byte %d", e.Offset)
-	case *json.UnmarshalTypeError:
-		return fmt.Sprintf("field %q: want a JSON %s", e.Field, e.Type)
-	}
-	return err.Error()
 }
 
 // Config is the issuer's and the reaper's configuration.

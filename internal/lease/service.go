@@ -132,7 +132,7 @@ func (s *Service) Handle(ctx context.Context, req events.LeaseRequest) (events.L
 			errors.As(err, &le)
 		}
 		outcome = le.Type
-		s.o.Logger.Warn("lease request refused or failed", "action", action, "role", req.Role, "user", req.Username, "error_type", le.Type, "error", err.Error())
+		s.o.Logger.Warn("lease request refused or failed", "action", action, "role", clip(req.Role), "user", clip(req.Username), "error_type", le.Type, "error", err.Error())
 	} else {
 		user := userOf(l)
 		if user == "" {
@@ -148,6 +148,14 @@ func (s *Service) Handle(ctx context.Context, req events.LeaseRequest) (events.L
 		s.o.OnOutcome(action, role, outcome)
 	}
 	return l, err
+}
+
+// clip bounds a caller-supplied name in a log line.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "..."
+	}
+	return s
 }
 
 func userOf(l events.Lease) string {

@@ -31,7 +31,7 @@ func Setup(ctx context.Context, log *slog.Logger, lookup func(string) (string, b
 	fn, _ := lookup("AWS_LAMBDA_FUNCTION_NAME")
 	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).WithFunctionName(fn)
 	sopts.OnLogin = emf.Logins()
-	awsCfg, err := lambdafn.AWSConfig(ctx)
+	awsCfg, err := lambdafn.AWSConfig(func(k string) string { v, _ := lookup(k); return v })
 	if err != nil {
 		return nil, nil, err
 	}

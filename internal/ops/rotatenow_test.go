@@ -420,7 +420,11 @@ func TestLoadRotateNowDefaults(t *testing.T) {
 	if err != nil || o.Concurrency != 4 || o.Timeout != 2*time.Minute {
 		t.Fatalf("got %+v, %v", o, err)
 	}
-	for _, bad := range []map[string]string{{"ROTATE_NOW_CONCURRENCY": "0"}, {"ROTATE_NOW_TIMEOUT_SECONDS": "901"}, {"ROTATE_NOW_TIMEOUT_SECONDS": "5m"}} {
+	if o, err := ops.LoadRotateNowDefaults(env(map[string]string{"ROTATE_NOW_WRITES_PER_SECOND": "25"})); err != nil || o.WritesPerSecond != 25 {
+		t.Fatalf("write budget: got %+v, %v", o, err)
+	}
+	for _, bad := range []map[string]string{{"ROTATE_NOW_CONCURRENCY": "0"}, {"ROTATE_NOW_TIMEOUT_SECONDS": "901"}, {"ROTATE_NOW_TIMEOUT_SECONDS": "5m"},
+		{"ROTATE_NOW_WRITES_PER_SECOND": "1"}, {"ROTATE_NOW_WRITES_PER_SECOND": "51"}, {"ROTATE_NOW_WRITES_PER_SECOND": "fast"}, {"ROTATE_NOW_WRITES_PER_SECOND": "NaN"}} {
 		if _, err := ops.LoadRotateNowDefaults(env(bad)); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -62,25 +62,17 @@ func (s *Session) checkGroup(ctx context.Context, group string) error {
 	case isRole != "Y":
 		return fmt.Errorf("refusing to use %q as a lease group role: it is an account, not a role (see docs/leases.md)", group)
 	}
-	quoted, err := s.q.str(group)
-	if err != nil {
-		return fmt.Errorf("group role %q: %w", group, err)
-	}
 	// SHOW GRANTS lists the role's grants and those of the roles granted
 	// to it (information_schema.USER_PRIVILEGES has no rows for roles).
+	lines, err := s.showGrants(ctx, group)
+	if err != nil {
+		return err
+	}
 	var bad []string
-	err = s.scanRows(ctx, func(r *sql.Rows) error {
-		var line string
-		if err := r.Scan(&line); err != nil {
-			return err
-		}
-		if why := privilegedGrant(line); why != "" {
+	for _, l := range lines {
+		if why := privilegedGrant(l); why != "" {
 			bad = append(bad, why)
 		}
-		return nil
-	}, "SHOW GRANTS FOR "+quoted)
-	if err != nil {
-		return fmt.Errorf("read the grants of role %q: %w", group, err)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("refusing to use %q as a lease group role: it holds %s, itself or through a role; a lease group holds an application's grants only (see docs/leases.md)", group, strings.Join(bad, " and "))
@@ -98,9 +90,9 @@ func privilegedGrant(line string) string {
 	if !strings.HasPrefix(line, "GRANT ") {
 		return ""
 	}
-	switch {
-	case strings.Contains(line, " ON *.* TO ") && !strings.HasPrefix(line, "GRANT USAGE ON *.* TO "):
-		return "global privileges (" + strings.TrimPrefix(line[:strings.Index(line, " ON *.* TO ")], "GRANT ") + " ON *.*)"
+	switch p := globalGrant(line); {
+	case p != "":
+		return "global privileges (" + p + " ON *.*)"
 	case strings.Contains(line, " ON `mysql`."):
 		return "privileges on the mysql schema"
 	case strings.Contains(line, " ON `"+LeaseSchema+"`."):

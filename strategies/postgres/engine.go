@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -29,6 +30,22 @@ const PinnedSearchPath = "pg_catalog, pg_temp"
 // templates use, kept so generated passwords stay safe in connection URLs.
 const DefaultExcludeCharacters = ":/@\"'\\"
 
+// PostgresCurvePreferences are the TLS key exchanges offered to PostgreSQL:
+// P-256 (then P-384, P-521) only. PostgreSQL up to 17 configures OpenSSL
+// with one group, its ssl_ecdh_curve setting, default prime256v1 (P-256);
+// PostgreSQL 18's ssl_groups defaults to X25519:prime256v1. Go ignores the
+// order of CurvePreferences and sends its key share for the first of its
+// own order (X25519MLKEM768, the P-256/P-384 hybrids, X25519, P-256, ...)
+// that the list holds, so with Go's default every TLS 1.3 login to a
+// PostgreSQL ≤ 17 server is answered with a HelloRetryRequest asking for
+// P-256: one more network round trip per login. Leaving X25519 and the
+// hybrids out makes P-256 the key share every default-configured
+// PostgreSQL accepts at once. The trade-offs (docs/security.md): no
+// post-quantum key exchange even with a server configured to offer one,
+// and a server configured for X25519 only refuses the handshake (a TLS
+// error at login, never a fallback to plaintext).
+var PostgresCurvePreferences = []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
 // Session is one logged-in connection. It is not safe for concurrent use.
 type Session struct {
 	c    *pgx.Conn
@@ -46,6 +63,9 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	if err != nil {
 		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: err}
 	}
+	// pgx accepts only a Config made by ParseConfig (ConnectConfig panics
+	// otherwise), so the empty DSN is parsed once for its defaults; every
+	// field rotor relies on is set below, whatever PG* variables say.
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {
 		return nil, fmt.Errorf("pgx defaults: %w", err)
@@ -75,6 +95,14 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	// PgBouncer and RDS Proxy in transaction mode.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	hookFailpoints(ctx, cfg, fmt.Sprintf("%s:%d", p.Host, p.Port))
+	// A session is one-shot (a handful of statements, then closed), and
+	// the simple protocol prepares nothing: no statement or description
+	// cache to allocate.
+	cfg.StatementCacheCapacity = 0
+	cfg.DescriptionCacheCapacity = 0
+	if cfg.TLSConfig != nil {
+		cfg.TLSConfig.CurvePreferences = PostgresCurvePreferences
+	}
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -21,8 +21,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -34,9 +32,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/semver"
+
+	"github.com/rotorhq/rotor/internal/lambdazip"
 )
 
 // versionVar is the variable the linker sets to the release version.
@@ -282,33 +281,19 @@ func (o Options) sbom(bin, out string) error {
 	return nil
 }
 
-// zipEpoch is every entry's modification time: the earliest a zip can hold.
-var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // WriteZip writes a Lambda deployment zip at out holding src as
-// `bootstrap`, executable, with a fixed timestamp: its bytes depend on
-// src's bytes only, so Terraform's source_code_hash changes only when the
-// code does.
+// `bootstrap` (lambdazip.Bootstrap: executable, fixed timestamp, so its
+// bytes depend on src's bytes only).
 func WriteZip(out, src string) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipEpoch}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
+	z, err := lambdazip.Bootstrap(data)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(out, buf.Bytes(), 0o644)
+	return os.WriteFile(out, z, 0o644)
 }
 
 // WriteChecksums writes dir/SHA256SUMS: one "<hex>  <name>" line per name,

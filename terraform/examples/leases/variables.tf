@@ -60,7 +60,7 @@ variable "app_role_name" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic for the functions' error alarms, e.g. the alerts module's alerts_topic_arn. null creates no alarm."
+  description = "SNS topic for the functions' error alarms, e.g. the alerts module's topic_arn (deployed with the same name). null creates no alarm."
   type        = string
   default     = null
 }

@@ -293,6 +293,29 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   tags                = var.tags
 }
 
+# A lease user the reaper could not drop (internal/metrics
+# MetricLeaseReapFailures; its log line names the user and why, and every
+# run retries). The run also fails, so the errors alarm fires too; this one
+# stays in alarm until a run drops everything.
+resource "aws_cloudwatch_metric_alarm" "reap_failures" {
+  count = var.create && var.alarm_topic_arn != null ? 1 : 0
+
+  alarm_name          = "${var.name}-lease-reap-failures"
+  alarm_description   = "The rotor reaper could not drop an expired lease user (it can no longer log in on PostgreSQL; on MariaDB it still can). Its ERROR line in /aws/lambda/${module.reaper[0].function_name} names the user and why; docs/leases.md#limits says what to do."
+  namespace           = var.metrics_namespace
+  metric_name         = "LeaseReapFailures"
+  dimensions          = { FunctionName = module.reaper[0].function_name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "ignore"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = var.tags
+}
+
 # ---------------------------------------------------------------------------
 # Network: one security group for both functions, egress to the databases
 # and to 443 only, no ingress

@@ -251,7 +251,7 @@ variable "issuer_reserved_concurrency" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic for the reaper's alarms (its errors, and users it could not drop): the alerts module's alerts_topic_arn, so they reach the same people as rotation failures. null creates no alarm."
+  description = "SNS topic for the alarms (issuer and reaper errors, expired users the reaper could not drop: metric LeaseReapFailures): the alerts module's topic_arn, so they reach the same people as rotation failures; give this module the alerts module's name, as its topic policy admits only alarms named <name>-*. null creates no alarm."
   type        = string
   default     = null
 }

@@ -409,13 +409,18 @@ module "rotatenow" {
   memory_size  = var.memory_size
   # Room to report after the longest wait it is configured for.
   timeout = var.rotatenow_wait_timeout_seconds + 30
+  # One invocation at a time: each paces its rotations against its own
+  # write budget, so two at once would ask for twice the budget from the
+  # region's one quota (docs/operations.md).
+  reserved_concurrent_executions = var.rotatenow_reserved_concurrency
 
   # Names from internal/config.FunctionEnv["rotatenow"]. No
   # SECRETS_MANAGER_ENDPOINT: rotatenow runs outside the VPC, where a VPC
   # endpoint's DNS name is not reachable.
   environment = {
-    ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)
-    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)
+    ROTATE_NOW_CONCURRENCY       = tostring(var.rotatenow_concurrency)
+    ROTATE_NOW_TIMEOUT_SECONDS   = tostring(var.rotatenow_wait_timeout_seconds)
+    ROTATE_NOW_WRITES_PER_SECOND = tostring(var.rotatenow_writes_per_second)
   }
 
   policy                        = data.aws_iam_policy_document.rotatenow[0].json

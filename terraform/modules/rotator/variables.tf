@@ -319,6 +319,28 @@ variable "rotatenow_concurrency" {
   }
 }
 
+variable "rotatenow_writes_per_second" {
+  description = "rotatenow's write budget in this region (ROTATE_NOW_WRITES_PER_SECOND); a request's `writesPerSecond` overrides it. A rotation makes 2 of the PutSecretValue + UpdateSecretVersionStage calls Secrets Manager allows 50 of per second per region, so rotations start at this / 2 per second; halved on throttling. The default, 80% of the quota, leaves room for scheduled rotations and other writers."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.rotatenow_writes_per_second >= 2 && var.rotatenow_writes_per_second <= 50
+    error_message = "rotatenow_writes_per_second must be from 2 (one rotation's writes) to 50 (the quota)."
+  }
+}
+
+variable "rotatenow_reserved_concurrency" {
+  description = "Reserved concurrent executions of rotatenow. Each invocation paces against its own write budget, so the default 1 keeps two invocations from asking the region's write quota for twice the budget: a second invocation while one runs is refused (TooManyRequestsException)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = floor(var.rotatenow_reserved_concurrency) == var.rotatenow_reserved_concurrency && var.rotatenow_reserved_concurrency >= 1
+    error_message = "rotatenow_reserved_concurrency must be a whole number >= 1."
+  }
+}
+
 variable "rotatenow_wait_timeout_seconds" {
   description = "Default time rotatenow waits for the rotations it started (ROTATE_NOW_TIMEOUT_SECONDS); a request's `timeoutSeconds` overrides it. The function's own timeout is this plus 30 seconds to report, so at most 870 (Lambda's limit is 900)."
   type        = number
