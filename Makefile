@@ -7,8 +7,19 @@ ARCH      ?= arm64
 DIST      := dist
 # Test timeout for the whole suite; CI's budget is 15 minutes on 2 cores.
 TEST_TIMEOUT ?= 12m
+# The packages with files built only with the failpoints tag (database
+# fault injection, docs/reliability.md), and the tests that need it.
+FAILPOINT_PKGS  := ./internal/failpoint/ ./strategies/postgres/ ./strategies/mariadb/ ./rotation/
+FAILPOINT_TESTS := TestFaultAtEveryStatementConverges
+# Fuzzing time per target: `make fuzz` (FUZZTIME) and the short run in
+# `make test` (FUZZTIME_SHORT).
+FUZZTIME       ?= 60s
+FUZZTIME_SHORT ?= 3s
+# Every fuzz target, as package:Target (see docs/reliability.md).
+FUZZ_TARGETS := ./events:FuzzSecretDocument ./events:FuzzRotationEvent \
+	./events:FuzzRotateNowRequest ./internal/local/awslocal:FuzzRequestDecoder
 
-.PHONY: all build release docs demo test lint secrets fmt deps clean bench
+.PHONY: all build release docs demo test lint secrets fmt deps clean bench fuzz fuzz-short
 
 all: build
 
@@ -37,13 +48,33 @@ demo:
 test: deps secrets
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags failpoints -run '$(FAILPOINT_TESTS)' ./rotation/
+	@$(MAKE) --no-print-directory fuzz-short
 
-## lint: go vet and staticcheck (pinned in go.mod as a tool)
+## fuzz: run each fuzz target for FUZZTIME (default 60s), one after another
+## (go test fuzzes one target per run); a failing input is written to
+## <package>/testdata/fuzz/<Target>/ and becomes a regression test
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
+
+## fuzz-short: each fuzz target for FUZZTIME_SHORT (part of `make test`)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+## lint: go vet and staticcheck (pinned in go.mod as a tool), also over the
+## files built only with the failpoints tag (staticcheck with the tag
+## analyses every dependency again, so make test leaves it to lint)
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags failpoints $(FAILPOINT_PKGS)
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags failpoints $(FAILPOINT_PKGS)
 
 ## secrets: fail on a secret committed to this repository, in the tree or
 ## its history (gitleaks, pinned in go.mod as a tool; allow-list of the

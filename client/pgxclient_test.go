@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/rotorhq/rotor/client/internal/clienttest"
 	"github.com/rotorhq/rotor/client/pgxclient"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/internal/saslprep"
+	"github.com/rotorhq/rotor/internal/saslprep/saslpreptest"
 )
 
 // TestPoolFollowsASingleUserRotation changes the password in PostgreSQL the
@@ -133,5 +136,51 @@ func TestNewPoolRefusesNilCache(t *testing.T) {
 	}
 	if _, err := pgxclient.NewPool(context.Background(), nil, cfg); err == nil {
 		t.Fatal("nil cache accepted")
+	}
+}
+
+// TestPoolLogsInWithNonASCIIPasswords: a password a person set with psql
+// (the server builds the verifier with its SASLprep) logs in through the
+// pool; one pgx cannot send fails saying so, not as a refused password.
+// internal/ops's TestNonASCIIPasswords runs the whole table through rotor's
+// own logins; this is the application's side, on a few of its cases.
+func TestPoolLogsInWithNonASCIIPasswords(t *testing.T) {
+	t.Parallel()
+	dbtest.RequirePsql(t)
+	ctx := context.Background()
+	pg := dbtest.Postgres(t)
+	db := pg.NewDatabase(t)
+	for _, name := range []string{"ligature", "emoji and NFD accent", "bidi on the mapped string", "prohibited before NFKC"} {
+		c := saslpreptest.CaseNamed(name)
+		user := dbtest.UniqueName("uni")
+		pg.CreateRole(t, user, "ascii-start-1")
+		if err := pg.SetPasswordWithPsql(user, c.Password); err != nil {
+			t.Fatal(err)
+		}
+		sec := clienttest.New(t, map[string]any{"engine": "postgres", "host": pg.Host, "port": pg.Port, "dbname": db, "username": user, "password": c.Password})
+		cache, err := client.New(sec.SM, client.Options{SecretID: sec.ID, TTL: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := pgxpool.ParseConfig(pg.ConnString("", db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err := pgxclient.NewPool(ctx, cache, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u string
+		err = pool.QueryRow(ctx, "SELECT current_user").Scan(&u)
+		pool.Close()
+		switch {
+		case c.PgxCannot && (err == nil || !errors.Is(err, saslprep.ErrPgxCannotSend)):
+			t.Errorf("%s: query: %v, want ErrPgxCannotSend", name, err)
+		case !c.PgxCannot && (err != nil || u != user):
+			t.Errorf("%s: logged in as %q: %v", name, u, err)
+		}
+		if err != nil && strings.Contains(err.Error(), c.Password) {
+			t.Errorf("%s: the error carries the password", name)
+		}
 	}
 }

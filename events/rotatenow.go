@@ -121,9 +121,13 @@ func ValidateWritesPerSecond(v float64) error {
 
 // ParseRotateNowRequest decodes and validates a request. Unknown fields are
 // an error, so a misspelt option ("secretId", "timeout") is not silently
-// ignored.
+// ignored; so are a key given twice (in any case: encoding/json would take
+// the last) and anything after the request's JSON object.
 func ParseRotateNowRequest(data []byte) (RotateNowRequest, error) {
 	var r RotateNowRequest
+	if _, err := decodeObject(string(data), "request", true); err != nil {
+		return r, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {

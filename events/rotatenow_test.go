@@ -116,3 +116,22 @@ func TestRotateNowStatusOK(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRotateNowRequestRefusesAmbiguousInput: a key given twice (in any
+// case) and a second object after the first are refused, naming the key or
+// the request; encoding/json alone would take the last key and ignore the
+// trailing object.
+func TestParseRotateNowRequestRefusesAmbiguousInput(t *testing.T) {
+	for in, field := range map[string]string{
+		`{"secretIds":["a"],"secretIds":["b"]}`:   "secretIds",
+		`{"secretIds":["a"],"SecretIds":["b"]}`:   "SecretIds",
+		`{"secretIds":["a"]} {"secretIds":["b"]}`: "request",
+		`{"secretIds":["a"]`:                      "request",
+	} {
+		_, err := ParseRotateNowRequest([]byte(in))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("%s: err %v, want a field error naming %q", in, err, field)
+		}
+	}
+}

@@ -41,7 +41,7 @@ type SecretDocument struct {
 // Validate for what a rotation needs. Errors name the key and never include
 // the document's text.
 func ParseSecretDocument(secretString string) (*SecretDocument, error) {
-	raw, err := decodeObject(secretString)
+	raw, err := decodeObject(secretString, "SecretString", false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +63,16 @@ func ParseSecretDocument(secretString string) (*SecretDocument, error) {
 		}
 		return nil
 	}
-	for key, dst := range map[string]*string{
-		"engine": &d.Engine, "host": &d.Host, "username": &d.Username,
-		"password": &d.Password, "dbname": &d.DBName, "masterarn": &d.MasterARN,
+	// In a fixed order, so that a document with several bad keys is
+	// always refused with the same error.
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{
+		{"engine", &d.Engine}, {"host", &d.Host}, {"username", &d.Username},
+		{"password", &d.Password}, {"dbname", &d.DBName}, {"masterarn", &d.MasterARN},
 	} {
-		if err := str(key, dst); err != nil {
+		if err := str(f.key, f.dst); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +82,8 @@ func ParseSecretDocument(secretString string) (*SecretDocument, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.Port, d.portAsString, d.portGiven = port, asString, true
+		// "port": null is no port, as it is for the other keys.
+		d.Port, d.portAsString, d.portGiven = port, asString, string(v) != "null"
 	}
 	if v, ok := raw["ssl"]; ok {
 		delete(d.Extra, "ssl")
@@ -92,9 +98,13 @@ func ParseSecretDocument(secretString string) (*SecretDocument, error) {
 // decodeObject decodes one JSON object into its members. A key that appears
 // twice is refused: JSON decoders disagree on which value wins (Go's and
 // Python's take the last, others the first), so a document whose meaning
-// depends on the reader is malformed. Errors never quote the input.
-func decodeObject(s string) (map[string]json.RawMessage, error) {
-	notObject := &FieldError{Field: "SecretString", Reason: "not a JSON object"}
+// depends on the reader is malformed. With foldCase, keys that differ only
+// in case count as the same key (encoding/json matches struct fields
+// case-insensitively). what names the whole input in errors, which never
+// quote the input.
+func decodeObject(s, what string, foldCase bool) (map[string]json.RawMessage, error) {
+	notObject := &FieldError{Field: what, Reason: "not a JSON object"}
+	seen := map[string]bool{}
 	dec := json.NewDecoder(strings.NewReader(s))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, notObject
@@ -113,16 +123,24 @@ func decodeObject(s string) (map[string]json.RawMessage, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, notObject
 		}
-		if _, dup := raw[key]; dup {
-			return nil, &FieldError{Field: truncate(key, 40), Reason: "appears more than once in the document"}
+		norm := key
+		if foldCase {
+			norm = strings.ToLower(key)
 		}
+		if seen[norm] && key == "" {
+			return nil, &FieldError{Field: what, Reason: "the empty key appears more than once"}
+		}
+		if seen[norm] {
+			return nil, &FieldError{Field: truncate(key, 40), Reason: "appears more than once in the " + what}
+		}
+		seen[norm] = true
 		raw[key] = v
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return nil, notObject
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, &FieldError{Field: "SecretString", Reason: "trailing data after the JSON object"}
+		return nil, &FieldError{Field: what, Reason: "trailing data after the JSON object"}
 	}
 	return raw, nil
 }
@@ -174,6 +192,15 @@ func (d *SecretDocument) ExtraString(key string) (string, error) {
 	return s, nil
 }
 
+// Limits Validate applies to a document's values, above any engine's own:
+// names (user, host, database, engine) beyond 255 bytes are no database's
+// (a DNS name is at most 253), and a password beyond 4096 bytes is longer
+// than Secrets Manager's GetRandomPassword makes.
+const (
+	MaxNameLength     = 255
+	MaxPasswordLength = 4096
+)
+
 // Requirement says what a document must hold for the use it is put to.
 type Requirement int
 
@@ -193,14 +220,23 @@ func (d *SecretDocument) Validate(req Requirement) error {
 	if d.Username == "" {
 		return &FieldError{Field: "username", Reason: "missing or empty"}
 	}
-	if strings.ContainsRune(d.Username, 0) {
-		return &FieldError{Field: "username", Reason: "contains a NUL byte"}
-	}
 	if d.Password == "" {
 		return &FieldError{Field: "password", Reason: "missing or empty"}
 	}
-	if strings.ContainsRune(d.Password, 0) {
-		return &FieldError{Field: "password", Reason: "contains a NUL byte, which no database login accepts"}
+	for _, f := range []struct {
+		key, v string
+		max    int
+	}{
+		{"username", d.Username, MaxNameLength}, {"password", d.Password, MaxPasswordLength},
+		{"host", d.Host, MaxNameLength}, {"dbname", d.DBName, MaxNameLength},
+		{"engine", d.Engine, MaxNameLength}, {"masterarn", d.MasterARN, MaxSecretIDLength},
+	} {
+		if len(f.v) > f.max {
+			return &FieldError{Field: f.key, Reason: fmt.Sprintf("%d bytes, longer than %d", len(f.v), f.max)}
+		}
+		if strings.ContainsRune(f.v, 0) {
+			return &FieldError{Field: f.key, Reason: "contains a NUL byte, which no database or AWS name accepts"}
+		}
 	}
 	if (d.portGiven || d.Port != 0) && (d.Port < 1 || d.Port > 65535) {
 		return &FieldError{Field: "port", Reason: fmt.Sprintf("%d is out of range 1-65535", d.Port)}
@@ -282,18 +318,34 @@ func (d *SecretDocument) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	first := true
-	put := func(key string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode %q: %w", key, err)
+	// Without HTML escaping: json.Marshal would rewrite "&" in an extra
+	// value as "\u0026", and extra values are written back as they were
+	// (whitespace aside).
+	var item bytes.Buffer
+	enc := json.NewEncoder(&item)
+	enc.SetEscapeHTML(false)
+	encode := func(v any) ([]byte, error) {
+		item.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
 		}
+		return bytes.TrimSuffix(item.Bytes(), []byte("\n")), nil
+	}
+	put := func(key string, v any) error {
 		if !first {
 			buf.WriteByte(',')
 		}
 		first = false
-		k, _ := json.Marshal(key)
+		k, err := encode(key)
+		if err != nil {
+			return fmt.Errorf("encode key %q: %w", key, err)
+		}
 		buf.Write(k)
 		buf.WriteByte(':')
+		b, err := encode(v)
+		if err != nil {
+			return fmt.Errorf("encode %q: %w", key, err)
+		}
 		buf.Write(b)
 		return nil
 	}

@@ -2,7 +2,9 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
@@ -40,12 +42,38 @@ type RotationEvent = lambdaevents.SecretsManagerSecretRotationEvent
 // are ignored (the service may add some); a missing or unknown step, secret
 // ID or token is an error naming the field.
 func ParseRotationEvent(data []byte) (RotationEvent, error) {
-	var e RotationEvent
-	if err := json.Unmarshal(data, &e); err != nil {
-		return RotationEvent{}, fmt.Errorf("rotation event: %w", err)
+	e, err := DecodeRotationEvent(data)
+	if err != nil {
+		return RotationEvent{}, err
 	}
 	return e, ValidateRotationEvent(e)
 }
+
+// DecodeRotationEvent decodes a rotation event as a Lambda invocation's
+// payload carries it, without validating it. Besides what encoding/json
+// refuses, a key that appears twice (also in another case: encoding/json
+// matches field names case-insensitively, so "Step" and "step" are one
+// field) is refused, as in a secret document. Errors are *FieldError
+// naming the field, or "event" for the payload as a whole; they quote no
+// value.
+func DecodeRotationEvent(data []byte) (RotationEvent, error) {
+	if _, err := decodeObject(string(data), "event", true); err != nil {
+		return RotationEvent{}, err
+	}
+	var e RotationEvent
+	if err := json.Unmarshal(data, &e); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return RotationEvent{}, &FieldError{Field: truncate(te.Field, 40), Reason: "must be a " + te.Type.String()}
+		}
+		return RotationEvent{}, &FieldError{Field: "event", Reason: "not a rotation event"}
+	}
+	return e, nil
+}
+
+// MaxSecretIDLength is the longest SecretId Secrets Manager accepts (its API
+// model's SecretIdType).
+const MaxSecretIDLength = 2048
 
 // ValidateRotationEvent checks the fields every step needs.
 func ValidateRotationEvent(e RotationEvent) error {
@@ -58,11 +86,20 @@ func ValidateRotationEvent(e RotationEvent) error {
 	if e.SecretID == "" {
 		return &FieldError{Field: "SecretId", Reason: "missing"}
 	}
+	if n := len(e.SecretID); n > MaxSecretIDLength {
+		return &FieldError{Field: "SecretId", Reason: fmt.Sprintf("length %d, longer than %d characters", n, MaxSecretIDLength)}
+	}
+	if strings.ContainsRune(e.SecretID, 0) {
+		return &FieldError{Field: "SecretId", Reason: "contains a NUL byte"}
+	}
 	if e.ClientRequestToken == "" {
 		return &FieldError{Field: "ClientRequestToken", Reason: "missing"}
 	}
 	if n := len(e.ClientRequestToken); n < 32 || n > 64 {
 		return &FieldError{Field: "ClientRequestToken", Reason: fmt.Sprintf("length %d, want 32 to 64 characters", n)}
+	}
+	if strings.ContainsRune(e.ClientRequestToken, 0) {
+		return &FieldError{Field: "ClientRequestToken", Reason: "contains a NUL byte"}
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,21 +24,32 @@ import (
 // faultySecrets is the rotator's Secrets Manager client with one fault
 // armed at a numbered call: "before" fails the call without making it (a
 // refused or timed-out request), "after" makes it and loses the response
-// (the service changed state, the rotator does not know). It lives in a
-// test file, so no shipped binary carries it.
+// (the service changed state, the rotator does not know), "kill" makes it
+// and kills the invocation (killSwitch). An invocation already killed
+// reaches nothing. It lives in a test file, so no shipped binary carries
+// it.
 type faultySecrets struct {
 	rotation.SecretsAPI
 	mu    sync.Mutex
 	calls []string // every operation, in order, since arm
 	at    int      // the call to fail (0-based); -1 disarmed
 	after bool
+	kill  bool
 	fired string
 }
 
 func (f *faultySecrets) arm(at int, after bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls, f.at, f.after, f.fired = nil, at, after, ""
+	f.calls, f.at, f.after, f.kill, f.fired = nil, at, after, false, ""
+}
+
+// armKill arms a kill of the invocation right after call at returns.
+func (f *faultySecrets) armKill(at int) {
+	f.arm(at, true)
+	f.mu.Lock()
+	f.kill = true
+	f.mu.Unlock()
 }
 
 func (f *faultySecrets) trace() []string {
@@ -46,7 +59,10 @@ func (f *faultySecrets) trace() []string {
 }
 
 // do runs one call through the armed fault.
-func (f *faultySecrets) do(op string, call func() error) error {
+func (f *faultySecrets) do(ctx context.Context, op string, call func() error) error {
+	if err := killSwitchOf(ctx).refuse(op); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	n := len(f.calls)
 	f.calls = append(f.calls, op)
@@ -54,10 +70,16 @@ func (f *faultySecrets) do(op string, call func() error) error {
 	if hit {
 		f.fired = op
 	}
-	after := f.after
+	after, kill := f.after, f.kill
 	f.mu.Unlock()
 	if !hit {
 		return call()
+	}
+	if kill {
+		call() //nolint:errcheck // the process dies before it reads the answer
+		k := killSwitchOf(ctx)
+		k.kill(op)
+		return k.refuse(op)
 	}
 	if !after {
 		return fmt.Errorf("fault point %d (%s): request failed before it reached Secrets Manager", n, op)
@@ -69,33 +91,98 @@ func (f *faultySecrets) do(op string, call func() error) error {
 }
 
 func (f *faultySecrets) DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.DescribeSecretOutput, err error) {
-	err = f.do("DescribeSecret", func() (e error) { out, e = f.SecretsAPI.DescribeSecret(ctx, in, o...); return })
+	err = f.do(ctx, "DescribeSecret", func() (e error) { out, e = f.SecretsAPI.DescribeSecret(ctx, in, o...); return })
 	return out, err
 }
 
 func (f *faultySecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.GetSecretValueOutput, err error) {
-	err = f.do("GetSecretValue", func() (e error) { out, e = f.SecretsAPI.GetSecretValue(ctx, in, o...); return })
+	err = f.do(ctx, "GetSecretValue", func() (e error) { out, e = f.SecretsAPI.GetSecretValue(ctx, in, o...); return })
 	return out, err
 }
 
 func (f *faultySecrets) PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.PutSecretValueOutput, err error) {
-	err = f.do("PutSecretValue", func() (e error) { out, e = f.SecretsAPI.PutSecretValue(ctx, in, o...); return })
+	err = f.do(ctx, "PutSecretValue", func() (e error) { out, e = f.SecretsAPI.PutSecretValue(ctx, in, o...); return })
 	return out, err
 }
 
 func (f *faultySecrets) UpdateSecretVersionStage(ctx context.Context, in *secretsmanager.UpdateSecretVersionStageInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.UpdateSecretVersionStageOutput, err error) {
-	err = f.do("UpdateSecretVersionStage", func() (e error) { out, e = f.SecretsAPI.UpdateSecretVersionStage(ctx, in, o...); return })
+	err = f.do(ctx, "UpdateSecretVersionStage", func() (e error) { out, e = f.SecretsAPI.UpdateSecretVersionStage(ctx, in, o...); return })
 	return out, err
 }
 
 func (f *faultySecrets) TagResource(ctx context.Context, in *secretsmanager.TagResourceInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.TagResourceOutput, err error) {
-	err = f.do("TagResource", func() (e error) { out, e = f.SecretsAPI.TagResource(ctx, in, o...); return })
+	err = f.do(ctx, "TagResource", func() (e error) { out, e = f.SecretsAPI.TagResource(ctx, in, o...); return })
 	return out, err
 }
 
 func (f *faultySecrets) ListSecrets(ctx context.Context, in *secretsmanager.ListSecretsInput, o ...func(*secretsmanager.Options)) (out *secretsmanager.ListSecretsOutput, err error) {
-	err = f.do("ListSecrets", func() (e error) { out, e = f.SecretsAPI.ListSecrets(ctx, in, o...); return })
+	err = f.do(ctx, "ListSecrets", func() (e error) { out, e = f.SecretsAPI.ListSecrets(ctx, in, o...); return })
 	return out, err
+}
+
+// killSwitch is one invocation of the rotator as the fault tests see it:
+// killing it models the rotator's process dying at that point. Everything
+// it would call after (Secrets Manager, the database) is refused, its
+// context is canceled, and the invocation fails as Lambda reports a
+// crashed or timed-out function.
+type killSwitch struct {
+	step   string
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	at     string // where it was killed; "" alive
+}
+
+type killSwitchKey struct{}
+
+// withKillSwitch gives an invocation of step its kill switch.
+func withKillSwitch(ctx context.Context, step string) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	return context.WithValue(ctx, killSwitchKey{}, &killSwitch{step: step, cancel: cancel})
+}
+
+// killSwitchOf returns ctx's kill switch, or nil (which is never killed).
+func killSwitchOf(ctx context.Context) *killSwitch {
+	k, _ := ctx.Value(killSwitchKey{}).(*killSwitch)
+	return k
+}
+
+func (k *killSwitch) kill(at string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.at == "" {
+		k.at = at
+	}
+}
+
+// refuse returns an error, having canceled the invocation's context, if
+// it was killed.
+func (k *killSwitch) refuse(what string) error {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	at := k.at
+	k.mu.Unlock()
+	if at == "" {
+		return nil
+	}
+	k.cancel()
+	return fmt.Errorf("the rotator was killed at %s: %s never happened", at, what)
+}
+
+// killingInvocations makes e's invocations killable: each gets a kill
+// switch, and one that was killed fails whatever the rotator returned.
+func killingInvocations(e *env) {
+	e.invocationCtx = func(ctx context.Context, ev events.RotationEvent) context.Context {
+		return withKillSwitch(ctx, ev.Step)
+	}
+	e.hook = func(ctx context.Context, ev events.RotationEvent, next func() error) error {
+		err := next()
+		if kerr := killSwitchOf(ctx).refuse("the step's answer"); kerr != nil {
+			return kerr
+		}
+		return err
+	}
 }
 
 // readOnly are the operations whose lost response is the same fault as a
@@ -106,6 +193,13 @@ var readOnly = map[string]bool{"DescribeSecret": true, "GetSecretValue": true, "
 // log in with a document.
 type faultWorld struct {
 	e *env
+	// addr is the database server's host:port; server halts and resumes
+	// it (only a private server may be halted: dbtest.PrivatePostgres).
+	addr   string
+	server interface {
+		Halt() error
+		Resume(context.Context) error
+	}
 	// secret makes a fresh secret (and its database users) for strategy.
 	secret   func(t *testing.T, strategy string) string
 	canLogin func(doc *events.SecretDocument) error
@@ -114,9 +208,9 @@ type faultWorld struct {
 // TestFaultAtEveryCallConverges enumerates the Secrets Manager calls of a
 // rotation from a clean run of the real rotator (so the list cannot fall
 // behind the code), then, for each call and each way it can fail (before
-// it reaches the service, or, for a call that changes something, after it
-// acted with the response lost),
-// rotates a fresh secret with that one fault injected and lets the
+// it reaches the service; for a call that changes something, after it
+// acted with the response lost; and the rotator's process dying once it
+// answered: killSwitch), rotates a fresh secret with that one fault injected and lets the
 // stand-in's retries run, as Secrets Manager's would. After each: the
 // rotation completed, AWSCURRENT logs in, no AWSPENDING is left on another
 // version, alternating-users' AWSPREVIOUS still logs in, and the outcome
@@ -130,6 +224,7 @@ func TestFaultAtEveryCallConverges(t *testing.T) {
 			faults := &faultySecrets{at: -1}
 			o := envOptions{attempts: 3, backoff: -1, secrets: func(api rotation.SecretsAPI) rotation.SecretsAPI { faults.SecretsAPI = api; return faults }}
 			w := newFaultWorld(t, engineName, o)
+			killingInvocations(w.e)
 			for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
 				t.Run(strategy, func(t *testing.T) {
 					faults.arm(-1, false)
@@ -140,17 +235,21 @@ func TestFaultAtEveryCallConverges(t *testing.T) {
 					}
 					converged, total := 0, 0
 					for i, op := range points {
-						modes := []bool{false, true}
+						modes := []string{"before", "after", "kill"}
 						if readOnly[op] {
-							modes = modes[:1] // a lost read is a failed read
+							modes = []string{"before", "kill"} // a lost read is a failed read
 						}
-						for _, after := range modes {
+						for _, mode := range modes {
 							total++
 							arn := w.secret(t, strategy)
-							faults.arm(i, after)
+							if mode == "kill" {
+								faults.armKill(i)
+							} else {
+								faults.arm(i, mode == "after")
+							}
 							res := w.e.rotate(arn)
 							if why := w.check(arn, res, strategy); why != "" {
-								t.Errorf("fault at call %d (%s, after=%v, fired on %q): %s", i, op, after, faults.fired, why)
+								t.Errorf("fault at call %d (%s, %s, fired on %q): %s", i, op, mode, faults.fired, why)
 								continue
 							}
 							converged++
@@ -169,7 +268,7 @@ func newFaultWorld(t *testing.T, engineName string, o envOptions) *faultWorld {
 	if engineName == mariadb.EngineMariaDB {
 		m := newMariaEnv(t, o)
 		return &faultWorld{
-			e: m.env,
+			e: m.env, addr: net.JoinHostPort(m.m.Host, strconv.Itoa(m.m.Port)), server: m.m,
 			secret: func(t *testing.T, strategy string) string {
 				if strategy == strategies.NameAlternatingUsers {
 					arn, _ := mariaAlternating(t, m, dbtest.UniqueName("app"))
@@ -184,7 +283,7 @@ func newFaultWorld(t *testing.T, engineName string, o envOptions) *faultWorld {
 	}
 	e := newEnv(t, o)
 	return &faultWorld{
-		e: e,
+		e: e, addr: net.JoinHostPort(e.pg.Host, strconv.Itoa(e.pg.Port)), server: e.pg,
 		secret: func(t *testing.T, strategy string) string {
 			if strategy == strategies.NameAlternatingUsers {
 				arn, _ := alternating(t, e, "admin-password-1")
@@ -242,19 +341,7 @@ func TestThrottlingAndServerErrorsAtEveryOperation(t *testing.T) {
 	w := newFaultWorld(t, "postgres", envOptions{attempts: 1, backoff: -1})
 	for _, strategy := range []string{strategies.NameSingleUser, strategies.NameAlternatingUsers} {
 		t.Run(strategy, func(t *testing.T) {
-			arn := w.secret(t, strategy)
-			w.e.srv.ResetStats()
-			w.e.mustRotate(arn)
-			var ops []string
-			for op := range w.e.srv.Stats() {
-				if op != "RotateSecret" && !strings.HasPrefix(op, "_") {
-					ops = append(ops, op)
-				}
-			}
-			slices.Sort(ops)
-			if len(ops) < 5 {
-				t.Fatalf("a clean rotation called %v: the enumeration is broken", ops)
-			}
+			ops := w.operations(t, strategy)
 			for _, op := range ops {
 				for _, answer := range []awslocal.FaultAnswer{awslocal.FaultThrottle, awslocal.FaultError} {
 					arn := w.secret(t, strategy)

@@ -67,8 +67,15 @@ type env struct {
 	secrets []string
 	// rotOpts built rot; createAdmin adds to its AdminSecretARNs.
 	rotOpts rotation.Options
+	// docPort, when set, is the port the secret documents name instead of
+	// the server's (a proxy's); the test's own logins go straight to the
+	// server.
+	docPort int
 	// hook, when set, wraps every invocation of the rotator.
 	hook func(ctx context.Context, ev events.RotationEvent, next func() error) error
+	// invocationCtx, when set, gives each invocation its context (before
+	// hook sees it).
+	invocationCtx func(ctx context.Context, ev events.RotationEvent) context.Context
 }
 
 type envOptions struct {
@@ -81,11 +88,21 @@ type envOptions struct {
 	backoff time.Duration
 	// secrets, when set, wraps the rotator's Secrets Manager client.
 	secrets func(rotation.SecretsAPI) rotation.SecretsAPI
+	// connectTimeout bounds the rotator's database logins (0: the
+	// engine's default).
+	connectTimeout time.Duration
+	// pg and maria, when set, are the servers to use instead of the
+	// shared ones (dbtest.PrivatePostgres, PrivateMariaDB).
+	pg    *dbtest.PG
+	maria *dbtest.Maria
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	pg := dbtest.Postgres(t)
+	pg := o.pg
+	if pg == nil {
+		pg = dbtest.Postgres(t)
+	}
 	e := &env{t: t, pg: pg, db: pg.NewDatabase(t), logs: &syncBuffer{}}
 	e.logOff = pg.LogOffset(t)
 	e.startRotor(o, pg.CAPEM)
@@ -115,7 +132,7 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	pool.AppendCertsFromPEM(caPEM)
 	// rds-master polls the stand-in's RDS every 10 ms at first.
 	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, PreviousUserSessions: o.sessions,
-		RDS: rds.NewFromConfig(cfg), RDSPollInterval: 10 * time.Millisecond}
+		RDS: rds.NewFromConfig(cfg), RDSPollInterval: 10 * time.Millisecond, ConnectTimeout: o.connectTimeout}
 	if o.strategy == "" {
 		o.strategy = strategies.NameSingleUser
 	}
@@ -138,6 +155,9 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	e.newRotator()
 	e.fnARN = e.srv.FunctionARN("rotor-rotator")
 	e.srv.SetFunction(e.fnARN, awslocal.FuncInvoker(func(ctx context.Context, ev events.RotationEvent) error {
+		if e.invocationCtx != nil {
+			ctx = e.invocationCtx(ctx, ev)
+		}
 		if e.hook != nil {
 			return e.hook(ctx, ev, func() error { return e.rot.Handle(ctx, ev) })
 		}
@@ -178,8 +198,12 @@ func serverURL(t testing.TB, srv *awslocal.Server) string {
 
 // doc is a PostgreSQL secret document for this test's database.
 func (e *env) doc(user, password string, extra map[string]any) string {
+	port := e.pg.Port
+	if e.docPort != 0 {
+		port = e.docPort
+	}
 	m := map[string]any{
-		"engine": "postgres", "host": e.pg.Host, "port": e.pg.Port,
+		"engine": "postgres", "host": e.pg.Host, "port": port,
 		"username": user, "password": password, "dbname": e.db,
 	}
 	for k, v := range extra {

@@ -39,7 +39,15 @@ type AdminSecretsAPI interface {
 // ARN is checked before it is read, a name or partial ARN by the ARN the
 // read returns. An empty list allows nothing.
 func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
-	return loadMaster(ctx, sm, endpoints, masterARN, LabelCurrent, allowed, log)
+	return loadMaster(ctx, sm, endpoints, masterARN, LabelCurrent, allowed, log, true)
+}
+
+// checkMaster is LoadMaster without the RDS lookup: an RDS-managed admin
+// secret (no host, an aws:rds tag) is returned without a host. createSecret
+// uses it to refuse a bad masterarn before writing anything, leaving the
+// one RDS call of a rotation to setSecret.
+func checkMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+	return loadMaster(ctx, sm, endpoints, masterARN, LabelCurrent, allowed, log, false)
 }
 
 // LoadMasterPending is LoadMaster for the admin secret's AWSPENDING
@@ -47,14 +55,17 @@ func LoadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResol
 // returns (nil, nil) when the admin secret has no AWSPENDING value (no
 // rotation in flight, or one whose createSecret has not run).
 func LoadMasterPending(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
-	doc, err := loadMaster(ctx, sm, endpoints, masterARN, LabelPending, allowed, log)
+	doc, err := loadMaster(ctx, sm, endpoints, masterARN, LabelPending, allowed, log, true)
 	if errors.Is(err, ErrNoValue) {
 		return nil, nil
 	}
 	return doc, err
 }
 
-func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN, stage string, allowed []string, log *slog.Logger) (*events.SecretDocument, error) {
+func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResolver, masterARN, stage string, allowed []string, log *slog.Logger, resolve bool) (*events.SecretDocument, error) {
+	if strings.HasPrefix(masterARN, "arn:") && !isSecretARN(masterARN) {
+		return nil, &events.FieldError{Field: "masterarn", Reason: fmt.Sprintf("names %q, which is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)", masterARN)}
+	}
 	if strings.HasPrefix(masterARN, "arn:") && !partialOfAllowed(masterARN, allowed) {
 		if err := checkAllowed(masterARN, allowed); err != nil {
 			return nil, err
@@ -97,6 +108,9 @@ func loadMaster(ctx context.Context, sm AdminSecretsAPI, endpoints EndpointResol
 	if rdsARN == "" {
 		return doc, noHost
 	}
+	if !resolve {
+		return doc, nil
+	}
 	ep, err := endpoints.ResolveEndpoint(ctx, rdsARN)
 	if err != nil {
 		return doc, fmt.Errorf("find the database of the RDS-managed admin secret: %w", err)
@@ -132,4 +146,11 @@ func partialOfAllowed(arn string, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// isSecretARN reports whether arn has the shape of a Secrets Manager secret's
+// ARN, full or partial.
+func isSecretARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 7)
+	return len(parts) == 7 && parts[2] == "secretsmanager" && parts[5] == "secret" && parts[6] != ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -144,6 +145,21 @@ func (r *Rotator) Handle(ctx context.Context, ev events.RotationEvent) error {
 	return err
 }
 
+// HandleEvent runs one step from an invocation's JSON payload, as the
+// Lambda runtime hands it to the rotator function. A payload that is not a
+// rotation event (malformed JSON, a key given twice, a field of the wrong
+// type) fails with a *StepError naming the field, as a bad event does in
+// Handle, before any call is made.
+func (r *Rotator) HandleEvent(ctx context.Context, payload []byte) error {
+	ev, err := events.DecodeRotationEvent(payload)
+	if err != nil {
+		se := &StepError{Op: "decode event", Err: err}
+		r.opts.Logger.Error("step failed", "error", se.Error(), "error_type", se.ErrorType(), "payload_bytes", len(payload))
+		return se
+	}
+	return r.Handle(ctx, ev)
+}
+
 func fail(op string, err error) error { return &StepError{Op: op, Err: err} }
 
 func (inv *invocation) run(ctx context.Context) error {
@@ -162,7 +178,7 @@ func (inv *invocation) run(ctx context.Context) error {
 	token := inv.ev.ClientRequestToken
 	stages, ok := desc.VersionIdsToStages[token]
 	if !ok {
-		return fail("check token", fmt.Errorf("version %s has no staging label on this secret: it is not part of a rotation", token))
+		return fail("check token", fmt.Errorf("version %s has no staging label on this secret: it is not part of a rotation (a PutSecretValue without VersionStages or a CancelRotateSecret abandons a rotation in progress by taking AWSPENDING away)", token))
 	}
 	if slices.Contains(stages, LabelCurrent) {
 		inv.log.Info("version is already AWSCURRENT; nothing to do")
@@ -214,7 +230,7 @@ func (inv *invocation) create(ctx context.Context, currentID string) error {
 		inv.secrets = append(inv.secrets, password)
 		return password, nil
 	}
-	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, NewPassword: newPassword})
+	resp, err := inv.strategy.Create(ctx, strategies.CreateRequest{Current: cur, NewPassword: newPassword, Master: inv.masterLoader(cur, checkMaster)})
 	if err != nil {
 		return fail("build pending version", err)
 	}
@@ -348,6 +364,9 @@ func (inv *invocation) masterLoader(cur *events.SecretDocument, load func(contex
 	return func(ctx context.Context) (*events.SecretDocument, error) {
 		if err := strategies.RequireMasterARN(cur); err != nil {
 			return nil, err
+		}
+		if cur.MasterARN == inv.arn || strings.HasPrefix(inv.arn, cur.MasterARN+"-") && strings.HasPrefix(cur.MasterARN, "arn:") {
+			return nil, &events.FieldError{Field: "masterarn", Reason: "names this secret itself; it must name a separate admin secret"}
 		}
 		doc, err := load(ctx, inv.r.opts.Secrets, inv.r.opts.Endpoints, cur.MasterARN, inv.r.opts.AdminSecretARNs, inv.log)
 		if doc != nil {

@@ -11,6 +11,7 @@
 # run.
 #
 #   postgres   initdb and postgres       Debian package postgresql
+#              psql (libpq's client)     Debian package postgresql-client
 #   mariadb    mariadbd, mariadb-install-db  Debian package mariadb-server
 #   awscli     aws                        Debian package awscli
 #   terraform  terraform                  report only
@@ -54,7 +55,13 @@ has_awscli() { has_program aws; }
 # check NAME: prints the Debian package to install when NAME is missing.
 check() {
 	case $1 in
-	postgres) has_postgres || echo postgresql ;;
+	postgres)
+		pkgs=""
+		has_postgres || pkgs="postgresql"
+		has_program psql || pkgs="$pkgs postgresql-client"
+		# shellcheck disable=SC2086 # unquoted: drops the leading space
+		echo $pkgs
+		;;
 	mariadb) has_mariadb || echo mariadb-server ;;
 	awscli) has_awscli || echo awscli ;;
 	esac

@@ -52,7 +52,7 @@ type AlternatingUsers struct{ opts Options }
 func (*AlternatingUsers) Name() string { return NameAlternatingUsers }
 
 // Create switches the user to the alternate and sets the new password.
-func (a *AlternatingUsers) Create(_ context.Context, req CreateRequest) (CreateResponse, error) {
+func (a *AlternatingUsers) Create(ctx context.Context, req CreateRequest) (CreateResponse, error) {
 	eng, err := a.opts.Engines.Lookup(req.Current.Engine)
 	if err != nil {
 		return CreateResponse{}, err
@@ -62,6 +62,9 @@ func (a *AlternatingUsers) Create(_ context.Context, req CreateRequest) (CreateR
 	}
 	alt, err := AlternateUsername(req.Current.Username, eng.Facts())
 	if err != nil {
+		return CreateResponse{}, err
+	}
+	if err := checkMaster(ctx, req.Master, req.Current); err != nil {
 		return CreateResponse{}, err
 	}
 	password, err := req.NewPassword(eng.Facts().ExcludeCharacters)
@@ -94,14 +97,8 @@ func (a *AlternatingUsers) Set(ctx context.Context, req SetRequest) (SetResponse
 	if req.Master == nil {
 		return SetResponse{}, errors.New("no admin secret loader")
 	}
-	master, err := req.Master(ctx)
+	master, err := loadAdmin(ctx, req.Master, req.Current)
 	if err != nil {
-		return SetResponse{}, fmt.Errorf("load admin secret: %w", err)
-	}
-	if master, err = AdminTarget(master, req.Current); err != nil {
-		return SetResponse{}, err
-	}
-	if err := CheckAdminUser(master.Username, req.Current.Username); err != nil {
 		return SetResponse{}, err
 	}
 	_, admin, err := a.opts.Params(master)
@@ -169,6 +166,38 @@ func (a *AlternatingUsers) pendingAdminLogin(ctx context.Context, log *slog.Logg
 	}
 	log.Info("admin password refused; the admin secret is mid-rotation, trying its pending version", "user", master.Username)
 	return a.opts.LoginLogged(ctx, log, pend)
+}
+
+// checkMaster loads the admin document with load, when given, and checks
+// its user as Set will, so that a bad masterarn fails before anything is
+// written. It reads and does not log in. The host of an RDS-managed admin
+// secret may be left unresolved by load (CreateRequest.Master); Set checks
+// it.
+func checkMaster(ctx context.Context, load DocLoader, cur *events.SecretDocument) error {
+	if load == nil {
+		return nil
+	}
+	master, err := load(ctx)
+	if err != nil {
+		return fmt.Errorf("load admin secret: %w", err)
+	}
+	return CheckAdminUser(master.Username, cur.Username)
+}
+
+// loadAdmin loads the admin document and checks that it names a host and
+// a user other than the rotated ones.
+func loadAdmin(ctx context.Context, load DocLoader, cur *events.SecretDocument) (*events.SecretDocument, error) {
+	master, err := load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load admin secret: %w", err)
+	}
+	if master, err = AdminTarget(master, cur); err != nil {
+		return nil, err
+	}
+	if err := CheckAdminUser(master.Username, cur.Username); err != nil {
+		return nil, err
+	}
+	return master, nil
 }
 
 // AdminTarget returns the admin document ready to log in. Only the engine

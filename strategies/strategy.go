@@ -86,6 +86,13 @@ type CreateRequest struct {
 	// of the function's password policy. The strategy passes its engine's
 	// ExcludeCharacters.
 	NewPassword func(exclude string) (string, error)
+	// Master, when set, loads the admin document (masterarn) as
+	// SetRequest.Master does, except that an RDS-managed admin secret's
+	// host may be left empty (its endpoint is looked up in setSecret only).
+	// A strategy that needs an admin reads it here too, so that a masterarn
+	// naming a missing, unreadable or unusable secret fails createSecret
+	// before the pending version is written.
+	Master DocLoader
 }
 
 // CreateResponse carries the pending document.

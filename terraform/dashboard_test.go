@@ -41,9 +41,9 @@ type emittedMetric struct {
 }
 
 var emitted = map[string]emittedMetric{
-	metrics.MetricStepDuration:      {dims: []string{metrics.DimensionStep, metrics.DimensionStrategy}},
-	metrics.MetricStepFailures:      {dims: []string{metrics.DimensionStep, metrics.DimensionStrategy}},
-	metrics.MetricRotationDuration:  {dims: []string{metrics.DimensionStrategy}},
+	metrics.MetricStepDuration:      {dims: []string{metrics.DimensionFunctionName, metrics.DimensionStep, metrics.DimensionStrategy}, function: dashRotator},
+	metrics.MetricStepFailures:      {dims: []string{metrics.DimensionFunctionName, metrics.DimensionStep, metrics.DimensionStrategy}, function: dashRotator},
+	metrics.MetricRotationDuration:  {dims: []string{metrics.DimensionFunctionName, metrics.DimensionStrategy}, function: dashRotator},
 	metrics.MetricLogins:            {dims: []string{metrics.DimensionFunctionName}, function: dashRotator},
 	metrics.MetricPlaintextLogins:   {dims: []string{metrics.DimensionFunctionName}, function: dashRotator},
 	alerting.MetricOverdueSecrets:   {dims: []string{alerting.DimensionFunctionName}, function: dashAuditor},
@@ -84,11 +84,19 @@ func evalDashboard(t *testing.T, rotator string) []byte {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	var body hclsyntax.Expression
+	var (
+		body   hclsyntax.Expression
+		locals []*hclsyntax.Attribute
+	)
 	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
 		if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_cloudwatch_dashboard" {
 			if a, ok := b.Body.Attributes["dashboard_body"]; ok {
 				body = a.Expr
+			}
+		}
+		if b.Type == "locals" {
+			for _, a := range b.Body.Attributes {
+				locals = append(locals, a)
 			}
 		}
 	}
@@ -99,14 +107,29 @@ func evalDashboard(t *testing.T, rotator string) []byte {
 	if rotator != "" {
 		rot = cty.StringVal(rotator)
 	}
+	local := map[string]cty.Value{"region": cty.StringVal("eu-west-1")}
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
-			"var":           cty.ObjectVal(map[string]cty.Value{"metrics_namespace": cty.StringVal(dashNamespace), "rotator_function_name": rot}),
-			"local":         cty.ObjectVal(map[string]cty.Value{"region": cty.StringVal("eu-west-1")}),
-			"module":        cty.ObjectVal(map[string]cty.Value{"auditor": cty.ObjectVal(map[string]cty.Value{"function_name": cty.StringVal(dashAuditor)})}),
-			"aws_sns_topic": cty.ObjectVal(map[string]cty.Value{"alerts": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(dashTopic)})}),
+			"var":   cty.ObjectVal(map[string]cty.Value{"metrics_namespace": cty.StringVal(dashNamespace), "rotator_function_name": rot}),
+			"local": cty.ObjectVal(local),
+			// Counted by the create flag: one instance each.
+			"module":        cty.ObjectVal(map[string]cty.Value{"auditor": cty.TupleVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"function_name": cty.StringVal(dashAuditor)})})}),
+			"aws_sns_topic": cty.ObjectVal(map[string]cty.Value{"alerts": cty.TupleVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(dashTopic)})})}),
 		},
 		Functions: map[string]function.Function{"jsonencode": stdlib.JSONEncodeFunc, "concat": stdlib.ConcatFunc},
+	}
+	// The locals the body uses that follow from these variables alone
+	// (rotator_search_filter, rotator_label), as the module computes them.
+	for range 3 {
+		for _, a := range locals {
+			if _, done := local[a.Name]; done {
+				continue
+			}
+			if v, diags := a.Expr.Value(ctx); !diags.HasErrors() && v.IsWhollyKnown() {
+				local[a.Name] = v
+				ctx.Variables["local"] = cty.ObjectVal(local)
+			}
+		}
 	}
 	v, diags := body.Value(ctx)
 	if diags.HasErrors() {
@@ -180,6 +203,9 @@ func dashboardProblems(body []byte) (problems []string, seen map[string]bool) {
 					}
 					if f[1] == metrics.DimensionStep && !steps[f[2]] {
 						bad("%q: Step %q is not a rotation step", p.Title, f[2])
+					}
+					if f[1] == metrics.DimensionFunctionName && f[2] != em.function {
+						bad("%q: %s on FunctionName %q, want %q", p.Title, name, f[2], em.function)
 					}
 				}
 				seen[name+" "+stat] = true
@@ -257,7 +283,9 @@ func TestDashboardShowsWhatTheFunctionsEmit(t *testing.T) {
 	// The checker catches what it is there for.
 	for _, c := range []struct{ name, old, new string }{
 		{"renamed metric", `MetricName=\"` + metrics.MetricStepFailures + `\"`, `MetricName=\"StepFailed\"`},
-		{"extra dimension", `\",Step,Strategy}`, `\",Step,Strategy,FunctionName}`},
+		{"extra dimension", `\",FunctionName,Step,Strategy}`, `\",FunctionName,Step,Strategy,Version}`},
+		{"dimension dropped", `\",FunctionName,Strategy}`, `\",Strategy}`},
+		{"wrong rotator", `FunctionName=\"` + dashRotator + `\"`, `FunctionName=\"` + dashAuditor + `\"`},
 		{"wrong step", `Step=\"finishSecret\"`, `Step=\"finish\"`},
 		{"wrong auditor", `"` + dashAuditor + `"`, `"` + dashRotator + `"`},
 		{"dimension renamed", `"TopicName"`, `"Topic"`},

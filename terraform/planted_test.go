@@ -303,8 +303,8 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name: "alerts: another function's environment variable",
 			dir:  alertsDir,
-			plant: replace("main.tf", "    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json",
-				"    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier.json"),
+			plant: replace("main.tf", "    SNS_TOPIC_ARN            = aws_sns_topic.alerts[0].arn\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier[0].json",
+				"    SNS_TOPIC_ARN            = aws_sns_topic.alerts[0].arn\n    METRICS_NAMESPACE        = var.metrics_namespace\n    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint\n  } : k => v if v != null }\n\n  policy                        = data.aws_iam_policy_document.notifier[0].json"),
 			check: CheckLambdaEnv, want: "module.notifier sets METRICS_NAMESPACE",
 		},
 		{

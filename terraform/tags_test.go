@@ -80,3 +80,22 @@ func TestPlaintextAlarmWatchesWhatTheRotatorEmits(t *testing.T) {
 		}
 	}
 }
+
+// TestReapAlarmWatchesWhatTheReaperEmits: the leases module's reap-failure
+// alarm names the metric and dimension the reaper writes
+// (metrics.EMF.LeaseReap), so a rename cannot leave it watching nothing.
+func TestReapAlarmWatchesWhatTheReaperEmits(t *testing.T) {
+	leases, err := os.ReadFile("modules/leases/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)resource "aws_cloudwatch_metric_alarm" "reap_failures" \{.*?\n\}`).Find(leases)
+	if block == nil {
+		t.Fatal("modules/leases/main.tf: no reap_failures alarm")
+	}
+	for _, want := range []string{`metric_name         = "` + metrics.MetricLeaseReapFailures + `"`, `dimensions          = { ` + metrics.DimensionFunctionName + ` = module.reaper[0].function_name }`, `namespace           = var.metrics_namespace`} {
+		if !strings.Contains(string(block), want) {
+			t.Errorf("reap_failures alarm lacks %s", want)
+		}
+	}
+}

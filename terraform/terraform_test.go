@@ -27,8 +27,8 @@ func moduleDirs(t *testing.T) []string {
 		}
 	}
 	for _, want := range []string{
-		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function",
-		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master", "examples/rds-master",
+		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function", "modules/leases",
+		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master", "examples/rds-master", "examples/leases",
 	} {
 		found := false
 		for _, d := range dirs {

@@ -93,11 +93,16 @@ func (c *Connector) connect(ctx context.Context, s client.Secret) (driver.Conn, 
 	if err != nil {
 		return nil, fmt.Errorf("mysqlclient: credentials for a new connection: %w", err)
 	}
-	cfg := c.base.Clone()
-	cfg.User, cfg.Passwd = d.Username, d.Password
+	return dial(ctx, c.base, d.Username, d.Password)
+}
+
+// dial logs in to the server base names as user.
+func dial(ctx context.Context, base *mysql.Config, user, password string) (driver.Conn, error) {
+	cfg := base.Clone()
+	cfg.User, cfg.Passwd = user, password
 	mc, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("mysqlclient: connector for %q: %w", d.Username, err)
+		return nil, fmt.Errorf("mysqlclient: connector for %q: %w", user, err)
 	}
 	return mc.Connect(ctx)
 }

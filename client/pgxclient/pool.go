@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rotorhq/rotor/client"
+	"github.com/rotorhq/rotor/internal/saslprep"
 )
 
 // LoginRefused is PostgreSQL's SQLSTATE for a refused password
@@ -42,7 +43,11 @@ type Pool struct {
 
 // Configure sets cfg.BeforeConnect to take the username and password from
 // cache (calling the BeforeConnect already set, if any, after it). Use it
-// to build the pool yourself; NewPool uses it and adds the retry.
+// to build the pool yourself; NewPool uses it and adds the retry. The
+// password is handed to pgx prepared as PostgreSQL prepares it (SASLprep,
+// or its raw bytes where PostgreSQL uses those), so a password set by hand
+// with non-ASCII characters logs in as it does with psql; the few pgx
+// cannot send fail the connection with an error saying so.
 func Configure(cfg *pgxpool.Config, cache *client.Cache) {
 	prev := cfg.BeforeConnect
 	cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
@@ -54,7 +59,11 @@ func Configure(cfg *pgxpool.Config, cache *client.Cache) {
 		if err != nil {
 			return fmt.Errorf("pgxclient: credentials for a new connection: %w", err)
 		}
-		cc.User, cc.Password = d.Username, d.Password
+		password, err := saslprep.ForPgx(d.Password)
+		if err != nil {
+			return fmt.Errorf("pgxclient: credentials for a new connection as %q: %w", d.Username, err)
+		}
+		cc.User, cc.Password = d.Username, password
 		if u, ok := ctx.Value(usedKey{}).(*used); ok {
 			u.record(s)
 		}

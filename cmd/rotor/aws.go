@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"github.com/spf13/cobra"
 
 	"github.com/rotorhq/rotor/internal/config"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
@@ -41,15 +41,22 @@ const (
 // Unset, the SDK's usual settings apply (AWS_PROFILE, AWS_REGION,
 // AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SECRETS_MANAGER, shared config files).
 type awsFlags struct {
+	profile     string
 	endpointURL string
 	region      string
 	output      string
 }
 
-func (a *awsFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.endpointURL, "endpoint-url", "", "Secrets Manager endpoint (default: the SDK's, e.g. AWS_ENDPOINT_URL)")
+func (a *awsFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&a.profile, "profile", "", "named profile of the shared AWS config and credentials files (default: AWS_PROFILE, else the default profile)")
+	fs.StringVar(&a.endpointURL, "endpoint-url", "", "Secrets Manager endpoint (default: the SDK's, e.g. AWS_ENDPOINT_URL or the profile's endpoint_url)")
 	fs.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&a.output, "output", "text", "output format: text or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
+	_ = cmd.RegisterFlagCompletionFunc("region", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("endpoint-url", cobra.NoFileCompletions)
 }
 
 func (a *awsFlags) check() error {
@@ -60,6 +67,45 @@ func (a *awsFlags) check() error {
 }
 
 func (a *awsFlags) json() bool { return a.output == "json" }
+
+// completeProfiles offers the profile names of the shared config and
+// credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else the
+// SDK's default paths). Only section headers are read: "[profile NAME]" and
+// "[default]" in the config file, "[NAME]" in the credentials file.
+func completeProfiles(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+	file := func(env, def string) string {
+		if f := os.Getenv(env); f != "" {
+			return f
+		}
+		return def
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range []string{
+		file("AWS_CONFIG_FILE", awsconfig.DefaultSharedConfigFilename()),
+		file("AWS_SHARED_CREDENTIALS_FILE", awsconfig.DefaultSharedCredentialsFilename()),
+	} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "[") || !strings.HasSuffix(line, "]") {
+				continue
+			}
+			fields := strings.Fields(line[1 : len(line)-1])
+			if len(fields) == 2 && fields[0] == "profile" {
+				fields = fields[1:]
+			}
+			if len(fields) == 1 && !seen[fields[0]] && strings.HasPrefix(fields[0], prefix) {
+				seen[fields[0]] = true
+				names = append(names, fields[0])
+			}
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
 
 // secretsClient builds a Secrets Manager client from the SDK's default
 // configuration and the flags.
@@ -75,6 +121,9 @@ func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, e
 // answers both.
 func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rds.Client, error) {
 	var opts []func(*awsconfig.LoadOptions) error
+	if a.profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(a.profile))
+	}
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
 	}
@@ -112,10 +161,18 @@ type dbFlags struct {
 	strategy string
 }
 
-func (d *dbFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.tls, "db-tls", "", "TLS mode when the secret has no \"ssl\" key: verify-full, require or disable (default: "+config.EnvDBTLS+", else verify-full)")
-	fs.StringVar(&d.caBundle, "db-ca-bundle", "", "PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
-	fs.StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: "+strings.Join(strategies.Names(), ", ")+" (default single-user)")
+func (d *dbFlags) register(cmd *cobra.Command) {
+	d.registerTLS(cmd, "")
+	cmd.Flags().StringVar(&d.strategy, "strategy", "", "strategy when the secret has no rotor:strategy tag: "+strings.Join(strategies.Names(), ", ")+" (default single-user)")
+	_ = cmd.RegisterFlagCompletionFunc("strategy", cobra.FixedCompletions(strategies.Names(), cobra.ShellCompDirectiveNoFileComp))
+}
+
+// registerTLS adds --db-tls and --db-ca-bundle; when is a prefix for their
+// help ("with --check-db: ").
+func (d *dbFlags) registerTLS(cmd *cobra.Command, when string) {
+	cmd.Flags().StringVar(&d.tls, "db-tls", "", when+"TLS mode when the secret has no \"ssl\" key: verify-full, require or disable (default: "+config.EnvDBTLS+", else verify-full)")
+	cmd.Flags().StringVar(&d.caBundle, "db-ca-bundle", "", when+"PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
+	_ = cmd.RegisterFlagCompletionFunc("db-tls", cobra.FixedCompletions([]string{"verify-full", "require", "disable"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // settings reads the rotator's database settings from the environment
@@ -151,63 +208,35 @@ func (d *dbFlags) options() (strategies.Options, error) {
 	return db.StrategyOptions()
 }
 
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments ("rotor rotate db1 --wait db2"), and returns the
-// positional ones. "--" ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// secretArgs checks a command's SECRET arguments: at least min, at most
+// max (negative: no limit).
+func secretArgs(min, max int) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < min {
+			return errors.New("missing secret name or ARN")
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
+		if max >= 0 && len(args) > max {
+			return fmt.Errorf("unexpected arguments %s", strings.Join(args[max:], " "))
 		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		return nil
 	}
 }
 
-// newFlagSet returns a flag set that reports errors to stderr with the
-// command's usage line.
-func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rotor "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: rotor %s %s\n\nflags:\n", name, usageLine)
-		printFlags(stderr, fs)
-	}
-	return fs
-}
-
-// parseCommand parses args and reports the exit code to use when parsing
-// ends the command (help or a usage error), or -1 to go on.
-func parseCommand(fs *flag.FlagSet, args []string, a *awsFlags, minPos, maxPos int, stderr io.Writer) ([]string, int) {
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, exitOK
-	}
-	if err == nil {
-		err = a.check()
-	}
-	if err == nil && len(pos) < minPos {
-		err = errors.New("missing secret name or ARN")
-	}
-	if err == nil && maxPos >= 0 && len(pos) > maxPos {
-		err = fmt.Errorf("unexpected arguments %s", strings.Join(pos[maxPos:], " "))
-	}
-	if err != nil {
-		if !strings.Contains(err.Error(), "flag provided but not defined") {
-			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+// awsCommand is a command that takes the AWS flags and SECRET arguments
+// (min to max, negative max: no limit). run gets the SECRET arguments once
+// the flags and arguments are valid. The command's completion offers no
+// files for SECRET (secret names are not paths).
+func awsCommand(cmd *cobra.Command, a *awsFlags, min, max int, run func(ctx context.Context, args []string) error) *cobra.Command {
+	a.register(cmd)
+	cmd.Args = secretArgs(min, max)
+	cmd.ValidArgsFunction = cobra.NoFileCompletions
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := a.check(); err != nil {
+			return err
 		}
-		fs.Usage()
-		return nil, exitUsage
+		return run(cmd.Context(), args)
 	}
-	return pos, -1
+	return cmd
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -299,22 +328,4 @@ func (c change) report(asJSON bool, stdout, stderr io.Writer) int {
 	}
 	c.text()
 	return exitOK
-}
-
-// printFlags lists fs's flags the way they are written on rotor's command
-// line, with two dashes ("--wait"), which the flag package's own listing
-// does not.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		name, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if name != "" {
-			line += " " + name
-		}
-		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			line += fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintln(w, line)
-	})
 }

@@ -1,13 +1,17 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"io"
 	"slices"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
-func TestParseInterspersed(t *testing.T) {
+// Flags may come before, between or after the SECRET arguments ("rotor
+// rotate db1 --wait db2"); "--" ends the flags.
+func TestFlagsInterspersed(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
 		args     []string
@@ -22,10 +26,19 @@ func TestParseInterspersed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			wait := fs.Bool("wait", false, "")
-			pos, err := parseInterspersed(fs, tc.args)
+			var (
+				a   awsFlags
+				pos []string
+			)
+			cmd := &cobra.Command{Use: "t"}
+			wait := cmd.Flags().Bool("wait", false, "")
+			awsCommand(cmd, &a, 1, -1, func(_ context.Context, args []string) error {
+				pos = args
+				return nil
+			})
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(io.Discard)
+			err := cmd.ExecuteContext(context.Background())
 			if err != nil || !slices.Equal(pos, tc.wantPos) || *wait != tc.wantWait {
 				t.Fatalf("pos %q wait %v err %v; want %q %v", pos, *wait, err, tc.wantPos, tc.wantWait)
 			}

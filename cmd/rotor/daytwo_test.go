@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -101,6 +103,19 @@ func TestRotateWaitSucceeds(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, fmt.Sprint(doc["password"])) || strings.Contains(out+errOut, fmt.Sprint(w.Value(arn, rotation.LabelCurrent)["password"])) {
 		t.Fatal("a password was printed")
+	}
+
+	// On a terminal the progress is one line redrawn in place, erased
+	// before the results; the outcome stays as a line of its own.
+	var termOut, termErr bytes.Buffer
+	onTerminal := &streams{stdout: &termOut, stderr: &termErr, isTerminal: func(w io.Writer) bool { return w == &termErr }}
+	code = runCLI(context.Background(), onTerminal, w.aws("rotate", arn, "--wait", "--poll-interval", "5ms"))
+	w.AddLeakOutput("rotate --wait on a terminal, stdout", termOut.String())
+	w.AddLeakOutput("rotate --wait on a terminal, stderr", termErr.String())
+	progress := termErr.String()
+	if code != 0 || !strings.Contains(termOut.String(), arn+": succeeded") || !strings.HasPrefix(progress, "\rrotating ") ||
+		!strings.Contains(progress, "\r\x1b[K"+arn+": succeeded\n") || !strings.HasSuffix(progress, "\r\x1b[K") || strings.Contains(progress, "rotation requested (version") {
+		t.Fatalf("on a terminal: exit %d\nstdout:\n%s\nstderr:\n%q", code, termOut.String(), progress)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
@@ -30,9 +30,22 @@ import (
 )
 
 func init() {
-	register("demo", command{
-		summary: "rotate a PostgreSQL credential both ways on a throwaway server and a local Secrets Manager",
-		run:     runDemo,
+	register("demo", func(c *streams) *cobra.Command {
+		return &cobra.Command{
+			Use:   "demo",
+			Short: "rotate a PostgreSQL credential both ways on a throwaway server and a local Secrets Manager",
+			Long: `Start a throwaway PostgreSQL (from the machine's postgresql package) and the
+local Secrets Manager, and rotate an application credential with the
+single-user and the alternating-users strategies, showing the labels, the
+logins and the calls of each rotation. Nothing reaches AWS and nothing is
+left behind. Exit 3 when PostgreSQL's binaries are not installed.`,
+			Example:           "  rotor demo\n  make demo",
+			Args:              cobra.NoArgs,
+			ValidArgsFunction: cobra.NoFileCompletions,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return exit(runDemo(cmd.Context(), c.stdout, c.stderr))
+			},
+		}
 	})
 }
 
@@ -52,15 +65,7 @@ type demo struct {
 	steps   []string // step lines printed while a rotation runs
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rotor demo\n\nStarts a throwaway PostgreSQL (from the machine's postgresql package) and the\nlocal Secrets Manager, and rotates an application credential with the\nsingle-user and the alternating-users strategies. Leaves nothing behind.")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+func runDemo(ctx context.Context, stdout, stderr io.Writer) int {
 	start := time.Now()
 	d := &demo{out: stdout}
 	if err := d.run(ctx); err != nil {

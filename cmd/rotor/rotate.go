@@ -4,23 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/ops"
 )
 
-func init() {
-	register("rotate", command{summary: "start rotations now and, with --wait, report each outcome", run: runRotate})
-}
+func init() { register("rotate", newRotateCmd) }
 
 // filterFlag collects repeated --filter key=value[,value...] options.
 type filterFlag []events.SecretFilter
 
 func (f *filterFlag) String() string { return "" }
+
+func (f *filterFlag) Type() string { return "key=value" }
 
 func (f *filterFlag) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
@@ -31,14 +30,34 @@ func (f *filterFlag) Set(s string) error {
 	return nil
 }
 
-func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func newRotateCmd(c *streams) *cobra.Command {
 	var (
 		a       awsFlags
 		filters filterFlag
 		opts    ops.RotateNowOptions
 	)
-	fs := newFlagSet("rotate", "SECRET... | --filter key=value [flags]", stderr)
-	a.register(fs)
+	cmd := &cobra.Command{
+		Use:   "rotate (SECRET... | --filter key=value) [flags]",
+		Short: "start rotations now and, with --wait, report each outcome",
+		Long: `Start a rotation of each secret now (RotateSecret with a fresh version id)
+and, with --wait, follow each one to its outcome: succeeded, failed (with
+the step and reason the rotator recorded) or timed out. Progress goes to
+stderr: a live line on a terminal, plain lines otherwise; one result line
+per secret goes to stdout.
+
+Exit codes: 0 every rotation succeeded (or was started, without --wait),
+1 one failed or was refused, 2 usage, 3 --timeout came with rotations still
+running and none failed, 4 AWS refused the caller.`,
+		Example: `  # rotate one secret and wait for the outcome
+  rotor rotate prod/app/db --wait
+
+  # every secret rotor manages, 5 at a time, giving up after 20 minutes
+  rotor rotate --filter tag-key=rotor:strategy --wait --concurrency 5 --timeout 20m
+
+  # start rotations and return at once; JSON for scripts
+  rotor rotate prod/app/db prod/reports/db --output json`,
+	}
+	fs := cmd.Flags()
 	fs.BoolVar(&opts.Wait, "wait", false, "follow each rotation until it succeeds, fails or times out")
 	fs.DurationVar(&opts.Timeout, "timeout", ops.DefaultTimeout, "give up waiting after this long (the whole run)")
 	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
@@ -46,25 +65,34 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
 	fs.DurationVar(&opts.FailureGrace, "failure-grace", ops.DefaultFailureGrace, "after a failed attempt, keep waiting this long for Secrets Manager's retry to succeed before reporting failed")
 	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")
-	ids, code := parseCommand(fs, args, &a, 0, -1, stderr)
-	if code >= 0 {
-		return code
+	_ = cmd.RegisterFlagCompletionFunc("filter", cobra.FixedCompletions(filterCompletions(), cobra.ShellCompDirectiveNoSpace|cobra.ShellCompDirectiveNoFileComp))
+	return awsCommand(cmd, &a, 0, -1, func(ctx context.Context, ids []string) error {
+		req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, WritesPerSecond: opts.WritesPerSecond}
+		if err := req.Validate(); err != nil {
+			return errors.New(inCLITerms(err))
+		}
+		opts.MaxPollInterval = 10 * opts.PollInterval
+		if opts.Timeout <= 0 {
+			return errors.New("--timeout must be positive")
+		}
+		if opts.FailureGrace <= 0 {
+			return errors.New("--failure-grace must be positive")
+		}
+		return exit(runRotate(ctx, c, &a, filters, opts, ids))
+	})
+}
+
+// filterCompletions are the --filter keys, each ready for its value.
+func filterCompletions() []string {
+	var out []string
+	for _, k := range events.FilterKeys {
+		out = append(out, k+"=")
 	}
-	req := events.RotateNowRequest{SecretIDs: ids, Filters: filters, Concurrency: opts.Concurrency, WritesPerSecond: opts.WritesPerSecond}
-	if err := req.Validate(); err != nil {
-		fmt.Fprintf(stderr, "rotor rotate: %s\n", inCLITerms(err))
-		fs.Usage()
-		return exitUsage
-	}
-	opts.MaxPollInterval = 10 * opts.PollInterval
-	if opts.Timeout <= 0 {
-		fmt.Fprintln(stderr, "rotor rotate: --timeout must be positive")
-		return exitUsage
-	}
-	if opts.FailureGrace <= 0 {
-		fmt.Fprintln(stderr, "rotor rotate: --failure-grace must be positive")
-		return exitUsage
-	}
+	return out
+}
+
+func runRotate(ctx context.Context, c *streams, a *awsFlags, filters filterFlag, opts ops.RotateNowOptions, ids []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	client, err := a.secretsClient(ctx)
 	if err != nil {
 		return fail(stderr, "rotate", err)
@@ -78,9 +106,10 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return fail(stderr, "rotate", fmt.Errorf("no secret matches the filters"))
 		}
 	}
-	pp := &progressPrinter{w: stderr, now: time.Now, heartbeat: progressHeartbeat, done: opts.Wait && !a.json()}
-	opts.Progress = pp.print
+	view := newProgressView(c, len(ids), opts.Wait && !a.json())
+	opts.Progress = view.print
 	resp := events.NewRotateNowResponse(ops.RotateNow(ctx, opts, ids))
+	view.close()
 	if a.json() {
 		if err := writeJSON(stdout, resp); err != nil {
 			return fail(stderr, "rotate", err)
@@ -117,63 +146,6 @@ func summary(c map[events.RotateNowStatus]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// progressHeartbeat is the longest --wait stays silent about a rotation
-// whose labels do not change.
-const progressHeartbeat = 30 * time.Second
-
-// progressPrinter writes rotate's progress lines to stderr: one when a
-// rotation is requested, one when a failed attempt is first seen, one per
-// rotation when its labels change or heartbeat passed since its last line,
-// and (done) one with each outcome. Polls that find nothing new print
-// nothing. It is safe for concurrent use.
-type progressPrinter struct {
-	w         io.Writer
-	now       func() time.Time
-	heartbeat time.Duration
-	done      bool
-
-	mu   sync.Mutex
-	last map[string]printedWait
-}
-
-// printedWait is the last waiting line printed for one rotation.
-type printedWait struct {
-	stages string
-	at     time.Time
-}
-
-func (pp *progressPrinter) print(p ops.Progress) {
-	pp.mu.Lock()
-	defer pp.mu.Unlock()
-	if pp.last == nil {
-		pp.last = map[string]printedWait{}
-	}
-	key := p.SecretID + "\x00" + p.VersionID
-	switch p.Kind {
-	case ops.ProgressRequested:
-		fmt.Fprintf(pp.w, "%s: rotation requested (version %s)\n", p.SecretID, p.VersionID)
-	case ops.ProgressThrottled:
-		fmt.Fprintf(pp.w, "Secrets Manager throttled a call: pace halved to %.3g writes per second, recovering slowly\n", p.WritesPerSecond)
-	case ops.ProgressNoOutcomeTags:
-		fmt.Fprintf(pp.w, "%s: no rotor outcome tags on this secret yet (a first rotation, or a rotation function that is not rotor's): success shows when AWSCURRENT moves; a failure that records no tag shows only as a timeout (--timeout)\n", p.SecretID)
-	case ops.ProgressAttemptFailed:
-		fmt.Fprintf(pp.w, "%s: attempt failed at %s: %s; waiting for Secrets Manager's retry (%s)\n", p.SecretID, p.Step, p.Reason, p.Elapsed.Round(time.Second))
-	case ops.ProgressWaiting:
-		stages := strings.Join(p.Stages, ",")
-		now := pp.now()
-		if prev, ok := pp.last[key]; ok && prev.stages == stages && now.Sub(prev.at) < pp.heartbeat {
-			return
-		}
-		pp.last[key] = printedWait{stages: stages, at: now}
-		fmt.Fprintf(pp.w, "%s: waiting, version %s is %s (%s)\n", p.SecretID, p.VersionID, stages, p.Elapsed.Round(time.Second))
-	case ops.ProgressDone:
-		delete(pp.last, key)
-		if pp.done {
-			fmt.Fprintf(pp.w, "%s: %s\n", p.SecretID, p.Result.Status)
-		}
-	}
 }
 
 // rotateFlags names, for each field of a rotate-now request that the

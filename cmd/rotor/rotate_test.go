@@ -68,7 +68,7 @@ func TestRotateUsageInCLITerms(t *testing.T) {
 		{[]string{"rotate", "a", "--writes-per-second", "99"}, "--writes-per-second: 99 is outside"},
 	} {
 		code, _, errOut := cli(t, tc.args...)
-		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "\n  --wait\n") || strings.Contains(errOut, "\n  -wait") {
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secretIds") || !strings.Contains(errOut, "      --wait   ") || strings.Contains(errOut, " -wait") {
 			t.Errorf("rotor %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
 	}

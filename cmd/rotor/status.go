@@ -8,34 +8,46 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rotorhq/rotor/internal/config"
+	"github.com/spf13/cobra"
+
 	"github.com/rotorhq/rotor/internal/ops"
 )
 
-func init() {
-	register("status", command{summary: "show a secret's versions, rotation settings, last outcome and leftovers", run: runStatus})
-}
+func init() { register("status", newStatusCmd) }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func newStatusCmd(c *streams) *cobra.Command {
 	var (
 		a       awsFlags
 		d       dbFlags
 		checkDB bool
 	)
-	fs := newFlagSet("status", "SECRET [--check-db [--db-tls MODE] [--db-ca-bundle FILE]] [flags]", stderr)
-	a.register(fs)
-	fs.BoolVar(&checkDB, "check-db", false, "when a rotation is unfinished, log in with AWSCURRENT's and AWSPENDING's credentials to tell whether clearing AWSPENDING is safe or the rotation must be completed")
-	fs.StringVar(&d.tls, "db-tls", "", "with --check-db: TLS mode when the secret has no \"ssl\" key (default: "+config.EnvDBTLS+", else verify-full)")
-	fs.StringVar(&d.caBundle, "db-ca-bundle", "", "with --check-db: PEM file of CAs that verify the database (default: "+config.EnvDBCABundle+", else the system roots)")
-	pos, code := parseCommand(fs, args, &a, 1, 1, stderr)
-	if code >= 0 {
-		return code
+	cmd := &cobra.Command{
+		Use:   "status SECRET [--check-db [--db-tls MODE] [--db-ca-bundle FILE]] [flags]",
+		Short: "show a secret's versions, rotation settings, last outcome and leftovers",
+		Long: `Show where a secret stands: its versions and labels, rotation schedule and
+function, strategy, the last outcome rotor recorded, and anything an
+unfinished rotation left behind with what to do about it. With --check-db,
+log in with AWSCURRENT's and AWSPENDING's credentials to tell whether
+clearing AWSPENDING is safe or the rotation must be completed. Nothing is
+changed.`,
+		Example: `  rotor status prod/app/db
+  rotor status prod/app/db --check-db --db-ca-bundle rds-ca.pem
+  rotor status arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/app/db-AbCdEf --profile prod --output json`,
 	}
+	cmd.Flags().BoolVar(&checkDB, "check-db", false, "when a rotation is unfinished, log in with AWSCURRENT's and AWSPENDING's credentials to tell whether clearing AWSPENDING is safe or the rotation must be completed")
+	d.registerTLS(cmd, "with --check-db: ")
+	return awsCommand(cmd, &a, 1, 1, func(ctx context.Context, pos []string) error {
+		return exit(runStatus(ctx, c, &a, &d, checkDB, pos[0]))
+	})
+}
+
+func runStatus(ctx context.Context, c *streams, a *awsFlags, d *dbFlags, checkDB bool, id string) int {
+	stdout, stderr := c.stdout, c.stderr
 	client, err := a.secretsClient(ctx)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}
-	st, err := ops.GetStatus(ctx, client, pos[0])
+	st, err := ops.GetStatus(ctx, client, id)
 	if err != nil {
 		return fail(stderr, "status", err)
 	}

@@ -245,4 +245,12 @@ func TestBuiltFunctionUnderTheEmulator(t *testing.T) {
 		"the PostgreSQL server log":                    pg.LogFrom(t, pgStart),
 		"MariaDB's general query log":                  m.LogFrom(t, mStart),
 	})
+
+	// The function decodes its payload itself: an event with a key given
+	// twice is refused naming the key, with errorType InvalidRotationEvent
+	// (the Lambda runtime's decoder would have taken the last Step).
+	_, err := (&awslocal.HTTPInvoker{URL: emu.URL}).Invoke(context.Background(), []byte(`{"Step":"createSecret","SecretId":"x","Step":"finishSecret"}`))
+	if !errors.As(err, &fe) || fe.Type != "InvalidRotationEvent" || !strings.Contains(fe.Message, `field "Step"`) || !strings.Contains(fe.Message, "more than once") {
+		t.Fatalf("duplicate-key event: %v; want errorType InvalidRotationEvent naming field \"Step\"", err)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
-	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
@@ -30,8 +29,8 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
-	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String())
-	sopts.OnLogin = emf.Logins(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	emf := metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()).WithFunctionName(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))
+	sopts.OnLogin = emf.Logins()
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
 	awsCfg, err := lambdafn.AWSConfig(os.Getenv)
@@ -55,13 +54,15 @@ func main() {
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}
-	handler := func(reqCtx context.Context, ev events.RotationEvent) error {
+	// The payload is decoded by the rotator (rotation.HandleEvent), so a
+	// malformed event fails with an error naming its field.
+	handler := lambdafn.RawHandler(func(reqCtx context.Context, payload []byte) error {
 		reqCtx, cancelReq := context.WithCancel(reqCtx)
 		defer cancelReq()
 		unlink := context.AfterFunc(ctx, cancelReq)
 		defer unlink()
-		return lambdafn.LambdaError(rot.Handle(reqCtx, ev))
-	}
+		return lambdafn.LambdaError(rot.HandleEvent(reqCtx, payload))
+	})
 	lambda.StartWithOptions(handler, lambda.WithEnableSIGTERM(func() {
 		log.Info("SIGTERM: closing database sessions")
 		cancel()

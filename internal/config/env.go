@@ -37,6 +37,10 @@ const (
 	// events.DefaultWritesPerSecond).
 	EnvRotateNowWritesPerSecond = "ROTATE_NOW_WRITES_PER_SECOND"
 
+	// EnvLeaseRoles is the JSON array of lease role definitions the issuer
+	// and reaper serve (docs/leases.md).
+	EnvLeaseRoles = "LEASE_ROLES"
+
 	EnvSNSTopicARN      = "SNS_TOPIC_ARN"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 )
@@ -55,6 +59,14 @@ var FunctionEnv = map[string][]string{
 	"rotatenow": {
 		EnvSecretsManagerEndpoint, EnvRotateNowConcurrency,
 		EnvRotateNowTimeoutSeconds, EnvRotateNowWritesPerSecond, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"issuer": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
+	},
+	"reaper": {
+		EnvLeaseRoles, EnvAdminSecretARNs, EnvSecretsManagerEndpoint, EnvDBTLS, EnvDBCABundle, EnvDBConnectTimeout,
+		EnvMetricsNamespace, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,
 	},
 	"notifier": {
 		EnvSecretsManagerEndpoint, EnvSNSTopicARN, EnvLogLevel, EnvLambdaLogLevel, EnvLambdaLogFormat,

@@ -220,3 +220,18 @@ func Fatal(log *slog.Logger, msg string, err error) {
 	log.Log(context.Background(), LevelFatal, msg, "error", err.Error())
 	os.Exit(1)
 }
+
+// RawHandler is a Lambda handler that takes the invocation's payload as it
+// arrives, so the function decodes it itself (the runtime's own decoding
+// would accept a key given twice and answer a malformed payload before the
+// function could name the problem). lambda.Start takes it as a
+// lambda.Handler; a successful invocation answers null.
+type RawHandler func(ctx context.Context, payload []byte) error
+
+// Invoke implements lambda.Handler.
+func (h RawHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if err := h(ctx, payload); err != nil {
+		return nil, err
+	}
+	return []byte("null"), nil
+}

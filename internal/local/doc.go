@@ -15,5 +15,7 @@
 //
 // Only the packages whose names end in "test" import package testing; the
 // shipped binaries (go list -deps ./cmd/rotor ./functions/...) never link
-// it, and TestShippedBinariesLinkNoTestHelpers in this package checks that.
+// it, nor the database fault points of internal/failpoint (built only with
+// the failpoints tag), and TestShippedBinariesLinkNoTestHelpers in this
+// package checks that.
 package local

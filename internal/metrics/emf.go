@@ -8,6 +8,7 @@ package metrics
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -30,8 +31,10 @@ const (
 	DimensionStep         = "Step"
 	DimensionStrategy     = "Strategy"
 	// DimensionFunctionName is the Lambda function's name
-	// (AWS_LAMBDA_FUNCTION_NAME), so deployments sharing a namespace are
-	// told apart.
+	// (AWS_LAMBDA_FUNCTION_NAME, see WithFunctionName), so deployments
+	// sharing a namespace are told apart. It is part of every dimension
+	// set rather than a set of its own: one function has one name, so it
+	// adds no metric to a deployment (docs/alerting.md, "Cost").
 	DimensionFunctionName = "FunctionName"
 	// DimensionVersion is the release version of the function that wrote
 	// a metric. Every metric is written under its own dimensions and, once
@@ -50,6 +53,7 @@ type EMF struct {
 	w         io.Writer
 	namespace string
 	version   string
+	function  string
 	now       func() time.Time
 	// started remembers when this container began a rotation's
 	// createSecret, by token, to report RotationDuration at finishSecret.
@@ -73,6 +77,15 @@ func (e *EMF) WithVersion(version string) *EMF {
 	return e
 }
 
+// WithFunctionName makes every metric line carry name as a FunctionName
+// dimension, in every dimension set; "" leaves it out. It returns e.
+func (e *EMF) WithFunctionName(name string) *EMF {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.function = name
+	return e
+}
+
 type metricDef struct {
 	Name string `json:"Name"`
 	Unit string `json:"Unit"`
@@ -89,8 +102,9 @@ type metadata struct {
 	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
 }
 
-// Write emits one EMF line with the given dimensions and values. units maps
-// each metric name to its CloudWatch unit.
+// Write emits one EMF line with the given dimensions (and FunctionName,
+// see WithFunctionName) and values. units maps each metric name to its
+// CloudWatch unit.
 func (e *EMF) Write(dims map[string]string, values map[string]float64, units map[string]string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -100,6 +114,13 @@ func (e *EMF) Write(dims map[string]string, values map[string]float64, units map
 func (e *EMF) write(dims map[string]string, values map[string]float64, units map[string]string) error {
 	doc := map[string]any{}
 	dimNames := []string{} // [[]] is a metric without dimensions; [null] is invalid
+	if e.function != "" {
+		dims = maps.Clone(dims)
+		if dims == nil {
+			dims = map[string]string{}
+		}
+		dims[DimensionFunctionName] = e.function
+	}
 	for k, v := range dims {
 		doc[k] = v
 		dimNames = append(dimNames, k)
@@ -168,19 +189,15 @@ func (e *EMF) StepReport(r rotation.StepReport) {
 }
 
 // Logins returns a strategies.Options.OnLogin hook that writes Logins and
-// PlaintextLogins (0 or 1) for every login attempt, with the dimension
-// FunctionName = function.
-func (e *EMF) Logins(function string) func(strategies.LoginInfo) {
+// PlaintextLogins (0 or 1) for every login attempt, under FunctionName
+// alone (WithFunctionName).
+func (e *EMF) Logins() func(strategies.LoginInfo) {
 	return func(l strategies.LoginInfo) {
 		plain := 0.0
 		if l.Plaintext() {
 			plain = 1
 		}
-		dims := map[string]string{}
-		if function != "" {
-			dims[DimensionFunctionName] = function
-		}
-		_ = e.Write(dims,
+		_ = e.Write(nil,
 			map[string]float64{MetricLogins: 1, MetricPlaintextLogins: plain},
 			map[string]string{MetricLogins: "Count", MetricPlaintextLogins: "Count"})
 	}

@@ -53,7 +53,7 @@ func decode(t *testing.T, out string) []map[string]any {
 
 func TestStepReport(t *testing.T) {
 	var buf bytes.Buffer
-	e := NewEMF(&buf, "Rotor")
+	e := NewEMF(&buf, "Rotor").WithFunctionName("rotor-rotator")
 	clock := time.Unix(1_800_000_000, 0)
 	e.now = func() time.Time { return clock }
 	tok := "00000000-0000-4000-8000-000000000001"
@@ -72,15 +72,28 @@ func TestStepReport(t *testing.T) {
 	if recs[3][DimensionStrategy] != UnknownStrategy || recs[3][MetricStepFailures] != float64(1) {
 		t.Fatalf("failure before a strategy: %v", recs[3])
 	}
+	// Every line is the function's: FunctionName in its one dimension set
+	// (the dashboard's SEARCH schemas are these sets exactly).
+	for i, want := range []string{`[["FunctionName","Step","Strategy"]]`, `[["FunctionName","Step","Strategy"]]`, `[["FunctionName","Strategy"]]`, `[["FunctionName","Step","Strategy"]]`} {
+		if got := dimensionSets(recs[i]); got != want || recs[i][DimensionFunctionName] != "rotor-rotator" {
+			t.Errorf("line %d: dimension sets %s, FunctionName %v; want %s and rotor-rotator", i, got, recs[i][DimensionFunctionName], want)
+		}
+	}
+}
+
+// dimensionSets is a record's EMF dimension sets as JSON.
+func dimensionSets(rec map[string]any) string {
+	dir := rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	b, _ := json.Marshal(dir["Dimensions"])
+	return string(b)
 }
 
 func TestLogins(t *testing.T) {
 	var buf bytes.Buffer
-	e := NewEMF(&buf, "Rotor")
-	report := e.Logins("rotor-rotator")
+	report := NewEMF(&buf, "Rotor").WithFunctionName("rotor-rotator").Logins()
 	report(strategies.LoginInfo{Engine: "postgres", Host: "db", Port: 5432, User: "app", TLSMode: events.TLSVerifyFull, ServerName: "db"})
 	report(strategies.LoginInfo{Engine: "postgres", Host: "db", Port: 5432, User: "app", TLSMode: events.TLSDisable})
-	e.Logins("")(strategies.LoginInfo{TLSMode: events.TLSRequire})
+	NewEMF(&buf, "Rotor").Logins()(strategies.LoginInfo{TLSMode: events.TLSRequire})
 	recs := decode(t, buf.String())
 	if len(recs) != 3 {
 		t.Fatalf("%d lines, want 3", len(recs))
@@ -90,8 +103,11 @@ func TestLogins(t *testing.T) {
 			t.Errorf("line %d: %v, want Logins 1 and PlaintextLogins %v", i, recs[i], want)
 		}
 	}
-	if recs[0][DimensionFunctionName] != "rotor-rotator" {
+	if recs[0][DimensionFunctionName] != "rotor-rotator" || dimensionSets(recs[0]) != `[["FunctionName"]]` {
 		t.Errorf("no FunctionName dimension: %v", recs[0])
+	}
+	if dimensionSets(recs[2]) != `[[]]` {
+		t.Errorf("without a function name: dimension sets %s, want [[]]", dimensionSets(recs[2]))
 	}
 	if strings.Contains(buf.String(), `"app"`) || strings.Contains(buf.String(), "null") {
 		t.Errorf("a login metric carries the user or a null dimension set: %s", buf.String())
@@ -100,15 +116,13 @@ func TestLogins(t *testing.T) {
 
 func TestVersionIsASecondDimensionSet(t *testing.T) {
 	var buf bytes.Buffer
-	e := NewEMF(&buf, "Rotor").WithVersion("v1.2.3")
+	e := NewEMF(&buf, "Rotor").WithVersion("v1.2.3").WithFunctionName("rotor-rotator")
 	e.StepReport(rotation.StepReport{Step: events.StepSetSecret, Strategy: "single-user", Duration: time.Millisecond})
 	recs := decode(t, buf.String())
 	if len(recs) != 1 || recs[0][DimensionVersion] != "v1.2.3" {
 		t.Fatalf("records %v, want one with Version v1.2.3", recs)
 	}
-	dir := recs[0]["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
-	got, _ := json.Marshal(dir["Dimensions"])
-	if string(got) != `[["Step","Strategy"],["Step","Strategy","Version"]]` {
+	if got := dimensionSets(recs[0]); got != `[["FunctionName","Step","Strategy"],["FunctionName","Step","Strategy","Version"]]` {
 		t.Fatalf("dimension sets %s: the plain set must stay, so alarms on it keep working", got)
 	}
 }

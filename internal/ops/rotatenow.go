@@ -175,8 +175,12 @@ func NewToken() string {
 //
 // A secret is refused, without any call that changes it, when it does not
 // exist, is scheduled for deletion, has no rotation function, or still
-// holds AWSPENDING on a version that is not AWSCURRENT (an unfinished
-// rotation, which Secrets Manager would refuse too).
+// holds AWSPENDING on a version that is not AWSCURRENT (a rotation in
+// progress or unfinished, which Secrets Manager would refuse too). When a
+// rotation starts between that check and rotate-now's RotateSecret (the
+// schedule's, or another caller's), rotate-now starts none: with Wait it
+// follows that rotation to its outcome, saying so in the reason; without,
+// it refuses, naming that rotation's version.
 func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) []events.RotateNowResult {
 	if opts.StartJitter == 0 && len(secretIDs) == 1 {
 		opts.StartJitter = -1 // nothing to spread
@@ -258,7 +262,7 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	}
 	if v := events.StrandedPending(d.VersionIdsToStages); v != "" {
 		advice := uncheckedPending(res.ARN, v, events.VersionWith(d.VersionIdsToStages, rotation.LabelCurrent)).Advice
-		return refuse(res, refusedf(advice, "an earlier rotation is unfinished: version %s holds AWSPENDING", v))
+		return refuse(res, refusedf(advice, "a rotation is in progress or unfinished: version %s holds AWSPENDING (Secrets Manager starts no other until it ends)", v))
 	}
 	if err := r.pace.wait(ctx); err != nil {
 		return timedOut(res, "not requested before the deadline")
@@ -273,6 +277,9 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 		if ctx.Err() != nil {
 			res.VersionID = token
 			return timedOut(res, "RotateSecret did not answer before the deadline; the rotation may have started")
+		}
+		if v := r.startedMeanwhile(ctx, res.ARN, err); v != "" {
+			return r.followOthers(ctx, res, v, start)
 		}
 		return refuse(res, fmt.Errorf("rotate secret: %s", serviceMessage(err)))
 	}
@@ -291,6 +298,44 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	}
 	res = r.follow(ctx, res, start)
 	res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+	return res
+}
+
+// startedMeanwhile returns the version of a rotation that started between
+// rotate-now's check of the secret (no AWSPENDING then) and its
+// RotateSecret, which the service refused for it (InvalidRequestException:
+// "A previous rotation isn't complete"): the schedule's, or another
+// caller's. "" when err is another refusal.
+func (r *rotateNow) startedMeanwhile(ctx context.Context, arn string, err error) string {
+	var ir *types.InvalidRequestException
+	if !errors.As(err, &ir) {
+		return ""
+	}
+	d, derr := r.opts.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	if derr != nil {
+		return ""
+	}
+	return events.StrandedPending(d.VersionIdsToStages)
+}
+
+// followOthers answers for a rotation rotate-now did not start (version):
+// it says so and, with Wait, follows that rotation to its outcome.
+func (r *rotateNow) followOthers(ctx context.Context, res events.RotateNowResult, version string, start time.Time) events.RotateNowResult {
+	note := fmt.Sprintf("a rotation of this secret was already in progress (version %s, started by its schedule or another caller after rotate-now checked it); rotate-now started none", version)
+	res.VersionID = version
+	if !r.opts.Wait {
+		res.Status, res.Reason = events.StatusRefused, note
+		return res
+	}
+	note += " and followed that one"
+	r.opts.Progress(Progress{Kind: ProgressRequested, SecretID: res.SecretID, VersionID: version})
+	res = r.follow(ctx, res, start)
+	res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+	if res.Reason == "" {
+		res.Reason = note
+	} else {
+		res.Reason = note + ": " + res.Reason
+	}
 	return res
 }
 

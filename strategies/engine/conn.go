@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -122,4 +123,15 @@ type AlternateResponse struct {
 	// Changes lists the changes applied beyond the password, in a form safe
 	// to log (user, role, privilege and attribute names only).
 	Changes []string
+}
+
+// ConnectTimedOut says so when a login under ctx failed because its connect
+// timeout ran out (the server accepted the connection, or not, and never
+// answered), rather than leaving a bare "context deadline exceeded". Other
+// errors, and a deadline of ctx's own, are returned unchanged.
+func ConnectTimedOut(ctx context.Context, err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("no answer within the connect timeout (%s): %w", timeout, err)
+	}
+	return err
 }

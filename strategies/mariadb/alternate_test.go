@@ -536,3 +536,32 @@ func TestSyncAlternateLockedClone(t *testing.T) {
 		t.Fatalf("base's new password: %v", err)
 	}
 }
+
+// TestSyncAlternateRefusesGlobalPrivilegesThroughARole: a base account
+// whose global privilege comes through a role (nested one level deeper
+// here) is a DBA's account as much as one holding it directly.
+// information_schema.USER_PRIVILEGES has no rows for roles, so this is read
+// with SHOW GRANTS.
+func TestSyncAlternateRefusesGlobalPrivilegesThroughARole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	a := m.Admin(t)
+	base, adm := dbtest.UniqueName("app"), dbtest.UniqueName("adm")
+	outer, inner := dbtest.UniqueName("role"), dbtest.UniqueName("role")
+	m.CreateUser(t, base, "base-pass-1")
+	m.CreateUser(t, adm, "admin-pass-1")
+	dropUserAtEnd(t, m, base+"_clone")
+	t.Cleanup(func() { mustExec(t, a, "DROP ROLE IF EXISTS "+ident(outer), "DROP ROLE IF EXISTS "+ident(inner)) })
+	mustExec(t, a,
+		"GRANT ALL PRIVILEGES ON *.* TO "+dbtest.UserAccount(adm)+" WITH GRANT OPTION",
+		"CREATE ROLE "+ident(inner), "CREATE ROLE "+ident(outer),
+		"GRANT PROCESS ON *.* TO "+ident(inner),
+		"GRANT "+ident(inner)+" TO "+ident(outer),
+		"GRANT "+ident(outer)+" TO "+dbtest.UserAccount(base))
+	s := connect(t, params(t, m, "", adm, "admin-pass-1"))
+	_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "Clone-Password-1"})
+	if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), "PROCESS (through role "+outer+")") {
+		t.Fatalf("sync: %v; want a refusal naming PROCESS through %s", err, outer)
+	}
+}

@@ -2,6 +2,7 @@ package mariadb_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/local/dbtest"
@@ -147,6 +148,35 @@ func TestConformance(t *testing.T) {
 			defer c.Close()
 			_, err = c.ExecContext(context.Background(), "SELECT COUNT(*) FROM probe")
 			return err
+		},
+		CreateLeaseGroup: func(t testing.TB, g, admin string) {
+			exec(t, "CREATE ROLE "+ident(g))
+			t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+ident(g)) })
+			exec(t, "GRANT SELECT ON "+ident(db)+".probe TO "+ident(g))
+			exec(t, "GRANT CREATE, SELECT, INSERT ON "+ident(db)+".* TO "+ident(g))
+			if admin != "" {
+				exec(t, "GRANT "+ident(g)+" TO "+account(t, admin)+" WITH ADMIN OPTION")
+			}
+		},
+		CreatePrivilegedGroup: func(t testing.TB, g string) {
+			exec(t, "CREATE ROLE "+ident(g))
+			t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+ident(g)) })
+			exec(t, "GRANT PROCESS ON *.* TO "+ident(g))
+		},
+		MakeObject: func(t testing.TB, user, password string) func(testing.TB, string) error {
+			table := dbtest.UniqueName("leased")
+			c := m.ConnectAs(t, user, password, db)
+			if _, err := c.ExecContext(context.Background(), "CREATE TABLE "+ident(table)+" (x int)"); err != nil {
+				t.Fatalf("create a table as %q: %v", user, err)
+			}
+			c.Close()
+			return func(t testing.TB, _ string) error {
+				// MariaDB tables have no owner: the table must still be there.
+				if !query(t, "SELECT COUNT(*) = 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", db, table) {
+					return fmt.Errorf("table %s.%s is gone", db, table)
+				}
+				return nil
+			}
 		},
 		StatementLog: func(t testing.TB) func() string {
 			off := m.LogOffset(t)

@@ -90,9 +90,9 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	}
 	where := net.JoinHostPort(p.Host, strconv.Itoa(p.Port))
 	loginErr := func(err error) error {
-		return &engine.LoginError{User: p.User, Host: where, Err: classify(err)}
+		return &engine.LoginError{User: p.User, Host: where, Err: engine.ConnectTimedOut(ctx, classify(err), cfg.Timeout)}
 	}
-	connector, err := mysql.NewConnector(cfg)
+	connector, err := newConnector(ctx, cfg, where)
 	if err != nil {
 		return nil, loginErr(err)
 	}

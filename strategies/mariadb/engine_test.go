@@ -53,7 +53,8 @@ func TestNativePasswordHash(t *testing.T) {
 	t.Parallel()
 	// The server's PASSWORD() is the reference; the input is not a secret.
 	m := dbtest.MariaDB(t)
-	for _, pw := range []string{"password", hardPassword, "pässwörd Ω"} {
+	server := map[string]string{}
+	for _, pw := range []string{"password", hardPassword, "pässwörd Ω", "ﬁx", "fix"} {
 		var want string
 		if err := m.Admin(t).QueryRowContext(context.Background(), "SELECT PASSWORD(?)", pw).Scan(&want); err != nil {
 			t.Fatal(err)
@@ -61,6 +62,13 @@ func TestNativePasswordHash(t *testing.T) {
 		if got := mariadb.NativePasswordHash(pw); got != want {
 			t.Fatalf("NativePasswordHash(%q) = %s, server says %s", pw, got, want)
 		}
+		server[pw] = want
+	}
+	// MariaDB prepares nothing (no SASLprep, unlike PostgreSQL): the hash
+	// is of the password's bytes, so a ligature and its NFKC form are two
+	// passwords.
+	if server["ﬁx"] == server["fix"] {
+		t.Fatal(`the server hashes "ﬁx" as "fix": MariaDB normalises passwords after all`)
 	}
 }
 

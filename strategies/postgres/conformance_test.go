@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +189,38 @@ func TestConformance(t *testing.T) {
 			defer c.Close(context.Background())
 			_, err = c.Exec(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize())
 			return err
+		},
+		CreateLeaseGroup: func(t testing.TB, g, admin string) {
+			exec(t, "CREATE ROLE "+id(g)+" NOLOGIN")
+			t.Cleanup(func() { exec(t, "DROP OWNED BY "+id(g)); exec(t, "DROP ROLE IF EXISTS "+id(g)) })
+			exec(t, "GRANT SELECT ON "+id(table)+" TO "+id(g))
+			exec(t, "GRANT CREATE ON SCHEMA public TO "+id(g))
+			if admin != "" {
+				exec(t, "GRANT "+id(g)+" TO "+id(admin)+" WITH ADMIN OPTION")
+			}
+		},
+		CreatePrivilegedGroup: func(t testing.TB, g string) {
+			exec(t, "CREATE ROLE "+id(g)+" NOLOGIN CREATEROLE")
+			t.Cleanup(func() { exec(t, "DROP ROLE IF EXISTS "+id(g)) })
+		},
+		MakeObject: func(t testing.TB, user, password string) func(testing.TB, string) error {
+			owned := dbtest.UniqueName("leased")
+			c := pg.ConnectAs(t, user, password, db)
+			if _, err := c.Exec(context.Background(), "CREATE TABLE public."+id(owned)+" (x int)"); err != nil {
+				t.Fatalf("create a table as %q: %v", user, err)
+			}
+			return func(t testing.TB, group string) error {
+				var owner string
+				mu.Lock()
+				defer mu.Unlock()
+				if err := admin.QueryRow(context.Background(), "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = $1", owned).Scan(&owner); err != nil {
+					return fmt.Errorf("table %q: %w", owned, err)
+				}
+				if owner != group {
+					return fmt.Errorf("table %q is owned by %q, want %q", owned, owner, group)
+				}
+				return nil
+			}
 		},
 		StatementLog: func(t testing.TB) func() string {
 			off := pg.LogOffset(t)

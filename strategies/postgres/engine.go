@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/rotorhq/rotor/internal/saslprep"
 	"github.com/rotorhq/rotor/strategies/engine"
 )
 
@@ -52,9 +53,16 @@ type Session struct {
 }
 
 // Connect logs in with p. The connection uses exactly p.TLS; an
-// authentication refusal wraps engine.ErrAuth. The error never contains the
-// password.
+// authentication refusal wraps engine.ErrAuth. The password reaches pgx as
+// saslprep.ForPgx makes it, so a non-ASCII password logs in as it does with
+// psql; one pgx cannot send (saslprep.ErrPgxCannotSend) fails before any
+// connection, not as an authentication refusal. The error never contains
+// the password.
 func Connect(ctx context.Context, p engine.Params) (*Session, error) {
+	password, err := saslprep.ForPgx(p.Password)
+	if err != nil {
+		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: err}
+	}
 	// pgx accepts only a Config made by ParseConfig (ConnectConfig panics
 	// otherwise), so the empty DSN is parsed once for its defaults; every
 	// field rotor relies on is set below, whatever PG* variables say.
@@ -70,7 +78,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	cfg.Port = uint16(p.Port)
 	cfg.Database = p.Database
 	cfg.User = p.User
-	cfg.Password = p.Password
+	cfg.Password = password
 	cfg.TLSConfig = tlsCfg
 	cfg.Fallbacks = nil // no second attempt in another TLS mode, ever
 	cfg.ConnectTimeout = p.ConnectTimeout
@@ -86,6 +94,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 	// Simple protocol: no prepared statements, so rotor also works through
 	// PgBouncer and RDS Proxy in transaction mode.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	hookFailpoints(ctx, cfg, fmt.Sprintf("%s:%d", p.Host, p.Port))
 	// A session is one-shot (a handful of statements, then closed), and
 	// the simple protocol prepares nothing: no statement or description
 	// cache to allocate.
@@ -97,7 +106,7 @@ func Connect(ctx context.Context, p engine.Params) (*Session, error) {
 
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: classify(err)}
+		return nil, &engine.LoginError{User: p.User, Host: fmt.Sprintf("%s:%d", p.Host, p.Port), Err: engine.ConnectTimedOut(ctx, classify(err), cfg.ConnectTimeout)}
 	}
 	return &Session{c: c, user: p.User}, nil
 }

@@ -304,25 +304,6 @@ func mustExec(t *testing.T, c *pgx.Conn, sql string) {
 	}
 }
 
-// TestNonASCIIPassword sets a password that SASLprep changes (a ligature and
-// a non-ASCII space): the verifier must match what the server derives at
-// login, so a rollback to a hand-set unicode password works.
-func TestNonASCIIPassword(t *testing.T) {
-	t.Parallel()
-	pg := dbtest.Postgres(t)
-	db := pg.NewDatabase(t)
-	user := dbtest.UniqueName("uni")
-	pg.CreateRole(t, user, "ascii-password-1")
-	s := connect(t, params(t, pg, db, user, "ascii-password-1"))
-	const pw = "pässwörd\u00a0ﬁx-Ω"
-	if err := s.SetPassword(context.Background(), user, pw); err != nil {
-		t.Fatal(err)
-	}
-	if err := pg.CanLogin(t, user, pw, db); err != nil {
-		t.Fatalf("unicode password refused: %v", err)
-	}
-}
-
 // TestLoginNotPermittedIsNotAnAuthError: a role that may not log in fails
 // with SQLSTATE 28000, which another password would not fix; it must not
 // look like a wrong password, or single-user would go looking for one.

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/text/secure/precis"
+	"github.com/rotorhq/rotor/internal/saslprep"
 )
 
 // ScramIterations is the iteration count rotor's verifiers use: PostgreSQL's
@@ -24,10 +24,12 @@ const ScramIterations = 4096
 //	SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
 //
 // The server accepts it in ALTER ROLE ... PASSWORD and stores it as is, so the
-// password itself never travels in SQL. The password is normalised the way
-// PostgreSQL and pgx normalise it at login (SASLprep, here as PRECIS
-// OpaqueString, falling back to the raw bytes when the password is not valid
-// for it); printable ASCII, which is all rotor generates, is unchanged.
+// password itself never travels in SQL. The keys are derived from what
+// PostgreSQL's own SASLprep makes of the password, or its raw bytes where
+// PostgreSQL falls back to them (saslprep.Prepare), so the verifier is the
+// one the server builds from ALTER ROLE ... PASSWORD 'plaintext' and psql,
+// libpq and pgx (through saslprep.ForPgx) log in with it; printable ASCII,
+// which is all rotor generates, is unchanged.
 func ScramVerifier(password string) (string, error) {
 	if password == "" {
 		return "", errors.New("empty password")
@@ -40,7 +42,8 @@ func ScramVerifier(password string) (string, error) {
 }
 
 func scramVerifier(password string, salt []byte, iterations int) (string, error) {
-	salted, err := pbkdf2.Key(sha256.New, saslPrep(password), salt, iterations, sha256.Size)
+	prepared, _ := saslprep.Prepare(password)
+	salted, err := pbkdf2.Key(sha256.New, prepared, salt, iterations, sha256.Size)
 	if err != nil {
 		return "", fmt.Errorf("pbkdf2: %w", err)
 	}
@@ -49,18 +52,6 @@ func scramVerifier(password string, salt []byte, iterations int) (string, error)
 	serverKey := hmacSHA256(salted, "Server Key")
 	b64 := base64.StdEncoding.EncodeToString
 	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
-}
-
-func saslPrep(password string) string {
-	for i := 0; i < len(password); i++ {
-		if password[i] >= 0x80 {
-			if n, err := precis.OpaqueString.String(password); err == nil {
-				return n
-			}
-			return password
-		}
-	}
-	return password
 }
 
 func hmacSHA256(key []byte, msg string) []byte {

@@ -21,7 +21,9 @@ import (
 //   - throttle: HTTP 400 ThrottlingException "Rate exceeded." (the SDKs
 //     retry it with backoff);
 //   - error: HTTP 5xx (500 by default) InternalServiceError (retried too);
-//   - delay: the call waits, then is answered normally.
+//   - delay: the call waits, then is answered normally;
+//   - deny: HTTP 400 AccessDeniedException, as when the caller's IAM policy
+//     (or the secret's resource or KMS key policy) does not allow the call.
 //
 // A fault applies to one operation (or all) and one secret (or all), to the
 // next Count matching calls (0: no limit) and to a Fraction of them (0 or 1:
@@ -39,10 +41,12 @@ const (
 	FaultThrottle FaultAnswer = "throttle"
 	FaultError    FaultAnswer = "error"
 	FaultDelay    FaultAnswer = "delay"
+	FaultDeny     FaultAnswer = "deny"
 )
 
 // Fault makes the stand-in answer matching Secrets Manager calls with
-// ThrottlingException, a 5xx, or after a delay. See AddFault.
+// ThrottlingException, a 5xx, AccessDeniedException, or after a delay. See
+// AddFault.
 type Fault struct {
 	// Operation is a Secrets Manager operation name ("PutSecretValue");
 	// empty matches every operation.
@@ -105,7 +109,7 @@ func (f Fault) Validate() error {
 		}
 	}
 	switch f.Answer {
-	case FaultThrottle:
+	case FaultThrottle, FaultDeny:
 	case FaultError:
 		if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
 			return fmt.Errorf("fault status: %d is not a 5xx status", f.Status)
@@ -115,7 +119,7 @@ func (f Fault) Validate() error {
 			return fmt.Errorf("fault delay: a delay answer needs a positive delay")
 		}
 	default:
-		return fmt.Errorf("fault answer: %q is not one of throttle, error, delay", f.Answer)
+		return fmt.Errorf("fault answer: %q is not one of throttle, error, delay, deny", f.Answer)
 	}
 	if f.Count < 0 {
 		return fmt.Errorf("fault count: %d is negative", f.Count)
@@ -267,6 +271,8 @@ func (s *Server) injectedFault(op, secretID string) (time.Duration, *apiError) {
 			delay += a.Fault.Delay
 		case FaultThrottle:
 			return delay, &apiError{Code: codeThrottling, Message: "Rate exceeded.", Status: http.StatusBadRequest}
+		case FaultDeny:
+			return delay, errf(codeAccessDenied, "User: arn:aws:sts::%s:assumed-role/awslocal/caller is not authorized to perform: secretsmanager:%s on resource: %s because no identity-based policy allows the secretsmanager:%s action", s.opts.Account, op, secretID, op)
 		case FaultError:
 			st := a.Fault.Status
 			if st == 0 {

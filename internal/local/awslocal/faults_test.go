@@ -212,3 +212,32 @@ func TestParseFault(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultDenyIsAccessDenied: a deny fault answers the SDK's
+// AccessDeniedException (HTTP 400, not retried) for the one secret it names;
+// other secrets answer normally.
+func TestFaultDenyIsAccessDenied(t *testing.T) {
+	t.Parallel()
+	srv, sm := retryingClient(t)
+	ctx := context.Background()
+	for _, name := range []string{"denied", "allowed"} {
+		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := addFault(t, srv, awslocal.Fault{Operation: "GetSecretValue", SecretID: "denied", Answer: awslocal.FaultDeny})
+	_, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("denied")})
+	var ae interface{ ErrorCode() string }
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || httpStatus(err) != http.StatusBadRequest {
+		t.Fatalf("err %v, want AccessDeniedException with HTTP 400", err)
+	}
+	if got := faultState(t, srv, id); got.Fired != 1 {
+		t.Fatalf("fault fired %d times, want 1 (AccessDenied is not retried)", got.Fired)
+	}
+	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("allowed")}); err != nil {
+		t.Fatalf("another secret: %v", err)
+	}
+	if _, err := awslocal.ParseFault("op=GetSecretValue,answer=deny"); err != nil {
+		t.Fatalf("ParseFault deny: %v", err)
+	}
+}

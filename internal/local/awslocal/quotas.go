@@ -129,6 +129,6 @@ func (s *Server) SetServiceTags(secretID string, tags ...Tag) error {
 		return fmt.Errorf("awslocal: a secret can have at most %d tags", maxTagsPerSecret)
 	}
 	sec.mergeTags(tags)
-	s.mutated()
+	s.secretsChanged(sec)
 	return nil
 }

@@ -228,6 +228,6 @@ func (s *Server) AddRDSManagedSecret(rdsARN, username, password string) (string,
 	}
 	sec.Versions = append(sec.Versions, &version{ID: newUUID(), String: &str, HasValue: true, Stages: []string{LabelCurrent}, Created: now})
 	s.addSecret(sec)
-	s.mutated()
+	s.secretsChanged(sec)
 	return sec.ARN, nil
 }

@@ -319,19 +319,18 @@ func (s *Server) Tick() []string {
 	defer s.mu.Unlock()
 	now := s.clock.Now()
 	var started []string
-	changed := false
+	var touched []*secret
 	for _, sec := range append([]*secret(nil), s.secrets...) {
 		if sec.deleted() {
 			if !now.Before(sec.DeletionDate) {
-				s.removeSecret(sec)
-				changed = true
+				s.removeSecret(sec) // journalled as a removal
 			}
 			continue
 		}
 		if !sec.RotationEnabled || sec.NextRotation.IsZero() || now.Before(sec.NextRotation) || now.Before(sec.NextAttempt) || s.running[sec.ARN] != nil {
 			continue
 		}
-		changed = true
+		touched = append(touched, sec)
 		// A failed rotation waits for the next window (NextAttempt) while
 		// NextRotationDate stays in the past, as the service reports it;
 		// success recomputes both from LastRotatedDate.
@@ -354,9 +353,7 @@ func (s *Server) Tick() []string {
 		s.startRun(run)
 		started = append(started, sec.ARN)
 	}
-	if changed {
-		s.mutated()
-	}
+	s.secretsChanged(touched...)
 	return started
 }
 

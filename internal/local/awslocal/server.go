@@ -630,11 +630,26 @@ func (s *Server) removeStaleTemps() error {
 	return nil
 }
 
-// mutated persists after a change made outside a request (rotation
-// bookkeeping, Go API): a whole snapshot, on disk when it returns. Caller
-// holds s.mu (the writer never takes it).
+// mutated persists after a change made outside a request to what the
+// journal does not record per secret (RDS instances and clusters, topics):
+// a whole snapshot, on disk when it returns. Caller holds s.mu (the writer
+// never takes it). Changes to secrets alone go through secretsChanged.
 func (s *Server) mutated() {
 	if s.store != nil {
 		_ = s.store.wait(s.commitSnapshot()) // the writer logged a failure
 	}
+}
+
+// secretsChanged persists a change made outside a request (the clock's
+// Tick, the Go API) that touched only the given secrets and those removed
+// with removeSecret: their journal records, on disk when it returns, not a
+// snapshot of every secret. Caller holds s.mu.
+func (s *Server) secretsChanged(secs ...*secret) {
+	if s.store == nil {
+		return
+	}
+	for _, sec := range secs {
+		s.markDirty(sec)
+	}
+	_ = s.store.wait(s.commitChanges()) // the writer logged a failure
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
@@ -209,5 +210,58 @@ func TestStateFileSnapshotRollover(t *testing.T) {
 	out, err := secretsmanager.NewFromConfig(cfg2).ListSecrets(ctxT(t), &secretsmanager.ListSecretsInput{})
 	if err != nil || len(out.SecretList) != 24 {
 		t.Fatalf("after reload: %d secrets, %v", len(out.SecretList), err)
+	}
+}
+
+// The clock's work (a recovery window ending) and the Go API's changes to
+// one secret are journalled like requests: the snapshot of every secret is
+// not rewritten, and the change survives a restart.
+func TestStateFileTickAndGoAPIJournalOneSecret(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	clock := awslocal.NewFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	srv, cfg := awslocaltest.NewWith(t, awslocal.Options{StateFile: path, Clock: clock})
+	sm := secretsmanager.NewFromConfig(cfg)
+	for i := range 20 {
+		create(t, sm, fmt.Sprintf("keep-%d", i), "v1")
+	}
+	create(t, sm, "doomed", "v1")
+	if _, err := sm.DeleteSecret(ctxT(t), &secretsmanager.DeleteSecretInput{SecretId: aws.String("doomed"), RecoveryWindowInDays: aws.Int64(7)}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal := path + ".journal"
+	before := fileSize(t, journal)
+
+	clock.Set(clock.Now().Add(8 * 24 * time.Hour))
+	srv.Tick()
+	if err := srv.SetServiceTags("keep-3", awslocal.Tag{Key: "aws:cloudformation:stack-name", Value: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(snap) {
+		t.Fatal("the Tick or SetServiceTags rewrote the snapshot of every secret; want journal records")
+	}
+	if got := fileSize(t, journal); got <= before {
+		t.Fatalf("the removal and the tag were not journalled (journal %d → %d bytes)", before, got)
+	}
+
+	_, cfg2 := awslocaltest.NewWith(t, awslocal.Options{StateFile: path, Clock: clock})
+	sm2 := secretsmanager.NewFromConfig(cfg2)
+	if _, err := sm2.DescribeSecret(ctxT(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String("doomed")}); err == nil {
+		t.Fatal("after reload: the secret whose recovery window ended is back")
+	}
+	d, err := sm2.DescribeSecret(ctxT(t), &secretsmanager.DescribeSecretInput{SecretId: aws.String("keep-3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(d.Tags, func(tg smtypes.Tag) bool { return aws.ToString(tg.Key) == "aws:cloudformation:stack-name" }) {
+		t.Fatalf("after reload: the service tag is gone: %v", d.Tags)
 	}
 }

@@ -57,6 +57,11 @@ type MariaDB struct {
 	proc     *process
 	stopOnce sync.Once
 	stopErr  error
+	// relaunch starts mariadbd again as the first start did (Restart).
+	relaunch func(ctx context.Context) error
+	// rootPassword is set once root has SuperPassword: the socket login
+	// that tells the server is ready needs it from then on.
+	rootPassword bool
 }
 
 // StartMariaDB initialises a new data directory in a private temporary
@@ -157,6 +162,7 @@ func (m *MariaDB) start(ctx context.Context, acct account, mariadbd, installDB s
 		m.Port = port
 		err = m.launch(ctx, acct, mariadbd, certs, opts)
 		if err == nil {
+			m.relaunch = func(ctx context.Context) error { return m.launch(ctx, acct, mariadbd, certs, opts) }
 			break
 		}
 		if attempt < portAttempts && errors.Is(err, errPortTaken) {
@@ -256,7 +262,11 @@ func (m *MariaDB) socketConfig(password string) *mysql.Config {
 }
 
 func (m *MariaDB) pingSocket(ctx context.Context) error {
-	connector, err := mysql.NewConnector(m.socketConfig(""))
+	password := ""
+	if m.rootPassword {
+		password = m.SuperPassword
+	}
+	connector, err := mysql.NewConnector(m.socketConfig(password))
 	if err != nil {
 		return err
 	}
@@ -328,6 +338,7 @@ func (m *MariaDB) setRootPassword(ctx context.Context) error {
 			return fmt.Errorf("set root password: %s: %w", strings.SplitN(stmt, " IDENTIFIED", 2)[0], err)
 		}
 	}
+	m.rootPassword = true
 	return nil
 }
 
@@ -336,6 +347,41 @@ func (m *MariaDB) setRootPassword(ctx context.Context) error {
 func quoteMySQLString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\x00", `\0`, "\n", `\n`, "\r", `\r`, "\x1a", `\Z`)
 	return "'" + r.Replace(s) + "'"
+}
+
+// Halt shuts the server down (every session ends, as in an operator's
+// restart or a failover) and keeps its data directory; Resume starts it
+// again. Logins are refused (nothing listens) in between. Halt, Resume and
+// Restart are not safe to call concurrently with each other or Stop.
+func (m *MariaDB) Halt() error {
+	if m.proc == nil {
+		return nil
+	}
+	if err := m.proc.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		return fmt.Errorf("halt mariadb: %w", err)
+	}
+	m.proc = nil
+	return nil
+}
+
+// Resume starts a halted server again on the same data directory, address
+// and port, and returns once root can log in.
+func (m *MariaDB) Resume(ctx context.Context) error {
+	if m.proc != nil {
+		return nil
+	}
+	if err := m.relaunch(ctx); err != nil {
+		return fmt.Errorf("resume mariadb: %w", err)
+	}
+	return nil
+}
+
+// Restart is Halt then Resume.
+func (m *MariaDB) Restart(ctx context.Context) error {
+	if err := m.Halt(); err != nil {
+		return err
+	}
+	return m.Resume(ctx)
 }
 
 // Stop shuts the server down and removes its run directory. It is safe to

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rotorhq/rotor/internal/saslprep"
 )
 
 // PostgresOptions configures StartPostgres. The zero value starts a server
@@ -59,6 +61,7 @@ type Postgres struct {
 	BinDir        string
 
 	proc     *process
+	acct     account
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -102,6 +105,7 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 		LogPath:       filepath.Join(dir, "postgres.log"),
 		Dir:           dir,
 		BinDir:        binDir,
+		acct:          acct,
 	}
 	if err := pg.start(ctx, acct, opts); err != nil {
 		if pg.proc != nil {
@@ -304,6 +308,42 @@ func (pg *Postgres) Stop() error {
 	return pg.stopErr
 }
 
+// Halt stops the server (fast shutdown: every session ends, as in an
+// operator's restart or a failover) and keeps its data directory; Resume
+// starts it again. Logins are refused (nothing listens) in between.
+// Halt, Resume and Restart are not safe to call concurrently with each
+// other or Stop.
+func (pg *Postgres) Halt() error {
+	if pg.proc == nil {
+		return nil
+	}
+	if err := pg.proc.stop(syscall.SIGINT, 30*time.Second); err != nil {
+		return fmt.Errorf("halt postgres: %w", err)
+	}
+	pg.proc = nil
+	return nil
+}
+
+// Resume starts a halted server again on the same data directory, address
+// and port, and returns once a superuser login works.
+func (pg *Postgres) Resume(ctx context.Context) error {
+	if pg.proc != nil {
+		return nil
+	}
+	if err := pg.launch(ctx, pg.acct); err != nil {
+		return fmt.Errorf("resume postgres: %w", err)
+	}
+	return nil
+}
+
+// Restart is Halt then Resume.
+func (pg *Postgres) Restart(ctx context.Context) error {
+	if err := pg.Halt(); err != nil {
+		return err
+	}
+	return pg.Resume(ctx)
+}
+
 // ReadLog returns the whole server log.
 func (pg *Postgres) ReadLog() (string, error) { return readFrom(pg.LogPath, 0) }
 
@@ -327,8 +367,13 @@ func (pg *Postgres) TLSConfig() *tls.Config {
 // ConnConfig returns a pgx configuration for user and password on database
 // over TCP: TLS with verify-full against the run's CA when the server has TLS,
 // plain otherwise, with no fallback to the other. Environment variables
-// (PGHOST, PGSSLMODE, ...) do not affect it.
+// (PGHOST, PGSSLMODE, ...) do not affect it. The password is prepared for
+// pgx as rotor's own logins prepare it (saslprep.ForPgx).
 func (pg *Postgres) ConnConfig(user, password, database string) (*pgx.ConnConfig, error) {
+	password, err := saslprep.ForPgx(password)
+	if err != nil {
+		return nil, fmt.Errorf("postgres connection config for %q: %w", user, err)
+	}
 	cfg, err := pgx.ParseConfig(pg.ConnString(user, database))
 	if err != nil {
 		return nil, fmt.Errorf("postgres connection config: %w", err)

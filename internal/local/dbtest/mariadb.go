@@ -35,6 +35,18 @@ func MariaDB(t testing.TB) *Maria {
 	return &Maria{MariaDB: srv, logStart: off}
 }
 
+// PrivateMariaDB starts a MariaDB server for t alone, stopped when t ends:
+// for tests that halt or restart it (Halt, Resume, Restart), which on the
+// shared server would cut every other test's sessions. It costs a server's
+// installation and start, so use it only for that.
+func PrivateMariaDB(t testing.TB) *Maria {
+	t.Helper()
+	srv := private(t, "MariaDB", "mariadb", func(ctx context.Context) (*dbserver.MariaDB, error) {
+		return dbserver.StartMariaDB(ctx, dbserver.MariaDBOptions{})
+	})
+	return &Maria{MariaDB: srv}
+}
+
 // open returns a pool for user that has logged in once, failing t if the
 // login is refused.
 func (m *Maria) open(t testing.TB, user, password, database string) *sql.DB {

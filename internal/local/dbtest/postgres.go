@@ -43,6 +43,18 @@ func Postgres(t testing.TB) *PG {
 	return &PG{Postgres: srv, logStart: off}
 }
 
+// PrivatePostgres starts a PostgreSQL server for t alone, stopped when t
+// ends: for tests that halt or restart it (Halt, Resume, Restart), which
+// on the shared server would cut every other test's sessions. It costs a
+// cluster's start (initdb), so use it only for that.
+func PrivatePostgres(t testing.TB) *PG {
+	t.Helper()
+	srv := private(t, "PostgreSQL", "postgres", func(ctx context.Context) (*dbserver.Postgres, error) {
+		return dbserver.StartPostgres(ctx, dbserver.PostgresOptions{})
+	})
+	return &PG{Postgres: srv}
+}
+
 // connect opens a connection, failing t if it cannot.
 func (pg *PG) connect(t testing.TB, user, password, database string) *pgx.Conn {
 	t.Helper()

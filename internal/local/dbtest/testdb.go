@@ -125,3 +125,20 @@ func logSince(t testing.TB, read func(int64) (string, error), off int64) string 
 	}
 	return s
 }
+
+// private starts a server for t alone, stopped when t ends.
+func private[S interface{ Stop() error }](t testing.TB, kind, depsArg string, start func(context.Context) (S, error)) S {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	srv, err := start(ctx)
+	if err != nil {
+		startFailed(t, kind, depsArg, err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Errorf("testdb: %v", err)
+		}
+	})
+	return srv
+}

@@ -56,6 +56,21 @@ type Harness struct {
 	// UniqueName returns a user name no other test uses, starting with
 	// prefix.
 	UniqueName func(prefix string) string
+	// CreateLeaseGroup creates group, a role that cannot log in, holding
+	// what Grant gives (so Probe works for its members) and the right to
+	// create tables in Target.Database, and lets the user admin (made by
+	// CreateAdmin) hand it to lease users. It is dropped, with what it
+	// owns, when the test ends.
+	CreateLeaseGroup func(t testing.TB, group, admin string)
+	// CreatePrivilegedGroup creates a role that cannot log in but that the
+	// admin must refuse as a lease group (PostgreSQL: CREATEROLE; MariaDB:
+	// a global privilege), dropped when the test ends.
+	CreatePrivilegedGroup func(t testing.TB, name string)
+	// MakeObject logs in as user and creates a table of its own. The
+	// returned check, called after the user is dropped, reports whether
+	// the table survived and now belongs to group (where the engine has
+	// owners).
+	MakeObject func(t testing.TB, user, password string) (check func(t testing.TB, group string) error)
 	// CloneExtras are what a clone that existed before rotor's first sync
 	// may hold beyond its base user: privileges, attributes, memberships,
 	// settings. SyncAlternate must take each away or refuse, naming it.
@@ -114,7 +129,7 @@ func (h Harness) canLogin(user, password string) error {
 func Run(t *testing.T, h Harness) {
 	facts := h.Engine.Facts()
 	t.Run("facts", func(t *testing.T) { checkFacts(t, facts) })
-	for _, c := range cases {
+	for _, c := range append(cases, leaseCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, h)

@@ -50,12 +50,26 @@ locals {
   # (create_kms_key). Decided from variables only, so counts plan before
   # the key exists. CloudWatch and EventBridge cannot publish to a topic
   # under alias/aws/sns, hence alarms and raw delivery need this key.
-  create_kms_key = var.kms_key_arn == null && var.create_kms_key
+  create_kms_key = var.create && var.kms_key_arn == null && var.create_kms_key
   use_cmk        = var.kms_key_arn != null || var.create_kms_key
   topic_key_arn  = var.kms_key_arn != null ? var.kms_key_arn : try(aws_kms_key.alerts[0].arn, null)
 
-  alarms_enabled = var.create_alarms && local.use_cmk
-  raw_delivery   = var.enable_raw_event_delivery && local.use_cmk
+  alarms_enabled = var.create && var.create_alarms && local.use_cmk
+  raw_delivery   = var.create && var.enable_raw_event_delivery && local.use_cmk
+
+  # The functions' names, for the alarms and the dashboard; null when
+  # create is false.
+  function_names = {
+    notifier = try(module.notifier[0].function_name, null)
+    auditor  = try(module.auditor[0].function_name, null)
+  }
+
+  # The rotator's step metrics carry FunctionName in every dimension set
+  # (internal/metrics.WithFunctionName). With rotator_function_name the
+  # dashboard shows that rotator only; without it, every rotator writing
+  # to metrics_namespace, labelled by function.
+  rotator_search_filter = var.rotator_function_name == null ? "" : " FunctionName=\"${var.rotator_function_name}\""
+  rotator_label         = var.rotator_function_name == null ? "$${PROP('Dim.FunctionName')} " : ""
 
   # The auditor's finding metrics (internal/alerting) and what each means.
   finding_metrics = {
@@ -68,14 +82,14 @@ locals {
 
 check "alarms_need_a_customer_managed_key" {
   assert {
-    condition     = !var.create_alarms || local.use_cmk
+    condition     = !var.create || !var.create_alarms || local.use_cmk
     error_message = "create_alarms is true but there is no customer managed key (create_kms_key = false, kms_key_arn = null): CloudWatch alarms cannot publish to a topic encrypted with alias/aws/sns, so no alarm is created. Keep create_kms_key = true or give kms_key_arn."
   }
 }
 
 check "raw_delivery_needs_a_customer_managed_key" {
   assert {
-    condition     = !var.enable_raw_event_delivery || local.use_cmk
+    condition     = !var.create || !var.enable_raw_event_delivery || local.use_cmk
     error_message = "enable_raw_event_delivery is true but there is no customer managed key: EventBridge cannot publish to a topic encrypted with alias/aws/sns, so raw events are not delivered."
   }
 }
@@ -143,12 +157,16 @@ resource "aws_kms_alias" "alerts" {
 }
 
 resource "aws_sns_topic" "alerts" {
+  count = var.create ? 1 : 0
+
   name              = local.topic_name
   kms_master_key_id = local.use_cmk ? local.topic_key_arn : "alias/aws/sns"
   tags              = var.tags
 }
 
 data "aws_iam_policy_document" "topic" {
+  count = var.create ? 1 : 0
+
   # What the default topic policy grants the owning account, restated
   # because a topic policy replaces it.
   statement {
@@ -159,7 +177,7 @@ data "aws_iam_policy_document" "topic" {
       "sns:GetTopicAttributes",
       "sns:ListSubscriptionsByTopic",
     ]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [aws_sns_topic.alerts[0].arn]
 
     principals {
       type        = "AWS"
@@ -171,7 +189,7 @@ data "aws_iam_policy_document" "topic" {
   statement {
     sid       = "EventBridgePublishesRotationFailures"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [aws_sns_topic.alerts[0].arn]
 
     principals {
       type        = "Service"
@@ -181,7 +199,7 @@ data "aws_iam_policy_document" "topic" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.rotation_failures.arn]
+      values   = [aws_cloudwatch_event_rule.rotation_failures[0].arn]
     }
   }
 
@@ -189,7 +207,7 @@ data "aws_iam_policy_document" "topic" {
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [aws_sns_topic.alerts[0].arn]
 
     principals {
       type        = "Service"
@@ -211,13 +229,15 @@ data "aws_iam_policy_document" "topic" {
 }
 
 resource "aws_sns_topic_policy" "alerts" {
-  arn    = aws_sns_topic.alerts.arn
-  policy = data.aws_iam_policy_document.topic.json
+  count = var.create ? 1 : 0
+
+  arn    = aws_sns_topic.alerts[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
 }
 
 resource "aws_sns_topic_subscription" "email" {
-  for_each  = toset(var.email_subscriptions)
-  topic_arn = aws_sns_topic.alerts.arn
+  for_each  = var.create ? toset(var.email_subscriptions) : toset([])
+  topic_arn = aws_sns_topic.alerts[0].arn
   protocol  = "email"
   endpoint  = each.value
 }
@@ -230,6 +250,8 @@ resource "aws_sns_topic_subscription" "email" {
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "notifier" {
+  count = var.create ? 1 : 0
+
   # Outcome tags, LastRotatedDate and labels: metadata only. On the
   # secrets in scope only, as the rotator.
   dynamic "statement" {
@@ -309,7 +331,7 @@ data "aws_iam_policy_document" "notifier" {
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [aws_sns_topic.alerts[0].arn]
   }
 
   dynamic "statement" {
@@ -336,6 +358,8 @@ data "aws_iam_policy_document" "notifier" {
 }
 
 data "aws_iam_policy_document" "auditor" {
+  count = var.create ? 1 : 0
+
   # ListSecrets has no resource-level permissions: AWS only accepts "*".
   # It returns metadata (names, tags, schedules, labels), never values.
   statement {
@@ -382,7 +406,7 @@ data "aws_iam_policy_document" "auditor" {
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
+    resources = [aws_sns_topic.alerts[0].arn]
   }
 
   dynamic "statement" {
@@ -409,6 +433,7 @@ data "aws_iam_policy_document" "auditor" {
 # aws_lambda_function, built the same way by the internal function module.
 module "notifier" {
   source = "../function"
+  count  = var.create ? 1 : 0
 
   role_name = var.notifier_role_name != null ? var.notifier_role_name : (var.role_name_prefix == null ? substr("${local.notifier_name}-${local.region}", 0, 64) : null)
 
@@ -429,11 +454,11 @@ module "notifier" {
 
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
-    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+    SNS_TOPIC_ARN            = aws_sns_topic.alerts[0].arn
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  policy                        = data.aws_iam_policy_document.notifier.json
+  policy                        = data.aws_iam_policy_document.notifier[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
   role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
@@ -445,6 +470,7 @@ module "notifier" {
 
 module "auditor" {
   source = "../function"
+  count  = var.create ? 1 : 0
 
   role_name = var.auditor_role_name != null ? var.auditor_role_name : (var.role_name_prefix == null ? substr("${local.auditor_name}-${local.region}", 0, 64) : null)
 
@@ -467,12 +493,12 @@ module "auditor" {
 
   # Names from internal/config.FunctionEnv["auditor"].
   environment = { for k, v in {
-    SNS_TOPIC_ARN            = aws_sns_topic.alerts.arn
+    SNS_TOPIC_ARN            = aws_sns_topic.alerts[0].arn
     METRICS_NAMESPACE        = var.metrics_namespace
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  policy                        = data.aws_iam_policy_document.auditor.json
+  policy                        = data.aws_iam_policy_document.auditor[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
   role_name_prefix              = var.role_name_prefix
   log_level                     = upper(var.log_level)
@@ -483,45 +509,105 @@ module "auditor" {
 }
 
 # Existing deployments keep their resources: the old addresses are the
-# function module's now.
+# function module's now, and since the create flag, its first instance.
+moved {
+  from = module.notifier
+  to   = module.notifier[0]
+}
+
+moved {
+  from = module.auditor
+  to   = module.auditor[0]
+}
+
+moved {
+  from = aws_sns_topic.alerts
+  to   = aws_sns_topic.alerts[0]
+}
+
+moved {
+  from = aws_sns_topic_policy.alerts
+  to   = aws_sns_topic_policy.alerts[0]
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.notifier
+  to   = aws_lambda_function_event_invoke_config.notifier[0]
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.auditor
+  to   = aws_lambda_function_event_invoke_config.auditor[0]
+}
+
+moved {
+  from = aws_cloudwatch_event_rule.rotation_failures
+  to   = aws_cloudwatch_event_rule.rotation_failures[0]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.notifier
+  to   = aws_cloudwatch_event_target.notifier[0]
+}
+
+moved {
+  from = aws_lambda_permission.notifier_events
+  to   = aws_lambda_permission.notifier_events[0]
+}
+
+moved {
+  from = aws_cloudwatch_event_rule.audit
+  to   = aws_cloudwatch_event_rule.audit[0]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.auditor
+  to   = aws_cloudwatch_event_target.auditor[0]
+}
+
+moved {
+  from = aws_lambda_permission.auditor_schedule
+  to   = aws_lambda_permission.auditor_schedule[0]
+}
+
 moved {
   from = aws_cloudwatch_log_group.notifier
-  to   = module.notifier.aws_cloudwatch_log_group.this
+  to   = module.notifier[0].aws_cloudwatch_log_group.this
 }
 
 moved {
   from = aws_iam_role.notifier
-  to   = module.notifier.aws_iam_role.this
+  to   = module.notifier[0].aws_iam_role.this
 }
 
 moved {
   from = aws_iam_role_policy.notifier
-  to   = module.notifier.aws_iam_role_policy.this
+  to   = module.notifier[0].aws_iam_role_policy.this
 }
 
 moved {
   from = aws_lambda_function.notifier
-  to   = module.notifier.aws_lambda_function.this
+  to   = module.notifier[0].aws_lambda_function.this
 }
 
 moved {
   from = aws_cloudwatch_log_group.auditor
-  to   = module.auditor.aws_cloudwatch_log_group.this
+  to   = module.auditor[0].aws_cloudwatch_log_group.this
 }
 
 moved {
   from = aws_iam_role.auditor
-  to   = module.auditor.aws_iam_role.this
+  to   = module.auditor[0].aws_iam_role.this
 }
 
 moved {
   from = aws_iam_role_policy.auditor
-  to   = module.auditor.aws_iam_role_policy.this
+  to   = module.auditor[0].aws_iam_role_policy.this
 }
 
 moved {
   from = aws_lambda_function.auditor
-  to   = module.auditor.aws_lambda_function.this
+  to   = module.auditor[0].aws_lambda_function.this
 }
 
 # The notifier is idempotent per event (rotor:last-alert), so Lambda's
@@ -529,13 +615,17 @@ moved {
 # would repeat every alert of the run, and its next scheduled run retries
 # anyway; its failures show in the auditor errors alarm.
 resource "aws_lambda_function_event_invoke_config" "notifier" {
-  function_name                = module.notifier.function_name
+  count = var.create ? 1 : 0
+
+  function_name                = module.notifier[0].function_name
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 3600
 }
 
 resource "aws_lambda_function_event_invoke_config" "auditor" {
-  function_name                = module.auditor.function_name
+  count = var.create ? 1 : 0
+
+  function_name                = module.auditor[0].function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 3600
 }
@@ -545,6 +635,8 @@ resource "aws_lambda_function_event_invoke_config" "auditor" {
 # ---------------------------------------------------------------------------
 
 resource "aws_cloudwatch_event_rule" "rotation_failures" {
+  count = var.create ? 1 : 0
+
   name          = "${var.name}-rotation-failures"
   description   = "rotor: Secrets Manager rotation failures and abandonments, to the notifier"
   event_pattern = jsonencode(local.rotation_failure_pattern)
@@ -552,9 +644,11 @@ resource "aws_cloudwatch_event_rule" "rotation_failures" {
 }
 
 resource "aws_cloudwatch_event_target" "notifier" {
-  rule      = aws_cloudwatch_event_rule.rotation_failures.name
+  count = var.create ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.rotation_failures[0].name
   target_id = "notifier"
-  arn       = module.notifier.function_arn
+  arn       = module.notifier[0].function_arn
 
   retry_policy {
     maximum_event_age_in_seconds = 3600
@@ -564,21 +658,25 @@ resource "aws_cloudwatch_event_target" "notifier" {
 
 resource "aws_cloudwatch_event_target" "raw" {
   count     = local.raw_delivery ? 1 : 0
-  rule      = aws_cloudwatch_event_rule.rotation_failures.name
+  rule      = aws_cloudwatch_event_rule.rotation_failures[0].name
   target_id = "raw-events"
-  arn       = aws_sns_topic.alerts.arn
+  arn       = aws_sns_topic.alerts[0].arn
 }
 
 resource "aws_lambda_permission" "notifier_events" {
+  count = var.create ? 1 : 0
+
   statement_id   = "EventBridgeRotationFailures"
   action         = "lambda:InvokeFunction"
-  function_name  = module.notifier.function_name
+  function_name  = module.notifier[0].function_name
   principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.rotation_failures.arn
+  source_arn     = aws_cloudwatch_event_rule.rotation_failures[0].arn
   source_account = local.account_id
 }
 
 resource "aws_cloudwatch_event_rule" "audit" {
+  count = var.create ? 1 : 0
+
   name                = "${var.name}-audit"
   description         = "rotor: run the rotation auditor"
   schedule_expression = var.audit_schedule_expression
@@ -586,17 +684,21 @@ resource "aws_cloudwatch_event_rule" "audit" {
 }
 
 resource "aws_cloudwatch_event_target" "auditor" {
-  rule      = aws_cloudwatch_event_rule.audit.name
+  count = var.create ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.audit[0].name
   target_id = "auditor"
-  arn       = module.auditor.function_arn
+  arn       = module.auditor[0].function_arn
 }
 
 resource "aws_lambda_permission" "auditor_schedule" {
+  count = var.create ? 1 : 0
+
   statement_id   = "EventBridgeAuditSchedule"
   action         = "lambda:InvokeFunction"
-  function_name  = module.auditor.function_name
+  function_name  = module.auditor[0].function_name
   principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.audit.arn
+  source_arn     = aws_cloudwatch_event_rule.audit[0].arn
   source_account = local.account_id
 }
 
@@ -618,8 +720,8 @@ resource "aws_cloudwatch_metric_alarm" "rotator_errors" {
   threshold           = var.rotator_errors_threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+  alarm_actions       = [aws_sns_topic.alerts[0].arn]
+  ok_actions          = [aws_sns_topic.alerts[0].arn]
   tags                = var.tags
 }
 
@@ -640,16 +742,13 @@ resource "aws_cloudwatch_metric_alarm" "plaintext_logins" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+  alarm_actions       = [aws_sns_topic.alerts[0].arn]
+  ok_actions          = [aws_sns_topic.alerts[0].arn]
   tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.alarms_enabled ? {
-    notifier = module.notifier.function_name
-    auditor  = module.auditor.function_name
-  } : {}
+  for_each = local.alarms_enabled ? local.function_names : {}
 
   alarm_name          = "${var.name}-${each.key}-errors"
   alarm_description   = "The rotor ${each.key} failed, so alerts may be missing: read its log group /aws/lambda/${each.value}."
@@ -662,8 +761,8 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+  alarm_actions       = [aws_sns_topic.alerts[0].arn]
+  ok_actions          = [aws_sns_topic.alerts[0].arn]
   tags                = var.tags
 }
 
@@ -676,15 +775,15 @@ resource "aws_cloudwatch_metric_alarm" "findings" {
   alarm_description   = "The rotor auditor found ${each.value}. Each finding was also sent to this topic with what to do."
   namespace           = var.metrics_namespace
   metric_name         = each.key
-  dimensions          = { FunctionName = module.auditor.function_name }
+  dimensions          = { FunctionName = module.auditor[0].function_name }
   statistic           = "Maximum"
   period              = 3600
   evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "ignore"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+  alarm_actions       = [aws_sns_topic.alerts[0].arn]
+  ok_actions          = [aws_sns_topic.alerts[0].arn]
   tags                = var.tags
 }
 
@@ -692,9 +791,10 @@ resource "aws_cloudwatch_metric_alarm" "findings" {
 # Dashboard
 # ---------------------------------------------------------------------------
 
-# What operators look at: the rotator's per-step metrics (dimensions Step
-# and Strategy, found by SEARCH so every strategy and step shows, including
-# Strategy "unknown" for steps that failed before a strategy was known),
+# What operators look at: the rotator's per-step metrics (dimensions
+# FunctionName, Step and Strategy, found by SEARCH so every strategy and
+# step shows, including Strategy "unknown" for steps that failed before a
+# strategy was known; one rotator's with rotator_function_name),
 # rotation duration percentiles, the auditor's counts and the alerts
 # published. A schema in braces matches metrics with exactly those
 # dimensions, so the copies each metric also carries under Version are not
@@ -702,7 +802,7 @@ resource "aws_cloudwatch_metric_alarm" "findings" {
 # checks every metric and dimension name against what the functions emit.
 # Dashboard names are global to the account, hence the region in the name.
 resource "aws_cloudwatch_dashboard" "this" {
-  count = var.create_dashboard ? 1 : 0
+  count = var.create && var.create_dashboard ? 1 : 0
 
   dashboard_name = "${var.name}-${local.region}"
   dashboard_body = jsonencode({
@@ -720,8 +820,8 @@ resource "aws_cloudwatch_dashboard" "this" {
           stat   = "Sum"
           period = 3600
           metrics = [
-            [{ id = "runs", label = "$${PROP('Dim.Strategy')} finishSecret runs", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepDuration\" Step=\"finishSecret\"', 'SampleCount', 3600)" }],
-            [{ id = "failed", label = "$${PROP('Dim.Strategy')} finishSecret failures", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepFailures\" Step=\"finishSecret\"', 'Sum', 3600)" }],
+            [{ id = "runs", label = "${local.rotator_label}$${PROP('Dim.Strategy')} finishSecret runs", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Step,Strategy} MetricName=\"StepDuration\" Step=\"finishSecret\"${local.rotator_search_filter}', 'SampleCount', 3600)" }],
+            [{ id = "failed", label = "${local.rotator_label}$${PROP('Dim.Strategy')} finishSecret failures", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Step,Strategy} MetricName=\"StepFailures\" Step=\"finishSecret\"${local.rotator_search_filter}', 'Sum', 3600)" }],
           ]
         }
       },
@@ -738,7 +838,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           stat   = "Sum"
           period = 300
           metrics = [
-            [{ id = "stepfailures", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepFailures\"', 'Sum', 300)" }],
+            [{ id = "stepfailures", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Step,Strategy} MetricName=\"StepFailures\"${local.rotator_search_filter}', 'Sum', 300)" }],
           ]
         }
       },
@@ -755,8 +855,8 @@ resource "aws_cloudwatch_dashboard" "this" {
           stat   = "p50"
           period = 3600
           metrics = [
-            [{ id = "p50", label = "$${PROP('Dim.Strategy')} p50", expression = "SEARCH('{\"${var.metrics_namespace}\",Strategy} MetricName=\"RotationDuration\"', 'p50', 3600)" }],
-            [{ id = "p99", label = "$${PROP('Dim.Strategy')} p99", expression = "SEARCH('{\"${var.metrics_namespace}\",Strategy} MetricName=\"RotationDuration\"', 'p99', 3600)" }],
+            [{ id = "p50", label = "${local.rotator_label}$${PROP('Dim.Strategy')} p50", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Strategy} MetricName=\"RotationDuration\"${local.rotator_search_filter}', 'p50', 3600)" }],
+            [{ id = "p99", label = "${local.rotator_label}$${PROP('Dim.Strategy')} p99", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Strategy} MetricName=\"RotationDuration\"${local.rotator_search_filter}', 'p99', 3600)" }],
           ]
         }
       },
@@ -773,7 +873,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           stat   = "p99"
           period = 300
           metrics = [
-            [{ id = "stepp99", expression = "SEARCH('{\"${var.metrics_namespace}\",Step,Strategy} MetricName=\"StepDuration\"', 'p99', 300)" }],
+            [{ id = "stepp99", expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName,Step,Strategy} MetricName=\"StepDuration\"${local.rotator_search_filter}', 'p99', 300)" }],
           ]
         }
       },
@@ -793,7 +893,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           period = 3600
           metrics = [
             for m in ["OverdueSecrets", "StuckRotations", "FailedRotations", "MissingFunctions"] :
-            [var.metrics_namespace, m, "FunctionName", module.auditor.function_name]
+            [var.metrics_namespace, m, "FunctionName", module.auditor[0].function_name]
           ]
         }
       },
@@ -809,9 +909,9 @@ resource "aws_cloudwatch_dashboard" "this" {
           view   = "timeSeries"
           period = 3600
           metrics = [
-            ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", aws_sns_topic.alerts.name, { stat = "Sum", label = "Alerts published" }],
-            [var.metrics_namespace, "SecretsAudited", "FunctionName", module.auditor.function_name, { stat = "Maximum" }],
-            [var.metrics_namespace, "AuditErrors", "FunctionName", module.auditor.function_name, { stat = "Maximum" }],
+            ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", aws_sns_topic.alerts[0].name, { stat = "Sum", label = "Alerts published" }],
+            [var.metrics_namespace, "SecretsAudited", "FunctionName", module.auditor[0].function_name, { stat = "Maximum" }],
+            [var.metrics_namespace, "AuditErrors", "FunctionName", module.auditor[0].function_name, { stat = "Maximum" }],
           ]
         }
       },

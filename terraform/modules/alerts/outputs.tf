@@ -1,56 +1,56 @@
 output "topic_arn" {
   description = "ARN of the alert topic; subscribe more endpoints to it (filter on the message attributes kind, secret and step)."
-  value       = aws_sns_topic.alerts.arn
+  value       = try(aws_sns_topic.alerts[0].arn, null)
 }
 
 output "kms_key_arn" {
-  description = "ARN of the customer managed key encrypting the topic (the module's own or kms_key_arn); null when the topic uses alias/aws/sns."
-  value       = try(local.topic_key_arn, null)
+  description = "ARN of the customer managed key encrypting the topic (the module's own or kms_key_arn); null when the topic uses alias/aws/sns or create is false."
+  value       = var.create ? local.topic_key_arn : null
 }
 
 output "topic_name" {
   description = "Name of the alert topic."
-  value       = aws_sns_topic.alerts.name
+  value       = try(aws_sns_topic.alerts[0].name, null)
 }
 
 output "notifier_function_name" {
   description = "Name of the notifier function."
-  value       = module.notifier.function_name
+  value       = try(module.notifier[0].function_name, null)
 }
 
 output "notifier_function_arn" {
   description = "ARN of the notifier function."
-  value       = module.notifier.function_arn
+  value       = try(module.notifier[0].function_arn, null)
 }
 
 output "auditor_function_name" {
   description = "Name of the auditor function (the FunctionName dimension of its metrics)."
-  value       = module.auditor.function_name
+  value       = try(module.auditor[0].function_name, null)
 }
 
 output "auditor_function_arn" {
   description = "ARN of the auditor function; invoke it to audit now."
-  value       = module.auditor.function_arn
+  value       = try(module.auditor[0].function_arn, null)
 }
 
 output "notifier_role_arn" {
   description = "ARN of the notifier's IAM role (for a KMS key policy or a secret resource policy that must name it)."
-  value       = module.notifier.role_arn
+  value       = try(module.notifier[0].role_arn, null)
 }
 
 output "auditor_role_arn" {
   description = "ARN of the auditor's IAM role."
-  value       = module.auditor.role_arn
+  value       = try(module.auditor[0].role_arn, null)
 }
 
 output "rotation_failures_rule_arn" {
   description = "ARN of the EventBridge rule that sends rotation failures to the notifier."
-  value       = aws_cloudwatch_event_rule.rotation_failures.arn
+  value       = try(aws_cloudwatch_event_rule.rotation_failures[0].arn, null)
 }
 
 output "audit_rule_arn" {
   description = "ARN of the EventBridge schedule that runs the auditor."
-  value       = aws_cloudwatch_event_rule.audit.arn
+  value       = try(aws_cloudwatch_event_rule.audit[0].arn, null)
 }
 
 output "alarm_arns" {
@@ -64,11 +64,11 @@ output "alarm_arns" {
 }
 
 output "log_group_names" {
-  description = "CloudWatch log groups of the notifier and auditor."
-  value = {
-    notifier = module.notifier.log_group_name
-    auditor  = module.auditor.log_group_name
-  }
+  description = "CloudWatch log groups of the notifier and auditor; empty when create is false."
+  value = var.create ? {
+    notifier = module.notifier[0].log_group_name
+    auditor  = module.auditor[0].log_group_name
+  } : {}
 }
 
 output "dashboard_name" {

@@ -2,6 +2,12 @@
 # Naming and packages
 # ---------------------------------------------------------------------------
 
+variable "create" {
+  description = "Create the module's resources. false creates nothing, needs no secret scope, and every output is null or empty (terraform-aws-modules' create flag)."
+  type        = bool
+  default     = true
+}
+
 variable "name" {
   description = "Prefix for every resource name: <name>-alerts (topic), <name>-notifier and <name>-auditor (functions, roles, log groups), <name>-rotation-failures and <name>-audit (rules). Letters, digits, hyphens and underscores, at most 40 characters."
   type        = string

@@ -1,10 +1,10 @@
 variable "function" {
-  description = "Which rotor function this is (rotator, rotatenow, notifier, auditor): the name of its package under functions/ and the key of internal/config.FunctionEnv its environment is checked against. Also names the inline role policy (rotor-<function>)."
+  description = "Which rotor function this is (rotator, rotatenow, notifier, auditor, issuer, reaper): the name of its package under functions/ and the key of internal/config.FunctionEnv its environment is checked against. Also names the inline role policy (rotor-<function>)."
   type        = string
 
   validation {
-    condition     = contains(["rotator", "rotatenow", "notifier", "auditor"], var.function)
-    error_message = "function must be one of rotator, rotatenow, notifier, auditor."
+    condition     = contains(["rotator", "rotatenow", "notifier", "auditor", "issuer", "reaper"], var.function)
+    error_message = "function must be one of rotator, rotatenow, notifier, auditor, issuer, reaper."
   }
 }
 

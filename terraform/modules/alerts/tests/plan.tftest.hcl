@@ -49,22 +49,22 @@ run "defaults_create_a_key_and_alarms" {
   }
 
   assert {
-    condition     = module.auditor.log_format == "JSON" && module.notifier.log_format == "JSON"
+    condition     = module.auditor[0].log_format == "JSON" && module.notifier[0].log_format == "JSON"
     error_message = "Both functions write JSON logs."
   }
 
   assert {
-    condition     = module.auditor.log_retention_days == 90 && module.notifier.log_group_name == "/aws/lambda/rotor-notifier"
+    condition     = module.auditor[0].log_retention_days == 90 && module.notifier[0].log_group_name == "/aws/lambda/rotor-notifier"
     error_message = "Log groups are the functions' own, with retention."
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.audit.schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.auditor.maximum_retry_attempts == 0
+    condition     = aws_cloudwatch_event_rule.audit[0].schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.auditor[0].maximum_retry_attempts == 0
     error_message = "The auditor runs daily and is not retried (a retry repeats every alert)."
   }
 
   assert {
-    condition     = jsondecode(aws_cloudwatch_event_rule.rotation_failures.event_pattern)["detail"]["eventName"] == ["RotationFailed", "RotationAbandoned", "TestRotationFailed"]
+    condition     = jsondecode(aws_cloudwatch_event_rule.rotation_failures[0].event_pattern)["detail"]["eventName"] == ["RotationFailed", "RotationAbandoned", "TestRotationFailed"]
     error_message = "The rule forwards failures and abandonments."
   }
 
@@ -85,7 +85,7 @@ run "no_customer_managed_key_means_no_alarms" {
   expect_failures = [check.alarms_need_a_customer_managed_key]
 
   assert {
-    condition     = aws_sns_topic.alerts.kms_master_key_id == "alias/aws/sns" && length(aws_kms_key.alerts) == 0
+    condition     = aws_sns_topic.alerts[0].kms_master_key_id == "alias/aws/sns" && length(aws_kms_key.alerts) == 0
     error_message = "create_kms_key = false without kms_key_arn falls back to alias/aws/sns."
   }
 
@@ -111,7 +111,7 @@ run "own_customer_managed_key_enables_alarms" {
   }
 
   assert {
-    condition     = length(aws_kms_key.alerts) == 0 && aws_sns_topic.alerts.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    condition     = length(aws_kms_key.alerts) == 0 && aws_sns_topic.alerts[0].kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     error_message = "A given key is used; the module creates none."
   }
 
@@ -143,7 +143,7 @@ run "no_secret_scope_is_refused" {
     rotated_secret_tag = null
   }
 
-  expect_failures = [data.aws_iam_policy_document.notifier]
+  expect_failures = [data.aws_iam_policy_document.notifier[0]]
 }
 
 run "wildcard_secret_arn_is_refused" {
@@ -154,4 +154,31 @@ run "wildcard_secret_arn_is_refused" {
   }
 
   expect_failures = [var.rotated_secret_arns]
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create                    = false
+    rotated_secret_tag        = null
+    rotator_function_name     = "rotor-rotator"
+    enable_raw_event_delivery = true
+    email_subscriptions       = ["ops@example.com"]
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_sns_topic.alerts) == 0, length(aws_kms_key.alerts) == 0, length(module.notifier) == 0, length(module.auditor) == 0,
+      length(aws_cloudwatch_event_rule.rotation_failures) == 0, length(aws_cloudwatch_event_rule.audit) == 0, length(aws_cloudwatch_event_target.raw) == 0,
+      length(aws_sns_topic_subscription.email) == 0, length(aws_cloudwatch_metric_alarm.rotator_errors) == 0, length(aws_cloudwatch_metric_alarm.plaintext_logins) == 0,
+      length(aws_cloudwatch_metric_alarm.function_errors) == 0, length(aws_cloudwatch_metric_alarm.findings) == 0, length(aws_cloudwatch_dashboard.this) == 0,
+    ])
+    error_message = "create = false must plan nothing: no key, topic, function, rule, subscription, alarm or dashboard."
+  }
+
+  assert {
+    condition     = output.topic_arn == null && output.kms_key_arn == null && output.auditor_function_name == null && length(output.alarm_arns) == 0 && length(output.log_group_names) == 0 && output.dashboard_name == null
+    error_message = "create = false: every output is null or empty."
+  }
 }

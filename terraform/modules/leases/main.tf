@@ -1,0 +1,393 @@
+# rotor leases: the issuer (a database user of its own for each caller,
+# valid for a TTL) and the reaper (drops the users whose time has passed, on
+# a schedule), with one least-privilege role each. See README.md for why
+# this is a module of its own rather than an option of `rotator`.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `id` is the region name in provider 5.x and 6.x alike.
+  region = data.aws_region.current.id
+
+  issuer_name = "${var.name}-issuer"
+  reaper_name = "${var.name}-reaper"
+
+  # Variable defaults cannot use path.module, hence null meaning "this repo's dist/".
+  issuer_zip_path = var.issuer_zip_path != null ? var.issuer_zip_path : "${path.module}/../../../dist/issuer.zip"
+  reaper_zip_path = var.reaper_zip_path != null ? var.reaper_zip_path : "${path.module}/../../../dist/reaper.zip"
+
+  # The only secrets either function may read: the role definitions' admins.
+  admin_secret_arns = distinct([for r in var.roles : r.admin_secret_arn])
+
+  # LEASE_ROLES (docs/leases.md): the wire names of the role definition.
+  lease_roles_json = jsonencode([for r in var.roles : {
+    name              = r.name
+    adminSecretArn    = r.admin_secret_arn
+    groupRole         = r.group_role
+    defaultTtlSeconds = r.default_ttl_seconds
+    maxTtlSeconds     = r.max_ttl_seconds
+    engine            = r.engine
+  }])
+
+  # Both functions read the same settings (docs/leases.md); unset (null)
+  # ones are left out so the functions' own defaults apply.
+  environment = { for k, v in {
+    LEASE_ROLES              = local.lease_roles_json
+    ADMIN_SECRET_ARNS        = join(",", local.admin_secret_arns)
+    DB_TLS                   = var.db_tls
+    DB_CA_BUNDLE             = var.db_ca_bundle
+    DB_CONNECT_TIMEOUT       = "${var.db_connect_timeout_seconds}s"
+    METRICS_NAMESPACE        = var.metrics_namespace
+    SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
+  } : k => v if v != null }
+
+  n_db_sg   = length(var.database_security_group_ids)
+  n_db_cidr = length(var.database_cidr_blocks)
+
+  vpc_preconditions = [
+    {
+      condition     = !var.enable_vpc || (var.vpc_id != null && length(var.subnet_ids) > 0)
+      error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
+    },
+    {
+      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the functions' security group allows egress only to the databases and to 443."
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------
+# IAM: one role per function, inline policies only. Both read the admin
+# secrets of the role definitions and nothing else of Secrets Manager; the
+# roles, log groups and functions are built by ../function.
+# ---------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "functions" {
+  count = var.create ? 1 : 0
+
+  # Log in as the admin that creates (issuer) and drops (reaper) lease
+  # users. Read only, by ARN: no secret outside the role definitions.
+  statement {
+    sid       = "ReadAdminSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = local.admin_secret_arns
+  }
+
+  # RDS-managed admin secrets hold only a username and password: the
+  # functions read the secret's aws:rds:primarydb* tag (DescribeSecret) and
+  # describe that one instance or cluster for its endpoint. Each Describe
+  # names one identifier, which IAM authorizes against its ARN.
+  dynamic "statement" {
+    for_each = length(var.rds_resource_arns) > 0 ? [1] : []
+    content {
+      sid       = "FindRDSManagedAdminDatabases"
+      actions   = ["secretsmanager:DescribeSecret"]
+      resources = local.admin_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.rds_resource_arns) > 0 ? [1] : []
+    content {
+      sid       = "DescribeAdminDatabases"
+      actions   = ["rds:DescribeDBInstances", "rds:DescribeDBClusters"]
+      resources = var.rds_resource_arns
+    }
+  }
+
+  # Customer managed keys of the admin secrets, through Secrets Manager in
+  # this region only.
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "DecryptAdminSecretsThroughSecretsManager"
+      actions   = ["kms:Decrypt"]
+      resources = var.kms_key_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Lambda creates and deletes the functions' network interfaces with the
+  # execution role. Resource "*" is required: the Describe* calls have no
+  # resource-level permissions and Lambda checks these actions on "*" at
+  # creation. They reach no secret or key. Only when in a VPC.
+  dynamic "statement" {
+    for_each = var.enable_vpc ? [1] : []
+    content {
+      sid = "ManageVpcNetworkInterfaces"
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+# What a caller needs to get leases: invoke the issuer, nothing else.
+# Attach it to the application's role (output invoke_policy_json).
+data "aws_iam_policy_document" "invoke" {
+  count = var.create ? 1 : 0
+
+  statement {
+    sid       = "InvokeLeaseIssuer"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.issuer[0].function_arn]
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------
+
+module "issuer" {
+  source = "../function"
+  count  = var.create ? 1 : 0
+
+  role_name = var.issuer_role_name != null ? var.issuer_role_name : (var.role_name_prefix == null ? substr("${local.issuer_name}-${local.region}", 0, 64) : null)
+
+  function         = "issuer"
+  name             = local.issuer_name
+  description      = "rotor: issues short-lived database users of the configured role definitions"
+  role_description = "rotor issuer: logs in with the role definitions' admin secrets to create, renew and revoke lease users"
+
+  zip_path = local.issuer_zip_path
+  s3_package = var.s3_bucket == null && var.issuer_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.issuer_s3_key
+    object_version = var.issuer_s3_object_version
+  }
+  architecture                   = var.architecture
+  layers                         = var.layers
+  memory_size                    = var.memory_size
+  timeout                        = var.issuer_timeout_seconds
+  reserved_concurrent_executions = var.issuer_reserved_concurrency
+
+  # Names from internal/config.FunctionEnv["issuer"] (docs/leases.md).
+  environment = local.environment
+
+  policy                        = data.aws_iam_policy_document.functions[0].json
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
+  log_level                     = upper(var.log_level)
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
+  log_kms_key_arn               = var.log_kms_key_arn
+
+  vpc_config = var.enable_vpc ? {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.functions[0].id]
+  } : null
+
+  preconditions = concat(local.vpc_preconditions, [
+    {
+      condition     = var.db_connect_timeout_seconds * 3 <= var.issuer_timeout_seconds
+      error_message = "db_connect_timeout_seconds must be at most a third of issuer_timeout_seconds."
+    },
+  ])
+
+  tags = var.tags
+}
+
+module "reaper" {
+  source = "../function"
+  count  = var.create ? 1 : 0
+
+  role_name = var.reaper_role_name != null ? var.reaper_role_name : (var.role_name_prefix == null ? substr("${local.reaper_name}-${local.region}", 0, 64) : null)
+
+  function         = "reaper"
+  name             = local.reaper_name
+  description      = "rotor: drops the lease users whose expiry has passed"
+  role_description = "rotor reaper: logs in with the role definitions' admin secrets to drop expired lease users"
+
+  zip_path = local.reaper_zip_path
+  s3_package = var.s3_bucket == null && var.reaper_s3_key == null ? null : {
+    bucket         = var.s3_bucket
+    key            = var.reaper_s3_key
+    object_version = var.reaper_s3_object_version
+  }
+  architecture = var.architecture
+  layers       = var.layers
+  memory_size  = var.memory_size
+  timeout      = var.reaper_timeout_seconds
+  # One run at a time: runs are idempotent, a second one would only race
+  # the first to the same users.
+  reserved_concurrent_executions = 1
+
+  # Names from internal/config.FunctionEnv["reaper"] (docs/leases.md).
+  environment = local.environment
+
+  policy                        = data.aws_iam_policy_document.functions[0].json
+  role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name_prefix              = var.role_name_prefix
+  log_level                     = upper(var.log_level)
+  log_retention_days            = var.cloudwatch_logs_retention_in_days
+  log_kms_key_arn               = var.log_kms_key_arn
+
+  vpc_config = var.enable_vpc ? {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.functions[0].id]
+  } : null
+
+  preconditions = local.vpc_preconditions
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# The reaper's schedule. Not retried: runs are idempotent and the next
+# scheduled one retries anyway; failures show in the errors alarm.
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "reap" {
+  count = var.create ? 1 : 0
+
+  name                = "${var.name}-reap-leases"
+  description         = "rotor: run the lease reaper"
+  schedule_expression = var.reaper_schedule_expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "reaper" {
+  count = var.create ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.reap[0].name
+  target_id = "reaper"
+  arn       = module.reaper[0].function_arn
+}
+
+resource "aws_lambda_permission" "reaper_schedule" {
+  count = var.create ? 1 : 0
+
+  statement_id   = "EventBridgeReapSchedule"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.reaper[0].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.reap[0].arn
+  source_account = local.account_id
+}
+
+resource "aws_lambda_function_event_invoke_config" "reaper" {
+  count = var.create ? 1 : 0
+
+  function_name                = module.reaper[0].function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 3600
+}
+
+# ---------------------------------------------------------------------------
+# Alarms, to the alerts module's topic when given
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = var.create && var.alarm_topic_arn != null ? {
+    issuer = module.issuer[0].function_name
+    reaper = module.reaper[0].function_name
+  } : {}
+
+  alarm_name          = "${var.name}-${each.key}-errors"
+  alarm_description   = "The rotor ${each.key} failed (refused requests are answers, not errors): read its log group /aws/lambda/${each.value}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = var.tags
+}
+
+# A lease user the reaper could not drop (internal/metrics
+# MetricLeaseReapFailures; its log line names the user and why, and every
+# run retries). The run also fails, so the errors alarm fires too; this one
+# stays in alarm until a run drops everything.
+resource "aws_cloudwatch_metric_alarm" "reap_failures" {
+  count = var.create && var.alarm_topic_arn != null ? 1 : 0
+
+  alarm_name          = "${var.name}-lease-reap-failures"
+  alarm_description   = "The rotor reaper could not drop an expired lease user (it can no longer log in on PostgreSQL; on MariaDB it still can). Its ERROR line in /aws/lambda/${module.reaper[0].function_name} names the user and why; docs/leases.md#limits says what to do."
+  namespace           = var.metrics_namespace
+  metric_name         = "LeaseReapFailures"
+  dimensions          = { FunctionName = module.reaper[0].function_name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "ignore"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------------------
+# Network: one security group for both functions, egress to the databases
+# and to 443 only, no ingress
+# ---------------------------------------------------------------------------
+
+resource "aws_security_group" "functions" {
+  count = var.create && var.enable_vpc ? 1 : 0
+
+  name_prefix = "${var.name}-leases-"
+  description = "rotor issuer and reaper: egress to the databases and to 443 only, no ingress"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-leases" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "database_sg" {
+  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
+
+  security_group_id            = aws_security_group.functions[0].id
+  description                  = "Database port to a database security group"
+  ip_protocol                  = "tcp"
+  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
+  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
+  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "database_cidr" {
+  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
+
+  security_group_id = aws_security_group.functions[0].id
+  description       = "Database port to a database CIDR block"
+  ip_protocol       = "tcp"
+  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
+  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
+  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+
+  security_group_id = aws_security_group.functions[0].id
+  description       = "HTTPS to Secrets Manager"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
+  tags              = var.tags
+}
