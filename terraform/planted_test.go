@@ -296,8 +296,8 @@ resource "aws_iam_role_policy" "planted" {
 		{
 			name: "another function's environment variable",
 			dir:  rotatorDir,
-			plant: replace("main.tf", "ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)",
-				"ROTATE_NOW_CONCURRENCY     = tostring(var.rotatenow_concurrency)\n    SNS_TOPIC_ARN = \"arn\""),
+			plant: replace("main.tf", "ROTATE_NOW_CONCURRENCY       = tostring(var.rotatenow_concurrency)",
+				"ROTATE_NOW_CONCURRENCY       = tostring(var.rotatenow_concurrency)\n    SNS_TOPIC_ARN = \"arn\""),
 			check: CheckLambdaEnv, want: "module.rotatenow sets SNS_TOPIC_ARN",
 		},
 		{
@@ -324,7 +324,7 @@ resource "aws_iam_role_policy" "planted" {
 			dir:  rotatorDir,
 			plant: edits(
 				replace("main.tf", "  environment = {\n    ROTATE_NOW_CONCURRENCY", "  environment = merge(var.tags, {\n    ROTATE_NOW_CONCURRENCY"),
-				replace("main.tf", "    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)\n  }\n", "    ROTATE_NOW_TIMEOUT_SECONDS = tostring(var.rotatenow_wait_timeout_seconds)\n  })\n"),
+				replace("main.tf", "    ROTATE_NOW_WRITES_PER_SECOND = tostring(var.rotatenow_writes_per_second)\n  }\n", "    ROTATE_NOW_WRITES_PER_SECOND = tostring(var.rotatenow_writes_per_second)\n  })\n"),
 			),
 			check: CheckLambdaEnv, want: "cannot be checked",
 		},
