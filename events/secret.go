@@ -356,7 +356,7 @@ func (d *SecretDocument) MarshalJSON() ([]byte, error) {
 	}{
 		{"engine", d.Engine, d.Engine != ""},
 		{"host", d.Host, d.Host != ""},
-		{"port", d.portValue(), d.Port != 0},
+		{"port", d.portValue(), d.Port != 0 || d.portGiven}, // an explicit 0 stays, so it is refused again
 		{"username", d.Username, true},
 		{"password", d.Password, true},
 		{"dbname", d.DBName, d.DBName != ""},

@@ -20,7 +20,9 @@ import (
 //   - every refusal is the AWS error shape: HTTP 400, the
 //     application/x-amz-json-1.1 content type, a JSON body with a
 //     non-empty "__type" equal to the X-Amzn-ErrorType header and a
-//     "Message";
+//     "Message" (or, for a request without X-Amz-Target, which the
+//     stand-in reads as the Query protocol RDS uses, an XML
+//     ErrorResponse with a Code);
 //   - a refusal never echoes the request's SecretString;
 //   - an answer is a JSON object.
 func FuzzRequestDecoder(f *testing.F) {
@@ -83,7 +85,16 @@ func FuzzRequestDecoder(f *testing.F) {
 		if res.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: HTTP %d, want 200 or 400", target, res.StatusCode)
 		}
-		if ct := res.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+		ct := res.Header.Get("Content-Type")
+		if target == "" && strings.HasPrefix(ct, "text/xml") {
+			// No X-Amz-Target and a form body: the Query protocol (RDS),
+			// whose errors are XML (<ErrorResponse><Error><Code>).
+			if b := rec.Body.String(); !strings.Contains(b, "<ErrorResponse") || !strings.Contains(b, "<Code>") {
+				t.Fatalf("query protocol error body %q is not an ErrorResponse with a Code", b)
+			}
+			return
+		}
+		if ct != "application/x-amz-json-1.1" {
 			t.Fatalf("%s: error content type %q", target, ct)
 		}
 		var e struct {
