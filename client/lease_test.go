@@ -213,8 +213,13 @@ func TestLeasePoolsOutliveTheirUsers(t *testing.T) {
 			if len(users) < wantExpired+1 {
 				t.Fatalf("queries ran as %d users within 90 s, want at least %d: the pool did not move to new leases", len(users), wantExpired+1)
 			}
-			if iss.renews.Load() < wantExpired {
-				t.Fatalf("%d renewals, want at least %d (one per lease before its maximum)", iss.renews.Load(), wantExpired)
+			// At least one renewal: how many depends on timing (a renewal
+			// that comes late, on a loaded machine, would leave less than
+			// 5/6 of a lease before the maximum, so the source takes a new
+			// lease instead, which is also correct). The guarantee is the
+			// zero failures above, across every move.
+			if iss.renews.Load() < 1 {
+				t.Fatalf("no renewal in %d leases: the source never renews", iss.issues.Load())
 			}
 			// What Close revoked and what expired meanwhile, the reaper's
 			// last runs dropped: no lease user is left.
