@@ -43,12 +43,22 @@ func NewConnector(cache *client.Cache, cfg *mysql.Config) (*Connector, error) {
 	if cache == nil {
 		return nil, errors.New("mysqlclient: nil cache")
 	}
+	base, err := baseConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Connector{cache: cache, base: base}, nil
+}
+
+// baseConfig clones cfg without its credentials: every connector fills in
+// User and Passwd per connection from where the credentials live.
+func baseConfig(cfg *mysql.Config) (*mysql.Config, error) {
 	if cfg == nil {
 		return nil, errors.New("mysqlclient: nil config")
 	}
 	base := cfg.Clone()
 	base.User, base.Passwd = "", ""
-	return &Connector{cache: cache, base: base}, nil
+	return base, nil
 }
 
 // Open is sql.OpenDB over NewConnector. Like sql.Open it does not connect.

@@ -26,11 +26,10 @@ func NewLeaseConnector(src *client.LeaseSource, cfg *mysql.Config) (*LeaseConnec
 	if src == nil {
 		return nil, errors.New("mysqlclient: nil lease source")
 	}
-	if cfg == nil {
-		return nil, errors.New("mysqlclient: nil config")
+	base, err := baseConfig(cfg)
+	if err != nil {
+		return nil, err
 	}
-	base := cfg.Clone()
-	base.User, base.Passwd = "", ""
 	return &LeaseConnector{src: src, base: base}, nil
 }
 
