@@ -137,11 +137,14 @@ func coldStart(ctx context.Context, bin string) (time.Duration, int, error) {
 	defer srv.Close()
 
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "AWS_REGION=us-east-1",
+	cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret-key", "AWS_SESSION_TOKEN=bench-token",
 		"AWS_LAMBDA_FUNCTION_NAME=rotor", "AWS_LAMBDA_FUNCTION_VERSION=1", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-		"SNS_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:rotor"}
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		"SNS_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:rotor"}, functionEnv...)
+	// What a function says when it refuses to start (its configuration
+	// error) goes into the bench's error; the rest is discarded.
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &limitedWriter{w: &stderr, n: 4096}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
@@ -158,10 +161,34 @@ func coldStart(ctx context.Context, bin string) (time.Duration, int, error) {
 		return t.Sub(start), kb, err
 	case err := <-exited:
 		exited <- err // for the deferred reap
-		return 0, 0, fmt.Errorf("%s exited before asking for an event", filepath.Base(bin))
+		return 0, 0, fmt.Errorf("%s exited before asking for an event: %s", filepath.Base(bin), strings.TrimSpace(stderr.String()))
 	case <-time.After(30 * time.Second):
 		return 0, 0, fmt.Errorf("%s never asked for an event", filepath.Base(bin))
 	}
+}
+
+// functionEnv is the configuration every function gets besides Lambda's
+// own variables: the lease functions (issuer, reaper) refuse to start
+// without role definitions, so they get one (nothing is contacted at init).
+var functionEnv = []string{
+	"ADMIN_SECRET_ARNS=arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-admin-AbCdEf",
+	`LEASE_ROLES=[{"name":"app","adminSecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-admin-AbCdEf","groupRole":"app_rw","defaultTtlSeconds":3600,"maxTtlSeconds":86400,"engine":"postgres"}]`,
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if keep := min(len(p), l.n); keep > 0 {
+		l.n -= keep
+		if _, err := l.w.Write(p[:keep]); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }
 
 // vmHWM reads a process's peak resident set size in kB.
