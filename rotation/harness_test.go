@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
@@ -132,7 +132,7 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 	pool.AppendCertsFromPEM(caPEM)
 	// rds-master polls the stand-in's RDS every 10 ms at first.
 	sopts := strategies.Options{Engines: builtin.Engines(), RootCAs: pool, PreviousUserSessions: o.sessions,
-		RDS: rds.NewFromConfig(cfg), RDSPollInterval: 10 * time.Millisecond, ConnectTimeout: o.connectTimeout}
+		RDS: rdsapi.New(cfg), RDSPollInterval: 10 * time.Millisecond, ConnectTimeout: o.connectTimeout}
 	if o.strategy == "" {
 		o.strategy = strategies.NameSingleUser
 	}
@@ -149,7 +149,7 @@ func (e *env) startRotor(o envOptions, caPEM []byte) {
 		Strategies:      func(name string) (strategies.Strategy, error) { return strategies.New(name, sopts) },
 		DefaultStrategy: o.strategy,
 		Password:        policy,
-		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(cfg)},
+		Endpoints:       rdsendpoint.Resolver{RDS: rdsapi.New(cfg)},
 		Logger:          slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	e.newRotator()

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 	"github.com/rotorhq/rotor/strategies/builtin"
@@ -308,7 +308,7 @@ func (e *env) rdsMaster(t *testing.T) strategies.Strategy {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(e.pg.CAPEM)
 	st, err := strategies.New(strategies.NameRDSMaster, strategies.Options{Engines: builtin.Engines(), RootCAs: pool,
-		RDS: rds.NewFromConfig(e.srv.SDKConfig(serverURL(t, e.srv))), RDSPollInterval: 10 * time.Millisecond})
+		RDS: rdsapi.New(e.srv.SDKConfig(serverURL(t, e.srv))), RDSPollInterval: 10 * time.Millisecond})
 	must(t, err, "strategies.New")
 	return st
 }

@@ -8,20 +8,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
-
 	"github.com/rotorhq/rotor/events"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 )
 
-// RDSAPI is the part of the RDS client rds-master uses; *rds.Client
-// satisfies it.
+// RDSAPI is the part of the RDS client rds-master uses; rotor's
+// *rdsapi.Client satisfies it.
 type RDSAPI interface {
-	DescribeDBInstances(ctx context.Context, in *rds.DescribeDBInstancesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
-	DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, optFns ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
-	ModifyDBInstance(ctx context.Context, in *rds.ModifyDBInstanceInput, optFns ...func(*rds.Options)) (*rds.ModifyDBInstanceOutput, error)
-	ModifyDBCluster(ctx context.Context, in *rds.ModifyDBClusterInput, optFns ...func(*rds.Options)) (*rds.ModifyDBClusterOutput, error)
+	DescribeDBInstance(ctx context.Context, id string) (rdsapi.DBInstance, error)
+	DescribeDBCluster(ctx context.Context, id string) (rdsapi.DBCluster, error)
+	DBInstances(ctx context.Context) ([]rdsapi.DBInstance, error)
+	DBClusters(ctx context.Context) ([]rdsapi.DBCluster, error)
+	ModifyDBInstanceMasterPassword(ctx context.Context, id, password string) error
+	ModifyDBClusterMasterPassword(ctx context.Context, id, password string) error
 }
 
 // Defaults of the rds-master wait.
@@ -145,9 +144,7 @@ func (r *RDSMaster) Set(ctx context.Context, req SetRequest) (SetResponse, error
 		if err == nil {
 			break
 		}
-		var is *rdstypes.InvalidDBInstanceStateFault
-		var cs *rdstypes.InvalidDBClusterStateFault
-		if !errors.As(err, &is) && !errors.As(err, &cs) {
+		if !rdsapi.IsInvalidState(err) {
 			return SetResponse{}, fmt.Errorf("set master password of %s: %w", t, err)
 		}
 		log.Info("RDS refused the change in the resource's current state; waiting", "rds", t.String())
@@ -214,29 +211,17 @@ type rdsState struct {
 
 func (t rdsTarget) describe(ctx context.Context, api RDSAPI) (rdsState, error) {
 	if t.cluster {
-		out, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(t.id)})
+		c, err := api.DescribeDBCluster(ctx, t.id)
 		if err != nil {
 			return rdsState{}, fmt.Errorf("describe %s: %w", t, err)
 		}
-		if len(out.DBClusters) != 1 {
-			return rdsState{}, fmt.Errorf("describe %s: %d clusters answered", t, len(out.DBClusters))
-		}
-		c := out.DBClusters[0]
-		s := rdsState{status: aws.ToString(c.Status), masterUser: aws.ToString(c.MasterUsername), managed: c.MasterUserSecret != nil}
-		s.pendingPassword = c.PendingModifiedValues != nil && c.PendingModifiedValues.MasterUserPassword != nil
-		return s, nil
+		return rdsState{status: c.Status, masterUser: c.MasterUsername, managed: c.MasterUserSecretARN != "", pendingPassword: c.PendingMasterPassword}, nil
 	}
-	out, err := api.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(t.id)})
+	i, err := api.DescribeDBInstance(ctx, t.id)
 	if err != nil {
 		return rdsState{}, fmt.Errorf("describe %s: %w", t, err)
 	}
-	if len(out.DBInstances) != 1 {
-		return rdsState{}, fmt.Errorf("describe %s: %d instances answered", t, len(out.DBInstances))
-	}
-	i := out.DBInstances[0]
-	s := rdsState{status: aws.ToString(i.DBInstanceStatus), masterUser: aws.ToString(i.MasterUsername), managed: i.MasterUserSecret != nil, cluster: aws.ToString(i.DBClusterIdentifier)}
-	s.pendingPassword = i.PendingModifiedValues != nil && i.PendingModifiedValues.MasterUserPassword != nil
-	return s, nil
+	return rdsState{status: i.Status, masterUser: i.MasterUsername, managed: i.MasterUserSecretARN != "", cluster: i.ClusterIdentifier, pendingPassword: i.PendingMasterPassword}, nil
 }
 
 // settled reports whether no master password change is pending.
@@ -244,11 +229,9 @@ func (s rdsState) settled() bool { return !s.pendingPassword && s.status != rdsR
 
 func (t rdsTarget) modify(ctx context.Context, api RDSAPI, password string) error {
 	if t.cluster {
-		_, err := api.ModifyDBCluster(ctx, &rds.ModifyDBClusterInput{DBClusterIdentifier: aws.String(t.id), MasterUserPassword: aws.String(password), ApplyImmediately: aws.Bool(true)})
-		return err
+		return api.ModifyDBClusterMasterPassword(ctx, t.id, password)
 	}
-	_, err := api.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String(t.id), MasterUserPassword: aws.String(password), ApplyImmediately: aws.Bool(true)})
-	return err
+	return api.ModifyDBInstanceMasterPassword(ctx, t.id, password)
 }
 
 // target finds the instance or cluster doc's master password belongs to and
@@ -303,37 +286,31 @@ func (r *RDSMaster) findByEndpoint(ctx context.Context, doc *events.SecretDocume
 		return rdsTarget{}, err
 	}
 	host := strings.ToLower(strings.TrimSuffix(tg.Host, "."))
-	same := func(h *string, port *int32) bool {
-		return strings.ToLower(aws.ToString(h)) == host && int(aws.ToInt32(port)) == tg.Port
+	same := func(h string, port int) bool {
+		return strings.ToLower(h) == host && port == tg.Port
 	}
 	var found []rdsTarget
-	ip := rds.NewDescribeDBInstancesPaginator(r.opts.RDS, &rds.DescribeDBInstancesInput{})
-	for ip.HasMorePages() {
-		out, err := ip.NextPage(ctx)
-		if err != nil {
-			return rdsTarget{}, fmt.Errorf("list DB instances to find %s:%d: %w", host, tg.Port, err)
+	instances, err := r.opts.RDS.DBInstances(ctx)
+	if err != nil {
+		return rdsTarget{}, fmt.Errorf("list DB instances to find %s:%d: %w", host, tg.Port, err)
+	}
+	for _, i := range instances {
+		if i.Endpoint == nil || !same(i.Endpoint.Address, i.Endpoint.Port) {
+			continue
 		}
-		for _, i := range out.DBInstances {
-			if i.Endpoint == nil || !same(i.Endpoint.Address, i.Endpoint.Port) {
-				continue
-			}
-			if c := aws.ToString(i.DBClusterIdentifier); c != "" {
-				found = append(found, rdsTarget{cluster: true, id: c})
-			} else {
-				found = append(found, rdsTarget{id: aws.ToString(i.DBInstanceIdentifier)})
-			}
+		if i.ClusterIdentifier != "" {
+			found = append(found, rdsTarget{cluster: true, id: i.ClusterIdentifier})
+		} else {
+			found = append(found, rdsTarget{id: i.Identifier})
 		}
 	}
-	cp := rds.NewDescribeDBClustersPaginator(r.opts.RDS, &rds.DescribeDBClustersInput{})
-	for cp.HasMorePages() {
-		out, err := cp.NextPage(ctx)
-		if err != nil {
-			return rdsTarget{}, fmt.Errorf("list DB clusters to find %s:%d: %w", host, tg.Port, err)
-		}
-		for _, c := range out.DBClusters {
-			if same(c.Endpoint, c.Port) || same(c.ReaderEndpoint, c.Port) {
-				found = append(found, rdsTarget{cluster: true, id: aws.ToString(c.DBClusterIdentifier)})
-			}
+	clusters, err := r.opts.RDS.DBClusters(ctx)
+	if err != nil {
+		return rdsTarget{}, fmt.Errorf("list DB clusters to find %s:%d: %w", host, tg.Port, err)
+	}
+	for _, c := range clusters {
+		if same(c.Endpoint, c.Port) || same(c.ReaderEndpoint, c.Port) {
+			found = append(found, rdsTarget{cluster: true, id: c.Identifier})
 		}
 	}
 	switch n := len(uniqueTargets(found)); {

@@ -9,9 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
@@ -21,6 +19,7 @@ import (
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/ops"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/strategies"
 )
 
@@ -119,7 +118,7 @@ func (a *awsFlags) secretsClient(ctx context.Context) (*secretsmanager.Client, e
 // the flags. RDS uses the SDK's endpoint settings (AWS_ENDPOINT_URL_RDS,
 // AWS_ENDPOINT_URL), or --endpoint-url when given, as the local stand-in
 // answers both.
-func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rds.Client, error) {
+func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rdsapi.Client, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if a.profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(a.profile))
@@ -144,11 +143,7 @@ func (a *awsFlags) clients(ctx context.Context) (*secretsmanager.Client, *rds.Cl
 	if endpoint == "" {
 		endpoint = os.Getenv(config.EnvSecretsManagerEndpoint)
 	}
-	rdsClient := rds.NewFromConfig(cfg, func(o *rds.Options) {
-		if a.endpointURL != "" {
-			o.BaseEndpoint = aws.String(a.endpointURL)
-		}
-	})
+	rdsClient := rdsapi.New(cfg, func(o *rdsapi.Options) { o.BaseEndpoint = a.endpointURL })
 	return lambdafn.SecretsManager(cfg, endpoint), rdsClient, nil
 }
 

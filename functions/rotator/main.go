@@ -8,11 +8,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/rotorhq/rotor/internal/config/rotatorconfig"
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/internal/version"
 	"github.com/rotorhq/rotor/rotation"
@@ -39,7 +39,7 @@ func main() {
 	}
 	// One RDS client serves both uses: the endpoints of RDS-managed admin
 	// secrets and the rds-master strategy's password changes.
-	rdsClient := rds.NewFromConfig(awsCfg)
+	rdsClient := rdsapi.New(awsCfg)
 	sopts.RDS = rdsClient
 	rot, err := rotation.New(rotation.Options{
 		Secrets:         lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),

@@ -145,7 +145,8 @@ func Boot(function string, getenv func(string) string) *slog.Logger {
 // a function: the region (AWS_REGION, else AWS_DEFAULT_REGION), the
 // execution role's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // AWS_SESSION_TOKEN) and the standard endpoint settings (AWS_ENDPOINT_URL;
-// per service AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_RDS, ...).
+// per service AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_RDS, ...;
+// AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT, true or false).
 //
 // It uses the SDK's own packages (aws, credentials) but not the shared
 // configuration loader (config.LoadDefaultConfig): that loader links a
@@ -165,6 +166,11 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
 	if id == "" || secret == "" {
 		return aws.Config{}, errors.New("AWS configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them from the execution role)")
+	}
+	for _, name := range []string{"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"} {
+		if _, _, err := envEndpoints(getenv).flag(name); err != nil {
+			return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+		}
 	}
 	cfg := aws.Config{
 		Region:        region,
@@ -186,6 +192,45 @@ type envEndpoints func(string) string
 func (e envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
 	v := e("AWS_ENDPOINT_URL_" + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
 	return v, v != "", nil
+}
+
+// GetUseFIPSEndpoint implements the SDK's FIPS endpoint setting from
+// AWS_USE_FIPS_ENDPOINT ("true" or "false").
+func (e envEndpoints) GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error) {
+	on, found, err := e.flag("AWS_USE_FIPS_ENDPOINT")
+	if !found || err != nil {
+		return aws.FIPSEndpointStateUnset, found, err
+	}
+	if on {
+		return aws.FIPSEndpointStateEnabled, true, nil
+	}
+	return aws.FIPSEndpointStateDisabled, true, nil
+}
+
+// GetUseDualStackEndpoint implements the SDK's dual-stack endpoint setting
+// from AWS_USE_DUALSTACK_ENDPOINT ("true" or "false").
+func (e envEndpoints) GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error) {
+	on, found, err := e.flag("AWS_USE_DUALSTACK_ENDPOINT")
+	if !found || err != nil {
+		return aws.DualStackEndpointStateUnset, found, err
+	}
+	if on {
+		return aws.DualStackEndpointStateEnabled, true, nil
+	}
+	return aws.DualStackEndpointStateDisabled, true, nil
+}
+
+// flag reads a true/false variable (any case); unset is not found.
+func (e envEndpoints) flag(name string) (on, found bool, err error) {
+	switch v := strings.ToLower(strings.TrimSpace(e(name))); v {
+	case "":
+		return false, false, nil
+	case "true":
+		return true, true, nil
+	case "false":
+		return false, true, nil
+	}
+	return false, false, fmt.Errorf("%s must be true or false", name)
 }
 
 // SecretsManager returns a client; a non-empty endpoint (AWS's templates'

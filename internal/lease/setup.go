@@ -5,10 +5,9 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-
 	"github.com/rotorhq/rotor/internal/lambdafn"
 	"github.com/rotorhq/rotor/internal/metrics"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/internal/rdsendpoint"
 	"github.com/rotorhq/rotor/internal/version"
 	"github.com/rotorhq/rotor/strategies/builtin"
@@ -38,7 +37,7 @@ func Setup(ctx context.Context, log *slog.Logger, lookup func(string) (string, b
 	svc, err := New(Options{
 		Definitions:     cfg.Definitions,
 		Secrets:         lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),
-		Endpoints:       rdsendpoint.Resolver{RDS: rds.NewFromConfig(awsCfg)},
+		Endpoints:       rdsendpoint.Resolver{RDS: rdsapi.New(awsCfg)},
 		AdminSecretARNs: cfg.AdminSecretARNs,
 		Login:           sopts,
 		Logger:          log,

@@ -11,9 +11,20 @@ import (
 // may link.
 const failpointPkg = "github.com/rotorhq/rotor/internal/failpoint"
 
+// coldStartWeights are SDK packages the functions keep off their init path
+// (docs/performance.md has the figures), with what they use instead.
+var (
+	coldStartWeights     = []string{"github.com/aws/aws-sdk-go-v2/service/rds", "github.com/aws/aws-sdk-go-v2/config"}
+	coldStartAlternative = map[string]string{
+		"github.com/aws/aws-sdk-go-v2/service/rds": "internal/rdsapi",
+		"github.com/aws/aws-sdk-go-v2/config":      "lambdafn.AWSConfig",
+	}
+)
+
 // TestShippedBinariesLinkNoTestHelpers keeps package testing (and with it
 // every ...test helper) and the database fault points (internal/failpoint)
-// out of the CLI and the Lambda functions.
+// out of the CLI and the Lambda functions, and the cold-start weights out
+// of the functions.
 func TestShippedBinariesLinkNoTestHelpers(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}", "github.com/rotorhq/rotor/cmd/rotor", "github.com/rotorhq/rotor/functions/...").Output()
@@ -35,6 +46,9 @@ func TestShippedBinariesLinkNoTestHelpers(t *testing.T) {
 			}
 			if d == failpointPkg {
 				t.Errorf("%s links %s: fault points belong in files built only with the failpoints tag", bin, d)
+			}
+			if strings.HasPrefix(bin, "github.com/rotorhq/rotor/functions/") && slices.Contains(coldStartWeights, d) {
+				t.Errorf("%s links %s, whose package initialisation runs on every cold start (docs/performance.md): use %s", bin, d, coldStartAlternative[d])
 			}
 		}
 	}

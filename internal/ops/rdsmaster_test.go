@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/rotorhq/rotor/internal/local/dbtest"
 	"github.com/rotorhq/rotor/internal/ops"
 	"github.com/rotorhq/rotor/internal/ops/opstest"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/rotation"
 	"github.com/rotorhq/rotor/strategies"
 )
@@ -75,7 +75,7 @@ func TestPreflightRDSMaster(t *testing.T) {
 	e.Srv.AddDBInstance(awslocal.DBInstance{Identifier: good, Engine: "postgres", Address: e.PG.Host, Port: e.PG.Port, MasterUsername: user})
 	e.Srv.AddDBInstance(awslocal.DBInstance{Identifier: other, Engine: "postgres", Address: "other.invalid", Port: 5432, MasterUsername: "someone"})
 	opts := ops.CheckOptions{DB: e.DBOptions}
-	opts.DB.RDS = rds.NewFromConfig(e.Cfg)
+	opts.DB.RDS = rdsapi.New(e.Cfg)
 	tag := map[string]string{rotation.TagStrategy: strategies.NameRDSMaster}
 	for id, want := range map[string]ops.CheckStatus{good: ops.CheckPass, other: ops.CheckFail} {
 		doc := e.Doc(user, "master-password-1")

@@ -8,17 +8,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-
+	"github.com/rotorhq/rotor/internal/rdsapi"
 	"github.com/rotorhq/rotor/rotation"
 )
 
-// API is the part of the RDS client the resolver uses; *rds.Client
+// API is the part of the RDS client the resolver uses; *rdsapi.Client
 // satisfies it.
 type API interface {
-	DescribeDBInstances(ctx context.Context, in *rds.DescribeDBInstancesInput, optFns ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
-	DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, optFns ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
+	DescribeDBInstance(ctx context.Context, id string) (rdsapi.DBInstance, error)
+	DescribeDBCluster(ctx context.Context, id string) (rdsapi.DBCluster, error)
 }
 
 // Resolver implements rotation.EndpointResolver.
@@ -33,25 +31,23 @@ func (r Resolver) ResolveEndpoint(ctx context.Context, arn string) (rotation.End
 	}
 	switch parts[5] {
 	case "db":
-		out, err := r.RDS.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(arn)})
+		db, err := r.RDS.DescribeDBInstance(ctx, arn)
 		if err != nil {
 			return rotation.Endpoint{}, fmt.Errorf("describe DB instance %s: %w", arn, err)
 		}
-		if len(out.DBInstances) == 0 || out.DBInstances[0].Endpoint == nil {
+		if db.Endpoint == nil || db.Endpoint.Address == "" {
 			return rotation.Endpoint{}, fmt.Errorf("DB instance %s has no endpoint yet", arn)
 		}
-		db := out.DBInstances[0]
-		return rotation.Endpoint{Host: aws.ToString(db.Endpoint.Address), Port: int(aws.ToInt32(db.Endpoint.Port)), Engine: aws.ToString(db.Engine)}, nil
+		return rotation.Endpoint{Host: db.Endpoint.Address, Port: db.Endpoint.Port, Engine: db.Engine}, nil
 	case "cluster":
-		out, err := r.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(arn)})
+		c, err := r.RDS.DescribeDBCluster(ctx, arn)
 		if err != nil {
 			return rotation.Endpoint{}, fmt.Errorf("describe DB cluster %s: %w", arn, err)
 		}
-		if len(out.DBClusters) == 0 || out.DBClusters[0].Endpoint == nil {
+		if c.Endpoint == "" {
 			return rotation.Endpoint{}, fmt.Errorf("DB cluster %s has no endpoint yet", arn)
 		}
-		c := out.DBClusters[0]
-		return rotation.Endpoint{Host: aws.ToString(c.Endpoint), Port: int(aws.ToInt32(c.Port)), Engine: aws.ToString(c.Engine)}, nil
+		return rotation.Endpoint{Host: c.Endpoint, Port: c.Port, Engine: c.Engine}, nil
 	}
 	return rotation.Endpoint{}, fmt.Errorf("%q is neither a DB instance nor a DB cluster ARN", arn)
 }

@@ -14,7 +14,9 @@ import (
 
 // Faults on demand. A test (or `rotor local serve --fault`, or POST
 // /_awslocal/faults) tells the stand-in to answer some Secrets Manager calls
-// the way the real service does when it is busy or broken, so the SDK's
+// (or, when the fault names one, an RDS or SNS call: DescribeDBInstances,
+// ModifyDBCluster, Publish, ...) the way the real service does when it is
+// busy or broken, so the SDK's
 // retries, rotate-now's pacing and the rotator's repeat safety meet the
 // answers they get in production:
 //
@@ -48,8 +50,10 @@ const (
 // ThrottlingException, a 5xx, AccessDeniedException, or after a delay. See
 // AddFault.
 type Fault struct {
-	// Operation is a Secrets Manager operation name ("PutSecretValue");
-	// empty matches every operation.
+	// Operation is a Secrets Manager operation name ("PutSecretValue") or
+	// an RDS or SNS action ("DescribeDBInstances"); empty matches every
+	// Secrets Manager operation. RDS and SNS answer faults in their Query
+	// protocol: Throttling, InternalFailure, AccessDenied.
 	Operation string `json:"operation,omitempty"`
 	// SecretID is a name, full or partial ARN; empty matches every call.
 	// A call matches when it names the same secret (SecretId, or Name for
@@ -104,8 +108,8 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 // Validate checks a fault, naming the field that is wrong.
 func (f Fault) Validate() error {
 	if f.Operation != "" {
-		if _, ok := operations[f.Operation]; !ok {
-			return fmt.Errorf("fault operation: %q is not a Secrets Manager operation the stand-in answers", f.Operation)
+		if _, ok := operations[f.Operation]; !ok && !queryActions[f.Operation] {
+			return fmt.Errorf("fault operation: %q is not a Secrets Manager, RDS or SNS operation the stand-in answers", f.Operation)
 		}
 	}
 	switch f.Answer {
@@ -234,7 +238,7 @@ func (s *Server) Faults() []FaultState {
 // matches reports whether a fault applies to a call of op naming secretID.
 // Caller holds s.mu.
 func (s *Server) faultMatches(f Fault, op, secretID string) bool {
-	if f.Operation != "" && f.Operation != op {
+	if f.Operation != op && (f.Operation != "" || !isSecretsManagerOp(op)) {
 		return false
 	}
 	if f.SecretID == "" || f.SecretID == secretID {
@@ -242,6 +246,14 @@ func (s *Server) faultMatches(f Fault, op, secretID string) bool {
 	}
 	want := s.find(f.SecretID)
 	return want != nil && want == s.find(secretID)
+}
+
+// isSecretsManagerOp reports whether op is a Secrets Manager operation (a
+// fault without an operation matches only those; RDS and SNS calls must be
+// named).
+func isSecretsManagerOp(op string) bool {
+	_, ok := operations[op]
+	return ok
 }
 
 // fire counts a matching call and reports whether the fault answers it.

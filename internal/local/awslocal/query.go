@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -187,7 +189,22 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, form url.Val
 	region := regionOf(r, s.opts.Region)
 	s.mu.Lock()
 	s.stats[action]++
-	result, ns, qerr := s.query(action, form, region)
+	delay, fault := s.injectedFault(action, "")
+	if delay > 0 {
+		s.mu.Unlock()
+		sleepCtx(r.Context(), delay)
+		s.mu.Lock()
+	}
+	var (
+		result any
+		ns     string
+		qerr   *queryError
+	)
+	if fault != nil {
+		ns, qerr = queryNamespace(action), s.queryFault(fault, action)
+	} else {
+		result, ns, qerr = s.query(action, form, region)
+	}
 	s.mu.Unlock()
 	s.log.Info("query", "action", action, "error", func() string {
 		if qerr != nil {
@@ -215,6 +232,34 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, form url.Val
 		action, ns, action, innerXML(body), action, reqID, action)
 }
 
+// queryActions are the Query-protocol actions the stand-in answers.
+var queryActions = map[string]bool{"DescribeDBInstances": true, "DescribeDBClusters": true, "ModifyDBInstance": true, "ModifyDBCluster": true, "CreateTopic": true, "Publish": true}
+
+// queryNamespace is the XML namespace of an action's answers.
+func queryNamespace(action string) string {
+	if action == "CreateTopic" || action == "Publish" {
+		return snsNS
+	}
+	return rdsNS
+}
+
+// queryFault is an injected fault as RDS and SNS answer it: throttling is
+// the Query protocol's "Throttling" (HTTP 400), a server error
+// "InternalFailure", a denial "AccessDenied" (HTTP 403).
+func (s *Server) queryFault(f *apiError, action string) *queryError {
+	switch f.Code {
+	case codeThrottling:
+		return &queryError{http.StatusBadRequest, "Throttling", "Rate exceeded"}
+	case codeAccessDenied:
+		svc := "rds"
+		if queryNamespace(action) == snsNS {
+			svc = "sns"
+		}
+		return &queryError{http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/awslocal/caller is not authorized to perform: %s:%s because no identity-based policy allows the %s:%s action", s.opts.Account, svc, action, svc, action)}
+	}
+	return &queryError{f.Status, "InternalFailure", "An internal error has occurred."}
+}
+
 // innerXML strips the wrapper element xml.Marshal put around the result.
 func innerXML(b []byte) string {
 	s := string(b)
@@ -232,6 +277,41 @@ func xmlEscape(s string) string {
 	return b.String()
 }
 
+// RDS's describe paging: MaxRecords is 20 to 100, default 100.
+const (
+	rdsMinRecords = 20
+	rdsMaxRecords = 100
+	markerPrefix  = "awslocal-next:"
+)
+
+// rdsPage picks one page of a describe answer as RDS does (MaxRecords,
+// Marker). ids are the identifiers of the matching resources, in the order
+// they are answered in: the page is ids[from:to], marker is what names the
+// next page ("" at the end). A marker names the first resource of its page; one naming no
+// resource (it was deleted, or is not a marker) is refused.
+func rdsPage(form url.Values, ids []string) (from, to int, marker string, qerr *queryError) {
+	limit := rdsMaxRecords
+	if v := form.Get("MaxRecords"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < rdsMinRecords || n > rdsMaxRecords {
+			return 0, 0, "", &queryError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Invalid value %s for MaxRecords. Must be between %d and %d", v, rdsMinRecords, rdsMaxRecords)}
+		}
+		limit = n
+	}
+	if m := form.Get("Marker"); m != "" {
+		next, ok := strings.CutPrefix(m, markerPrefix)
+		from = slices.Index(ids, next)
+		if !ok || from < 0 {
+			return 0, 0, "", &queryError{http.StatusBadRequest, "InvalidParameterValue", "The marker is not valid."}
+		}
+	}
+	to = min(from+limit, len(ids))
+	if to < len(ids) {
+		marker = markerPrefix + ids[to]
+	}
+	return from, to, marker, nil
+}
+
 // query runs one action under s.mu.
 func (s *Server) query(action string, form url.Values, region string) (any, string, *queryError) {
 	switch action {
@@ -239,33 +319,53 @@ func (s *Server) query(action string, form url.Values, region string) (any, stri
 		id := form.Get("DBInstanceIdentifier")
 		var res struct {
 			XMLName   xml.Name      `xml:"r"`
+			Marker    string        `xml:"Marker,omitempty"`
 			Instances []xmlInstance `xml:"DBInstances>DBInstance"`
 		}
+		var match []*DBInstance
+		var ids []string
 		for _, i := range s.instances {
-			if id != "" && id != i.Identifier && id != i.ARN {
-				continue
+			if id == "" || id == i.Identifier || id == i.ARN {
+				match, ids = append(match, i), append(ids, i.Identifier)
 			}
-			res.Instances = append(res.Instances, i.xml())
 		}
-		if id != "" && len(res.Instances) == 0 {
+		if id != "" && len(ids) == 0 {
 			return nil, rdsNS, &queryError{http.StatusNotFound, "DBInstanceNotFound", fmt.Sprintf("DBInstance %s not found.", id)}
 		}
+		from, to, marker, qerr := rdsPage(form, ids)
+		if qerr != nil {
+			return nil, rdsNS, qerr
+		}
+		for _, i := range match[from:to] {
+			res.Instances = append(res.Instances, i.xml())
+		}
+		res.Marker = marker
 		return res, rdsNS, nil
 	case "DescribeDBClusters":
 		id := form.Get("DBClusterIdentifier")
 		var res struct {
 			XMLName  xml.Name     `xml:"r"`
+			Marker   string       `xml:"Marker,omitempty"`
 			Clusters []xmlCluster `xml:"DBClusters>DBCluster"`
 		}
+		var match []*DBCluster
+		var ids []string
 		for _, c := range s.clusters {
-			if id != "" && id != c.Identifier && id != c.ARN {
-				continue
+			if id == "" || id == c.Identifier || id == c.ARN {
+				match, ids = append(match, c), append(ids, c.Identifier)
 			}
-			res.Clusters = append(res.Clusters, c.xml())
 		}
-		if id != "" && len(res.Clusters) == 0 {
+		if id != "" && len(ids) == 0 {
 			return nil, rdsNS, &queryError{http.StatusNotFound, "DBClusterNotFoundFault", fmt.Sprintf("DBCluster %s not found.", id)}
 		}
+		from, to, marker, qerr := rdsPage(form, ids)
+		if qerr != nil {
+			return nil, rdsNS, qerr
+		}
+		for _, c := range match[from:to] {
+			res.Clusters = append(res.Clusters, c.xml())
+		}
+		res.Marker = marker
 		return res, rdsNS, nil
 	case "ModifyDBInstance":
 		return s.modifyDBInstance(form)

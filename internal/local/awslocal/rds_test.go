@@ -3,6 +3,7 @@ package awslocal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -196,5 +197,86 @@ func TestRDSModifyWithAWSCLI(t *testing.T) {
 	}
 	if c := <-calls; c != (applied{"admin", "Cli-password-1"}) {
 		t.Fatalf("hook got %+v", c)
+	}
+}
+
+// TestRDSDescribePagesAsRDSDoes walks DescribeDBInstances and
+// DescribeDBClusters with the SDK's paginators at RDS's smallest page
+// (MaxRecords 20): every resource once, in order; a MaxRecords outside
+// 20..100 and a marker that names nothing are refused as RDS refuses them.
+func TestRDSDescribePagesAsRDSDoes(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocaltest.New(t)
+	for i := range 45 {
+		srv.AddDBInstance(awslocal.DBInstance{Identifier: fmt.Sprintf("db%02d", i), Engine: "postgres", Address: "db.example", Port: 5432})
+		srv.AddDBCluster(awslocal.DBCluster{Identifier: fmt.Sprintf("c%02d", i), Engine: "aurora-mysql", Endpoint: "c.example", Port: 3306})
+	}
+	client := rds.NewFromConfig(cfg)
+	ctx := context.Background()
+	var ids []string
+	pages := 0
+	ip := rds.NewDescribeDBInstancesPaginator(client, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(20)})
+	for ip.HasMorePages() {
+		out, err := ip.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, i := range out.DBInstances {
+			ids = append(ids, aws.ToString(i.DBInstanceIdentifier))
+		}
+	}
+	if pages != 3 || len(ids) != 45 || ids[0] != "db00" || ids[44] != "db44" {
+		t.Fatalf("instances: %d pages, %d ids (%v)", pages, len(ids), ids)
+	}
+	clusters := 0
+	cp := rds.NewDescribeDBClustersPaginator(client, &rds.DescribeDBClustersInput{MaxRecords: aws.Int32(20)})
+	for cp.HasMorePages() {
+		out, err := cp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clusters += len(out.DBClusters)
+	}
+	if clusters != 45 {
+		t.Fatalf("clusters: %d, want 45", clusters)
+	}
+	var api smithy.APIError
+	if _, err := client.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(19)}); !errors.As(err, &api) || api.ErrorCode() != "InvalidParameterValue" {
+		t.Fatalf("MaxRecords 19: %v", err)
+	}
+	if _, err := client.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{Marker: aws.String("not-a-marker")}); !errors.As(err, &api) || api.ErrorCode() != "InvalidParameterValue" {
+		t.Fatalf("a bad marker: %v", err)
+	}
+}
+
+// TestRDSFaultsSpeakTheQueryProtocol: a throttling fault on an RDS action
+// reaches the SDK as RDS's Throttling, which it retries; a denial as
+// AccessDenied, which it does not.
+func TestRDSFaultsSpeakTheQueryProtocol(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocaltest.New(t)
+	srv.AddDBInstance(awslocal.DBInstance{Identifier: "db1", Engine: "postgres", Address: "db.example", Port: 5432})
+	client := rds.NewFromConfig(cfg)
+	ctx := context.Background()
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "DescribeDBInstances", Answer: awslocal.FaultThrottle, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("db1")}); err != nil {
+		t.Fatalf("after one throttle the SDK's retry should succeed: %v", err)
+	}
+	if n := srv.Stats()["DescribeDBInstances"]; n != 2 {
+		t.Fatalf("calls: %d, want 2 (throttled, retried)", n)
+	}
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "ModifyDBInstance", Answer: awslocal.FaultDeny, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("db1"), MasterUserPassword: aws.String("Fault-Test-Pass-1"), ApplyImmediately: aws.Bool(true)})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDenied" || !strings.Contains(api.ErrorMessage(), "rds:ModifyDBInstance") || srv.Stats()["ModifyDBInstance"] != 1 {
+		t.Fatalf("denied modify: %v (%d calls)", err, srv.Stats()["ModifyDBInstance"])
+	}
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "NoSuchAction", Answer: awslocal.FaultThrottle}); err == nil {
+		t.Fatal("a fault on an unknown operation was accepted")
 	}
 }

@@ -1,0 +1,173 @@
+package rdsapi
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// endpointSettings are the parts of an aws.Config the endpoint depends on.
+type endpointSettings struct {
+	region   string
+	base     string // cfg.BaseEndpoint (AWS_ENDPOINT_URL)
+	sources  []any  // cfg.ConfigSources
+	fips     bool
+	dual     bool
+	settings error // a configuration source's error, reported at call time
+}
+
+func endpointSettingsFrom(cfg aws.Config) endpointSettings {
+	s := endpointSettings{region: cfg.Region, base: aws.ToString(cfg.BaseEndpoint), sources: cfg.ConfigSources}
+	ctx := context.Background()
+	for _, src := range cfg.ConfigSources {
+		if p, ok := src.(interface {
+			GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error)
+		}); ok {
+			v, found, err := p.GetUseFIPSEndpoint(ctx)
+			if err != nil && s.settings == nil {
+				s.settings = err
+			}
+			if found {
+				s.fips = v == aws.FIPSEndpointStateEnabled
+				break
+			}
+		}
+	}
+	for _, src := range cfg.ConfigSources {
+		if p, ok := src.(interface {
+			GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error)
+		}); ok {
+			v, found, err := p.GetUseDualStackEndpoint(ctx)
+			if err != nil && s.settings == nil {
+				s.settings = err
+			}
+			if found {
+				s.dual = v == aws.DualStackEndpointStateEnabled
+				break
+			}
+		}
+	}
+	return s
+}
+
+// resolve returns the URL requests go to and the SigV4 signing region.
+// The order is the SDK's: Options.BaseEndpoint, then the RDS endpoint of
+// the configuration sources (AWS_ENDPOINT_URL_RDS), then cfg.BaseEndpoint
+// (AWS_ENDPOINT_URL), then RDS's regional endpoint (RegionalEndpoint).
+func (c *Client) resolve(ctx context.Context) (endpoint, region string, err error) {
+	e := c.endpoint
+	if e.settings != nil {
+		return "", "", fmt.Errorf("read the endpoint settings: %w", e.settings)
+	}
+	region, fips := normaliseRegion(e.region)
+	fips = fips || e.fips
+	custom := c.opts.BaseEndpoint
+	if custom == "" {
+		for _, src := range e.sources {
+			p, ok := src.(interface {
+				GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
+			})
+			if !ok {
+				continue
+			}
+			v, found, err := p.GetServiceBaseEndpoint(ctx, ServiceID)
+			if err != nil {
+				return "", "", fmt.Errorf("read the RDS endpoint setting: %w", err)
+			}
+			if found {
+				custom = v
+				break
+			}
+		}
+	}
+	if custom == "" {
+		custom = e.base
+	}
+	if custom != "" {
+		if fips || e.dual {
+			return "", "", fmt.Errorf("a custom RDS endpoint (%s) cannot be combined with the FIPS or dual-stack endpoint settings", custom)
+		}
+		if u, err := url.Parse(custom); err != nil || u.Scheme == "" || u.Host == "" {
+			return "", "", fmt.Errorf("the RDS endpoint %q is not an absolute URL", custom)
+		}
+		return custom, region, nil
+	}
+	if region == "" {
+		return "", "", fmt.Errorf("no AWS region: set AWS_REGION")
+	}
+	u, err := RegionalEndpoint(region, fips, e.dual)
+	return u, region, err
+}
+
+// normaliseRegion turns a pseudo-region such as "fips-us-east-1" or
+// "us-gov-west-1-fips" into the region and the FIPS setting, as the SDK
+// does.
+func normaliseRegion(r string) (string, bool) {
+	if !strings.Contains(r, "fips") {
+		return r, false
+	}
+	for _, p := range []struct{ old, new string }{{"-fips-", "-"}, {"fips-", ""}, {"-fips", ""}} {
+		r = strings.ReplaceAll(r, p.old, p.new)
+	}
+	return r, true
+}
+
+// partition is one AWS partition's DNS names (the SDK's partition data).
+type partition struct {
+	name      string
+	regions   *regexp.Regexp
+	dnsSuffix string
+	dualStack string
+}
+
+// partitions lists the partitions in the SDK's order. A region is in the
+// first whose pattern it matches or whose "<name>-global" pseudo-region it
+// is; a region none matches is in the first ("aws"), as the SDK's rules
+// say.
+var partitions = []partition{
+	{"aws", regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
+	{"aws-cn", regexp.MustCompile(`^cn\-\w+\-\d+$`), "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
+	{"aws-eusc", regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`), "amazonaws.eu", "api.amazonwebservices.eu"},
+	{"aws-iso", regexp.MustCompile(`^us\-iso\-\w+\-\d+$`), "c2s.ic.gov", "api.aws.ic.gov"},
+	{"aws-iso-b", regexp.MustCompile(`^us\-isob\-\w+\-\d+$`), "sc2s.sgov.gov", "api.aws.scloud"},
+	{"aws-iso-e", regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`), "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
+	{"aws-iso-f", regexp.MustCompile(`^us\-isof\-\w+\-\d+$`), "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
+	{"aws-us-gov", regexp.MustCompile(`^us\-gov\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
+}
+
+// hostLabel is what a region must look like to become part of a host name.
+var hostLabel = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$`)
+
+// RegionalEndpoint is RDS's regional endpoint URL for region, with FIPS and dual
+// stack as asked: https://rds[-fips].<region>.<suffix>, where the suffix
+// is the partition's DNS suffix (amazonaws.com, amazonaws.com.cn, ...) or
+// its dual-stack one (api.aws, ...). In AWS GovCloud (US) the regular
+// endpoint is the FIPS one. These are the rules of RDS's endpoint rule set
+// in the SDK; TestEndpointsMatchTheSDK compares them region by region.
+func RegionalEndpoint(region string, fips, dualStack bool) (string, error) {
+	if !hostLabel.MatchString(region) {
+		return "", fmt.Errorf("invalid AWS region %q", region)
+	}
+	p := partitions[0]
+	for _, q := range partitions {
+		if region == q.name+"-global" || q.regions.MatchString(region) {
+			p = q
+			break
+		}
+	}
+	switch {
+	case fips && dualStack:
+		return "https://rds-fips." + region + "." + p.dualStack, nil
+	case fips && p.name == "aws-us-gov":
+		return "https://rds." + region + ".amazonaws.com", nil
+	case fips:
+		return "https://rds-fips." + region + "." + p.dnsSuffix, nil
+	case dualStack:
+		return "https://rds." + region + "." + p.dualStack, nil
+	}
+	return "https://rds." + region + "." + p.dnsSuffix, nil
+}

@@ -1,0 +1,517 @@
+// Package rdsapi is rotor's RDS client: the six RDS calls rotor makes
+// (describe one DB instance or cluster, list them all, change a master
+// password), spoken in RDS's Query protocol over HTTPS.
+//
+// It is built from the AWS SDK's own parts: requests are signed by the SDK's
+// SigV4 signer with the aws.Config's credentials, retried by the
+// aws.Config's retryer (the SDK's standard retryer when none is set: the
+// same throttling and transient-error rules, backoff and retry quota as
+// every SDK client), sent by its HTTP client, and failures come back as the
+// SDK's error types (a *smithy.OperationError around an
+// *awshttp.ResponseError around a smithy.APIError with RDS's error code), so
+// errors.As and the SDK's retry classification work as with service/rds.
+// The endpoint follows the SDK's rules for RDS (see RegionalEndpoint).
+//
+// Why not service/rds: its package initialisation builds the schemas of all
+// of RDS's ~170 operations on every cold start of every function that links
+// it: 1.3 MB in 7,000 allocations and ~6 ms, a quarter of the rotator's
+// cold init, plus 4 MB of binary, for calls only rds-master secrets and
+// RDS-managed admin secrets need (docs/performance.md has the figures, and
+// docs/design.md the decision). The tests hold this client to service/rds:
+// the same request parameters and endpoints (TestRequestsMatchTheSDK,
+// TestEndpointsMatchTheSDK) and the local stand-in, which boto3 and the SDK
+// check too.
+//
+// Nothing here logs. A request body can hold a master password
+// (ModifyDBInstance, ModifyDBCluster); it is never part of an error.
+package rdsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/rotorhq/rotor/internal/version"
+)
+
+// ServiceID is RDS's SDK service ID: errors name it, and its endpoint
+// variable is AWS_ENDPOINT_URL_RDS.
+const ServiceID = "RDS"
+
+// apiVersion is the RDS API version every request names.
+const apiVersion = "2014-10-31"
+
+// signingName is RDS's SigV4 service name.
+const signingName = "rds"
+
+// maxResponseBytes bounds what one answer may be: a page of 100 described
+// instances is far below it.
+const maxResponseBytes = 32 << 20
+
+// DBInstance is what rotor reads of a described DB instance.
+type DBInstance struct {
+	Identifier string
+	ARN        string
+	Status     string
+	Engine     string
+	// MasterUsername is the instance's master user.
+	MasterUsername string
+	// ClusterIdentifier is the Aurora cluster the instance belongs to, or
+	// empty.
+	ClusterIdentifier string
+	// Endpoint is nil while RDS has not given the instance one yet.
+	Endpoint *Endpoint
+	// MasterUserSecretARN is set when RDS manages the master password in a
+	// secret of its own (ManageMasterUserPassword).
+	MasterUserSecretARN string
+	// PendingMasterPassword is true while RDS reports a master password
+	// change as pending.
+	PendingMasterPassword bool
+}
+
+// DBCluster is what rotor reads of a described DB cluster.
+type DBCluster struct {
+	Identifier          string
+	ARN                 string
+	Status              string
+	Engine              string
+	MasterUsername      string
+	Endpoint            string // the writer endpoint's address; empty while none
+	ReaderEndpoint      string
+	Port                int
+	MasterUserSecretARN string
+	// PendingMasterPassword is true while RDS reports a master password
+	// change as pending.
+	PendingMasterPassword bool
+}
+
+// Endpoint is a DB instance's address.
+type Endpoint struct {
+	Address string
+	Port    int
+}
+
+// Options change a Client from what its aws.Config says.
+type Options struct {
+	// BaseEndpoint replaces the resolved endpoint (e.g. a local stand-in's
+	// URL).
+	BaseEndpoint string
+	// HTTPClient replaces the aws.Config's.
+	HTTPClient aws.HTTPClient
+}
+
+// Client makes RDS calls. Its zero value is not usable; use New.
+type Client struct {
+	cfg      aws.Config
+	opts     Options
+	retryer  aws.RetryerV2
+	signer   *v4.Signer
+	http     aws.HTTPClient
+	now      func() time.Time
+	endpoint endpointSettings
+}
+
+// New returns a client for cfg's region and credentials. Like the SDK's
+// clients it resolves the endpoint from cfg and its configuration sources
+// (AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL, FIPS and dual-stack settings)
+// and takes cfg's retryer, or the SDK's standard one with
+// cfg.RetryMaxAttempts.
+func New(cfg aws.Config, optFns ...func(*Options)) *Client {
+	c := &Client{cfg: cfg, signer: v4.NewSigner(), now: time.Now, endpoint: endpointSettingsFrom(cfg)}
+	for _, f := range optFns {
+		f(&c.opts)
+	}
+	var r aws.Retryer
+	if cfg.Retryer != nil {
+		r = cfg.Retryer()
+	} else {
+		r = retry.NewStandard(func(o *retry.StandardOptions) {
+			if cfg.RetryMaxAttempts > 0 {
+				o.MaxAttempts = cfg.RetryMaxAttempts
+			}
+		})
+	}
+	c.retryer = wrapV2(r)
+	c.http = c.opts.HTTPClient
+	if c.http == nil {
+		c.http = cfg.HTTPClient
+	}
+	if c.http == nil {
+		c.http = awshttp.NewBuildableClient()
+	}
+	return c
+}
+
+// wrapV2 gives a plain aws.Retryer the per-attempt token call.
+func wrapV2(r aws.Retryer) aws.RetryerV2 {
+	if v2, ok := r.(aws.RetryerV2); ok {
+		return v2
+	}
+	return retryerV2{r}
+}
+
+type retryerV2 struct{ aws.Retryer }
+
+func (r retryerV2) GetAttemptToken(context.Context) (func(error) error, error) {
+	return r.GetInitialToken(), nil
+}
+
+// DescribeDBInstance describes the DB instance id names (an identifier or
+// an ARN). An unknown one is RDS's DBInstanceNotFound error.
+func (c *Client) DescribeDBInstance(ctx context.Context, id string) (DBInstance, error) {
+	var out describeInstancesResult
+	if err := c.call(ctx, "DescribeDBInstances", url.Values{"DBInstanceIdentifier": {id}}, &out); err != nil {
+		return DBInstance{}, err
+	}
+	if len(out.Instances) != 1 {
+		return DBInstance{}, fmt.Errorf("RDS DescribeDBInstances %s: %d instances answered, want 1", id, len(out.Instances))
+	}
+	return out.Instances[0].value(), nil
+}
+
+// DescribeDBCluster describes the DB cluster id names (an identifier or an
+// ARN). An unknown one is RDS's DBClusterNotFoundFault error.
+func (c *Client) DescribeDBCluster(ctx context.Context, id string) (DBCluster, error) {
+	var out describeClustersResult
+	if err := c.call(ctx, "DescribeDBClusters", url.Values{"DBClusterIdentifier": {id}}, &out); err != nil {
+		return DBCluster{}, err
+	}
+	if len(out.Clusters) != 1 {
+		return DBCluster{}, fmt.Errorf("RDS DescribeDBClusters %s: %d clusters answered, want 1", id, len(out.Clusters))
+	}
+	return out.Clusters[0].value(), nil
+}
+
+// DBInstances lists every DB instance of the account and region, page by
+// page (RDS's Marker).
+func (c *Client) DBInstances(ctx context.Context) ([]DBInstance, error) {
+	var all []DBInstance
+	err := c.pages(ctx, "DescribeDBInstances", func() pager { return &describeInstancesResult{} }, func(p pager) {
+		for _, i := range p.(*describeInstancesResult).Instances {
+			all = append(all, i.value())
+		}
+	})
+	return all, err
+}
+
+// DBClusters lists every DB cluster of the account and region, page by
+// page.
+func (c *Client) DBClusters(ctx context.Context) ([]DBCluster, error) {
+	var all []DBCluster
+	err := c.pages(ctx, "DescribeDBClusters", func() pager { return &describeClustersResult{} }, func(p pager) {
+		for _, cl := range p.(*describeClustersResult).Clusters {
+			all = append(all, cl.value())
+		}
+	})
+	return all, err
+}
+
+// ModifyDBInstanceMasterPassword asks RDS to set the instance's master
+// password now (ApplyImmediately). RDS applies it asynchronously: describe
+// reports it pending until then.
+func (c *Client) ModifyDBInstanceMasterPassword(ctx context.Context, id, password string) error {
+	return c.call(ctx, "ModifyDBInstance", url.Values{"DBInstanceIdentifier": {id}, "MasterUserPassword": {password}, "ApplyImmediately": {"true"}}, nil)
+}
+
+// ModifyDBClusterMasterPassword asks RDS to set the cluster's master
+// password now (ApplyImmediately).
+func (c *Client) ModifyDBClusterMasterPassword(ctx context.Context, id, password string) error {
+	return c.call(ctx, "ModifyDBCluster", url.Values{"DBClusterIdentifier": {id}, "MasterUserPassword": {password}, "ApplyImmediately": {"true"}}, nil)
+}
+
+// pager is a describe result with its continuation marker.
+type pager interface{ marker() string }
+
+// pages calls action until RDS returns no marker. A repeated marker is an
+// error rather than an endless loop.
+func (c *Client) pages(ctx context.Context, action string, fresh func() pager, each func(pager)) error {
+	seen := map[string]bool{}
+	marker := ""
+	for {
+		params := url.Values{}
+		if marker != "" {
+			params.Set("Marker", marker)
+		}
+		out := fresh()
+		if err := c.call(ctx, action, params, out); err != nil {
+			return err
+		}
+		each(out)
+		marker = out.marker()
+		if marker == "" {
+			return nil
+		}
+		if seen[marker] {
+			return fmt.Errorf("RDS %s: the marker %q came back twice", action, marker)
+		}
+		seen[marker] = true
+	}
+}
+
+// call makes one operation, with the retryer's attempts, and decodes the
+// <action>Result element into out (nil: the answer is not read).
+func (c *Client) call(ctx context.Context, action string, params url.Values, out any) error {
+	form := url.Values{"Action": {action}, "Version": {apiVersion}}
+	for k, v := range params {
+		form[k] = v
+	}
+	body := []byte(form.Encode())
+	endpoint, region, err := c.resolve(ctx)
+	if err != nil {
+		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
+	}
+	err = c.withRetries(ctx, func(ctx context.Context) error {
+		return c.attempt(ctx, action, endpoint, region, body, out)
+	})
+	if err != nil {
+		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
+	}
+	return nil
+}
+
+// withRetries runs try until it succeeds, fails with an error the retryer
+// does not retry, or the retryer's attempts or retry quota run out; it
+// sleeps the retryer's delay between attempts.
+func (c *Client) withRetries(ctx context.Context, try func(context.Context) error) error {
+	releaseRetry := func(error) error { return nil }
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		releaseAttempt, err := c.retryer.GetAttemptToken(ctx)
+		if err != nil {
+			return fmt.Errorf("get a retry send token: %w", err)
+		}
+		err = try(ctx)
+		_ = releaseRetry(err)
+		_ = releaseAttempt(err)
+		if err == nil {
+			return nil
+		}
+		if !c.retryer.IsErrorRetryable(err) {
+			return err
+		}
+		if max := c.retryer.MaxAttempts(); max > 0 && attempt >= max {
+			return &retry.MaxAttemptsError{Attempt: attempt, Err: err}
+		}
+		if releaseRetry, err = c.retryer.GetRetryToken(ctx, err); err != nil {
+			return fmt.Errorf("retry quota exceeded: %w", err)
+		}
+		delay, derr := c.retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return derr
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// attempt sends one signed request and decodes its answer.
+func (c *Client) attempt(ctx context.Context, action, endpoint, region string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build the request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "rotor/"+version.String()+" (rdsapi; aws-sdk-go-v2 signer)")
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("retrieve AWS credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, region, c.now().UTC()); err != nil {
+		return fmt.Errorf("sign the request: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// A connection error: the retryer knows these (they are retried).
+		return &smithyhttp.RequestSendError{Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return fmt.Errorf("read the answer: %w", err)
+	}
+	if len(data) > maxResponseBytes {
+		return fmt.Errorf("the answer is larger than %d bytes", maxResponseBytes)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return responseError(resp, data)
+	}
+	if out == nil {
+		return nil
+	}
+	return decodeResult(action, data, out)
+}
+
+// decodeResult decodes <actionResponse><actionResult>...</actionResult>
+// into out.
+func decodeResult(action string, data []byte, out any) error {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return fmt.Errorf("decode the %s answer: no %sResult element: %w", action, action, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == action+"Result" {
+			if err := d.DecodeElement(out, &se); err != nil {
+				return fmt.Errorf("decode the %s answer: %w", action, err)
+			}
+			return nil
+		}
+	}
+}
+
+// responseError is the SDK's error for a non-2xx answer: RDS's error code
+// and message as a smithy.APIError, inside an awshttp.ResponseError that
+// carries the HTTP status and request ID.
+func responseError(resp *http.Response, data []byte) error {
+	var e struct {
+		Error struct {
+			Type    string `xml:"Type"`
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		} `xml:"Error"`
+		RequestID string `xml:"RequestId"`
+	}
+	api := &smithy.GenericAPIError{Code: "UnknownError", Message: http.StatusText(resp.StatusCode), Fault: smithy.FaultUnknown}
+	if xml.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+		api.Code, api.Message = e.Error.Code, e.Error.Message
+		switch e.Error.Type {
+		case "Sender":
+			api.Fault = smithy.FaultClient
+		case "Receiver":
+			api.Fault = smithy.FaultServer
+		}
+	}
+	id := e.RequestID
+	if id == "" {
+		id = resp.Header.Get("X-Amzn-Requestid")
+	}
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: api},
+		RequestID:     id,
+	}
+}
+
+// xmlInstance is a <DBInstance> element.
+type xmlInstance struct {
+	DBInstanceIdentifier string `xml:"DBInstanceIdentifier"`
+	DBInstanceArn        string `xml:"DBInstanceArn"`
+	DBInstanceStatus     string `xml:"DBInstanceStatus"`
+	Engine               string `xml:"Engine"`
+	MasterUsername       string `xml:"MasterUsername"`
+	DBClusterIdentifier  string `xml:"DBClusterIdentifier"`
+	Endpoint             *struct {
+		Address string `xml:"Address"`
+		Port    int    `xml:"Port"`
+	} `xml:"Endpoint"`
+	MasterUserSecret *struct {
+		SecretArn string `xml:"SecretArn"`
+	} `xml:"MasterUserSecret"`
+	PendingModifiedValues *xmlPending `xml:"PendingModifiedValues"`
+}
+
+// xmlPending is <PendingModifiedValues>: RDS shows a pending master
+// password as "****"; the element's presence is what counts.
+type xmlPending struct {
+	MasterUserPassword *string `xml:"MasterUserPassword"`
+}
+
+func (p *xmlPending) passwordPending() bool { return p != nil && p.MasterUserPassword != nil }
+
+func (x xmlInstance) value() DBInstance {
+	i := DBInstance{Identifier: x.DBInstanceIdentifier, ARN: x.DBInstanceArn, Status: x.DBInstanceStatus, Engine: x.Engine,
+		MasterUsername: x.MasterUsername, ClusterIdentifier: x.DBClusterIdentifier, PendingMasterPassword: x.PendingModifiedValues.passwordPending()}
+	if x.Endpoint != nil {
+		i.Endpoint = &Endpoint{Address: x.Endpoint.Address, Port: x.Endpoint.Port}
+	}
+	if x.MasterUserSecret != nil {
+		i.MasterUserSecretARN = x.MasterUserSecret.SecretArn
+	}
+	return i
+}
+
+// xmlCluster is a <DBCluster> element.
+type xmlCluster struct {
+	DBClusterIdentifier string `xml:"DBClusterIdentifier"`
+	DBClusterArn        string `xml:"DBClusterArn"`
+	Status              string `xml:"Status"`
+	Engine              string `xml:"Engine"`
+	MasterUsername      string `xml:"MasterUsername"`
+	Endpoint            string `xml:"Endpoint"`
+	ReaderEndpoint      string `xml:"ReaderEndpoint"`
+	Port                int    `xml:"Port"`
+	MasterUserSecret    *struct {
+		SecretArn string `xml:"SecretArn"`
+	} `xml:"MasterUserSecret"`
+	PendingModifiedValues *xmlPending `xml:"PendingModifiedValues"`
+}
+
+func (x xmlCluster) value() DBCluster {
+	c := DBCluster{Identifier: x.DBClusterIdentifier, ARN: x.DBClusterArn, Status: x.Status, Engine: x.Engine, MasterUsername: x.MasterUsername,
+		Endpoint: x.Endpoint, ReaderEndpoint: x.ReaderEndpoint, Port: x.Port, PendingMasterPassword: x.PendingModifiedValues.passwordPending()}
+	if x.MasterUserSecret != nil {
+		c.MasterUserSecretARN = x.MasterUserSecret.SecretArn
+	}
+	return c
+}
+
+type describeInstancesResult struct {
+	Marker    string        `xml:"Marker"`
+	Instances []xmlInstance `xml:"DBInstances>DBInstance"`
+}
+
+func (r *describeInstancesResult) marker() string { return r.Marker }
+
+type describeClustersResult struct {
+	Marker   string       `xml:"Marker"`
+	Clusters []xmlCluster `xml:"DBClusters>DBCluster"`
+}
+
+func (r *describeClustersResult) marker() string { return r.Marker }
+
+// RDS error codes rotor acts on.
+const (
+	CodeInvalidDBInstanceState = "InvalidDBInstanceState"
+	CodeInvalidDBClusterState  = "InvalidDBClusterStateFault"
+	CodeDBInstanceNotFound     = "DBInstanceNotFound"
+	CodeDBClusterNotFound      = "DBClusterNotFoundFault"
+)
+
+// IsInvalidState reports whether err is RDS refusing a change because the
+// instance or cluster is in a state that does not allow it (for instance
+// while it applies an earlier change): waiting and asking again helps.
+func IsInvalidState(err error) bool {
+	c := ErrorCode(err)
+	return c == CodeInvalidDBInstanceState || c == CodeInvalidDBClusterState
+}
+
+// ErrorCode returns the RDS error code err carries, or "".
+func ErrorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
