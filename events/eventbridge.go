@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -194,12 +195,14 @@ func (e SecretsManagerEvent) OccurredAt() time.Time {
 	return e.Time
 }
 
-var stepInMessage = regexp.MustCompile(`during (createSecret|setSecret|testSecret|finishSecret) step`)
+var stepInMessage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`during (createSecret|setSecret|testSecret|finishSecret) step`)
+})
 
 // ReportedStep is the step Secrets Manager names in a RotationFailed
 // errorMessage ("... during setSecret step"), or "" when it names none.
 func (e SecretsManagerEvent) ReportedStep() Step {
-	m := stepInMessage.FindStringSubmatch(e.Detail.ErrorMessage)
+	m := stepInMessage().FindStringSubmatch(e.Detail.ErrorMessage)
 	if m == nil {
 		return ""
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -27,7 +28,7 @@ const (
 // engine accepts unquoted, and short.
 const LeaseRoleNamePattern = `^[a-z][a-z0-9_]{0,23}$`
 
-var leaseRoleNameRE = regexp.MustCompile(LeaseRoleNamePattern)
+var leaseRoleNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(LeaseRoleNamePattern) })
 
 // MaxLeaseTTLSeconds bounds any lease: a role definition's maximum TTL may
 // not exceed it (7 days).
@@ -83,7 +84,7 @@ func (r LeaseRequest) Validate() error {
 		return &FieldError{Field: "action", Reason: fmt.Sprintf("%q is not one of issue, renew, revoke", truncate(r.Action, 40))}
 	case r.Role == "":
 		return &FieldError{Field: "role", Reason: "missing: name a role definition"}
-	case !leaseRoleNameRE.MatchString(r.Role):
+	case !leaseRoleNameRE().MatchString(r.Role):
 		return &FieldError{Field: "role", Reason: fmt.Sprintf("%q is not a role definition name (%s)", truncate(r.Role, 40), LeaseRoleNamePattern)}
 	case r.TTLSeconds < 0 || r.TTLSeconds > MaxLeaseTTLSeconds:
 		return &FieldError{Field: "ttlSeconds", Reason: fmt.Sprintf("%d is outside 0..%d", r.TTLSeconds, MaxLeaseTTLSeconds)}

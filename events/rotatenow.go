@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // RotateNowRequest is the input of the rotatenow function: which secrets to
@@ -63,7 +64,7 @@ const (
 	FilterValuePattern = `^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$`
 )
 
-var filterValueRE = regexp.MustCompile(FilterValuePattern)
+var filterValueRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(FilterValuePattern) })
 
 // Validate checks one filter by the ListSecrets API model, the rule the
 // service applies (and the local stand-in with it): a known key, 1–10
@@ -80,7 +81,7 @@ func (f SecretFilter) Validate() error {
 		if len(v) > MaxFilterValueLen {
 			return &FieldError{Field: "values", Reason: fmt.Sprintf("a value is longer than %d characters", MaxFilterValueLen)}
 		}
-		if !filterValueRE.MatchString(v) {
+		if !filterValueRE().MatchString(v) {
 			return &FieldError{Field: "values", Reason: fmt.Sprintf("%q has characters a filter value can't hold (letters, digits, spaces and :_@/+=.-! only, \"!\" first to negate)", v)}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -127,20 +128,34 @@ type partition struct {
 // partitions lists the partitions in the SDK's order. A region is in the
 // first whose pattern it matches or whose "<name>-global" pseudo-region it
 // is; a region none matches is in the first ("aws"), as the SDK's rules
-// say.
-var partitions = []partition{
-	{"aws", regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
-	{"aws-cn", regexp.MustCompile(`^cn\-\w+\-\d+$`), "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
-	{"aws-eusc", regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`), "amazonaws.eu", "api.amazonwebservices.eu"},
-	{"aws-iso", regexp.MustCompile(`^us\-iso\-\w+\-\d+$`), "c2s.ic.gov", "api.aws.ic.gov"},
-	{"aws-iso-b", regexp.MustCompile(`^us\-isob\-\w+\-\d+$`), "sc2s.sgov.gov", "api.aws.scloud"},
-	{"aws-iso-e", regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`), "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
-	{"aws-iso-f", regexp.MustCompile(`^us\-isof\-\w+\-\d+$`), "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
-	{"aws-us-gov", regexp.MustCompile(`^us\-gov\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
-}
+// say. The patterns are compiled on first use, not at package
+// initialisation, which runs on every cold start.
+var partitions = sync.OnceValue(func() []partition {
+	return []partition{
+		{"aws", regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
+		{"aws-cn", regexp.MustCompile(`^cn\-\w+\-\d+$`), "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
+		{"aws-eusc", regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`), "amazonaws.eu", "api.amazonwebservices.eu"},
+		{"aws-iso", regexp.MustCompile(`^us\-iso\-\w+\-\d+$`), "c2s.ic.gov", "api.aws.ic.gov"},
+		{"aws-iso-b", regexp.MustCompile(`^us\-isob\-\w+\-\d+$`), "sc2s.sgov.gov", "api.aws.scloud"},
+		{"aws-iso-e", regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`), "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
+		{"aws-iso-f", regexp.MustCompile(`^us\-isof\-\w+\-\d+$`), "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
+		{"aws-us-gov", regexp.MustCompile(`^us\-gov\-\w+\-\d+$`), "amazonaws.com", "api.aws"},
+	}
+})
 
-// hostLabel is what a region must look like to become part of a host name.
-var hostLabel = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$`)
+// validRegion reports whether a region can be a host name label (letters,
+// digits and hyphens, 1 to 63, not starting with a hyphen).
+func validRegion(r string) bool {
+	if r == "" || len(r) > 63 || r[0] == '-' {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // RegionalEndpoint is RDS's regional endpoint URL for region, with FIPS and dual
 // stack as asked: https://rds[-fips].<region>.<suffix>, where the suffix
@@ -149,11 +164,12 @@ var hostLabel = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$`)
 // endpoint is the FIPS one. These are the rules of RDS's endpoint rule set
 // in the SDK; TestEndpointsMatchTheSDK compares them region by region.
 func RegionalEndpoint(region string, fips, dualStack bool) (string, error) {
-	if !hostLabel.MatchString(region) {
+	if !validRegion(region) {
 		return "", fmt.Errorf("invalid AWS region %q", region)
 	}
-	p := partitions[0]
-	for _, q := range partitions {
+	all := partitions()
+	p := all[0]
+	for _, q := range all {
 		if region == q.name+"-global" || q.regions.MatchString(region) {
 			p = q
 			break
