@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -138,4 +139,54 @@ func TestAWSConfigFromLambdaEnvironment(t *testing.T) {
 		}
 		env[missing] = saved
 	}
+}
+
+// TestFIPSAndDualStackReachTheSecretsManagerClient: the SDK's Secrets
+// Manager client built from AWSConfig sends to the FIPS or dual-stack
+// endpoint when the environment asks for it.
+func TestFIPSAndDualStackReachTheSecretsManagerClient(t *testing.T) {
+	// Secrets Manager's regular endpoints in the aws partition are dual
+	// stack already, so the dual-stack case uses a partition where the
+	// names differ.
+	cases := []struct{ region, setting, want string }{
+		{"us-east-2", "", "https://secretsmanager.us-east-2.amazonaws.com"},
+		{"us-east-2", "AWS_USE_FIPS_ENDPOINT=true", "https://secretsmanager-fips.us-east-2.amazonaws.com"},
+		{"us-east-2", "AWS_USE_FIPS_ENDPOINT=false", "https://secretsmanager.us-east-2.amazonaws.com"},
+		{"eusc-de-east-1", "", "https://secretsmanager.eusc-de-east-1.amazonaws.eu"},
+		{"eusc-de-east-1", "AWS_USE_DUALSTACK_ENDPOINT=TRUE", "https://secretsmanager.eusc-de-east-1.api.amazonwebservices.eu"},
+	}
+	for _, c := range cases {
+		setting, want := c.setting, c.want
+		env := map[string]string{"AWS_REGION": c.region, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret-key"}
+		if k, v, ok := strings.Cut(setting, "="); ok {
+			env[k] = v
+		}
+		cfg, err := AWSConfig(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.RetryMaxAttempts = 1
+		cfg.HTTPClient = urlRecorder{}
+		_, err = SecretsManager(cfg, "").GetRandomPassword(context.Background(), nil)
+		var u urlErr
+		if !errors.As(err, &u) || string(u) != want {
+			t.Errorf("%q: request went to %v, want %s", setting, err, want)
+		}
+	}
+	env := map[string]string{"AWS_REGION": "us-east-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret-key", "AWS_USE_DUALSTACK_ENDPOINT": "yes"}
+	if _, err := AWSConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "AWS_USE_DUALSTACK_ENDPOINT") {
+		t.Errorf("AWS_USE_DUALSTACK_ENDPOINT=yes: %v", err)
+	}
+}
+
+// urlRecorder is an HTTP client that sends nothing and fails with the
+// scheme and host the request was for.
+type urlRecorder struct{}
+
+type urlErr string
+
+func (u urlErr) Error() string { return "would have sent to " + string(u) }
+
+func (urlRecorder) Do(r *http.Request) (*http.Response, error) {
+	return nil, urlErr(r.URL.Scheme + "://" + r.URL.Host)
 }
