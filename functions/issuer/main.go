@@ -25,7 +25,7 @@ func main() {
 	log := lambdafn.Boot("issuer", os.Getenv)
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, _, err := lease.Setup(ctx, log, os.LookupEnv)
+	svc, _, err := lease.Setup(log, os.LookupEnv)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}

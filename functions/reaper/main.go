@@ -22,7 +22,7 @@ func main() {
 	log := lambdafn.Boot("reaper", os.Getenv)
 	// Cancelled on SIGTERM so database sessions in flight are closed.
 	ctx, cancel := context.WithCancel(context.Background())
-	svc, emf, err := lease.Setup(ctx, log, os.LookupEnv)
+	svc, emf, err := lease.Setup(log, os.LookupEnv)
 	if err != nil {
 		lambdafn.Fatal(log, "invalid settings", err)
 	}

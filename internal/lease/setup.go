@@ -1,7 +1,6 @@
 package lease
 
 import (
-	"context"
 	"log/slog"
 	"os"
 
@@ -18,7 +17,7 @@ import (
 // builds the Service with the shipped engines, the EMF writer on stdout
 // (METRICS_NAMESPACE, FunctionName dimension from
 // AWS_LAMBDA_FUNCTION_NAME) and the request outcome metrics.
-func Setup(ctx context.Context, log *slog.Logger, lookup func(string) (string, bool)) (*Service, *metrics.EMF, error) {
+func Setup(log *slog.Logger, lookup func(string) (string, bool)) (*Service, *metrics.EMF, error) {
 	cfg, err := LoadConfig(lookup, builtin.Engines())
 	if err != nil {
 		return nil, nil, err
