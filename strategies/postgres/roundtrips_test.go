@@ -105,4 +105,9 @@ func TestSyncAlternateRoundTrips(t *testing.T) {
 		t.Fatalf("the clone's sessions do not act as the base after the sync (%v)", err)
 	}
 	sync(clone, "clone-pass-5", 2, 5)
+	// A pending clone that may not log in is given LOGIN with its password
+	// (sync checks the login); LOGIN is not a synced attribute, so no
+	// read-back either.
+	mustExec(t, pg.Admin(t), "ALTER ROLE "+pgx.Identifier{clone}.Sanitize()+" NOLOGIN")
+	sync(clone, "clone-pass-6", 2, 6)
 }
