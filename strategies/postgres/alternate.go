@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rotorhq/rotor/strategies/engine"
 )
 
@@ -58,7 +59,8 @@ func (a roleAttrs) differ(b roleAttrs) []string {
 //     one that has them, and removes its per-role settings other than
 //     rotor's own, refusing, with the attribute or setting named, when the
 //     admin may not;
-//   - sets the pending role's password (as a SCRAM verifier) and LOGIN;
+//   - sets the pending role's password (as a SCRAM verifier) and, when it
+//     lacks it, LOGIN;
 //   - gives the clone the base role's attributes (INHERIT, CREATEROLE,
 //     CREATEDB, CONNECTION LIMIT, VALID UNTIL) and the same role
 //     memberships with the same ADMIN (and, from PostgreSQL 16, INHERIT
@@ -67,147 +69,351 @@ func (a roleAttrs) differ(b roleAttrs) []string {
 //     sets the clone's sessions to run as the base role (ALTER ROLE clone
 //     SET role), so that objects either user creates are owned by the base
 //     role and usable by both;
-//   - reads the clone back and refuses, naming what differs, if it is not
-//     yet the base's equal (the server ignores some revokes, such as one of
-//     a membership another role granted on PostgreSQL 16).
+//   - when it changed the clone's attributes or memberships, reads the
+//     clone back and refuses, naming what differs, if it is not yet the
+//     base's equal (the server ignores some revokes, such as one of a
+//     membership another role granted on PostgreSQL 16). When it changed
+//     none, the facts it read first already showed them equal.
+//
+// Round trips (each a network round trip to the server, pgx batches sent
+// as one simple-protocol query): the first sends BEGIN, takes the role's
+// lock (lockRoleSQL) and reads every fact in one statement (factsSQL); the
+// second sends the writes the facts call for and then COMMIT, or, when it
+// changed the clone's attributes or memberships, the read-back, after
+// which a third commits. A steady-state rotation (the clone exists and
+// matches its base) is two round trips of five statements: BEGIN, lock,
+// facts; password, COMMIT.
 //
 // Repeating it is harmless: every change is computed against the catalog's
-// current state. On any error the transaction is rolled back and nothing has
-// changed.
+// current state. On any error the transaction is rolled back, nothing has
+// changed, and the response is empty.
 func (s *Session) SyncAlternate(ctx context.Context, req engine.AlternateRequest) (engine.AlternateResponse, error) {
-	var resp engine.AlternateResponse
 	if req.Pending != req.Base && req.Pending != req.Clone {
-		return resp, fmt.Errorf("pending role %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
+		return engine.AlternateResponse{}, fmt.Errorf("pending role %q is neither %q nor %q", req.Pending, req.Base, req.Clone)
 	}
-	tx, err := s.c.Begin(ctx)
+	defer s.rollbackOpen(ctx)
+	f, err := s.beginAlternate(ctx, req)
 	if err != nil {
-		return resp, fmt.Errorf("begin: %w", classify(err))
+		return engine.AlternateResponse{}, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-
-	if err := lockRole(ctx, tx, req.Base); err != nil {
-		return resp, err
-	}
-	if err := checkBase(ctx, tx, req.Base); err != nil {
-		return resp, err
-	}
-	var version int32
-	if err := tx.QueryRow(ctx, "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4").Scan(&version); err != nil {
-		return resp, fmt.Errorf("read the server version: %w", classify(err))
-	}
-	memberOpts := version >= 160000
-	base, ok, err := readAttrs(ctx, tx, req.Base)
+	p, err := planAlternate(req, f)
 	if err != nil {
-		return resp, err
+		return engine.AlternateResponse{}, err
 	}
-	if !ok {
-		return resp, fmt.Errorf("role %q does not exist", req.Base)
+	if err := s.applyAlternate(ctx, req, f, p); err != nil {
+		return engine.AlternateResponse{}, err
 	}
-	clone, err := prepareClone(ctx, tx, req, memberOpts, &resp)
-	if err != nil {
-		return resp, err
-	}
-	if err := setPendingPassword(ctx, tx, req); err != nil {
-		return resp, err
-	}
-	if err := syncClone(ctx, tx, req, base, clone, memberOpts, &resp); err != nil {
-		return resp, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return resp, fmt.Errorf("commit role changes: %w", classify(err))
-	}
-	return resp, nil
+	return p.resp, nil
 }
 
-// prepareClone returns the clone's attributes: an existing clone is checked
-// (it owns nothing, nobody is its member) and stripped of what a base never
-// has (privileged attributes, per-role settings); a missing one is created,
-// NOINHERIT and without memberships, when it is the pending user. Changes
-// are added to resp.
-func prepareClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, memberOpts bool, resp *engine.AlternateResponse) (roleAttrs, error) {
-	clone, exists, err := readAttrs(ctx, tx, req.Clone)
-	if err != nil {
-		return clone, err
+// rollbackOpen rolls back the transaction SyncAlternate left open when it
+// failed (a statement's error leaves it open, aborted). When the rollback
+// cannot be sent the connection is closed, which ends the transaction on
+// the server.
+func (s *Session) rollbackOpen(ctx context.Context) {
+	if s.c == nil || s.c.IsClosed() || s.c.PgConn().TxStatus() == 'I' {
+		return
 	}
-	if !exists {
+	if _, err := s.c.Exec(ctx, "rollback"); err != nil {
+		s.c.Close(ctx) //nolint:errcheck // the server ends the transaction with the connection
+	}
+}
+
+// beginAlternate sends, in one round trip, BEGIN, the base role's lock and
+// factsSQL, and returns the facts. The lock is its own statement, before
+// the facts: in READ COMMITTED each statement reads the catalog as of its
+// own start, so the facts statement sees what a concurrent step committed
+// before the lock was granted. On success the transaction stays open.
+func (s *Session) beginAlternate(ctx context.Context, req engine.AlternateRequest) (alternateFacts, error) {
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(lockRoleSQL(req.Base))
+	b.Queue(factsSQL, req.Base, req.Clone)
+	br := s.c.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return alternateFacts{}, fmt.Errorf("begin: %w", classify(err))
+	}
+	if _, err := br.Exec(); err != nil {
+		return alternateFacts{}, fmt.Errorf("lock role %q against a concurrent rotation step: %w", req.Base, classify(err))
+	}
+	f, err := scanFacts(br.QueryRow())
+	if err == nil {
+		err = br.Close()
+	}
+	if err != nil {
+		return alternateFacts{}, fmt.Errorf("read roles %q and %q from the catalog: %w", req.Base, req.Clone, classify(err))
+	}
+	return f, nil
+}
+
+// roleFacts is what factsSQL reads about one role. exists false leaves the
+// rest zero.
+type roleFacts struct {
+	exists   bool
+	isAdmin  bool // the role is the session's user
+	canLogin bool
+	attrs    roleAttrs
+	memberOf map[string]grantOpts // the roles it is a member of
+}
+
+// alternateFacts is everything SyncAlternate decides on, read in one
+// statement (factsSQL).
+type alternateFacts struct {
+	version     int32 // server_version_num
+	base, clone roleFacts
+	// owned counts the objects the clone owns or holds privileges on, by
+	// database (DB nil: cluster-wide), ordered by database name.
+	owned []ownedIn
+	// members are the roles, other than the admin, that are members of
+	// the clone with INHERIT or SET (before PostgreSQL 16 every
+	// membership has both), by name.
+	members []string
+	// settings are the clone's per-role settings.
+	settings []roleSetting
+}
+
+type ownedIn struct {
+	DB *string `json:"db"`
+	N  int     `json:"n"`
+}
+
+type roleSetting struct {
+	DB    *string `json:"db"` // nil: in every database
+	Name  string  `json:"name"`
+	Value string  `json:"value"`
+}
+
+type membership struct {
+	Role    string `json:"role"`
+	Admin   bool   `json:"admin"`
+	Inherit bool   `json:"inherit"`
+	Set     bool   `json:"set"`
+}
+
+// memberOption is a membership's INHERIT or SET option (name "inherit" or
+// "set") of pg_auth_members row m, true before PostgreSQL 16, whose
+// pg_auth_members lacks the column: read through to_jsonb so that one
+// statement text serves every version (naming a missing column would fail
+// the statement).
+func memberOption(name string) string {
+	return `COALESCE((pg_catalog.to_jsonb(m) OPERATOR(pg_catalog.->>) '` + name + `_option')::pg_catalog.bool, true)`
+}
+
+// roleColumns reads role r (a pg_roles row, NULL when the role is missing)
+// for scanFacts: exists, is the session user, the checkBase attributes,
+// the synced ones, and its memberships (as JSON, options per role OR-ed
+// over the grants of it: on PostgreSQL 16 and later a membership may be
+// granted several times, by different grantors, and the server applies
+// any grant's options).
+func roleColumns(r string) string {
+	return r + `.rolname IS NOT NULL, COALESCE(` + r + `.rolname OPERATOR(pg_catalog.=) CURRENT_USER, false),
+	COALESCE(` + r + `.rolsuper, false), COALESCE(` + r + `.rolreplication, false), COALESCE(` + r + `.rolbypassrls, false),
+	COALESCE(` + r + `.rolcanlogin, false), COALESCE(` + r + `.rolinherit, false), COALESCE(` + r + `.rolcreaterole, false),
+	COALESCE(` + r + `.rolcreatedb, false), COALESCE(` + r + `.rolconnlimit, -1), ` + r + `.rolvaliduntil,
+	COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object('role', x.rolname, 'admin', x.a, 'inherit', x.i, 'set', x.s))
+		FROM (SELECT g.rolname, pg_catalog.bool_or(m.admin_option) AS a, pg_catalog.bool_or(` + memberOption("inherit") + `) AS i,
+				pg_catalog.bool_or(` + memberOption("set") + `) AS s
+			FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+			WHERE m.member OPERATOR(pg_catalog.=) ` + r + `.oid GROUP BY g.rolname) x), '[]')`
+}
+
+// factsSQL reads, in one statement, everything SyncAlternate needs about
+// base ($1) and clone ($2); scanFacts scans it. The clone's objects come
+// from pg_shdepend, which records ownership and privileges in every
+// database and which every role may read (memberships are not objects:
+// they are synced).
+var factsSQL = `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4,
+	` + roleColumns("b") + `,
+	` + roleColumns("c") + `,
+	COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object('db', o.datname, 'n', o.n) ORDER BY o.datname)
+		FROM (SELECT d.datname, pg_catalog.count(*)::pg_catalog.int4 AS n
+			FROM pg_catalog.pg_shdepend s LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid
+			WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass
+				AND s.refobjid OPERATOR(pg_catalog.=) c.oid
+				AND s.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_auth_members'::pg_catalog.regclass
+			GROUP BY d.datname) o), '[]'),
+	COALESCE((SELECT pg_catalog.json_agg(DISTINCT u.rolname ORDER BY u.rolname)
+		FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
+		WHERE m.roleid OPERATOR(pg_catalog.=) c.oid AND u.rolname OPERATOR(pg_catalog.<>) CURRENT_USER
+			AND (` + memberOption("inherit") + ` OR ` + memberOption("set") + `)), '[]'),
+	COALESCE((SELECT pg_catalog.json_agg(pg_catalog.json_build_object('db', d.datname, 'name', pg_catalog.split_part(i.item, '=', 1),
+			'value', pg_catalog.substr(i.item, pg_catalog.strpos(i.item, '=') OPERATOR(pg_catalog.+) 1)) ORDER BY s.setdatabase, i.item)
+		FROM pg_catalog.pg_db_role_setting s
+		LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
+		CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) AS i(item)
+		WHERE s.setrole OPERATOR(pg_catalog.=) c.oid), '[]')
+FROM (VALUES (1)) AS one(x)
+LEFT JOIN pg_catalog.pg_roles b ON b.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+LEFT JOIN pg_catalog.pg_roles c ON c.rolname OPERATOR(pg_catalog.=) $2::pg_catalog.name`
+
+// scanFacts scans factsSQL's row.
+func scanFacts(row pgx.Row) (alternateFacts, error) {
+	var f alternateFacts
+	var baseOf, cloneOf []membership
+	dest := []any{&f.version}
+	for _, r := range []struct {
+		f  *roleFacts
+		of *[]membership
+	}{{&f.base, &baseOf}, {&f.clone, &cloneOf}} {
+		a := &r.f.attrs
+		dest = append(dest, &r.f.exists, &r.f.isAdmin, &a.super, &a.replication, &a.bypassRLS, &r.f.canLogin,
+			&a.inherit, &a.createRole, &a.createDB, &a.connLimit, &a.validUntil, r.of)
+	}
+	dest = append(dest, &f.owned, &f.members, &f.settings)
+	if err := row.Scan(dest...); err != nil {
+		return f, err
+	}
+	f.base.memberOf, f.clone.memberOf = grants(baseOf), grants(cloneOf)
+	return f, nil
+}
+
+func grants(ms []membership) map[string]grantOpts {
+	out := make(map[string]grantOpts, len(ms))
+	for _, m := range ms {
+		out[m.Role] = grantOpts{admin: m.Admin, inherit: m.Inherit, set: m.Set}
+	}
+	return out
+}
+
+// plannedStmt is one write of the plan: the statement, what to return
+// when the server refuses it (err is already classified), and the changes
+// it makes, for the response.
+type plannedStmt struct {
+	sql     string
+	fail    func(err error) error
+	changes []string
+}
+
+// alternatePlan is the writes SyncAlternate sends in its second round
+// trip, in order.
+type alternatePlan struct {
+	stmts []plannedStmt
+	// readBack: the plan changes the clone's attributes or memberships,
+	// so the clone is read back (checkParity) before the commit.
+	readBack bool
+	want     map[string]grantOpts // the clone's memberships once synced
+	resp     engine.AlternateResponse
+}
+
+func (p *alternatePlan) add(sql string, fail func(error) error, changes ...string) {
+	p.stmts = append(p.stmts, plannedStmt{sql: sql, fail: fail, changes: changes})
+}
+
+// failWith returns a plannedStmt.fail that wraps the server's error in
+// what failed.
+func failWith(format string, args ...any) func(error) error {
+	return func(err error) error { return fmt.Errorf(format+": %w", append(args, err)...) }
+}
+
+// planAlternate checks the facts, refusing what SyncAlternate refuses,
+// and returns the writes that make the clone the base's equal and set the
+// pending password, in the order the refusals and errors are reported.
+func planAlternate(req engine.AlternateRequest, f alternateFacts) (*alternatePlan, error) {
+	if f.base.exists {
+		if err := checkBase(req.Base, f.base); err != nil {
+			return nil, err
+		}
+	}
+	memberOpts := f.version >= 160000
+	if !f.base.exists {
+		return nil, fmt.Errorf("role %q does not exist", req.Base)
+	}
+	p := &alternatePlan{}
+	clone := f.clone
+	if !clone.exists {
 		if req.Pending != req.Clone {
-			return clone, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
+			return nil, fmt.Errorf("role %q does not exist, but the current secret names it", req.Clone)
 		}
-		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT"); err != nil {
-			return clone, fmt.Errorf("create role %q: %w", req.Clone, classify(err))
+		p.add("CREATE ROLE "+ident(req.Clone)+" WITH LOGIN NOINHERIT", failWith("create role %q", req.Clone))
+		p.resp.CreatedClone, p.readBack = true, true
+		clone = roleFacts{exists: true, canLogin: true, attrs: roleAttrs{inherit: false, connLimit: -1}, memberOf: map[string]grantOpts{}}
+	} else {
+		if err := refuseOwned(req.Base, req.Clone, f.owned); err != nil {
+			return nil, err
 		}
-		resp.CreatedClone = true
-		return roleAttrs{inherit: false, connLimit: -1}, nil
+		if err := refuseMembers(req.Base, req.Clone, f.members); err != nil {
+			return nil, err
+		}
+		planDropPrivileged(p, req.Base, req.Clone, &clone.attrs)
+		planDropSettings(p, req.Base, req.Clone, f.settings)
 	}
-	if err := checkCloneOwnsNothing(ctx, tx, req.Base, req.Clone); err != nil {
-		return clone, err
-	}
-	if err := checkCloneHasNoMembers(ctx, tx, req.Base, req.Clone, memberOpts); err != nil {
-		return clone, err
-	}
-	changes, err := dropPrivileged(ctx, tx, req.Base, req.Clone, &clone)
-	if err != nil {
-		return clone, err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-	if changes, err = dropSettings(ctx, tx, req.Base, req.Clone); err != nil {
-		return clone, err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-	return clone, nil
-}
-
-// setPendingPassword sets the pending role's password, as a SCRAM verifier,
-// and lets it log in.
-func setPendingPassword(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest) error {
 	stmt, err := alterPassword(req.Pending, req.Password)
 	if err != nil {
-		return fmt.Errorf("set password for %q: %w", req.Pending, err)
+		return nil, fmt.Errorf("set password for %q: %w", req.Pending, err)
 	}
-	if _, err := tx.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("set password for %q: %w", req.Pending, classify(err))
+	p.add(stmt, failWith("set password for %q", req.Pending))
+	canLogin := clone.canLogin
+	if req.Pending == req.Base {
+		canLogin = f.base.canLogin
 	}
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Pending)+" WITH LOGIN"); err != nil {
-		return fmt.Errorf("allow login for %q: %w", req.Pending, classify(err))
+	if !canLogin {
+		p.add("ALTER ROLE "+ident(req.Pending)+" WITH LOGIN", failWith("allow login for %q", req.Pending))
+	}
+	planAttrs(p, req.Clone, f.base.attrs, clone.attrs)
+	p.want = maps.Clone(f.base.memberOf)
+	p.want[req.Base] = grantOpts{admin: false, inherit: f.base.attrs.inherit || !memberOpts, set: true}
+	planMemberships(p, req.Clone, p.want, clone.memberOf, memberOpts)
+	if p.resp.CreatedClone || !actsAs(f.settings, req.Base) {
+		p.add("ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base),
+			failWith("make %q sessions act as %q", req.Clone, req.Base))
+	}
+	return p, nil
+}
+
+// applyAlternate sends the plan's writes in one round trip, followed by
+// COMMIT or, when the plan changes the clone's attributes or memberships,
+// by factsSQL to read the clone back; then (checkParity passing) a third
+// round trip commits. The first write the server refuses is reported,
+// and the server runs none after it.
+func (s *Session) applyAlternate(ctx context.Context, req engine.AlternateRequest, f alternateFacts, p *alternatePlan) error {
+	b := &pgx.Batch{}
+	for _, st := range p.stmts {
+		b.Queue(st.sql)
+	}
+	if p.readBack {
+		b.Queue(factsSQL, req.Base, req.Clone)
+	} else {
+		b.Queue("commit")
+	}
+	br := s.c.SendBatch(ctx, b)
+	defer br.Close()
+	for _, st := range p.stmts {
+		if _, err := br.Exec(); err != nil {
+			return st.fail(classify(err))
+		}
+		p.resp.Changes = append(p.resp.Changes, st.changes...)
+	}
+	if !p.readBack {
+		tag, err := br.Exec()
+		if err == nil {
+			err = br.Close()
+		}
+		return committed(tag, err)
+	}
+	got, err := scanFacts(br.QueryRow())
+	if err == nil {
+		err = br.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("read role %q back: %w", req.Clone, classify(err))
+	}
+	if err := checkParity(req.Base, req.Clone, got.clone, f.base.attrs, p.want); err != nil {
+		return err
+	}
+	return committed(s.c.Exec(ctx, "commit"))
+}
+
+// committed is the error of a COMMIT that answered tag and err: the server
+// answers a COMMIT of a failed transaction with ROLLBACK.
+func committed(tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return fmt.Errorf("commit role changes: %w", classify(err))
+	}
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("commit role changes: the server answered %s", tag.String())
 	}
 	return nil
-}
-
-// syncClone makes the clone the base's equal: attributes, memberships and
-// their options, sessions acting as the base role; then reads it back
-// (checkParity). Changes are added to resp.
-func syncClone(ctx context.Context, tx pgx.Tx, req engine.AlternateRequest, base, clone roleAttrs, memberOpts bool, resp *engine.AlternateResponse) error {
-	changes, err := syncAttrs(ctx, tx, req.Clone, base, clone)
-	if err != nil {
-		return err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-	want, err := cloneMemberships(ctx, tx, req.Base, base, memberOpts)
-	if err != nil {
-		return err
-	}
-	if changes, err = syncMemberships(ctx, tx, req.Clone, want, memberOpts); err != nil {
-		return err
-	}
-	resp.Changes = append(resp.Changes, changes...)
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(req.Clone)+" SET role TO "+ident(req.Base)); err != nil {
-		return fmt.Errorf("make %q sessions act as %q: %w", req.Clone, req.Base, classify(err))
-	}
-	return checkParity(ctx, tx, req.Base, req.Clone, base, want, memberOpts)
-}
-
-func readAttrs(ctx context.Context, tx pgx.Tx, role string) (roleAttrs, bool, error) {
-	var a roleAttrs
-	err := tx.QueryRow(ctx, `SELECT rolsuper, rolreplication, rolbypassrls, rolinherit, rolcreaterole, rolcreatedb, rolconnlimit, rolvaliduntil
-		FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name`, role).
-		Scan(&a.super, &a.replication, &a.bypassRLS, &a.inherit, &a.createRole, &a.createDB, &a.connLimit, &a.validUntil)
-	if err == pgx.ErrNoRows {
-		return a, false, nil
-	}
-	if err != nil {
-		return a, false, fmt.Errorf("read attributes of %q: %w", role, classify(err))
-	}
-	return a, true, nil
 }
 
 // refuseClone is the error for a clone rotor will not make its base's
@@ -216,40 +422,20 @@ func refuseClone(base, clone, why string) error {
 	return fmt.Errorf("refusing to use role %q as the clone of %q: %s (see \"Clone parity\" in docs/security.md)", clone, base, why)
 }
 
-// checkCloneOwnsNothing refuses a clone that owns objects or holds
-// privileges on them in any database (pg_shdepend records both, for every
-// database, and is readable by every role). Whoever reads the secret would
-// get them, and the admin, which owns none of those objects, could not take
-// them away. Memberships are not objects; they are synced.
-func checkCloneOwnsNothing(ctx context.Context, tx pgx.Tx, base, clone string) error {
-	rows, err := tx.Query(ctx, `SELECT d.datname, pg_catalog.count(*)::pg_catalog.int4
-		FROM pg_catalog.pg_shdepend s LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid
-		WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass
-		  AND s.refobjid OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name)
-		  AND s.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_auth_members'::pg_catalog.regclass
-		GROUP BY d.datname ORDER BY d.datname`, clone)
-	if err != nil {
-		return fmt.Errorf("read objects owned by or granted to %q: %w", clone, classify(err))
-	}
+// refuseOwned refuses a clone that owns objects or holds privileges on
+// them in any database (owned, from factsSQL). Whoever reads the secret
+// would get them, and the admin, which owns none of those objects, could
+// not take them away. Memberships are not objects; they are synced.
+func refuseOwned(base, clone string, owned []ownedIn) error {
 	var where []string
 	total := 0
-	for rows.Next() {
-		var db *string
-		var n int32
-		if err := rows.Scan(&db, &n); err != nil {
-			rows.Close()
-			return fmt.Errorf("read objects owned by or granted to %q: %w", clone, classify(err))
-		}
-		total += int(n)
+	for _, o := range owned {
+		total += o.N
 		name := "cluster-wide (databases, tablespaces)"
-		if db != nil {
-			name = fmt.Sprintf("database %q", *db)
+		if o.DB != nil {
+			name = fmt.Sprintf("database %q", *o.DB)
 		}
-		where = append(where, fmt.Sprintf("%d in %s", n, name))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read objects owned by or granted to %q: %w", clone, classify(err))
+		where = append(where, fmt.Sprintf("%d in %s", o.N, name))
 	}
 	if total == 0 {
 		return nil
@@ -259,29 +445,14 @@ func checkCloneOwnsNothing(ctx context.Context, tx pgx.Tx, base, clone string) e
 		total, strings.Join(where, ", "), ident(clone), ident(base), ident(clone)))
 }
 
-// checkCloneHasNoMembers refuses a clone that other roles are members of:
-// once the clone is a member of the base role they would get the base's
-// rights through it. Left out are the admin itself and, from PostgreSQL 16
-// on, memberships with neither INHERIT nor SET, which carry no rights: a
-// role a CREATEROLE admin creates is granted to that admin so, with ADMIN
-// OPTION only (unless createrole_self_grant says otherwise).
-func checkCloneHasNoMembers(ctx context.Context, tx pgx.Tx, base, clone string, memberOpts bool) error {
-	usable := ""
-	if memberOpts {
-		usable = " AND (m.inherit_option OR m.set_option)"
-	}
-	rows, err := tx.Query(ctx, `SELECT u.rolname FROM pg_catalog.pg_auth_members m
-		JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
-		JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
-		WHERE g.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name AND u.rolname OPERATOR(pg_catalog.<>) CURRENT_USER`+usable+`
-		GROUP BY u.rolname ORDER BY u.rolname`, clone)
-	if err != nil {
-		return fmt.Errorf("read members of %q: %w", clone, classify(err))
-	}
-	members, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("read members of %q: %w", clone, classify(err))
-	}
+// refuseMembers refuses a clone that other roles are members of (members,
+// from factsSQL): once the clone is a member of the base role they would
+// get the base's rights through it. Left out (by factsSQL) are the admin
+// itself and, from PostgreSQL 16 on, memberships with neither INHERIT nor
+// SET, which carry no rights: a role a CREATEROLE admin creates is granted
+// to that admin so, with ADMIN OPTION only (unless createrole_self_grant
+// says otherwise).
+func refuseMembers(base, clone string, members []string) error {
 	if len(members) == 0 {
 		return nil
 	}
@@ -293,12 +464,11 @@ func checkCloneHasNoMembers(ctx context.Context, tx pgx.Tx, base, clone string, 
 		strings.Join(quoted, ", "), base, ident(clone)))
 }
 
-// dropPrivileged revokes SUPERUSER, REPLICATION and BYPASSRLS from a clone
-// that has them (no base has them: checkBase refuses it) and updates cur.
-// An admin that may not (only a superuser may change these) gets a
+// planDropPrivileged revokes SUPERUSER, REPLICATION and BYPASSRLS from a
+// clone that has them (no base has them: checkBase refuses it) and updates
+// cur. An admin that may not (only a superuser may change these) gets a
 // refusal naming the attribute; the transaction is then rolled back.
-func dropPrivileged(ctx context.Context, tx pgx.Tx, base, clone string, cur *roleAttrs) ([]string, error) {
-	var changes []string
+func planDropPrivileged(p *alternatePlan, base, clone string, cur *roleAttrs) {
 	for _, a := range []struct {
 		name string
 		has  *bool
@@ -306,71 +476,54 @@ func dropPrivileged(ctx context.Context, tx pgx.Tx, base, clone string, cur *rol
 		if !*a.has {
 			continue
 		}
-		if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(clone)+" WITH NO"+a.name); err != nil {
-			return nil, refuseClone(base, clone, fmt.Sprintf("it has %s, which %q lacks, and the admin cannot revoke it (%v); revoke it as a superuser or drop the role", a.name, base, classify(err)))
-		}
+		name := a.name
+		p.add("ALTER ROLE "+ident(clone)+" WITH NO"+name, func(err error) error {
+			return refuseClone(base, clone, fmt.Sprintf("it has %s, which %q lacks, and the admin cannot revoke it (%v); revoke it as a superuser or drop the role", name, base, err))
+		}, fmt.Sprintf("%s.%s=false", clone, name))
+		p.readBack = true
 		*a.has = false
-		changes = append(changes, fmt.Sprintf("%s.%s=false", clone, a.name))
 	}
-	return changes, nil
 }
 
-// dropSettings removes the clone's per-role settings (ALTER ROLE ... [IN
-// DATABASE ...] SET) other than the one rotor makes, role in every
+// planDropSettings removes the clone's per-role settings (ALTER ROLE ...
+// [IN DATABASE ...] SET) other than the one rotor makes, role in every
 // database. A setting such as session_replication_role = replica (which
 // turns off triggers and foreign keys) would otherwise give whoever reads
 // the secret what the base role does not have. A setting the admin may not
 // remove (only a superuser may change a superuser-only parameter) is
 // refused, naming it; the transaction is then rolled back.
-func dropSettings(ctx context.Context, tx pgx.Tx, base, clone string) ([]string, error) {
-	type setting struct{ db, name string }
-	rows, err := tx.Query(ctx, `SELECT d.datname, pg_catalog.split_part(c.item, '=', 1)
-		FROM pg_catalog.pg_db_role_setting s
-		LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
-		CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) AS c(item)
-		WHERE s.setrole OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name)`, clone)
-	if err != nil {
-		return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
-	}
-	var extra []setting
-	for rows.Next() {
-		var db *string
-		var name string
-		if err := rows.Scan(&db, &name); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
+func planDropSettings(p *alternatePlan, base, clone string, settings []roleSetting) {
+	for _, x := range settings {
+		if x.DB == nil && x.Name == "role" {
+			continue
 		}
-		switch {
-		case db == nil && name == "role":
-		case db == nil:
-			extra = append(extra, setting{name: name})
-		default:
-			extra = append(extra, setting{db: *db, name: name})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read settings of %q: %w", clone, classify(err))
-	}
-	var changes []string
-	for _, x := range extra {
 		stmt, where := "ALTER ROLE "+ident(clone), "in every database"
-		if x.db != "" {
-			stmt += " IN DATABASE " + ident(x.db)
-			where = fmt.Sprintf("in database %q", x.db)
+		if x.DB != nil {
+			stmt += " IN DATABASE " + ident(*x.DB)
+			where = fmt.Sprintf("in database %q", *x.DB)
 		}
-		if _, err := tx.Exec(ctx, stmt+" RESET "+ident(x.name)); err != nil {
-			return nil, refuseClone(base, clone, fmt.Sprintf("it has the setting %s %s, which the admin cannot remove (%v); remove it as a superuser (ALTER ROLE ... RESET)", x.name, where, classify(err)))
-		}
-		changes = append(changes, fmt.Sprintf("reset %s of %s %s", x.name, clone, where))
+		name := x.Name
+		p.add(stmt+" RESET "+ident(name), func(err error) error {
+			return refuseClone(base, clone, fmt.Sprintf("it has the setting %s %s, which the admin cannot remove (%v); remove it as a superuser (ALTER ROLE ... RESET)", name, where, err))
+		}, fmt.Sprintf("reset %s of %s %s", name, clone, where))
 	}
-	return changes, nil
 }
 
-// syncAttrs issues one ALTER ROLE for the attributes that differ, so an
+// actsAs reports whether settings (the clone's) hold rotor's own: role set
+// to base in every database. The server keeps the value as given, unquoted.
+func actsAs(settings []roleSetting, base string) bool {
+	for _, x := range settings {
+		if x.DB == nil && x.Name == "role" && x.Value == base {
+			return true
+		}
+	}
+	return false
+}
+
+// planAttrs adds one ALTER ROLE for the attributes that differ, so an
 // admin without CREATEROLE-on-CREATEROLE rights is only asked for what is
 // needed.
-func syncAttrs(ctx context.Context, tx pgx.Tx, clone string, base, cur roleAttrs) ([]string, error) {
+func planAttrs(p *alternatePlan, clone string, base, cur roleAttrs) {
 	var opts, changes []string
 	flag := func(name string, want, have bool) {
 		if want == have {
@@ -399,16 +552,10 @@ func syncAttrs(ctx context.Context, tx pgx.Tx, clone string, base, cur roleAttrs
 		changes = append(changes, fmt.Sprintf("%s.VALID_UNTIL=%s", clone, v))
 	}
 	if len(opts) == 0 {
-		return nil, nil
+		return
 	}
-	stmt := "ALTER ROLE " + ident(clone) + " WITH"
-	for _, o := range opts {
-		stmt += " " + o
-	}
-	if _, err := tx.Exec(ctx, stmt); err != nil {
-		return nil, fmt.Errorf("copy attributes of role to %q: %w", clone, classify(err))
-	}
-	return changes, nil
+	p.add("ALTER ROLE "+ident(clone)+" WITH "+strings.Join(opts, " "), failWith("copy attributes of role to %q", clone), changes...)
+	p.readBack = true
 }
 
 func sameTime(a, b *time.Time) bool {
@@ -424,67 +571,13 @@ type grantOpts struct {
 	admin, inherit, set bool
 }
 
-// memberOf returns the roles role is a member of, with the options of the
-// membership. On PostgreSQL 16 and later a membership may be granted
-// several times (by different grantors); its options are those of any
-// grant, as the server applies them.
-func memberOf(ctx context.Context, tx pgx.Tx, role string, memberOpts bool) (map[string]grantOpts, error) {
-	opts := "true, true"
-	if memberOpts {
-		opts = "pg_catalog.bool_or(m.inherit_option), pg_catalog.bool_or(m.set_option)"
-	}
-	rows, err := tx.Query(ctx, `SELECT g.rolname, pg_catalog.bool_or(m.admin_option), `+opts+`
-		FROM pg_catalog.pg_auth_members m
-		JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
-		JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
-		WHERE u.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-		GROUP BY g.rolname`, role)
-	if err != nil {
-		return nil, fmt.Errorf("read memberships of %q: %w", role, classify(err))
-	}
-	defer rows.Close()
-	out := map[string]grantOpts{}
-	for rows.Next() {
-		var g string
-		var o grantOpts
-		if err := rows.Scan(&g, &o.admin, &o.inherit, &o.set); err != nil {
-			return nil, fmt.Errorf("read memberships of %q: %w", role, classify(err))
-		}
-		out[g] = o
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read memberships of %q: %w", role, classify(err))
-	}
-	return out, nil
-}
-
-// cloneMemberships returns the memberships the clone must have: the base
-// role's, with the same options, plus the base role itself, without ADMIN
-// OPTION, with SET (its sessions SET ROLE to the base) and with INHERIT as
-// the base's INHERIT attribute (as a plain GRANT would give it).
-func cloneMemberships(ctx context.Context, tx pgx.Tx, base string, attrs roleAttrs, memberOpts bool) (map[string]grantOpts, error) {
-	want, err := memberOf(ctx, tx, base, memberOpts)
-	if err != nil {
-		return nil, err
-	}
-	want[base] = grantOpts{admin: false, inherit: attrs.inherit || !memberOpts, set: true}
-	return want, nil
-}
-
-// syncMemberships makes the clone's memberships want: missing ones granted
-// with want's options, options that differ changed, the rest revoked.
-func syncMemberships(ctx context.Context, tx pgx.Tx, clone string, want map[string]grantOpts, memberOpts bool) ([]string, error) {
-	have, err := memberOf(ctx, tx, clone, memberOpts)
-	if err != nil {
-		return nil, err
-	}
-	var changes []string
-	run := func(stmt, change string) error {
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("%s: %w", change, classify(err))
-		}
-		changes = append(changes, change)
-		return nil
+// planMemberships makes the clone's memberships (have) want: missing ones
+// granted with want's options, options that differ changed, the rest
+// revoked.
+func planMemberships(p *alternatePlan, clone string, want, have map[string]grantOpts, memberOpts bool) {
+	run := func(stmt, change string) {
+		p.add(stmt, failWith("%s", change), change)
+		p.readBack = true
 	}
 	for _, g := range slices.Sorted(maps.Keys(want)) {
 		w, h := want[g], have[g]
@@ -492,54 +585,38 @@ func syncMemberships(ctx context.Context, tx pgx.Tx, clone string, want map[stri
 		grant := "GRANT " + ident(g) + " TO " + ident(clone)
 		switch {
 		case !member && memberOpts:
-			err = run(grant+fmt.Sprintf(" WITH ADMIN %t, INHERIT %t, SET %t", w.admin, w.inherit, w.set),
+			run(grant+fmt.Sprintf(" WITH ADMIN %t, INHERIT %t, SET %t", w.admin, w.inherit, w.set),
 				fmt.Sprintf("grant %s to %s (admin %t, inherit %t, set %t)", g, clone, w.admin, w.inherit, w.set))
 		case !member && w.admin:
-			err = run(grant+" WITH ADMIN OPTION", fmt.Sprintf("grant %s to %s with admin option", g, clone))
+			run(grant+" WITH ADMIN OPTION", fmt.Sprintf("grant %s to %s with admin option", g, clone))
 		case !member:
-			err = run(grant, fmt.Sprintf("grant %s to %s", g, clone))
+			run(grant, fmt.Sprintf("grant %s to %s", g, clone))
 		case h.admin && !w.admin:
-			err = run("REVOKE ADMIN OPTION FOR "+ident(g)+" FROM "+ident(clone), fmt.Sprintf("revoke admin option for %s from %s", g, clone))
+			run("REVOKE ADMIN OPTION FOR "+ident(g)+" FROM "+ident(clone), fmt.Sprintf("revoke admin option for %s from %s", g, clone))
 		case w.admin && !h.admin:
-			err = run(grant+" WITH ADMIN OPTION", fmt.Sprintf("grant %s to %s with admin option", g, clone))
-		}
-		if err != nil {
-			return changes, err
+			run(grant+" WITH ADMIN OPTION", fmt.Sprintf("grant %s to %s with admin option", g, clone))
 		}
 		if member && memberOpts && (w.inherit != h.inherit || w.set != h.set) {
-			if err := run(grant+fmt.Sprintf(" WITH INHERIT %t, SET %t", w.inherit, w.set),
-				fmt.Sprintf("set options of %s for %s (inherit %t, set %t)", g, clone, w.inherit, w.set)); err != nil {
-				return changes, err
-			}
+			run(grant+fmt.Sprintf(" WITH INHERIT %t, SET %t", w.inherit, w.set),
+				fmt.Sprintf("set options of %s for %s (inherit %t, set %t)", g, clone, w.inherit, w.set))
 		}
 	}
 	for _, g := range slices.Sorted(maps.Keys(have)) {
-		if _, ok := want[g]; ok {
-			continue
-		}
-		if err := run("REVOKE "+ident(g)+" FROM "+ident(clone), fmt.Sprintf("revoke %s from %s", g, clone)); err != nil {
-			return changes, err
+		if _, ok := want[g]; !ok {
+			run("REVOKE "+ident(g)+" FROM "+ident(clone), fmt.Sprintf("revoke %s from %s", g, clone))
 		}
 	}
-	return changes, nil
 }
 
-// checkParity reads the clone back and refuses, naming each difference,
-// unless its attributes are the base's and its memberships are want. The
+// checkParity refuses, naming each difference, unless the clone as read
+// back (got) has the base's attributes and the memberships want. The
 // server ignores, with a warning, some revokes the admin may not make (on
 // PostgreSQL 16, a membership another role granted): this is where that
 // shows.
-func checkParity(ctx context.Context, tx pgx.Tx, base, clone string, attrs roleAttrs, want map[string]grantOpts, memberOpts bool) error {
-	got, _, err := readAttrs(ctx, tx, clone)
-	if err != nil {
-		return err
-	}
-	have, err := memberOf(ctx, tx, clone, memberOpts)
-	if err != nil {
-		return err
-	}
+func checkParity(base, clone string, got roleFacts, attrs roleAttrs, want map[string]grantOpts) error {
+	have := got.memberOf
 	var diff []string
-	if d := got.differ(attrs); len(d) > 0 {
+	if d := got.attrs.differ(attrs); len(d) > 0 {
 		diff = append(diff, "a different "+strings.Join(d, ", "))
 	}
 	for _, g := range slices.Sorted(maps.Keys(have)) {

@@ -1,26 +1,24 @@
 package postgres
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
-// CheckParityAskingMore runs checkParity, in a transaction rolled back
-// afterwards, asking clone for what it has (when more is false) or for
-// more than it has: CREATEDB toggled, CONNECTION LIMIT 3 and membership in
-// base.
+// CheckParityAskingMore runs checkParity on clone as factsSQL reads it,
+// asking for what it has (when more is false) or for more than it has:
+// CREATEDB toggled, CONNECTION LIMIT 3 and membership in base.
 func (s *Session) CheckParityAskingMore(ctx context.Context, base, clone string, more bool) error {
-	tx, err := s.c.Begin(ctx)
+	f, err := scanFacts(s.c.QueryRow(ctx, factsSQL, base, clone))
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read-only
-	attrs, _, err := readAttrs(ctx, tx, clone)
-	if err != nil {
-		return err
-	}
-	want := map[string]grantOpts{}
+	attrs := f.clone.attrs
+	want := maps.Clone(f.clone.memberOf)
 	if more {
 		attrs.createDB = !attrs.createDB
 		attrs.connLimit = 3
 		want[base] = grantOpts{inherit: true, set: true}
 	}
-	return checkParity(ctx, tx, base, clone, attrs, want, false)
+	return checkParity(base, clone, f.clone, attrs, want)
 }
