@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/rotorhq/rotor/strategies/engine"
 )
 
@@ -22,7 +23,10 @@ type roleAttrs struct {
 	super, replication, bypassRLS bool
 	inherit, createRole, createDB bool
 	connLimit                     int32
-	validUntil                    *time.Time
+	// validUntil is when the role's password stops working: nil when it
+	// never does (no VALID UNTIL, or 'infinity', which the server treats
+	// alike), the zero time for '-infinity'.
+	validUntil *time.Time
 }
 
 // differ names the attributes in which a and b differ.
@@ -251,21 +255,37 @@ LEFT JOIN pg_catalog.pg_roles c ON c.rolname OPERATOR(pg_catalog.=) $2::pg_catal
 func scanFacts(row pgx.Row) (alternateFacts, error) {
 	var f alternateFacts
 	var baseOf, cloneOf []membership
+	var baseUntil, cloneUntil pgtype.Timestamptz
 	dest := []any{&f.version}
 	for _, r := range []struct {
-		f  *roleFacts
-		of *[]membership
-	}{{&f.base, &baseOf}, {&f.clone, &cloneOf}} {
+		f     *roleFacts
+		of    *[]membership
+		until *pgtype.Timestamptz
+	}{{&f.base, &baseOf, &baseUntil}, {&f.clone, &cloneOf, &cloneUntil}} {
 		a := &r.f.attrs
 		dest = append(dest, &r.f.exists, &r.f.isAdmin, &a.super, &a.replication, &a.bypassRLS, &r.f.canLogin,
-			&a.inherit, &a.createRole, &a.createDB, &a.connLimit, &a.validUntil, r.of)
+			&a.inherit, &a.createRole, &a.createDB, &a.connLimit, r.until, r.of)
 	}
 	dest = append(dest, &f.owned, &f.members, &f.settings)
 	if err := row.Scan(dest...); err != nil {
 		return f, err
 	}
 	f.base.memberOf, f.clone.memberOf = grants(baseOf), grants(cloneOf)
+	f.base.attrs.validUntil, f.clone.attrs.validUntil = expiry(baseUntil), expiry(cloneUntil)
 	return f, nil
+}
+
+// expiry converts rolvaliduntil: NULL and 'infinity' (which *time.Time
+// cannot hold) to nil, '-infinity' to the zero time.
+func expiry(t pgtype.Timestamptz) *time.Time {
+	switch {
+	case !t.Valid || t.InfinityModifier == pgtype.Infinity:
+		return nil
+	case t.InfinityModifier == pgtype.NegativeInfinity:
+		return &time.Time{}
+	}
+	v := t.Time
+	return &v
 }
 
 func grants(ms []membership) map[string]grantOpts {
@@ -545,7 +565,11 @@ func planAttrs(p *alternatePlan, clone string, base, cur roleAttrs) {
 	}
 	if !sameTime(base.validUntil, cur.validUntil) {
 		v := "infinity"
-		if base.validUntil != nil {
+		switch {
+		case base.validUntil == nil:
+		case base.validUntil.IsZero():
+			v = "-infinity"
+		default:
 			v = base.validUntil.UTC().Format(time.RFC3339Nano)
 		}
 		opts = append(opts, "VALID UNTIL "+literal(v))

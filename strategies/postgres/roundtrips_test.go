@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -110,4 +111,40 @@ func TestSyncAlternateRoundTrips(t *testing.T) {
 	// read-back either.
 	mustExec(t, pg.Admin(t), "ALTER ROLE "+pgx.Identifier{clone}.Sanitize()+" NOLOGIN")
 	sync(clone, "clone-pass-6", 2, 6)
+}
+
+// TestSyncAlternateCopiesValidUntil: the clone gets the base's VALID UNTIL,
+// whether a date or 'infinity' (the usual way to lift an expiry, which Go's
+// time type cannot hold: reading it failed every alternating-users
+// rotation of such a base before; no VALID UNTIL means the same and
+// counts as equal); the steady state then writes nothing but the password.
+func TestSyncAlternateCopiesValidUntil(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := dbtest.Postgres(t)
+	db := pg.NewDatabase(t)
+	adminName := dbtest.UniqueName("admin")
+	pg.CreateRole(t, adminName, "admin-pass-1", "CREATEROLE")
+	admin := connect(t, params(t, pg, db, adminName, "admin-pass-1"))
+	for _, until := range []string{"infinity", "2999-01-02 03:04:05.123456+00"} {
+		base := dbtest.UniqueName("until")
+		clone := base + "_clone"
+		pg.CreateRole(t, base, "base-pass-1")
+		mustExec(t, pg.Admin(t), "ALTER ROLE "+pgx.Identifier{base}.Sanitize()+" VALID UNTIL '"+until+"'")
+		t.Cleanup(func() { mustExec(t, pg.Admin(t), "DROP ROLE IF EXISTS "+pgx.Identifier{clone}.Sanitize()) })
+		for i, pending := range []string{clone, base, clone} {
+			off := pg.LogOffset(t)
+			if _, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: clone, Pending: pending, Password: fmt.Sprintf("pass-%d-x", i)}); err != nil {
+				t.Fatalf("VALID UNTIL %s, sync %d: %v", until, i, err)
+			}
+			if messages, _ := queriesLogged(pg.LogFrom(t, off), adminName, db); i > 0 && messages != 2 {
+				t.Fatalf("VALID UNTIL %s, sync %d: %d round trips, want the steady state's 2", until, i, messages)
+			}
+		}
+		var same bool
+		if err := pg.Admin(t).QueryRow(ctx, `SELECT COALESCE(b.rolvaliduntil, 'infinity') = COALESCE(c.rolvaliduntil, 'infinity') FROM pg_roles b, pg_roles c
+			WHERE b.rolname = $1 AND c.rolname = $2`, base, clone).Scan(&same); err != nil || !same {
+			t.Fatalf("VALID UNTIL %s: the clone's differs from the base's (%v)", until, err)
+		}
+	}
 }
