@@ -2,6 +2,7 @@ package rdsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -24,35 +25,42 @@ type endpointSettings struct {
 func endpointSettingsFrom(cfg aws.Config) endpointSettings {
 	s := endpointSettings{region: cfg.Region, base: aws.ToString(cfg.BaseEndpoint), sources: cfg.ConfigSources}
 	ctx := context.Background()
-	for _, src := range cfg.ConfigSources {
-		if p, ok := src.(interface {
+	var fipsErr, dualErr error
+	s.fips, fipsErr = firstSetting(cfg.ConfigSources, func(src any) (bool, bool, error) {
+		p, ok := src.(interface {
 			GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error)
-		}); ok {
-			v, found, err := p.GetUseFIPSEndpoint(ctx)
-			if err != nil && s.settings == nil {
-				s.settings = err
-			}
-			if found {
-				s.fips = v == aws.FIPSEndpointStateEnabled
-				break
-			}
+		})
+		if !ok {
+			return false, false, nil
 		}
-	}
-	for _, src := range cfg.ConfigSources {
-		if p, ok := src.(interface {
+		v, found, err := p.GetUseFIPSEndpoint(ctx)
+		return v == aws.FIPSEndpointStateEnabled, found, err
+	})
+	s.dual, dualErr = firstSetting(cfg.ConfigSources, func(src any) (bool, bool, error) {
+		p, ok := src.(interface {
 			GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error)
-		}); ok {
-			v, found, err := p.GetUseDualStackEndpoint(ctx)
-			if err != nil && s.settings == nil {
-				s.settings = err
-			}
-			if found {
-				s.dual = v == aws.DualStackEndpointStateEnabled
-				break
-			}
+		})
+		if !ok {
+			return false, false, nil
+		}
+		v, found, err := p.GetUseDualStackEndpoint(ctx)
+		return v == aws.DualStackEndpointStateEnabled, found, err
+	})
+	s.settings = errors.Join(fipsErr, dualErr)
+	return s
+}
+
+// firstSetting returns the value of the first configuration source that
+// has one, as the SDK reads its settings; a source's error stops the
+// search.
+func firstSetting(sources []any, get func(any) (value, found bool, err error)) (bool, error) {
+	for _, src := range sources {
+		v, found, err := get(src)
+		if err != nil || found {
+			return v, err
 		}
 	}
-	return s
+	return false, nil
 }
 
 // resolve returns the URL requests go to and the SigV4 signing region.

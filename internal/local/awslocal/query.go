@@ -284,6 +284,32 @@ const (
 	markerPrefix  = "awslocal-next:"
 )
 
+// describeRDS answers DescribeDBInstances or DescribeDBClusters over rs:
+// the resource id names (its identifier or ARN; RDS's notFound code when
+// none), or a page of all of them (rdsPage). names gives a resource's
+// identifier and ARN, view its XML.
+func describeRDS[R, X any](form url.Values, id string, rs []R, names func(R) (string, string), view func(R) X, notFound, kind string) ([]X, string, *queryError) {
+	var match []R
+	var ids []string
+	for _, r := range rs {
+		if ident, arn := names(r); id == "" || id == ident || id == arn {
+			match, ids = append(match, r), append(ids, ident)
+		}
+	}
+	if id != "" && len(ids) == 0 {
+		return nil, "", &queryError{http.StatusNotFound, notFound, fmt.Sprintf("%s %s not found.", kind, id)}
+	}
+	from, to, marker, qerr := rdsPage(form, ids)
+	if qerr != nil {
+		return nil, "", qerr
+	}
+	out := make([]X, 0, to-from)
+	for _, r := range match[from:to] {
+		out = append(out, view(r))
+	}
+	return out, marker, nil
+}
+
 // rdsPage picks one page of a describe answer as RDS does (MaxRecords,
 // Marker). ids are the identifiers of the matching resources, in the order
 // they are answered in: the page is ids[from:to], marker is what names the
@@ -316,56 +342,30 @@ func rdsPage(form url.Values, ids []string) (from, to int, marker string, qerr *
 func (s *Server) query(action string, form url.Values, region string) (any, string, *queryError) {
 	switch action {
 	case "DescribeDBInstances":
-		id := form.Get("DBInstanceIdentifier")
 		var res struct {
 			XMLName   xml.Name      `xml:"r"`
 			Marker    string        `xml:"Marker,omitempty"`
 			Instances []xmlInstance `xml:"DBInstances>DBInstance"`
 		}
-		var match []*DBInstance
-		var ids []string
-		for _, i := range s.instances {
-			if id == "" || id == i.Identifier || id == i.ARN {
-				match, ids = append(match, i), append(ids, i.Identifier)
-			}
-		}
-		if id != "" && len(ids) == 0 {
-			return nil, rdsNS, &queryError{http.StatusNotFound, "DBInstanceNotFound", fmt.Sprintf("DBInstance %s not found.", id)}
-		}
-		from, to, marker, qerr := rdsPage(form, ids)
+		var qerr *queryError
+		res.Instances, res.Marker, qerr = describeRDS(form, form.Get("DBInstanceIdentifier"), s.instances,
+			func(i *DBInstance) (string, string) { return i.Identifier, i.ARN }, (*DBInstance).xml, "DBInstanceNotFound", "DBInstance")
 		if qerr != nil {
 			return nil, rdsNS, qerr
 		}
-		for _, i := range match[from:to] {
-			res.Instances = append(res.Instances, i.xml())
-		}
-		res.Marker = marker
 		return res, rdsNS, nil
 	case "DescribeDBClusters":
-		id := form.Get("DBClusterIdentifier")
 		var res struct {
 			XMLName  xml.Name     `xml:"r"`
 			Marker   string       `xml:"Marker,omitempty"`
 			Clusters []xmlCluster `xml:"DBClusters>DBCluster"`
 		}
-		var match []*DBCluster
-		var ids []string
-		for _, c := range s.clusters {
-			if id == "" || id == c.Identifier || id == c.ARN {
-				match, ids = append(match, c), append(ids, c.Identifier)
-			}
-		}
-		if id != "" && len(ids) == 0 {
-			return nil, rdsNS, &queryError{http.StatusNotFound, "DBClusterNotFoundFault", fmt.Sprintf("DBCluster %s not found.", id)}
-		}
-		from, to, marker, qerr := rdsPage(form, ids)
+		var qerr *queryError
+		res.Clusters, res.Marker, qerr = describeRDS(form, form.Get("DBClusterIdentifier"), s.clusters,
+			func(c *DBCluster) (string, string) { return c.Identifier, c.ARN }, (*DBCluster).xml, "DBClusterNotFoundFault", "DBCluster")
 		if qerr != nil {
 			return nil, rdsNS, qerr
 		}
-		for _, c := range match[from:to] {
-			res.Clusters = append(res.Clusters, c.xml())
-		}
-		res.Marker = marker
 		return res, rdsNS, nil
 	case "ModifyDBInstance":
 		return s.modifyDBInstance(form)
