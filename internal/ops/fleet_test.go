@@ -28,7 +28,9 @@ const fleetSize = 100
 // PostgreSQL, and counts every PutSecretValue and UpdateSecretVersionStage
 // the stand-in answered: one of each per rotation (events.WritesPerRotation),
 // and never more than the budget in any one second (a rolling window over
-// the real times the stand-in answered them).
+// the real times the stand-in answered them). rotate-now does not wait for
+// the outcomes, so this also checks that it watches the rotations it
+// started while others still wait for the budget.
 func TestFleetStaysWithinTheWriteBudget(t *testing.T) {
 	t.Parallel()
 	e := opstest.New(t)
@@ -72,16 +74,15 @@ func TestFleetStaysWithinTheWriteBudget(t *testing.T) {
 	t.Logf("peak writes per second at the stand-in: %d (rolling), %d (whole seconds); peak RotateSecret calls sent per second %d; budget %d; throttles %d",
 		rolling, bucketed, started, events.DefaultWritesPerSecond, throttles)
 	// What the pacer guarantees: rotations start at most budget/2 a
-	// second, in any second.
+	// second, in any second; and since rotate-now counts every rotation
+	// that runs or ended within the last second against the budget, the
+	// writes the rotator makes, whenever it makes them, stay within the
+	// budget in every rolling second.
 	if limit := events.DefaultWritesPerSecond / events.WritesPerRotation; started > limit {
 		t.Fatalf("%d rotations started within one second, above budget/writes-per-rotation = %d", started, limit)
 	}
-	// What that buys at the service: the writes follow each start by the
-	// rotation's own latency, so they stay within the budget in whole
-	// seconds and within the quota in any second, with room for a loaded
-	// machine's stalls.
-	if bucketed > events.DefaultWritesPerSecond || rolling > events.WriteQuotaPerSecond {
-		t.Fatalf("%d writes in one whole second (budget %d), %d in a rolling second (quota %d)", bucketed, events.DefaultWritesPerSecond, rolling, events.WriteQuotaPerSecond)
+	if rolling > events.DefaultWritesPerSecond {
+		t.Fatalf("%d writes in one rolling second (%d in a whole second), above the budget %d", rolling, bucketed, events.DefaultWritesPerSecond)
 	}
 	if throttles != 0 {
 		t.Fatalf("%d throttles reported with no throttling", throttles)

@@ -18,11 +18,25 @@ const (
 	minRateDivisor   = 16
 )
 
-// pacer is a token bucket for Secrets Manager writes: it refills at rate
-// writes per second and holds at most cost writes (one turn's worth), so it
-// hands out turns at least cost/rate apart however many callers wait at
-// once: in any second at most ⌈rate/cost⌉ turns start. There is no random
-// jitter in the turns, so they cannot bunch.
+// pacer admits rotations against a budget of Secrets Manager writes per
+// second, each rotation (a turn) costing cost writes. Two rules, both
+// needed:
+//
+//   - Spacing: turns come at least cost/rate apart however many callers
+//     wait at once (a token bucket holding one turn's worth), so in any
+//     second at most ⌈rate/cost⌉ rotations start. There is no random
+//     jitter in the turns, so they cannot bunch.
+//   - Room: a rotation makes its writes at moments rotate-now cannot see
+//     (the rotator makes them, somewhere between the start and the end of
+//     the rotation), so the writes in any one-second window can come from
+//     every rotation that runs during that window. A turn is given only
+//     while cost × (rotations running + rotations that ended within the
+//     last window + this one) ≤ rate; the caller reports each rotation's
+//     end (end). Whatever the rotations' durations, then, no window of
+//     writeWindow holds more than rate writes: if the window holds a
+//     turn, the last turn in it counted every rotation the window can
+//     contain; if not, every rotation in it was running at the turn before
+//     it. A first rotation is always admitted (the spacing still applies).
 //
 // rate is the budget until a throttle is reported (throttled): then it
 // halves (multiplicative decrease) and recovers linearly (additive
@@ -39,6 +53,14 @@ type pacer struct {
 	// last turn was actually taken.
 	next, taken time.Time
 	throttles   int
+	// running counts the turns taken whose rotation has not ended (end);
+	// ended holds when rotations ended, within the last window; changed is
+	// closed (and replaced) when one ends, waking callers waiting for room.
+	running int
+	ended   []time.Time
+	changed chan struct{}
+	// window is writeWindow (tests shorten it).
+	window time.Duration
 	// onTurn, when set (tests), is called with each turn's time as it is
 	// taken, under p.mu.
 	onTurn func(time.Time)
@@ -49,8 +71,11 @@ type pacer struct {
 // newPacer paces turns of cost writes each against budget writes per
 // second. budget must be at least cost.
 func newPacer(budget, cost float64, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
-	return &pacer{budget: budget, cost: cost, rate: budget, now: now, sleep: sleep}
+	return &pacer{budget: budget, cost: cost, rate: budget, now: now, sleep: sleep, changed: make(chan struct{}), window: writeWindow}
 }
+
+// writeWindow is the window Secrets Manager's quota counts requests in.
+const writeWindow = time.Second
 
 // current brings rate up to date at now (the additive increase). Caller
 // holds p.mu.
@@ -99,6 +124,21 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.mu.Unlock()
 			continue
 		}
+		if until, ok := p.room(now); !ok {
+			// The rotations running or just ended could fill a window:
+			// wait until one ends or an ended one leaves the window.
+			changed := p.changed
+			p.mu.Unlock()
+			if err := p.waitRoom(ctx, changed, until.Sub(now)); err != nil {
+				return err
+			}
+			p.mu.Lock()
+			now = p.now()
+			slot = now
+			p.mu.Unlock()
+			continue
+		}
+		p.running++
 		p.taken = now
 		if p.onTurn != nil {
 			p.onTurn(now)
@@ -109,6 +149,60 @@ func (p *pacer) wait(ctx context.Context) error {
 		p.mu.Unlock()
 		return ctx.Err()
 	}
+}
+
+// room reports whether a turn at now keeps every window within the rate
+// (see pacer); when not, until is when an ended rotation leaves the window
+// (zero when only running ones fill it). Caller holds p.mu.
+func (p *pacer) room(now time.Time) (until time.Time, ok bool) {
+	keep := p.ended[:0]
+	for _, e := range p.ended {
+		if now.Sub(e) < p.window {
+			keep = append(keep, e)
+		}
+	}
+	p.ended = keep
+	n := p.running + len(p.ended)
+	if n == 0 || p.cost*float64(n+1) <= p.current(now) {
+		return time.Time{}, true
+	}
+	if len(p.ended) > 0 {
+		until = p.ended[0].Add(p.window)
+	}
+	return until, false
+}
+
+// waitRoom sleeps until changed is closed (a rotation ended), d has passed
+// (d ≤ 0: no limit), or ctx ends (its error).
+func (p *pacer) waitRoom(ctx context.Context, changed <-chan struct{}, d time.Duration) error {
+	if d <= 0 {
+		d = time.Hour
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	_ = p.sleep(wctx, d)
+	return ctx.Err()
+}
+
+// end reports that a rotation admitted by wait has ended: its writes are
+// made. Call it once per turn taken, when the rotation's outcome is seen
+// (or nothing more can start).
+func (p *pacer) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running > 0 {
+		p.running--
+	}
+	p.ended = append(p.ended, p.now())
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // interval is the time between turns at the current rate. Caller holds

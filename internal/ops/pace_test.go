@@ -182,3 +182,71 @@ func TestClearPendingCommandQuotes(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestPacerLeavesRoomForRunningRotations drives the room rule on a fake
+// clock: at 6 writes/s and 2 writes a rotation, three rotations may run or
+// have ended within the last second; a fourth waits until one has ended
+// and left the window, however the spacing would allow it.
+func TestPacerLeavesRoomForRunningRotations(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &fakeTime{now: start}
+	blocked := make(chan struct{}, 1)
+	p := newPacer(6, 2, clock.Now, func(ctx context.Context, d time.Duration) error {
+		if d >= time.Hour { // waiting for a rotation to end: only end() wakes it
+			blocked <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		clock.advanceTo(clock.Now().Add(d))
+		return nil
+	})
+	var mu sync.Mutex
+	var turns []time.Duration
+	p.onTurn = func(at time.Time) { mu.Lock(); turns = append(turns, at.Sub(start)); mu.Unlock() }
+	turn := func() {
+		t.Helper()
+		if err := p.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const third = time.Second / 3
+	for range 3 {
+		turn() // at 0, ⅓ s, ⅔ s: three running
+	}
+	// One ends at ⅔ s; the fourth's slot is 1 s, but the ended one is in
+	// the window until 1⅔ s.
+	p.end()
+	turn()
+	// Three running again (the ended one left the window): the fifth
+	// waits for an end, which comes when the clock reads 2 s.
+	done := make(chan error, 1)
+	go func() { done <- p.wait(context.Background()) }()
+	<-blocked
+	clock.advanceTo(start.Add(2 * time.Second))
+	p.end()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{0, third, 2 * third, 2*third + time.Second, 3 * time.Second}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(turns) != len(want) {
+		t.Fatalf("turns at %v, want %v", turns, want)
+	}
+	for i := range want {
+		if d := turns[i] - want[i]; d < -time.Microsecond || d > time.Microsecond {
+			t.Fatalf("turns at %v, want %v", turns, want)
+		}
+	}
+	// A cancelled wait for room returns the context's error and takes no
+	// turn.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-blocked; cancel() }()
+	if err := p.wait(ctx); err != context.Canceled {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	if p.running != 3 {
+		t.Fatalf("%d running after a cancelled wait, want 3", p.running)
+	}
+}

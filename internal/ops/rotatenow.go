@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -188,8 +189,12 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 	opts.defaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &rotateNow{opts: opts, pace: newPacer(opts.WritesPerSecond, events.WritesPerRotation, opts.Now, sleepCtx)}
+	r := &rotateNow{opts: opts, pace: newPacer(opts.WritesPerSecond, events.WritesPerRotation, opts.Now, sleepCtx), allStarted: make(chan struct{})}
 	r.api = watchedAPI{SecretsAPI: opts.Secrets, seen: r.throttled}
+	r.startsLeft.Store(int64(len(startable(secretIDs))))
+	if r.startsLeft.Load() == 0 {
+		close(r.allStarted)
+	}
 
 	results := make([]events.RotateNowResult, len(secretIDs))
 	seen := map[string]bool{}
@@ -212,6 +217,7 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 			// The pool is full until the deadline: what is left never started.
 			results[i].Status, results[i].Reason = events.StatusTimedOut, "not requested before the deadline"
 			opts.Progress(Progress{Kind: ProgressDone, SecretID: id, Result: &results[i]})
+			r.startDone()
 			continue
 		}
 		wg.Add(1)
@@ -230,6 +236,33 @@ type rotateNow struct {
 	pace *pacer
 	// api is opts.Secrets reporting throttles to the pacer.
 	api SecretsAPI
+	// startsLeft counts the secrets that may still ask the pacer for a
+	// turn; allStarted is closed when it reaches zero: from then on no
+	// rotation needs the write budget that running ones hold.
+	startsLeft atomic.Int64
+	allStarted chan struct{}
+}
+
+// startable returns the secret IDs RotateNow tries to start: the
+// non-empty ones, each once.
+func startable(ids []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if strings.TrimSpace(id) != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// startDone records that one secret will ask the pacer for no more turns
+// (it has its turn, or never will). Called once per startable secret.
+func (r *rotateNow) startDone() {
+	if r.startsLeft.Add(-1) == 0 {
+		close(r.allStarted)
+	}
 }
 
 // throttled halves the pace on a throttle and says so.
@@ -240,6 +273,8 @@ func (r *rotateNow) throttled() {
 }
 
 func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
+	startDone := sync.OnceFunc(r.startDone)
+	defer startDone()
 	res := events.RotateNowResult{SecretID: id}
 	if r.opts.StartJitter > 0 {
 		if err := sleepCtx(ctx, mrand.N(r.opts.StartJitter)); err != nil {
@@ -267,6 +302,10 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	if err := r.pace.wait(ctx); err != nil {
 		return timedOut(res, "not requested before the deadline")
 	}
+	startDone()
+	// The turn holds a share of the write budget until the rotation's end
+	// is seen (or nothing more can start): see pacer.
+	defer r.pace.end()
 	token := r.opts.NewToken()
 	start := r.opts.Now()
 	out, err := r.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
@@ -294,11 +333,46 @@ func (r *rotateNow) one(ctx context.Context, id string) events.RotateNowResult {
 	if !r.opts.Wait {
 		res.Status = events.StatusStarted
 		res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
+		r.watch(ctx, res)
 		return res
 	}
 	res = r.follow(ctx, res, start)
 	res.DurationMs = r.opts.Now().Sub(start).Milliseconds()
 	return res
+}
+
+// watch, without Wait, polls a rotation rotate-now started until it ends
+// (its version is AWSCURRENT, has lost AWSPENDING, or the rotator recorded
+// a failed attempt of it) or no secret is left to start, whichever comes
+// first: until then the rotation's writes may still come and count against
+// the budget the next starts share (pacer). A single secret, or the last
+// ones of a fleet, are not watched at all. Polls back off from
+// PollInterval up to MaxPollInterval, at most a second, so a budget share
+// is given back within a second of the end.
+func (r *rotateNow) watch(ctx context.Context, res events.RotateNowResult) {
+	b := backoff{cur: r.opts.PollInterval, max: min(r.opts.MaxPollInterval, time.Second)}
+	for {
+		t := time.NewTimer(b.next())
+		select {
+		case <-r.allStarted:
+			t.Stop()
+			return
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		d, err := r.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(res.ARN)})
+		if err != nil {
+			continue // a failed poll is not an end; ctx ends the loop
+		}
+		if o := observe(d, res.VersionID); o.current || !o.pending || o.failed {
+			if o.failed && mentionsThrottle(o.reason) {
+				r.throttled()
+			}
+			return
+		}
+	}
 }
 
 // startedMeanwhile returns the version of a rotation that started between
@@ -390,6 +464,15 @@ func (r *rotateNow) follow(ctx context.Context, res events.RotateNowResult, star
 	f := &follower{r: r, res: res, start: start}
 	b := backoff{cur: r.opts.PollInterval, max: r.opts.MaxPollInterval}
 	for {
+		// While other secrets wait to start, the end of this rotation gives
+		// its budget share back (pacer): poll at least every second.
+		b.max = r.opts.MaxPollInterval
+		select {
+		case <-r.allStarted:
+		default:
+			b.max = min(b.max, time.Second)
+			b.cur = min(b.cur, b.max)
+		}
 		if err := sleepCtx(ctx, b.next()); err != nil {
 			return f.atDeadline(ctx)
 		}
