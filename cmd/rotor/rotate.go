@@ -61,7 +61,7 @@ running and none failed, 4 AWS refused the caller.`,
 	fs.BoolVar(&opts.Wait, "wait", false, "follow each rotation until it succeeds, fails or times out")
 	fs.DurationVar(&opts.Timeout, "timeout", ops.DefaultTimeout, "give up waiting after this long (the whole run)")
 	fs.IntVar(&opts.Concurrency, "concurrency", ops.DefaultConcurrency, "secrets handled at once")
-	fs.Float64Var(&opts.WritesPerSecond, "writes-per-second", events.DefaultWritesPerSecond, fmt.Sprintf("write budget for this region: rotations start at this / %d per second (%d..%d: Secrets Manager's PutSecretValue + UpdateSecretVersionStage quota); halved on throttling", events.WritesPerRotation, events.MinWritesPerSecond, events.WriteQuotaPerSecond))
+	fs.Float64Var(&opts.WritesPerSecond, "writes-per-second", events.DefaultWritesPerSecond, fmt.Sprintf("write budget for this region, never exceeded in any second: rotations start at most at this / %d per second, and only while those running or ended within the last second leave room (%d..%d: Secrets Manager's PutSecretValue + UpdateSecretVersionStage quota); halved on throttling", events.WritesPerRotation, events.MinWritesPerSecond, events.WriteQuotaPerSecond))
 	fs.DurationVar(&opts.PollInterval, "poll-interval", ops.DefaultPollInterval, "first delay between status polls while waiting (doubles up to 10x)")
 	fs.DurationVar(&opts.FailureGrace, "failure-grace", ops.DefaultFailureGrace, "after a failed attempt, keep waiting this long for Secrets Manager's retry to succeed before reporting failed")
 	fs.Var(&filters, "filter", "select secrets as ListSecrets does, key=value[,value...] (keys: "+strings.Join(events.FilterKeys, ", ")+"); repeatable")

@@ -42,19 +42,22 @@ const (
 type RotateNowOptions struct {
 	Secrets SecretsAPI
 	// Wait follows each rotation to its outcome; without it a secret's
-	// result is "started" once RotateSecret accepted the request.
+	// result is "started" once RotateSecret accepted the request (RotateNow
+	// still watches it while other secrets wait for the write budget).
 	Wait bool
 	// Timeout bounds the whole call, waiting included. Secrets whose
 	// rotation was not requested by then are timed_out with no version.
 	Timeout time.Duration
 	// Concurrency bounds the secrets handled at once.
 	Concurrency int
-	// WritesPerSecond is the write budget: rotations start no faster than
-	// WritesPerSecond/events.WritesPerRotation per second, evenly spaced
-	// (a token bucket holding one rotation's writes), so the
-	// PutSecretValue and UpdateSecretVersionStage calls they cause, which
-	// share Secrets Manager's 50 requests/s per-region quota, stay within
-	// it. A ThrottlingException seen on any call (rotate-now's own, or
+	// WritesPerSecond is the write budget: the PutSecretValue and
+	// UpdateSecretVersionStage calls the rotations cause, which share
+	// Secrets Manager's 50 requests/s per-region quota, stay within it in
+	// every rolling second. Rotations start no faster than
+	// WritesPerSecond/events.WritesPerRotation per second, evenly spaced,
+	// and only while the rotations running or ended within the last second
+	// leave room for one more (see pacer); without Wait, RotateNow watches
+	// the rotations it started while other secrets wait for room. A ThrottlingException seen on any call (rotate-now's own, or
 	// recorded by the rotator as a rotation's failure) halves the pace; it
 	// then recovers by 5% of the budget per second, never above the
 	// budget. Zero means events.DefaultWritesPerSecond. Each RotateNow call

@@ -320,7 +320,7 @@ variable "rotatenow_concurrency" {
 }
 
 variable "rotatenow_writes_per_second" {
-  description = "rotatenow's write budget in this region (ROTATE_NOW_WRITES_PER_SECOND); a request's `writesPerSecond` overrides it. A rotation makes 2 of the PutSecretValue + UpdateSecretVersionStage calls Secrets Manager allows 50 of per second per region, so rotations start at this / 2 per second; halved on throttling. The default, 80% of the quota, leaves room for scheduled rotations and other writers."
+  description = "rotatenow's write budget in this region (ROTATE_NOW_WRITES_PER_SECOND); a request's `writesPerSecond` overrides it. A rotation makes 2 of the PutSecretValue + UpdateSecretVersionStage calls Secrets Manager allows 50 of per second per region, so rotations start at most at this / 2 per second and no rolling second holds more writes than this (docs/scale.md); halved on throttling. The default, 80% of the quota, leaves room for scheduled rotations and other writers."
   type        = number
   default     = 40
 
