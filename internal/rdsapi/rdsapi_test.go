@@ -458,6 +458,22 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// TestNoCredentialsIsAnError: an aws.Config without credentials gives an
+// error naming them, not a panic, and sends nothing.
+func TestNoCredentialsIsAnError(t *testing.T) {
+	t.Parallel()
+	capt := &capture{}
+	ts := httptest.NewServer(capt)
+	t.Cleanup(ts.Close)
+	_, err := rdsapi.New(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL)}).DescribeDBInstance(context.Background(), "db1")
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("err %v, want one about credentials", err)
+	}
+	if len(capt.reqs) != 0 {
+		t.Fatalf("%d requests sent without credentials", len(capt.reqs))
+	}
+}
+
 // hostRecorder is an HTTP client that sends nothing and fails with the
 // scheme and host (and path) the request was for.
 type hostRecorder struct{}
