@@ -309,8 +309,11 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		if max := c.retryer.MaxAttempts(); max > 0 && attempt >= max {
 			return &retry.MaxAttemptsError{Attempt: attempt, Err: err}
 		}
-		if releaseRetry, err = c.retryer.GetRetryToken(ctx, err); err != nil {
-			return fmt.Errorf("retry quota exceeded: %w", err)
+		// As the SDK's retry middleware: a spent retry quota returns the
+		// attempt's error joined with the quota's, so RDS's code stays.
+		var qerr error
+		if releaseRetry, qerr = c.retryer.GetRetryToken(ctx, err); qerr != nil {
+			return errors.Join(err, qerr)
 		}
 		delay, derr := c.retryer.RetryDelay(attempt, err)
 		if derr != nil {
@@ -320,7 +323,7 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return &aws.RequestCanceledError{Err: ctx.Err()}
 		case <-t.C:
 		}
 	}
@@ -344,6 +347,12 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// The caller's context ended the request: not a connection error
+		// to retry (the SDK's HTTP handler answers the same), and no
+		// retry-quota token is spent on it.
+		if ctx.Err() != nil {
+			return &smithy.CanceledError{Err: ctx.Err()}
+		}
 		// A connection error: the retryer knows these (they are retried).
 		return &smithyhttp.RequestSendError{Err: err}
 	}
