@@ -264,7 +264,7 @@ func (c *Client) pages(ctx context.Context, action string, fresh func() pager, e
 }
 
 // call makes one operation, with the retryer's attempts, and decodes the
-// <action>Result element into out (nil: the answer is not read).
+// <action>Result element into out (nil: only checked to be RDS's answer).
 func (c *Client) call(ctx context.Context, action string, params url.Values, out any) error {
 	form := url.Values{"Action": {action}, "Version": {apiVersion}}
 	for k, v := range params {
@@ -368,7 +368,13 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 		return responseError(resp, data)
 	}
 	if out == nil {
-		return nil
+		// The answer is not read, but it must be RDS's: a 200 from
+		// something else (a proxy's page) is not a change RDS accepted.
+		// As service/rds, an empty answer passes.
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil
+		}
+		out = &struct{}{}
 	}
 	return decodeResult(action, data, out)
 }

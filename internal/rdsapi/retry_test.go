@@ -3,8 +3,11 @@ package rdsapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/local/awslocal"
@@ -98,5 +102,31 @@ func TestRetryQuotaKeepsTheError(t *testing.T) {
 	}
 	if n := srv.Stats()["DescribeDBInstances"]; n != 1 {
 		t.Errorf("%d calls, want 1", n)
+	}
+}
+
+// TestModifyNeedsRDSAnswer: a 200 whose body is not RDS's answer (a
+// proxy's page) is an error, not a password change RDS accepted, as with
+// service/rds; RDS's answer and an empty one pass.
+func TestModifyNeedsRDSAnswer(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		body string
+		ok   bool
+	}{
+		{"<html><body>proxy sign-in</body></html>", false},
+		{"", true},
+		{`<ModifyDBInstanceResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><ModifyDBInstanceResult><DBInstance/></ModifyDBInstanceResult></ModifyDBInstanceResponse>`, true},
+	} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, c.body) }))
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDX", "x", ""), BaseEndpoint: aws.String(ts.URL), Retryer: quickRetries(1)}
+		err := rdsapi.New(cfg).ModifyDBInstanceMasterPassword(context.Background(), "db1", "example-password")
+		ts.Close()
+		if (err == nil) != c.ok {
+			t.Errorf("answer %q: error %v, want ok=%v", c.body, err, c.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "example-password") {
+			t.Errorf("answer %q: the error names the password", c.body)
+		}
 	}
 }
