@@ -129,24 +129,13 @@ type Client struct {
 // New returns a client for cfg's region and credentials. Like the SDK's
 // clients it resolves the endpoint from cfg and its configuration sources
 // (AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL, FIPS and dual-stack settings)
-// and takes cfg's retryer, or the SDK's standard one with
-// cfg.RetryMaxAttempts.
+// and takes the retryer service/rds would (retryerFor).
 func New(cfg aws.Config, optFns ...func(*Options)) *Client {
 	c := &Client{cfg: cfg, signer: v4.NewSigner(), now: time.Now, endpoint: endpointSettingsFrom(cfg)}
 	for _, f := range optFns {
 		f(&c.opts)
 	}
-	var r aws.Retryer
-	if cfg.Retryer != nil {
-		r = cfg.Retryer()
-	} else {
-		r = retry.NewStandard(func(o *retry.StandardOptions) {
-			if cfg.RetryMaxAttempts > 0 {
-				o.MaxAttempts = cfg.RetryMaxAttempts
-			}
-		})
-	}
-	c.retryer = wrapV2(r)
+	c.retryer = wrapV2(retryerFor(cfg))
 	c.http = c.opts.HTTPClient
 	if c.http == nil {
 		c.http = cfg.HTTPClient
@@ -155,6 +144,31 @@ func New(cfg aws.Config, optFns ...func(*Options)) *Client {
 		c.http = awshttp.NewBuildableClient()
 	}
 	return c
+}
+
+// retryerFor is the retryer service/rds would use with cfg: cfg.Retryer's
+// (with cfg.RetryMaxAttempts, when set, in place of its own), else the
+// SDK's standard one, or its adaptive one when cfg.RetryMode says so
+// (AWS_RETRY_MODE), with cfg.RetryMaxAttempts (AWS_MAX_ATTEMPTS).
+func retryerFor(cfg aws.Config) aws.Retryer {
+	if cfg.Retryer != nil {
+		r := cfg.Retryer()
+		if cfg.RetryMaxAttempts != 0 {
+			r = retry.AddWithMaxAttempts(r, cfg.RetryMaxAttempts)
+		}
+		return r
+	}
+	maxAttempts := func(o *retry.StandardOptions) {
+		if cfg.RetryMaxAttempts != 0 {
+			o.MaxAttempts = cfg.RetryMaxAttempts
+		}
+	}
+	if cfg.RetryMode == aws.RetryModeAdaptive {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, maxAttempts)
+		})
+	}
+	return retry.NewStandard(maxAttempts)
 }
 
 // wrapV2 gives a plain aws.Retryer the per-attempt token call.

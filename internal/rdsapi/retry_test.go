@@ -130,3 +130,23 @@ func TestModifyNeedsRDSAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestRetrySettingsAsTheSDK: cfg.RetryMaxAttempts (AWS_MAX_ATTEMPTS)
+// bounds a cfg.Retryer's attempts too, as service/rds applies it.
+func TestRetrySettingsAsTheSDK(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocaltest.New(t)
+	srv.AddDBInstance(awslocal.DBInstance{Identifier: "db1", Engine: "postgres", Address: "db1.example", Port: 5432})
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "DescribeDBInstances", Answer: awslocal.FaultThrottle, Count: 10}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Retryer = quickRetries(5)
+	cfg.RetryMaxAttempts = 2
+	var mae *retry.MaxAttemptsError
+	if _, err := rdsapi.New(cfg).DescribeDBInstance(context.Background(), "db1"); !errors.As(err, &mae) || mae.Attempt != 2 {
+		t.Errorf("Retryer with RetryMaxAttempts 2: %v", err)
+	}
+	if n := srv.Stats()["DescribeDBInstances"]; n != 2 {
+		t.Errorf("%d calls, want 2", n)
+	}
+}
