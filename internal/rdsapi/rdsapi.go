@@ -349,6 +349,11 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 	if err != nil {
 		return fmt.Errorf("build the request: %w", err)
 	}
+	// No GetBody: net/http then does not follow a 307 or 308 by sending the
+	// body again, master password included, to wherever the redirect
+	// points; the redirect is answered as an error (as service/rds's
+	// requests, which have no GetBody either).
+	req.GetBody = nil
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "rotor/"+version.String()+" (rdsapi; aws-sdk-go-v2 signer)")
 	creds, err := c.cfg.Credentials.Retrieve(ctx)

@@ -150,3 +150,31 @@ func TestRetrySettingsAsTheSDK(t *testing.T) {
 		t.Errorf("%d calls, want 2", n)
 	}
 }
+
+// TestRedirectDoesNotResendThePassword: a 307 or 308 from the endpoint is
+// an error; the ModifyDB* body, which holds the master password, is not
+// sent again to where the redirect points (another host may be there).
+// service/rds answers a redirect of a request with a body the same way.
+func TestRedirectDoesNotResendThePassword(t *testing.T) {
+	t.Parallel()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		fmt.Fprint(w, `<ModifyDBInstanceResponse><ModifyDBInstanceResult/></ModifyDBInstanceResponse>`)
+	}))
+	defer other.Close()
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/collect", code)
+		}))
+		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDX", "x", ""), BaseEndpoint: aws.String(first.URL), Retryer: quickRetries(1)}
+		err := rdsapi.New(cfg).ModifyDBInstanceMasterPassword(context.Background(), "db1", "example-password")
+		first.Close()
+		if err == nil {
+			t.Errorf("%d: no error", code)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the request, master password included, was sent %d times to the redirect's target", n)
+	}
+}
