@@ -6,7 +6,8 @@
 // SigV4 signer with the aws.Config's credentials, retried by the
 // aws.Config's retryer (the SDK's standard retryer when none is set: the
 // same throttling and transient-error rules, backoff and retry quota as
-// every SDK client), sent by its HTTP client, and failures come back as the
+// every SDK client; and its clock skew correction, from the answers' Date
+// headers), sent by its HTTP client, and failures come back as the
 // SDK's error types (a *smithy.OperationError around an
 // *awshttp.ResponseError around a smithy.APIError with RDS's error code), so
 // errors.As and the SDK's retry classification work as with service/rds.
@@ -37,6 +38,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,6 +126,9 @@ type Client struct {
 	http     aws.HTTPClient
 	now      func() time.Time
 	endpoint endpointSettings
+	// skew is how far RDS's clock is ahead of this machine's (ns), as the
+	// last answer's Date header showed: requests are signed at now+skew.
+	skew atomic.Int64
 }
 
 // New returns a client for cfg's region and credentials. Like the SDK's
@@ -289,8 +294,8 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, out
 	if err != nil {
 		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
 	}
-	err = c.withRetries(ctx, func(ctx context.Context) error {
-		return c.attempt(ctx, action, endpoint, region, body, out)
+	err = c.withRetries(ctx, func(ctx context.Context, skew time.Duration) (time.Duration, bool, error) {
+		return c.attempt(ctx, action, endpoint, region, body, out, skew)
 	})
 	if err != nil {
 		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
@@ -300,9 +305,15 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, out
 
 // withRetries runs try until it succeeds, fails with an error the retryer
 // does not retry, or the retryer's attempts or retry quota run out; it
-// sleeps the retryer's delay between attempts.
-func (c *Client) withRetries(ctx context.Context, try func(context.Context) error) error {
+// sleeps the retryer's delay between attempts. As the SDK's retry
+// middleware, it corrects for clock skew: try signs at now plus the skew
+// it is given and reports the skew the answer's Date header showed; that
+// is the next attempt's (and the client's next operation's), and a
+// signature refusal while the signing clock was off by more than
+// skewThreshold is retried.
+func (c *Client) withRetries(ctx context.Context, try func(context.Context, time.Duration) (time.Duration, bool, error)) error {
 	releaseRetry := func(error) error { return nil }
+	skew := time.Duration(c.skew.Load())
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -311,9 +322,16 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		if err != nil {
 			return fmt.Errorf("get a retry send token: %w", err)
 		}
-		err = try(ctx)
+		observed, seen, err := try(ctx, skew)
 		_ = releaseRetry(err)
 		_ = releaseAttempt(err)
+		if seen {
+			if err != nil && clockSkewCodes[ErrorCode(err)] && (skew-observed).Abs() > skewThreshold {
+				err = &clockSkewError{err}
+			}
+			skew = observed
+			c.skew.Store(int64(observed))
+		}
 		if err == nil {
 			return nil
 		}
@@ -343,8 +361,42 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 	}
 }
 
-// attempt sends one signed request and decodes its answer.
-func (c *Client) attempt(ctx context.Context, action, endpoint, region string, body []byte, out any) error {
+// skewThreshold is how far the signing clock may be off RDS's before a
+// signature refusal counts as clock skew (the SDK's threshold).
+const skewThreshold = 4 * time.Minute
+
+// clockSkewCodes are the error codes a skewed signing clock gets (RDS
+// answers SignatureDoesNotMatch, "Signature expired").
+var clockSkewCodes = map[string]bool{"InvalidSignatureException": true, "SignatureDoesNotMatch": true, "AuthFailure": true, "RequestTimeTooSkewed": true, "AccessDeniedException": true}
+
+// clockSkewError is a signature refusal caused by clock skew: the retryer
+// retries it (aws.RetryableError).
+type clockSkewError struct{ err error }
+
+func (e *clockSkewError) Error() string        { return "probable clock skew: " + e.err.Error() }
+func (e *clockSkewError) Unwrap() error        { return e.err }
+func (e *clockSkewError) RetryableError() bool { return true }
+
+// attempt sends one signed request, signed at now plus skew, and decodes
+// its answer. observed is how far RDS's clock is ahead of this machine's,
+// from the answer's Date header; seen is false when there was none to
+// trust (no answer, no Date, a cached answer, or a round trip over 15
+// minutes), as in the SDK.
+func (c *Client) attempt(ctx context.Context, action, endpoint, region string, body []byte, out any, skew time.Duration) (observed time.Duration, seen bool, err error) {
+	err = c.send(ctx, action, endpoint, region, body, out, skew, func(resp *http.Response, sent, received time.Time) {
+		if resp.Header.Get("Age") != "" || received.Sub(sent) > 15*time.Minute {
+			return
+		}
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			observed, seen = t.Sub(received), true
+		}
+	})
+	return observed, seen, err
+}
+
+// send is one attempt: the request, signed at now plus skew; answered is
+// told of the answer as soon as its headers arrive.
+func (c *Client) send(ctx context.Context, action, endpoint, region string, body []byte, out any, skew time.Duration, answered func(resp *http.Response, sent, received time.Time)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build the request: %w", err)
@@ -361,9 +413,10 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 		return fmt.Errorf("retrieve AWS credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, region, c.now().UTC()); err != nil {
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, region, c.now().Add(skew).UTC()); err != nil {
 		return fmt.Errorf("sign the request: %w", err)
 	}
+	sent := c.now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The caller's context ended the request: not a connection error
@@ -376,6 +429,7 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 		return &smithyhttp.RequestSendError{Err: err}
 	}
 	defer resp.Body.Close()
+	answered(resp, sent, c.now())
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("read the answer: %w", err)
