@@ -326,7 +326,7 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context, time
 		_ = releaseRetry(err)
 		_ = releaseAttempt(err)
 		if seen {
-			if err != nil && clockSkewCodes[ErrorCode(err)] && (skew-observed).Abs() > skewThreshold {
+			if err != nil && clockSkewCode(ErrorCode(err)) && (skew-observed).Abs() > skewThreshold {
 				err = &clockSkewError{err}
 			}
 			skew = observed
@@ -365,9 +365,16 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context, time
 // signature refusal counts as clock skew (the SDK's threshold).
 const skewThreshold = 4 * time.Minute
 
-// clockSkewCodes are the error codes a skewed signing clock gets (RDS
-// answers SignatureDoesNotMatch, "Signature expired").
-var clockSkewCodes = map[string]bool{"InvalidSignatureException": true, "SignatureDoesNotMatch": true, "AuthFailure": true, "RequestTimeTooSkewed": true, "AccessDeniedException": true}
+// clockSkewCode reports whether code is one a skewed signing clock gets
+// (RDS answers SignatureDoesNotMatch, "Signature expired"); the SDK's
+// list. A switch, not a map: nothing to build at package initialisation.
+func clockSkewCode(code string) bool {
+	switch code {
+	case "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "RequestTimeTooSkewed", "AccessDeniedException":
+		return true
+	}
+	return false
+}
 
 // clockSkewError is a signature refusal caused by clock skew: the retryer
 // retries it (aws.RetryableError).
