@@ -415,6 +415,9 @@ func (c *Client) send(ctx context.Context, action, endpoint, region string, body
 	req.GetBody = nil
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "rotor/"+version.String()+" (rdsapi; aws-sdk-go-v2 signer)")
+	if c.cfg.Credentials == nil {
+		return errors.New("no AWS credentials in the configuration")
+	}
 	creds, err := c.cfg.Credentials.Retrieve(ctx)
 	if err != nil {
 		return fmt.Errorf("retrieve AWS credentials: %w", err)

@@ -178,3 +178,13 @@ func TestRedirectDoesNotResendThePassword(t *testing.T) {
 		t.Errorf("the request, master password included, was sent %d times to the redirect's target", n)
 	}
 }
+
+// TestNoCredentialsIsAnError: a configuration without credentials fails
+// the call, naming them, instead of panicking.
+func TestNoCredentialsIsAnError(t *testing.T) {
+	t.Parallel()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), Retryer: quickRetries(1)}
+	if _, err := rdsapi.New(cfg).DescribeDBInstance(context.Background(), "db1"); err == nil || !strings.Contains(err.Error(), "credentials") {
+		t.Errorf("error %v, want one naming the credentials", err)
+	}
+}
