@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -64,9 +65,9 @@ func firstSetting(sources []any, get func(any) (value, found bool, err error)) (
 }
 
 // resolve returns the URL requests go to and the SigV4 signing region.
-// The order is the SDK's: Options.BaseEndpoint, then the RDS endpoint of
-// the configuration sources (AWS_ENDPOINT_URL_RDS), then cfg.BaseEndpoint
-// (AWS_ENDPOINT_URL), then RDS's regional endpoint (RegionalEndpoint).
+// The order is the SDK's: Options.BaseEndpoint, then the configured one
+// (serviceEndpoint: AWS_ENDPOINT_URL_RDS or the profile's RDS endpoint,
+// AWS_ENDPOINT_URL), then RDS's regional endpoint (RegionalEndpoint).
 func (c *Client) resolve(ctx context.Context) (endpoint, region string, err error) {
 	e := c.endpoint
 	if e.settings != nil {
@@ -76,25 +77,10 @@ func (c *Client) resolve(ctx context.Context) (endpoint, region string, err erro
 	fips = fips || e.fips
 	custom := c.opts.BaseEndpoint
 	if custom == "" {
-		for _, src := range e.sources {
-			p, ok := src.(interface {
-				GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
-			})
-			if !ok {
-				continue
-			}
-			v, found, err := p.GetServiceBaseEndpoint(ctx, ServiceID)
-			if err != nil {
-				return "", "", fmt.Errorf("read the RDS endpoint setting: %w", err)
-			}
-			if found {
-				custom = v
-				break
-			}
+		var err error
+		if custom, err = e.serviceEndpoint(ctx); err != nil {
+			return "", "", err
 		}
-	}
-	if custom == "" {
-		custom = e.base
 	}
 	if custom != "" {
 		if fips || e.dual {
@@ -110,6 +96,49 @@ func (c *Client) resolve(ctx context.Context) (endpoint, region string, err erro
 	}
 	u, err := RegionalEndpoint(region, fips, e.dual)
 	return u, region, err
+}
+
+// serviceEndpoint is the configured endpoint, or "", chosen as the SDK's
+// clients choose it: AWS_ENDPOINT_URL in the environment without
+// AWS_ENDPOINT_URL_RDS means cfg.BaseEndpoint (the shared configuration's
+// RDS endpoint does not override the environment's); otherwise the
+// configuration sources' RDS endpoint (unless they say to ignore configured
+// endpoints, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), then cfg.BaseEndpoint.
+func (e endpointSettings) serviceEndpoint(ctx context.Context) (string, error) {
+	_, global := os.LookupEnv("AWS_ENDPOINT_URL")
+	_, rds := os.LookupEnv("AWS_ENDPOINT_URL_RDS")
+	if global && !rds {
+		return e.base, nil
+	}
+	for _, src := range e.sources {
+		if p, ok := src.(interface {
+			GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error)
+		}); ok {
+			ignore, found, err := p.GetIgnoreConfiguredEndpoints(ctx)
+			if err == nil && found && ignore {
+				return e.base, nil
+			}
+			if err != nil || found {
+				break
+			}
+		}
+	}
+	for _, src := range e.sources {
+		p, ok := src.(interface {
+			GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
+		})
+		if !ok {
+			continue
+		}
+		v, found, err := p.GetServiceBaseEndpoint(ctx, ServiceID)
+		if err != nil {
+			return "", fmt.Errorf("read the RDS endpoint setting: %w", err)
+		}
+		if found {
+			return v, nil
+		}
+	}
+	return e.base, nil
 }
 
 // normaliseRegion turns a pseudo-region such as "fips-us-east-1" or

@@ -6,7 +6,8 @@
 // SigV4 signer with the aws.Config's credentials, retried by the
 // aws.Config's retryer (the SDK's standard retryer when none is set: the
 // same throttling and transient-error rules, backoff and retry quota as
-// every SDK client), sent by its HTTP client, and failures come back as the
+// every SDK client; and its clock skew correction, from the answers' Date
+// headers), sent by its HTTP client, and failures come back as the
 // SDK's error types (a *smithy.OperationError around an
 // *awshttp.ResponseError around a smithy.APIError with RDS's error code), so
 // errors.As and the SDK's retry classification work as with service/rds.
@@ -37,6 +38,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,29 +126,21 @@ type Client struct {
 	http     aws.HTTPClient
 	now      func() time.Time
 	endpoint endpointSettings
+	// skew is how far RDS's clock is ahead of this machine's (ns), as the
+	// last answer's Date header showed: requests are signed at now+skew.
+	skew atomic.Int64
 }
 
 // New returns a client for cfg's region and credentials. Like the SDK's
 // clients it resolves the endpoint from cfg and its configuration sources
 // (AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL, FIPS and dual-stack settings)
-// and takes cfg's retryer, or the SDK's standard one with
-// cfg.RetryMaxAttempts.
+// and takes the retryer service/rds would (retryerFor).
 func New(cfg aws.Config, optFns ...func(*Options)) *Client {
 	c := &Client{cfg: cfg, signer: v4.NewSigner(), now: time.Now, endpoint: endpointSettingsFrom(cfg)}
 	for _, f := range optFns {
 		f(&c.opts)
 	}
-	var r aws.Retryer
-	if cfg.Retryer != nil {
-		r = cfg.Retryer()
-	} else {
-		r = retry.NewStandard(func(o *retry.StandardOptions) {
-			if cfg.RetryMaxAttempts > 0 {
-				o.MaxAttempts = cfg.RetryMaxAttempts
-			}
-		})
-	}
-	c.retryer = wrapV2(r)
+	c.retryer = wrapV2(retryerFor(cfg))
 	c.http = c.opts.HTTPClient
 	if c.http == nil {
 		c.http = cfg.HTTPClient
@@ -155,6 +149,31 @@ func New(cfg aws.Config, optFns ...func(*Options)) *Client {
 		c.http = awshttp.NewBuildableClient()
 	}
 	return c
+}
+
+// retryerFor is the retryer service/rds would use with cfg: cfg.Retryer's
+// (with cfg.RetryMaxAttempts, when set, in place of its own), else the
+// SDK's standard one, or its adaptive one when cfg.RetryMode says so
+// (AWS_RETRY_MODE), with cfg.RetryMaxAttempts (AWS_MAX_ATTEMPTS).
+func retryerFor(cfg aws.Config) aws.Retryer {
+	if cfg.Retryer != nil {
+		r := cfg.Retryer()
+		if cfg.RetryMaxAttempts != 0 {
+			r = retry.AddWithMaxAttempts(r, cfg.RetryMaxAttempts)
+		}
+		return r
+	}
+	maxAttempts := func(o *retry.StandardOptions) {
+		if cfg.RetryMaxAttempts != 0 {
+			o.MaxAttempts = cfg.RetryMaxAttempts
+		}
+	}
+	if cfg.RetryMode == aws.RetryModeAdaptive {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, maxAttempts)
+		})
+	}
+	return retry.NewStandard(maxAttempts)
 }
 
 // wrapV2 gives a plain aws.Retryer the per-attempt token call.
@@ -264,7 +283,7 @@ func (c *Client) pages(ctx context.Context, action string, fresh func() pager, e
 }
 
 // call makes one operation, with the retryer's attempts, and decodes the
-// <action>Result element into out (nil: the answer is not read).
+// <action>Result element into out (nil: only checked to be RDS's answer).
 func (c *Client) call(ctx context.Context, action string, params url.Values, out any) error {
 	form := url.Values{"Action": {action}, "Version": {apiVersion}}
 	for k, v := range params {
@@ -275,8 +294,8 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, out
 	if err != nil {
 		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
 	}
-	err = c.withRetries(ctx, func(ctx context.Context) error {
-		return c.attempt(ctx, action, endpoint, region, body, out)
+	err = c.withRetries(ctx, func(ctx context.Context, skew time.Duration) (time.Duration, bool, error) {
+		return c.attempt(ctx, action, endpoint, region, body, out, skew)
 	})
 	if err != nil {
 		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: err}
@@ -286,9 +305,15 @@ func (c *Client) call(ctx context.Context, action string, params url.Values, out
 
 // withRetries runs try until it succeeds, fails with an error the retryer
 // does not retry, or the retryer's attempts or retry quota run out; it
-// sleeps the retryer's delay between attempts.
-func (c *Client) withRetries(ctx context.Context, try func(context.Context) error) error {
+// sleeps the retryer's delay between attempts. As the SDK's retry
+// middleware, it corrects for clock skew: try signs at now plus the skew
+// it is given and reports the skew the answer's Date header showed; that
+// is the next attempt's (and the client's next operation's), and a
+// signature refusal while the signing clock was off by more than
+// skewThreshold is retried.
+func (c *Client) withRetries(ctx context.Context, try func(context.Context, time.Duration) (time.Duration, bool, error)) error {
 	releaseRetry := func(error) error { return nil }
+	skew := time.Duration(c.skew.Load())
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -297,9 +322,16 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		if err != nil {
 			return fmt.Errorf("get a retry send token: %w", err)
 		}
-		err = try(ctx)
+		observed, seen, err := try(ctx, skew)
 		_ = releaseRetry(err)
 		_ = releaseAttempt(err)
+		if seen {
+			if err != nil && clockSkewCode(ErrorCode(err)) && (skew-observed).Abs() > skewThreshold {
+				err = &clockSkewError{err}
+			}
+			skew = observed
+			c.skew.Store(int64(observed))
+		}
 		if err == nil {
 			return nil
 		}
@@ -309,8 +341,11 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		if max := c.retryer.MaxAttempts(); max > 0 && attempt >= max {
 			return &retry.MaxAttemptsError{Attempt: attempt, Err: err}
 		}
-		if releaseRetry, err = c.retryer.GetRetryToken(ctx, err); err != nil {
-			return fmt.Errorf("retry quota exceeded: %w", err)
+		// As the SDK's retry middleware: a spent retry quota returns the
+		// attempt's error joined with the quota's, so RDS's code stays.
+		var qerr error
+		if releaseRetry, qerr = c.retryer.GetRetryToken(ctx, err); qerr != nil {
+			return errors.Join(err, qerr)
 		}
 		delay, derr := c.retryer.RetryDelay(attempt, err)
 		if derr != nil {
@@ -320,18 +355,64 @@ func (c *Client) withRetries(ctx context.Context, try func(context.Context) erro
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return &aws.RequestCanceledError{Err: ctx.Err()}
 		case <-t.C:
 		}
 	}
 }
 
-// attempt sends one signed request and decodes its answer.
-func (c *Client) attempt(ctx context.Context, action, endpoint, region string, body []byte, out any) error {
+// skewThreshold is how far the signing clock may be off RDS's before a
+// signature refusal counts as clock skew (the SDK's threshold).
+const skewThreshold = 4 * time.Minute
+
+// clockSkewCode reports whether code is one a skewed signing clock gets
+// (RDS answers SignatureDoesNotMatch, "Signature expired"); the SDK's
+// list. A switch, not a map: nothing to build at package initialisation.
+func clockSkewCode(code string) bool {
+	switch code {
+	case "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "RequestTimeTooSkewed", "AccessDeniedException":
+		return true
+	}
+	return false
+}
+
+// clockSkewError is a signature refusal caused by clock skew: the retryer
+// retries it (aws.RetryableError).
+type clockSkewError struct{ err error }
+
+func (e *clockSkewError) Error() string        { return "probable clock skew: " + e.err.Error() }
+func (e *clockSkewError) Unwrap() error        { return e.err }
+func (e *clockSkewError) RetryableError() bool { return true }
+
+// attempt sends one signed request, signed at now plus skew, and decodes
+// its answer. observed is how far RDS's clock is ahead of this machine's,
+// from the answer's Date header; seen is false when there was none to
+// trust (no answer, no Date, a cached answer, or a round trip over 15
+// minutes), as in the SDK.
+func (c *Client) attempt(ctx context.Context, action, endpoint, region string, body []byte, out any, skew time.Duration) (observed time.Duration, seen bool, err error) {
+	err = c.send(ctx, action, endpoint, region, body, out, skew, func(resp *http.Response, sent, received time.Time) {
+		if resp.Header.Get("Age") != "" || received.Sub(sent) > 15*time.Minute {
+			return
+		}
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			observed, seen = t.Sub(received), true
+		}
+	})
+	return observed, seen, err
+}
+
+// send is one attempt: the request, signed at now plus skew; answered is
+// told of the answer as soon as its headers arrive.
+func (c *Client) send(ctx context.Context, action, endpoint, region string, body []byte, out any, skew time.Duration, answered func(resp *http.Response, sent, received time.Time)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build the request: %w", err)
 	}
+	// No GetBody: net/http then does not follow a 307 or 308 by sending the
+	// body again, master password included, to wherever the redirect
+	// points; the redirect is answered as an error (as service/rds's
+	// requests, which have no GetBody either).
+	req.GetBody = nil
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "rotor/"+version.String()+" (rdsapi; aws-sdk-go-v2 signer)")
 	if c.cfg.Credentials == nil {
@@ -342,15 +423,23 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 		return fmt.Errorf("retrieve AWS credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, region, c.now().UTC()); err != nil {
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, region, c.now().Add(skew).UTC()); err != nil {
 		return fmt.Errorf("sign the request: %w", err)
 	}
+	sent := c.now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// The caller's context ended the request: not a connection error
+		// to retry (the SDK's HTTP handler answers the same), and no
+		// retry-quota token is spent on it.
+		if ctx.Err() != nil {
+			return &smithy.CanceledError{Err: ctx.Err()}
+		}
 		// A connection error: the retryer knows these (they are retried).
 		return &smithyhttp.RequestSendError{Err: err}
 	}
 	defer resp.Body.Close()
+	answered(resp, sent, c.now())
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("read the answer: %w", err)
@@ -362,7 +451,13 @@ func (c *Client) attempt(ctx context.Context, action, endpoint, region string, b
 		return responseError(resp, data)
 	}
 	if out == nil {
-		return nil
+		// The answer is not read, but it must be RDS's: a 200 from
+		// something else (a proxy's page) is not a change RDS accepted.
+		// As service/rds, an empty answer passes.
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil
+		}
+		out = &struct{}{}
 	}
 	return decodeResult(action, data, out)
 }

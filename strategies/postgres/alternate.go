@@ -57,6 +57,7 @@ func (a roleAttrs) differ(b roleAttrs) []string {
 //   - creates the clone when it is missing (only when the clone is the
 //     pending role: a missing clone otherwise means the secret and the
 //     database disagree, which is reported, not papered over);
+//   - refuses a clone that is the admin itself;
 //   - refuses a pre-existing clone that owns objects or holds privileges on
 //     them (it must hold nothing of its own: what it may do, it gets from
 //     its base role) or that other roles are members of, and revokes SUPERUSER, REPLICATION and BYPASSRLS from
@@ -349,6 +350,12 @@ func planAlternate(req engine.AlternateRequest, f alternateFacts) (*alternatePla
 		p.resp.CreatedClone, p.readBack = true, true
 		clone = roleFacts{exists: true, canLogin: true, attrs: roleAttrs{inherit: false, connLimit: -1}, memberOf: map[string]grantOpts{}}
 	} else {
+		// The admin must not act on itself for a secret someone less
+		// trusted may have written (a base "x" names the admin "x_clone"
+		// as its clone): it would set its own password to the secret's.
+		if clone.isAdmin {
+			return nil, refuseClone(req.Base, req.Clone, "it is the admin itself")
+		}
 		if err := refuseOwned(req.Base, req.Clone, f.owned); err != nil {
 			return nil, err
 		}

@@ -113,3 +113,32 @@ func TestCheckParityNamesEachDifference(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncAlternateRefusesTheAdminAsClone: a secret whose clone name is
+// the admin's own (base "x" when the admin is "x_clone") must not make the
+// admin change itself: strip its attributes, sync its memberships, and
+// set its password to one whoever reads the secret gets. The sync is
+// refused and the admin keeps its password and SUPERUSER.
+func TestSyncAlternateRefusesTheAdminAsClone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := dbtest.Postgres(t)
+	db := pg.NewDatabase(t)
+	base := dbtest.UniqueName("app")
+	adminName := base + "_clone"
+	pg.CreateRole(t, adminName, "admin-pass-1", "SUPERUSER")
+	pg.CreateRole(t, base, "base-pass-1")
+
+	admin := connect(t, params(t, pg, db, adminName, "admin-pass-1"))
+	_, err := admin.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: adminName, Pending: adminName, Password: "taken-over-2"})
+	if err == nil || !strings.Contains(err.Error(), "is the admin itself") {
+		t.Errorf("err %v, want a refusal naming the admin", err)
+	}
+	if err := pg.CanLogin(t, adminName, "admin-pass-1", db); err != nil {
+		t.Errorf("the admin's password changed: %v", err)
+	}
+	var super bool
+	if err := pg.Admin(t).QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = $1", adminName).Scan(&super); err != nil || !super {
+		t.Errorf("the admin lost SUPERUSER (%v, %v)", super, err)
+	}
+}

@@ -218,9 +218,15 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, form url.Val
 		if ns == "" {
 			ns = rdsNS
 		}
+		// The Query protocol's fault type: the service's own failure
+		// (5xx) is Receiver's, a refused request Sender's.
+		typ := "Sender"
+		if qerr.Status >= 500 {
+			typ = "Receiver"
+		}
 		w.WriteHeader(qerr.Status)
-		fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			ns, xmlEscape(qerr.Code), xmlEscape(qerr.Message), reqID)
+		fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			ns, typ, xmlEscape(qerr.Code), xmlEscape(qerr.Message), reqID)
 		return
 	}
 	body, err := xml.Marshal(result)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rotorhq/rotor/internal/local/awslocal"
 	"github.com/rotorhq/rotor/internal/local/awslocal/awslocaltest"
+	"github.com/rotorhq/rotor/internal/rdsapi"
 )
 
 // applied is one call of a MasterPasswordOptions.Apply hook.
@@ -278,5 +279,26 @@ func TestRDSFaultsSpeakTheQueryProtocol(t *testing.T) {
 	}
 	if _, err := srv.AddFault(awslocal.Fault{Operation: "NoSuchAction", Answer: awslocal.FaultThrottle}); err == nil {
 		t.Fatal("a fault on an unknown operation was accepted")
+	}
+}
+
+// TestRDSServerFaultIsTheReceivers: an injected server error answers with
+// the Query protocol's <Type>Receiver</Type>, as RDS does for its own
+// failures (a refusal of the caller's request is Sender's).
+func TestRDSServerFaultIsTheReceivers(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocaltest.New(t)
+	srv.AddDBInstance(awslocal.DBInstance{Identifier: "db1", Engine: "postgres", Address: "db.example", Port: 5432})
+	cfg.RetryMaxAttempts = 1
+	c := rdsapi.New(cfg)
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "DescribeDBInstances", Answer: awslocal.FaultError, Status: 500, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var api smithy.APIError
+	if _, err := c.DescribeDBInstance(context.Background(), "db1"); !errors.As(err, &api) || api.ErrorCode() != "InternalFailure" || api.ErrorFault() != smithy.FaultServer {
+		t.Errorf("server fault: %v (fault %v)", err, api)
+	}
+	if _, err := c.DescribeDBInstance(context.Background(), "nosuch"); !errors.As(err, &api) || api.ErrorCode() != "DBInstanceNotFound" || api.ErrorFault() != smithy.FaultClient {
+		t.Errorf("not found: %v", err)
 	}
 }
