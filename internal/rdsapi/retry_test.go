@@ -178,4 +178,3 @@ func TestRedirectDoesNotResendThePassword(t *testing.T) {
 		t.Errorf("the request, master password included, was sent %d times to the redirect's target", n)
 	}
 }
-
