@@ -168,8 +168,16 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 		return aws.Config{}, errors.New("AWS configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them from the execution role)")
 	}
 	for _, name := range []string{"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"} {
-		if _, _, err := envEndpoints(getenv).flag(name); err != nil {
+		on, _, err := envEndpoints(getenv).flag(name)
+		if err != nil {
 			return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+		}
+		// The SDK refuses every call that has both (at run time, not at
+		// start): say so now, naming both.
+		for _, url := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_RDS"} {
+			if on && getenv(url) != "" {
+				return aws.Config{}, fmt.Errorf("AWS configuration: %s=true cannot be combined with %s (the SDK refuses a custom endpoint with FIPS or dual-stack endpoints): put the FIPS or dual-stack endpoint's own URL in %s and unset %s", name, url, url, name)
+			}
 		}
 	}
 	cfg := aws.Config{
@@ -234,11 +242,16 @@ func (e envEndpoints) flag(name string) (on, found bool, err error) {
 }
 
 // SecretsManager returns a client; a non-empty endpoint (AWS's templates'
-// SECRETS_MANAGER_ENDPOINT) takes precedence over the SDK's settings.
+// SECRETS_MANAGER_ENDPOINT) takes precedence over the SDK's settings and
+// is used as given: the FIPS and dual-stack settings, which the SDK would
+// refuse alongside a custom endpoint, do not apply to it (name a FIPS VPC
+// endpoint's own URL there).
 func SecretsManager(cfg aws.Config, endpoint string) *secretsmanager.Client {
 	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
+			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+			o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 		}
 	})
 }

@@ -173,6 +173,27 @@ func TestFIPSAndDualStackReachTheSecretsManagerClient(t *testing.T) {
 			t.Errorf("%q: request went to %v, want %s", setting, err, want)
 		}
 	}
+	// An explicit endpoint (SECRETS_MANAGER_ENDPOINT, e.g. a VPC
+	// endpoint's name) is used as given, FIPS or not.
+	fipsEnv := map[string]string{"AWS_REGION": "us-east-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret-key", "AWS_USE_FIPS_ENDPOINT": "true"}
+	cfg, err := AWSConfig(func(k string) string { return fipsEnv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RetryMaxAttempts = 1
+	cfg.HTTPClient = urlRecorder{}
+	_, err = SecretsManager(cfg, "https://vpce-0abc.secretsmanager.us-east-2.vpce.amazonaws.com").GetRandomPassword(context.Background(), nil)
+	if u := urlErr(""); !errors.As(err, &u) || string(u) != "https://vpce-0abc.secretsmanager.us-east-2.vpce.amazonaws.com" {
+		t.Errorf("FIPS with SECRETS_MANAGER_ENDPOINT: %v", err)
+	}
+	// The SDK's own endpoint variables with FIPS: refused at start.
+	for _, url := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_RDS"} {
+		fipsEnv[url] = "https://example.invalid"
+		if _, err := AWSConfig(func(k string) string { return fipsEnv[k] }); err == nil || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "AWS_USE_FIPS_ENDPOINT") {
+			t.Errorf("FIPS with %s: %v, want a refusal naming both", url, err)
+		}
+		delete(fipsEnv, url)
+	}
 	env := map[string]string{"AWS_REGION": "us-east-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret-key", "AWS_USE_DUALSTACK_ENDPOINT": "yes"}
 	if _, err := AWSConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "AWS_USE_DUALSTACK_ENDPOINT") {
 		t.Errorf("AWS_USE_DUALSTACK_ENDPOINT=yes: %v", err)

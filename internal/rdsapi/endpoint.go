@@ -75,12 +75,17 @@ func (c *Client) resolve(ctx context.Context) (endpoint, region string, err erro
 	}
 	region, fips := normaliseRegion(e.region)
 	fips = fips || e.fips
-	custom := c.opts.BaseEndpoint
-	if custom == "" {
-		var err error
-		if custom, err = e.serviceEndpoint(ctx); err != nil {
-			return "", "", err
+	if custom := c.opts.BaseEndpoint; custom != "" {
+		// Named by the caller: used as given, whatever the FIPS and
+		// dual-stack settings (as lambdafn.SecretsManager does).
+		if u, err := url.Parse(custom); err != nil || u.Scheme == "" || u.Host == "" {
+			return "", "", fmt.Errorf("the RDS endpoint %q is not an absolute URL", custom)
 		}
+		return custom, region, nil
+	}
+	custom, err := e.serviceEndpoint(ctx)
+	if err != nil {
+		return "", "", err
 	}
 	if custom != "" {
 		if fips || e.dual {

@@ -111,7 +111,8 @@ type Endpoint struct {
 // Options change a Client from what its aws.Config says.
 type Options struct {
 	// BaseEndpoint replaces the resolved endpoint (e.g. a local stand-in's
-	// URL).
+	// URL, a VPC endpoint's name); it is used as given, whatever the FIPS
+	// and dual-stack settings.
 	BaseEndpoint string
 	// HTTPClient replaces the aws.Config's.
 	HTTPClient aws.HTTPClient

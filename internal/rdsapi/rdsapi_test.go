@@ -444,9 +444,18 @@ func TestEndpointSettings(t *testing.T) {
 			t.Errorf("%s: request went to %q, want %q", c.name, got, c.want)
 		}
 	}
-	_, err := rdsapi.New(config(map[string]string{"AWS_USE_FIPS_ENDPOINT": "true", "AWS_ENDPOINT_URL_RDS": ts.URL})).DescribeDBInstance(context.Background(), "db1")
+	// FIPS with an endpoint from the configuration: the Lambda
+	// configuration refuses it at start; a configuration that has both
+	// anyway (the CLI's shared config) fails the call, as the SDK does. An
+	// endpoint the caller names (Options) is used as given.
+	fipsCfg := config(map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"})
+	fipsCfg.ConfigSources = append([]any{rdsEndpointSource(ts.URL)}, fipsCfg.ConfigSources...)
+	_, err := rdsapi.New(fipsCfg).DescribeDBInstance(context.Background(), "db1")
 	if err == nil || !strings.Contains(err.Error(), "cannot be combined with the FIPS") {
-		t.Errorf("FIPS with a custom endpoint: %v", err)
+		t.Errorf("FIPS with a configured endpoint: %v", err)
+	}
+	if got := dial(config(map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}), func(o *rdsapi.Options) { o.BaseEndpoint = "http://vpce.example:4" }); got != "http://vpce.example:4" {
+		t.Errorf("FIPS with an endpoint named in Options: request went to %q", got)
 	}
 	if _, err := lambdafn.AWSConfig(func(k string) string { return map[string]string{"AWS_USE_FIPS_ENDPOINT": "maybe"}[k] + env[k] }); err == nil || !strings.Contains(err.Error(), "AWS_USE_FIPS_ENDPOINT") {
 		t.Errorf("a malformed AWS_USE_FIPS_ENDPOINT: %v", err)
@@ -472,6 +481,14 @@ func TestNoCredentialsIsAnError(t *testing.T) {
 	if len(capt.reqs) != 0 {
 		t.Fatalf("%d requests sent without credentials", len(capt.reqs))
 	}
+}
+
+// rdsEndpointSource is a configuration source naming an RDS endpoint, as
+// a shared config profile's services section does.
+type rdsEndpointSource string
+
+func (s rdsEndpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	return string(s), sdkID == "RDS", nil
 }
 
 // hostRecorder is an HTTP client that sends nothing and fails with the
