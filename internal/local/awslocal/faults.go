@@ -53,7 +53,7 @@ type Fault struct {
 	// Operation is a Secrets Manager operation name ("PutSecretValue") or
 	// an RDS or SNS action ("DescribeDBInstances"); empty matches every
 	// Secrets Manager operation. RDS and SNS answer faults in their Query
-	// protocol: Throttling, InternalFailure, AccessDenied.
+	// protocol: Throttling (SNS: Throttled, HTTP 429), InternalFailure, AccessDenied.
 	Operation string `json:"operation,omitempty"`
 	// SecretID is a name, full or partial ARN; empty matches every call.
 	// A call matches when it names the same secret (SecretId, or Name for

@@ -250,11 +250,16 @@ func queryNamespace(action string) string {
 }
 
 // queryFault is an injected fault as RDS and SNS answer it: throttling is
-// the Query protocol's "Throttling" (HTTP 400), a server error
-// "InternalFailure", a denial "AccessDenied" (HTTP 403).
+// RDS's "Throttling" (HTTP 400) or SNS's "Throttled" (HTTP 429), a server
+// error "InternalFailure", a denial "AccessDenied" (HTTP 403).
 func (s *Server) queryFault(f *apiError, action string) *queryError {
 	switch f.Code {
 	case codeThrottling:
+		if queryNamespace(action) == snsNS {
+			// SNS's own throttling error (its API reference: Throttled,
+			// HTTP 429).
+			return &queryError{http.StatusTooManyRequests, "Throttled", "Rate exceeded"}
+		}
 		return &queryError{http.StatusBadRequest, "Throttling", "Rate exceeded"}
 	case codeAccessDenied:
 		svc := "rds"

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
@@ -300,5 +303,25 @@ func TestRDSServerFaultIsTheReceivers(t *testing.T) {
 	}
 	if _, err := c.DescribeDBInstance(context.Background(), "nosuch"); !errors.As(err, &api) || api.ErrorCode() != "DBInstanceNotFound" || api.ErrorFault() != smithy.FaultClient {
 		t.Errorf("not found: %v", err)
+	}
+}
+
+// TestSNSThrottlingIsSNSs: a throttling fault on Publish answers SNS's own
+// error, Throttled with HTTP 429, not RDS's Throttling.
+func TestSNSThrottlingIsSNSs(t *testing.T) {
+	t.Parallel()
+	srv, _ := awslocaltest.New(t)
+	topic := srv.CreateTopic("alerts")
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "Publish", Answer: awslocal.FaultThrottle, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(srv.URL(), url.Values{"Action": {"Publish"}, "TopicArn": {topic}, "Message": {"m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "<Code>Throttled</Code>") {
+		t.Fatalf("throttled Publish: HTTP %d %s", resp.StatusCode, body)
 	}
 }
