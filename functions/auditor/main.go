@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rotorhq/rotor/internal/alerting"
 	"github.com/rotorhq/rotor/internal/lambdafn"
@@ -33,7 +32,7 @@ func main() {
 	a, err := alerting.NewAuditor(alerting.AuditorOptions{
 		Secrets:   lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),
 		Functions: lambdasvc.NewFromConfig(awsCfg),
-		Topic:     sns.NewFromConfig(awsCfg),
+		Topic:     alerting.NewTopic(awsCfg),
 		TopicARN:  cfg.TopicARN,
 		Metrics:   metrics.NewEMF(os.Stdout, cfg.MetricsNamespace).WithVersion(version.String()),
 		// Set by the Lambda runtime; the metrics' FunctionName dimension.

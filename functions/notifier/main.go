@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rotorhq/rotor/events"
 	"github.com/rotorhq/rotor/internal/alerting"
@@ -29,7 +28,7 @@ func main() {
 	}
 	n, err := alerting.NewNotifier(alerting.NotifierOptions{
 		Secrets:  lambdafn.SecretsManager(awsCfg, cfg.SecretsManagerEndpoint),
-		Topic:    sns.NewFromConfig(awsCfg),
+		Topic:    alerting.NewTopic(awsCfg),
 		TopicARN: cfg.TopicARN,
 		Logger:   log,
 	})

@@ -57,7 +57,7 @@ func newEnv(t *testing.T) *env {
 		srv:   srv,
 		clock: clock,
 		sm:    secretsmanager.NewFromConfig(cfg, noRetry),
-		sns:   sns.NewFromConfig(cfg),
+		sns:   alerting.NewTopic(cfg),
 		// The stand-in answers GetFunctionConfiguration itself.
 		lambda:   lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.RetryMaxAttempts = 1 }),
 		topicARN: srv.CreateTopic("rotor-alerts"),
@@ -176,4 +176,30 @@ func tags(t *testing.T, sm *secretsmanager.Client, id string) map[string]string 
 		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
 	return m
+}
+
+// TestThrottledAlertIsRetried: SNS answers a throttled Publish with its own
+// code, Throttled (HTTP 429), which is not among the SDK's throttle codes;
+// the alerts' client retries it, so the alert still goes out.
+func TestThrottledAlertIsRetried(t *testing.T) {
+	t.Parallel()
+	srv, cfg := awslocaltest.New(t)
+	topic := srv.CreateTopic("rotor-alerts")
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "Publish", Answer: awslocal.FaultThrottle, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	a := events.Alert{Kind: events.AlertKinds[0], SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-AbCdEf", DetectedAt: time.Now()}
+	if err := alerting.Publish(context.Background(), alerting.NewTopic(cfg), topic, a); err != nil {
+		t.Fatalf("publish after two throttles: %v", err)
+	}
+	if n, sent := srv.Stats()["Publish"], len(srv.Published()); n != 3 || sent != 1 {
+		t.Fatalf("%d Publish calls, %d published; want 3 calls (two throttled) and 1 alert", n, sent)
+	}
+	// The SDK's own client gives up at the first Throttled.
+	if _, err := srv.AddFault(awslocal.Fault{Operation: "Publish", Answer: awslocal.FaultThrottle, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := alerting.Publish(context.Background(), sns.NewFromConfig(cfg), topic, a); err == nil {
+		t.Fatal("the SDK's SNS client retried Throttled: NewTopic's retry code is no longer needed")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
@@ -17,6 +18,19 @@ import (
 type TopicAPI interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
+
+// NewTopic returns the SNS client alerts are published with: the SDK's,
+// whose retryer also retries SNS's own throttling error, Throttled (HTTP
+// 429), which is not among the SDK's throttle codes, so a throttled
+// alert is retried like any other throttled call instead of failing.
+func NewTopic(cfg aws.Config) *sns.Client {
+	return sns.NewFromConfig(cfg, func(o *sns.Options) {
+		o.Retryer = retry.AddWithErrorCodes(o.Retryer, snsThrottled)
+	})
+}
+
+// snsThrottled is SNS's throttling error code.
+const snsThrottled = "Throttled"
 
 // SNS message attributes on every alert, for subscription filter policies.
 const (
