@@ -435,22 +435,18 @@ module "notifier" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.notifier_role_name != null ? var.notifier_role_name : (var.role_name_prefix == null ? substr("${local.notifier_name}-${local.region}", 0, 64) : null)
-
   function         = "notifier"
   name             = local.notifier_name
   description      = "rotor: one SNS alert per Secrets Manager rotation failure"
   role_description = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
 
-  zip_path = local.notifier_zip_path
-  s3_package = var.s3_bucket == null && var.notifier_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.notifier_s3_key
-    object_version = var.notifier_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = 128
-  timeout      = 30
+  zip_path          = local.notifier_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.notifier_s3_key
+  s3_object_version = var.notifier_s3_object_version
+  architecture      = var.architecture
+  memory_size       = 128
+  timeout           = 30
 
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
@@ -460,8 +456,9 @@ module "notifier" {
 
   policy                        = data.aws_iam_policy_document.notifier[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.notifier_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -472,22 +469,18 @@ module "auditor" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.auditor_role_name != null ? var.auditor_role_name : (var.role_name_prefix == null ? substr("${local.auditor_name}-${local.region}", 0, 64) : null)
-
   function         = "auditor"
   name             = local.auditor_name
   description      = "rotor: audits rotation-enabled secrets on a schedule"
   role_description = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
 
-  zip_path = local.auditor_zip_path
-  s3_package = var.s3_bucket == null && var.auditor_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.auditor_s3_key
-    object_version = var.auditor_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = 256
-  timeout      = var.auditor_timeout_seconds
+  zip_path          = local.auditor_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.auditor_s3_key
+  s3_object_version = var.auditor_s3_object_version
+  architecture      = var.architecture
+  memory_size       = 256
+  timeout           = var.auditor_timeout_seconds
   # One run at a time: a second concurrent run would only repeat alerts.
   reserved_concurrent_executions = 1
 
@@ -500,8 +493,9 @@ module "auditor" {
 
   policy                        = data.aws_iam_policy_document.auditor[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.auditor_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 

@@ -65,7 +65,8 @@ locals {
 # ---------------------------------------------------------------------------
 # IAM: one role per function, inline policies only. Both read the admin
 # secrets of the role definitions and nothing else of Secrets Manager; the
-# roles, log groups and functions are built by ../function.
+# roles, log groups and functions are built by ../function, which also
+# grants a function in a VPC its network-interface actions.
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "functions" {
@@ -117,26 +118,6 @@ data "aws_iam_policy_document" "functions" {
       }
     }
   }
-
-  # Lambda creates and deletes the functions' network interfaces with the
-  # execution role. Resource "*" is required: the Describe* calls have no
-  # resource-level permissions and Lambda checks these actions on "*" at
-  # creation. They reach no secret or key. Only when in a VPC.
-  dynamic "statement" {
-    for_each = var.enable_vpc ? [1] : []
-    content {
-      sid = "ManageVpcNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ]
-      resources = ["*"]
-    }
-  }
 }
 
 # What a caller needs to get leases: invoke the issuer, nothing else.
@@ -159,19 +140,15 @@ module "issuer" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.issuer_role_name != null ? var.issuer_role_name : (var.role_name_prefix == null ? substr("${local.issuer_name}-${local.region}", 0, 64) : null)
-
   function         = "issuer"
   name             = local.issuer_name
   description      = "rotor: issues short-lived database users of the configured role definitions"
   role_description = "rotor issuer: logs in with the role definitions' admin secrets to create, renew and revoke lease users"
 
-  zip_path = local.issuer_zip_path
-  s3_package = var.s3_bucket == null && var.issuer_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.issuer_s3_key
-    object_version = var.issuer_s3_object_version
-  }
+  zip_path                       = local.issuer_zip_path
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = var.issuer_s3_key
+  s3_object_version              = var.issuer_s3_object_version
   architecture                   = var.architecture
   layers                         = var.layers
   memory_size                    = var.memory_size
@@ -183,8 +160,9 @@ module "issuer" {
 
   policy                        = data.aws_iam_policy_document.functions[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.issuer_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -207,23 +185,19 @@ module "reaper" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.reaper_role_name != null ? var.reaper_role_name : (var.role_name_prefix == null ? substr("${local.reaper_name}-${local.region}", 0, 64) : null)
-
   function         = "reaper"
   name             = local.reaper_name
   description      = "rotor: drops the lease users whose expiry has passed"
   role_description = "rotor reaper: logs in with the role definitions' admin secrets to drop expired lease users"
 
-  zip_path = local.reaper_zip_path
-  s3_package = var.s3_bucket == null && var.reaper_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.reaper_s3_key
-    object_version = var.reaper_s3_object_version
-  }
-  architecture = var.architecture
-  layers       = var.layers
-  memory_size  = var.memory_size
-  timeout      = var.reaper_timeout_seconds
+  zip_path          = local.reaper_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.reaper_s3_key
+  s3_object_version = var.reaper_s3_object_version
+  architecture      = var.architecture
+  layers            = var.layers
+  memory_size       = var.memory_size
+  timeout           = var.reaper_timeout_seconds
   # One run at a time: runs are idempotent, a second one would only race
   # the first to the same users.
   reserved_concurrent_executions = 1
@@ -233,8 +207,9 @@ module "reaper" {
 
   policy                        = data.aws_iam_policy_document.functions[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.reaper_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 

@@ -54,7 +54,8 @@ locals {
 # AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant
 # logs:* actions on every log group of the account). The documents are
 # written here, where each function's purpose is; the roles, log groups and
-# functions they are attached to are built by ../function (see Functions).
+# functions they are attached to are built by ../function (see Functions),
+# which also grants a function in a VPC its network-interface actions.
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "rotator" {
@@ -218,29 +219,6 @@ data "aws_iam_policy_document" "rotator" {
     }
   }
 
-  # Lambda creates and deletes the function's network interfaces with the
-  # execution role. Resource "*" is required: the Describe* calls have no
-  # resource-level permissions, and Lambda checks the role for these actions
-  # on "*" when the function is created, so scoping them to subnet or
-  # security group ARNs makes CreateFunction fail. These actions reach no
-  # secret or key. Granted only when the function is in a VPC; written out
-  # instead of AWSLambdaVPCAccessExecutionRole, which adds logs:* on "*".
-  dynamic "statement" {
-    for_each = var.enable_vpc ? [1] : []
-    content {
-      sid = "ManageVpcNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ]
-      resources = ["*"]
-    }
-  }
-
   lifecycle {
     precondition {
       condition     = local.scope_by_arn || local.scope_by_tag
@@ -315,19 +293,15 @@ module "rotator" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.rotator_role_name != null ? var.rotator_role_name : (var.role_name_prefix == null ? substr("${local.rotator_name}-${local.region}", 0, 64) : null)
-
   function         = "rotator"
   name             = local.rotator_name
   description      = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
   role_description = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
 
-  zip_path = local.rotator_zip_path
-  s3_package = var.s3_bucket == null && var.rotator_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.rotator_s3_key
-    object_version = var.rotator_s3_object_version
-  }
+  zip_path                       = local.rotator_zip_path
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = var.rotator_s3_key
+  s3_object_version              = var.rotator_s3_object_version
   architecture                   = var.architecture
   layers                         = var.layers
   memory_size                    = var.memory_size
@@ -356,8 +330,9 @@ module "rotator" {
 
   policy                        = data.aws_iam_policy_document.rotator[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.rotator_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -392,21 +367,17 @@ module "rotatenow" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.rotatenow_role_name != null ? var.rotatenow_role_name : (var.role_name_prefix == null ? substr("${local.rotatenow_name}-${local.region}", 0, 64) : null)
-
   function         = "rotatenow"
   name             = local.rotatenow_name
   description      = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
   role_description = "rotor rotatenow: starts and follows rotations of the secrets in scope"
 
-  zip_path = local.rotatenow_zip_path
-  s3_package = var.s3_bucket == null && var.rotatenow_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.rotatenow_s3_key
-    object_version = var.rotatenow_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = var.memory_size
+  zip_path          = local.rotatenow_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.rotatenow_s3_key
+  s3_object_version = var.rotatenow_s3_object_version
+  architecture      = var.architecture
+  memory_size       = var.memory_size
   # Room to report after the longest wait it is configured for.
   timeout = var.rotatenow_wait_timeout_seconds + 30
   # One invocation at a time: each paces its rotations against its own
@@ -425,8 +396,9 @@ module "rotatenow" {
 
   policy                        = data.aws_iam_policy_document.rotatenow[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.rotatenow_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
