@@ -47,16 +47,13 @@ locals {
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  n_db_sg   = length(var.database_security_group_ids)
-  n_db_cidr = length(var.database_cidr_blocks)
-
   vpc_preconditions = [
     {
       condition     = !var.enable_vpc || (var.vpc_id != null && length(var.subnet_ids) > 0)
       error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
     },
     {
-      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      condition     = !var.enable_vpc || length(var.database_security_group_ids) + length(var.database_cidr_blocks) > 0
       error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the functions' security group allows egress only to the databases and to 443."
     },
   ]
@@ -168,7 +165,7 @@ module "issuer" {
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.functions[0].id]
+    security_group_ids = [module.egress[0].security_group_id]
   } : null
 
   preconditions = concat(local.vpc_preconditions, [
@@ -215,7 +212,7 @@ module "reaper" {
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.functions[0].id]
+    security_group_ids = [module.egress[0].security_group_id]
   } : null
 
   preconditions = local.vpc_preconditions
@@ -314,55 +311,43 @@ resource "aws_cloudwatch_metric_alarm" "reap_failures" {
 }
 
 # ---------------------------------------------------------------------------
-# Network: one security group for both functions, egress to the databases
-# and to 443 only, no ingress
+# Network: one security group for both functions (../database-egress),
+# egress to the databases and to 443 only, no ingress
 # ---------------------------------------------------------------------------
 
-resource "aws_security_group" "functions" {
-  count = var.create && var.enable_vpc ? 1 : 0
+module "egress" {
+  source = "../database-egress"
+  count  = var.create && var.enable_vpc ? 1 : 0
 
-  name_prefix = "${var.name}-leases-"
-  description = "rotor issuer and reaper: egress to the databases and to 443 only, no ingress"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-leases" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
+  name                        = "${var.name}-leases"
+  description                 = "rotor issuer and reaper: egress to the databases and to 443 only, no ingress"
+  vpc_id                      = var.vpc_id
+  database_ports              = var.database_ports
+  database_security_group_ids = var.database_security_group_ids
+  database_cidr_blocks        = var.database_cidr_blocks
+  https_egress_cidr_blocks    = var.https_egress_cidr_blocks
+  https_description           = "HTTPS to Secrets Manager"
+  tags                        = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "database_sg" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
-
-  security_group_id            = aws_security_group.functions[0].id
-  description                  = "Database port to a database security group"
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
-  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
-  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
-  tags                         = var.tags
+# Existing deployments keep their security group and rules: they were this
+# module's own resources before ../database-egress held them.
+moved {
+  from = aws_security_group.functions[0]
+  to   = module.egress[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "database_cidr" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
-
-  security_group_id = aws_security_group.functions[0].id
-  description       = "Database port to a database CIDR block"
-  ip_protocol       = "tcp"
-  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
-  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
-  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.database_sg
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.database_sg
 }
 
-resource "aws_vpc_security_group_egress_rule" "https" {
-  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+moved {
+  from = aws_vpc_security_group_egress_rule.database_cidr
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.database_cidr
+}
 
-  security_group_id = aws_security_group.functions[0].id
-  description       = "HTTPS to Secrets Manager"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.https
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.https
 }

@@ -41,12 +41,6 @@ locals {
   secrets_manager_endpoint = var.secrets_manager_endpoint != null ? var.secrets_manager_endpoint : (
     local.create_endpoint && !var.secretsmanager_endpoint_private_dns_enabled ? "https://${aws_vpc_endpoint.secretsmanager[0].dns_entry[0].dns_name}" : null
   )
-
-  # Egress from the rotator to each (port, database security group) and
-  # (port, CIDR) pair. Counted from list lengths only, so security group IDs
-  # created in the same apply still plan.
-  n_db_sg   = length(var.database_security_group_ids)
-  n_db_cidr = length(var.database_cidr_blocks)
 }
 
 # ---------------------------------------------------------------------------
@@ -338,7 +332,7 @@ module "rotator" {
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.rotator[0].id]
+    security_group_ids = [module.rotator_egress[0].security_group_id]
   } : null
 
   preconditions = [
@@ -351,7 +345,7 @@ module "rotator" {
       error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
     },
     {
-      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      condition     = !var.enable_vpc || length(var.database_security_group_ids) + length(var.database_cidr_blocks) > 0
       error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the rotator's security group allows egress only to the databases and to 443."
     },
     {
@@ -476,65 +470,50 @@ resource "aws_lambda_permission" "secretsmanager" {
 }
 
 # ---------------------------------------------------------------------------
-# Network: the rotator's security group and the optional Secrets Manager
-# endpoint
+# Network: the rotator's security group (../database-egress) and the
+# optional Secrets Manager endpoint
 # ---------------------------------------------------------------------------
 
-resource "aws_security_group" "rotator" {
-  count = var.create && var.enable_vpc ? 1 : 0
+module "rotator_egress" {
+  source = "../database-egress"
+  count  = var.create && var.enable_vpc ? 1 : 0
 
-  name_prefix = "${local.rotator_name}-"
-  description = "rotor rotator: egress to the databases and to 443 only, no ingress"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = local.rotator_name })
-
-  # Egress is managed by the rule resources below; this resource's own
-  # inline rules stay empty, so AWS's default allow-all egress is removed.
-  lifecycle {
-    create_before_destroy = true
-  }
+  name                        = local.rotator_name
+  description                 = "rotor rotator: egress to the databases and to 443 only, no ingress"
+  vpc_id                      = var.vpc_id
+  database_ports              = var.database_ports
+  database_security_group_ids = var.database_security_group_ids
+  database_cidr_blocks        = var.database_cidr_blocks
+  https_egress_cidr_blocks    = var.https_egress_cidr_blocks
+  tags                        = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_database_sg" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
-
-  security_group_id            = aws_security_group.rotator[0].id
-  description                  = "Database port to a database security group"
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
-  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
-  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
-  tags                         = var.tags
+# Existing deployments keep their security group and rules: they were this
+# module's own resources before ../database-egress held them.
+moved {
+  from = aws_security_group.rotator[0]
+  to   = module.rotator_egress[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_database_cidr" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
-
-  security_group_id = aws_security_group.rotator[0].id
-  description       = "Database port to a database CIDR block"
-  ip_protocol       = "tcp"
-  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
-  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
-  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_database_sg
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.database_sg
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_https_cidr" {
-  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_database_cidr
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.database_cidr
+}
 
-  security_group_id = aws_security_group.rotator[0].id
-  description       = "HTTPS to AWS APIs"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_https_cidr
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.https
 }
 
 resource "aws_vpc_security_group_egress_rule" "rotator_https_endpoint" {
   count = local.create_endpoint ? 1 : 0
 
-  security_group_id            = aws_security_group.rotator[0].id
+  security_group_id            = module.rotator_egress[0].security_group_id
   description                  = "HTTPS to the Secrets Manager VPC endpoint"
   ip_protocol                  = "tcp"
   from_port                    = 443
@@ -564,7 +543,7 @@ resource "aws_vpc_security_group_ingress_rule" "secretsmanager_endpoint_from_rot
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
-  referenced_security_group_id = aws_security_group.rotator[0].id
+  referenced_security_group_id = module.rotator_egress[0].security_group_id
   tags                         = var.tags
 }
 

@@ -58,8 +58,8 @@ run "role_definitions_reach_both_functions" {
   }
 
   assert {
-    condition     = length(aws_vpc_security_group_egress_rule.database_sg) == 2 && aws_cloudwatch_event_rule.reap[0].schedule_expression == "rate(5 minutes)"
-    error_message = "One egress rule per (port, security group); the reaper runs every five minutes by default."
+    condition     = [for r in module.egress[0].egress_rules.database_sg : [r.port, r.to]] == [[5432, "sg-1"], [3306, "sg-1"]] && length(module.egress[0].egress_rules.https) == 1 && aws_cloudwatch_event_rule.reap[0].schedule_expression == "rate(5 minutes)"
+    error_message = "One egress rule per (port, security group) and 443 to 0.0.0.0/0 by default; the reaper runs every five minutes by default."
   }
 }
 
