@@ -47,3 +47,8 @@ output "log_retention_days" {
   description = "Retention of the function's log group, in days."
   value       = aws_cloudwatch_log_group.this.retention_in_days
 }
+
+output "policy_json" {
+  description = "JSON of the role's inline policy rotor-<function>: the caller's policy, and in a VPC the network-interface actions (for tests)."
+  value       = aws_iam_role_policy.this.policy
+}

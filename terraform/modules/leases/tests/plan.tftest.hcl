@@ -52,6 +52,14 @@ run "role_definitions_reach_both_functions" {
     error_message = "ADMIN_SECRET_ARNS must list each admin secret once."
   }
 
+  # The caller's statements, then the function module's own for a function
+  # in a VPC, in the one inline policy: the policy the roles had when the
+  # leases module wrote the VPC statement itself.
+  assert {
+    condition     = [for st in jsondecode(module.issuer[0].policy_json).Statement : st.Sid] == ["ReadAdminSecrets", "ManageVpcNetworkInterfaces"] && module.reaper[0].policy_json == module.issuer[0].policy_json
+    error_message = "In a VPC each role's inline policy must hold the admin-secret read and then ManageVpcNetworkInterfaces."
+  }
+
   assert {
     condition     = module.reaper[0].environment_variables == module.issuer[0].environment_variables
     error_message = "The reaper must read the same definitions as the issuer."
@@ -85,4 +93,13 @@ run "long_mysql_name_is_refused" {
     roles = [{ name = "reporting1", admin_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a-AbCdEf", group_role = "g", default_ttl_seconds = 60, max_ttl_seconds = 60, engine = "mysql" }]
   }
   expect_failures = [var.roles]
+}
+
+run "outside_a_vpc_no_network_interface_actions" {
+  command = plan
+
+  assert {
+    condition     = [for st in jsondecode(module.issuer[0].policy_json).Statement : st.Sid] == ["ReadAdminSecrets"]
+    error_message = "Outside a VPC the role's inline policy must not grant the network-interface actions."
+  }
 }
