@@ -462,6 +462,11 @@ module "notifier" {
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
+  errors_alarm = local.alarms_enabled ? {
+    topic_arn    = aws_sns_topic.alerts[0].arn
+    failure_note = ", so alerts may be missing"
+  } : null
+
   tags = var.tags
 }
 
@@ -498,6 +503,11 @@ module "auditor" {
   log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
+
+  errors_alarm = local.alarms_enabled ? {
+    topic_arn    = aws_sns_topic.alerts[0].arn
+    failure_note = ", so alerts may be missing"
+  } : null
 
   tags = var.tags
 }
@@ -741,23 +751,16 @@ resource "aws_cloudwatch_metric_alarm" "plaintext_logins" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.alarms_enabled ? local.function_names : {}
+# The notifier's and the auditor's errors alarms are the function module's
+# (errors_alarm).
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["notifier"]
+  to   = module.notifier[0].aws_cloudwatch_metric_alarm.errors[0]
+}
 
-  alarm_name          = "${var.name}-${each.key}-errors"
-  alarm_description   = "The rotor ${each.key} failed, so alerts may be missing: read its log group /aws/lambda/${each.value}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts[0].arn]
-  ok_actions          = [aws_sns_topic.alerts[0].arn]
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["auditor"]
+  to   = module.auditor[0].aws_cloudwatch_metric_alarm.errors[0]
 }
 
 # The auditor writes each metric once per run. "ignore" keeps an alarm in

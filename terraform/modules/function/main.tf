@@ -164,3 +164,26 @@ resource "aws_lambda_function" "this" {
     }
   }
 }
+
+# The alarm every rotor function gets alike when its caller has a topic:
+# any failed invocation in five minutes. Named after the function, so it
+# starts with the calling module's name (the alerts topic admits only
+# those alarms).
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  count = var.errors_alarm != null ? 1 : 0
+
+  alarm_name          = "${var.name}-errors"
+  alarm_description   = "The rotor ${var.function} failed${var.errors_alarm.failure_note}: read its log group /aws/lambda/${var.name}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.errors_alarm.topic_arn]
+  ok_actions          = [var.errors_alarm.topic_arn]
+  tags                = var.tags
+}

@@ -52,3 +52,13 @@ output "policy_json" {
   description = "JSON of the role's inline policy rotor-<function>: the caller's policy, and in a VPC the network-interface actions (for tests)."
   value       = aws_iam_role_policy.this.policy
 }
+
+output "errors_alarm_arn" {
+  description = "ARN of the errors alarm, or null without errors_alarm."
+  value       = one(aws_cloudwatch_metric_alarm.errors[*].arn)
+}
+
+output "errors_alarm_name" {
+  description = "Name of the errors alarm, or null without errors_alarm."
+  value       = one(aws_cloudwatch_metric_alarm.errors[*].alarm_name)
+}

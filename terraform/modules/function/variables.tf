@@ -149,6 +149,15 @@ variable "preconditions" {
   default = []
 }
 
+variable "errors_alarm" {
+  description = "A CloudWatch alarm <name>-errors on the function's Errors (Sum over 5 minutes >= 1, missing data not breaching), notifying topic_arn on alarm and on OK; its description reads \"The rotor <function> failed<failure_note>: read its log group ...\". null for none."
+  type = object({
+    topic_arn    = string
+    failure_note = optional(string, "")
+  })
+  default = null
+}
+
 variable "tags" {
   description = "Tags for every resource of the function."
   type        = map(string)

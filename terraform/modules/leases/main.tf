@@ -47,6 +47,13 @@ locals {
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
+  # Both functions' errors alarms (the function module's), to the alerts
+  # module's topic when given.
+  errors_alarm = var.alarm_topic_arn == null ? null : {
+    topic_arn    = var.alarm_topic_arn
+    failure_note = " (refused requests are answers, not errors)"
+  }
+
   vpc_preconditions = [
     {
       condition     = !var.enable_vpc || (var.vpc_id != null && length(var.subnet_ids) > 0)
@@ -175,6 +182,8 @@ module "issuer" {
     },
   ])
 
+  errors_alarm = local.errors_alarm
+
   tags = var.tags
 }
 
@@ -216,6 +225,8 @@ module "reaper" {
   } : null
 
   preconditions = local.vpc_preconditions
+
+  errors_alarm = local.errors_alarm
 
   tags = var.tags
 }
@@ -265,26 +276,16 @@ resource "aws_lambda_function_event_invoke_config" "reaper" {
 # Alarms, to the alerts module's topic when given
 # ---------------------------------------------------------------------------
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = var.create && var.alarm_topic_arn != null ? {
-    issuer = module.issuer[0].function_name
-    reaper = module.reaper[0].function_name
-  } : {}
+# The issuer's and the reaper's errors alarms are the function module's
+# (errors_alarm).
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["issuer"]
+  to   = module.issuer[0].aws_cloudwatch_metric_alarm.errors[0]
+}
 
-  alarm_name          = "${var.name}-${each.key}-errors"
-  alarm_description   = "The rotor ${each.key} failed (refused requests are answers, not errors): read its log group /aws/lambda/${each.value}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["reaper"]
+  to   = module.reaper[0].aws_cloudwatch_metric_alarm.errors[0]
 }
 
 # A lease user the reaper could not drop (internal/metrics

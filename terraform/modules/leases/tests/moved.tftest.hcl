@@ -1,5 +1,6 @@
-# Upgrading keeps the network: the functions' security group and its egress
-# rules, once this module's own resources, are module.egress's now, and the
+# Upgrading keeps the network and the alarms: the functions' security group
+# and its egress rules, once this module's own resources, are
+# module.egress's now, and their errors alarms the function module's; the
 # moved blocks in main.tf must carry them over. With a mock provider
 # (nothing reaches AWS, every ID is made up at creation) the old addresses
 # are applied first, then this module is planned on the same state: an ID
@@ -28,12 +29,13 @@ variables {
   database_ports              = [5432, 3306]
   database_security_group_ids = ["sg-1"]
   database_cidr_blocks        = ["10.0.0.0/16"]
+  alarm_topic_arn             = "arn:aws:sns:eu-west-1:123456789012:rotor-alerts"
 }
 
 run "before" {
   state_key = "upgrade"
   module {
-    source = "../database-egress/tests/moved-from"
+    source = "./tests/moved-from"
   }
 }
 
@@ -44,12 +46,17 @@ run "after" {
   state_key = "upgrade"
 
   assert {
-    condition     = module.egress[0].security_group_id == run.before.leases.security_group
+    condition     = module.egress[0].security_group_id == run.before.security_group
     error_message = "The functions' security group was replaced: a moved block is missing or wrong."
   }
 
   assert {
-    condition     = { for kind, rules in module.egress[0].egress_rules : kind => [for r in rules : r.id] } == run.before.leases.rules
+    condition     = { for kind, rules in module.egress[0].egress_rules : kind => [for r in rules : r.id] } == run.before.rules
     error_message = "An egress rule of the functions was replaced: a moved block is missing or wrong."
+  }
+
+  assert {
+    condition     = module.issuer[0].errors_alarm_arn == run.before.alarms.issuer && module.reaper[0].errors_alarm_arn == run.before.alarms.reaper
+    error_message = "An errors alarm was replaced: a moved block is missing or wrong."
   }
 }

@@ -37,6 +37,12 @@ run "role_definitions_reach_both_functions" {
     subnet_ids                  = ["subnet-1"]
     database_ports              = [5432, 3306]
     database_security_group_ids = ["sg-1"]
+    alarm_topic_arn             = "arn:aws:sns:eu-west-1:123456789012:rotor-alerts"
+  }
+
+  assert {
+    condition     = module.issuer[0].errors_alarm_name == "rotor-issuer-errors" && module.reaper[0].errors_alarm_name == "rotor-reaper-errors" && length(aws_cloudwatch_metric_alarm.reap_failures) == 1
+    error_message = "With alarm_topic_arn each function gets its errors alarm, and the reaper its reap-failures alarm."
   }
 
   assert {
@@ -97,6 +103,11 @@ run "long_mysql_name_is_refused" {
 
 run "outside_a_vpc_no_network_interface_actions" {
   command = plan
+
+  assert {
+    condition     = module.issuer[0].errors_alarm_name == null && length(aws_cloudwatch_metric_alarm.reap_failures) == 0
+    error_message = "Without alarm_topic_arn there is no alarm."
+  }
 
   assert {
     condition     = [for st in jsondecode(module.issuer[0].policy_json).Statement : st.Sid] == ["ReadAdminSecrets"]

@@ -31,7 +31,7 @@ variables {
 run "before" {
   state_key = "upgrade"
   module {
-    source = "../database-egress/tests/moved-from"
+    source = "./tests/moved-from"
   }
 }
 
@@ -42,12 +42,12 @@ run "after" {
   state_key = "upgrade"
 
   assert {
-    condition     = module.rotator_egress[0].security_group_id == run.before.rotator.security_group
+    condition     = module.rotator_egress[0].security_group_id == run.before.security_group
     error_message = "The rotator's security group was replaced: a moved block is missing or wrong."
   }
 
   assert {
-    condition     = { for kind, rules in module.rotator_egress[0].egress_rules : kind => [for r in rules : r.id] } == run.before.rotator.rules
+    condition     = { for kind, rules in module.rotator_egress[0].egress_rules : kind => [for r in rules : r.id] } == run.before.rules
     error_message = "An egress rule of the rotator was replaced: a moved block is missing or wrong."
   }
 }
