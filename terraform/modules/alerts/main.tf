@@ -462,6 +462,10 @@ module "notifier" {
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
+  # Idempotent per event (rotor:last-alert): Lambda's retries of a failed
+  # delivery are safe.
+  async_retries = 2
+
   errors_alarm = local.alarms_enabled ? {
     topic_arn    = aws_sns_topic.alerts[0].arn
     failure_note = ", so alerts may be missing"
@@ -503,6 +507,17 @@ module "auditor" {
   log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
+
+  # Not retried: a retry would repeat every alert of the run, and the next
+  # scheduled run retries anyway; failures show in its errors alarm.
+  async_retries = 0
+  schedule = {
+    rule_name      = "${var.name}-audit"
+    description    = "rotor: run the rotation auditor"
+    expression     = var.audit_schedule_expression
+    statement_id   = "EventBridgeAuditSchedule"
+    source_account = local.account_id
+  }
 
   errors_alarm = local.alarms_enabled ? {
     topic_arn    = aws_sns_topic.alerts[0].arn
@@ -614,26 +629,6 @@ moved {
   to   = module.auditor[0].aws_lambda_function.this
 }
 
-# The notifier is idempotent per event (rotor:last-alert), so Lambda's
-# retries of a failed delivery are safe. The auditor is not retried: a retry
-# would repeat every alert of the run, and its next scheduled run retries
-# anyway; its failures show in the auditor errors alarm.
-resource "aws_lambda_function_event_invoke_config" "notifier" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.notifier[0].function_name
-  maximum_retry_attempts       = 2
-  maximum_event_age_in_seconds = 3600
-}
-
-resource "aws_lambda_function_event_invoke_config" "auditor" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.auditor[0].function_name
-  maximum_retry_attempts       = 0
-  maximum_event_age_in_seconds = 3600
-}
-
 # ---------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------
@@ -678,32 +673,31 @@ resource "aws_lambda_permission" "notifier_events" {
   source_account = local.account_id
 }
 
-resource "aws_cloudwatch_event_rule" "audit" {
-  count = var.create ? 1 : 0
-
-  name                = "${var.name}-audit"
-  description         = "rotor: run the rotation auditor"
-  schedule_expression = var.audit_schedule_expression
-  tags                = var.tags
+# The auditor's schedule, and both functions' retry settings, are the
+# function module's (schedule, async_retries).
+moved {
+  from = aws_cloudwatch_event_rule.audit[0]
+  to   = module.auditor[0].aws_cloudwatch_event_rule.schedule[0]
 }
 
-resource "aws_cloudwatch_event_target" "auditor" {
-  count = var.create ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.audit[0].name
-  target_id = "auditor"
-  arn       = module.auditor[0].function_arn
+moved {
+  from = aws_cloudwatch_event_target.auditor[0]
+  to   = module.auditor[0].aws_cloudwatch_event_target.schedule[0]
 }
 
-resource "aws_lambda_permission" "auditor_schedule" {
-  count = var.create ? 1 : 0
+moved {
+  from = aws_lambda_permission.auditor_schedule[0]
+  to   = module.auditor[0].aws_lambda_permission.schedule[0]
+}
 
-  statement_id   = "EventBridgeAuditSchedule"
-  action         = "lambda:InvokeFunction"
-  function_name  = module.auditor[0].function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.audit[0].arn
-  source_account = local.account_id
+moved {
+  from = aws_lambda_function_event_invoke_config.notifier[0]
+  to   = module.notifier[0].aws_lambda_function_event_invoke_config.this[0]
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.auditor[0]
+  to   = module.auditor[0].aws_lambda_function_event_invoke_config.this[0]
 }
 
 # ---------------------------------------------------------------------------

@@ -50,7 +50,7 @@ output "rotation_failures_rule_arn" {
 
 output "audit_rule_arn" {
   description = "ARN of the EventBridge schedule that runs the auditor."
-  value       = try(aws_cloudwatch_event_rule.audit[0].arn, null)
+  value       = try(module.auditor[0].schedule.rule_arn, null)
 }
 
 output "alarm_arns" {

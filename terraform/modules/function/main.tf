@@ -187,3 +187,43 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   ok_actions          = [var.errors_alarm.topic_arn]
   tags                = var.tags
 }
+
+# What every scheduled rotor function gets alike: an EventBridge rule that
+# invokes it, and the permission for that rule only, from this account only.
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count = var.schedule != null ? 1 : 0
+
+  name                = var.schedule.rule_name
+  description         = var.schedule.description
+  schedule_expression = var.schedule.expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.schedule != null ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.schedule[0].name
+  target_id = var.function
+  arn       = aws_lambda_function.this.arn
+}
+
+resource "aws_lambda_permission" "schedule" {
+  count = var.schedule != null ? 1 : 0
+
+  statement_id   = var.schedule.statement_id
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.schedule[0].arn
+  source_account = var.schedule.source_account
+}
+
+# Lambda's handling of a failed asynchronous invocation: how often it
+# retries, and events older than an hour dropped.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.async_retries != null ? 1 : 0
+
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.async_retries
+  maximum_event_age_in_seconds = 3600
+}

@@ -62,3 +62,21 @@ output "errors_alarm_name" {
   description = "Name of the errors alarm, or null without errors_alarm."
   value       = one(aws_cloudwatch_metric_alarm.errors[*].alarm_name)
 }
+
+output "schedule" {
+  description = "The schedule, or null without one: the EventBridge rule's ARN and schedule_expression, and the IDs of its target and Lambda permission (for tests)."
+  value = one([for i, r in aws_cloudwatch_event_rule.schedule : {
+    rule_arn            = r.arn
+    schedule_expression = r.schedule_expression
+    target_id           = aws_cloudwatch_event_target.schedule[i].id
+    permission_id       = aws_lambda_permission.schedule[i].id
+  }])
+}
+
+output "async_invoke_config" {
+  description = "The asynchronous invocation settings, or null for Lambda's defaults: ID and maximum_retry_attempts (for tests)."
+  value = one([for c in aws_lambda_function_event_invoke_config.this : {
+    id                     = c.id
+    maximum_retry_attempts = c.maximum_retry_attempts
+  }])
+}

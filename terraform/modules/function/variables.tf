@@ -158,6 +158,24 @@ variable "errors_alarm" {
   default = null
 }
 
+variable "schedule" {
+  description = "Run the function on an EventBridge schedule: the rule's name, description and expression (rate() or cron()), and the statement_id and source_account of the Lambda permission that lets that rule invoke it; null for none."
+  type = object({
+    rule_name      = string
+    description    = string
+    expression     = string
+    statement_id   = string
+    source_account = string
+  })
+  default = null
+}
+
+variable "async_retries" {
+  description = "How often Lambda retries a failed asynchronous invocation (0 to 2; events older than an hour are dropped), or null to leave Lambda's defaults."
+  type        = number
+  default     = null
+}
+
 variable "tags" {
   description = "Tags for every resource of the function."
   type        = map(string)

@@ -226,50 +226,42 @@ module "reaper" {
 
   preconditions = local.vpc_preconditions
 
+  # On a schedule, not retried: runs are idempotent and the next scheduled
+  # one retries anyway; failures show in the errors alarm.
+  async_retries = 0
+  schedule = {
+    rule_name      = "${var.name}-reap-leases"
+    description    = "rotor: run the lease reaper"
+    expression     = var.reaper_schedule_expression
+    statement_id   = "EventBridgeReapSchedule"
+    source_account = local.account_id
+  }
+
   errors_alarm = local.errors_alarm
 
   tags = var.tags
 }
 
-# ---------------------------------------------------------------------------
-# The reaper's schedule. Not retried: runs are idempotent and the next
-# scheduled one retries anyway; failures show in the errors alarm.
-# ---------------------------------------------------------------------------
-
-resource "aws_cloudwatch_event_rule" "reap" {
-  count = var.create ? 1 : 0
-
-  name                = "${var.name}-reap-leases"
-  description         = "rotor: run the lease reaper"
-  schedule_expression = var.reaper_schedule_expression
-  tags                = var.tags
+# The reaper's schedule and retry setting are the function module's
+# (schedule, async_retries).
+moved {
+  from = aws_cloudwatch_event_rule.reap[0]
+  to   = module.reaper[0].aws_cloudwatch_event_rule.schedule[0]
 }
 
-resource "aws_cloudwatch_event_target" "reaper" {
-  count = var.create ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.reap[0].name
-  target_id = "reaper"
-  arn       = module.reaper[0].function_arn
+moved {
+  from = aws_cloudwatch_event_target.reaper[0]
+  to   = module.reaper[0].aws_cloudwatch_event_target.schedule[0]
 }
 
-resource "aws_lambda_permission" "reaper_schedule" {
-  count = var.create ? 1 : 0
-
-  statement_id   = "EventBridgeReapSchedule"
-  action         = "lambda:InvokeFunction"
-  function_name  = module.reaper[0].function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.reap[0].arn
-  source_account = local.account_id
+moved {
+  from = aws_lambda_permission.reaper_schedule[0]
+  to   = module.reaper[0].aws_lambda_permission.schedule[0]
 }
 
-resource "aws_lambda_function_event_invoke_config" "reaper" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.reaper[0].function_name
-  maximum_retry_attempts       = 0
-  maximum_event_age_in_seconds = 3600
+moved {
+  from = aws_lambda_function_event_invoke_config.reaper[0]
+  to   = module.reaper[0].aws_lambda_function_event_invoke_config.this[0]
 }
 
 # ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ run "defaults_create_a_key_and_alarms" {
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.audit[0].schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.auditor[0].maximum_retry_attempts == 0
+    condition     = module.auditor[0].schedule.schedule_expression == "rate(1 day)" && module.auditor[0].async_invoke_config.maximum_retry_attempts == 0 && module.notifier[0].async_invoke_config.maximum_retry_attempts == 2
     error_message = "The auditor runs daily and is not retried (a retry repeats every alert)."
   }
 
@@ -170,7 +170,7 @@ run "create_false_creates_nothing" {
   assert {
     condition = alltrue([
       length(aws_sns_topic.alerts) == 0, length(aws_kms_key.alerts) == 0, length(module.notifier) == 0, length(module.auditor) == 0,
-      length(aws_cloudwatch_event_rule.rotation_failures) == 0, length(aws_cloudwatch_event_rule.audit) == 0, length(aws_cloudwatch_event_target.raw) == 0,
+      length(aws_cloudwatch_event_rule.rotation_failures) == 0, length(aws_cloudwatch_event_target.raw) == 0,
       length(aws_sns_topic_subscription.email) == 0, length(aws_cloudwatch_metric_alarm.rotator_errors) == 0, length(aws_cloudwatch_metric_alarm.plaintext_logins) == 0,
       length(aws_cloudwatch_metric_alarm.findings) == 0, length(aws_cloudwatch_dashboard.this) == 0,
     ])

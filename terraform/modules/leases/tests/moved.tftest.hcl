@@ -1,7 +1,8 @@
-# Upgrading keeps the network and the alarms: the functions' security group
-# and its egress rules, once this module's own resources, are
-# module.egress's now, and their errors alarms the function module's; the
-# moved blocks in main.tf must carry them over. With a mock provider
+# Upgrading keeps the network, the alarms and the schedule: the functions'
+# security group and its egress rules, once this module's own resources,
+# are module.egress's now, and their errors alarms, the reaper's schedule
+# and its event invoke config the function module's; the moved blocks in
+# main.tf must carry them over. With a mock provider
 # (nothing reaches AWS, every ID is made up at creation) the old addresses
 # are applied first, then this module is planned on the same state: an ID
 # that is not the old one would be destroyed and created again.
@@ -9,6 +10,11 @@
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
+  }
+  # The schedule's permission checks that its source is an ARN. (A rule to
+  # be created again would still have an unknown ARN in the plan.)
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/rotor-reap-leases" }
   }
   # Made-up strings are no policy: the roles and policies must still parse.
   mock_data "aws_iam_policy_document" {
@@ -58,5 +64,10 @@ run "after" {
   assert {
     condition     = module.issuer[0].errors_alarm_arn == run.before.alarms.issuer && module.reaper[0].errors_alarm_arn == run.before.alarms.reaper
     error_message = "An errors alarm was replaced: a moved block is missing or wrong."
+  }
+
+  assert {
+    condition     = { for k, v in module.reaper[0].schedule : k => v if k != "schedule_expression" } == run.before.schedule && module.reaper[0].async_invoke_config.id == run.before.invoke_configs.reaper
+    error_message = "The reaper's schedule rule, target, permission or event invoke config was replaced: a moved block is missing or wrong."
   }
 }

@@ -72,7 +72,7 @@ run "role_definitions_reach_both_functions" {
   }
 
   assert {
-    condition     = [for r in module.egress[0].egress_rules.database_sg : [r.port, r.to]] == [[5432, "sg-1"], [3306, "sg-1"]] && length(module.egress[0].egress_rules.https) == 1 && aws_cloudwatch_event_rule.reap[0].schedule_expression == "rate(5 minutes)"
+    condition     = [for r in module.egress[0].egress_rules.database_sg : [r.port, r.to]] == [[5432, "sg-1"], [3306, "sg-1"]] && length(module.egress[0].egress_rules.https) == 1 && module.reaper[0].schedule.schedule_expression == "rate(5 minutes)" && module.reaper[0].async_invoke_config.maximum_retry_attempts == 0 && module.issuer[0].schedule == null
     error_message = "One egress rule per (port, security group) and 443 to 0.0.0.0/0 by default; the reaper runs every five minutes by default."
   }
 }
