@@ -27,7 +27,7 @@ func moduleDirs(t *testing.T) []string {
 		}
 	}
 	for _, want := range []string{
-		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function", "modules/leases",
+		"modules/rotator", "modules/rotated-secret", "modules/alerts", "modules/function", "modules/database-egress", "modules/leases",
 		"examples/postgres-single-user", "examples/postgres-alternating-users", "examples/rds-managed-master", "examples/rds-master", "examples/leases",
 	} {
 		found := false

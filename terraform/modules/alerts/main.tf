@@ -435,22 +435,18 @@ module "notifier" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.notifier_role_name != null ? var.notifier_role_name : (var.role_name_prefix == null ? substr("${local.notifier_name}-${local.region}", 0, 64) : null)
-
   function         = "notifier"
   name             = local.notifier_name
   description      = "rotor: one SNS alert per Secrets Manager rotation failure"
   role_description = "rotor notifier: turns Secrets Manager rotation failures into SNS alerts"
 
-  zip_path = local.notifier_zip_path
-  s3_package = var.s3_bucket == null && var.notifier_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.notifier_s3_key
-    object_version = var.notifier_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = 128
-  timeout      = 30
+  zip_path          = local.notifier_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.notifier_s3_key
+  s3_object_version = var.notifier_s3_object_version
+  architecture      = var.architecture
+  memory_size       = 128
+  timeout           = 30
 
   # Names from internal/config.FunctionEnv["notifier"].
   environment = { for k, v in {
@@ -460,10 +456,20 @@ module "notifier" {
 
   policy                        = data.aws_iam_policy_document.notifier[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.notifier_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
+
+  # Idempotent per event (rotor:last-alert): Lambda's retries of a failed
+  # delivery are safe.
+  async_retries = 2
+
+  errors_alarm = local.alarms_enabled ? {
+    topic_arn    = aws_sns_topic.alerts[0].arn
+    failure_note = ", so alerts may be missing"
+  } : null
 
   tags = var.tags
 }
@@ -472,22 +478,18 @@ module "auditor" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.auditor_role_name != null ? var.auditor_role_name : (var.role_name_prefix == null ? substr("${local.auditor_name}-${local.region}", 0, 64) : null)
-
   function         = "auditor"
   name             = local.auditor_name
   description      = "rotor: audits rotation-enabled secrets on a schedule"
   role_description = "rotor auditor: reports overdue, stuck and failed rotations and missing rotation functions"
 
-  zip_path = local.auditor_zip_path
-  s3_package = var.s3_bucket == null && var.auditor_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.auditor_s3_key
-    object_version = var.auditor_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = 256
-  timeout      = var.auditor_timeout_seconds
+  zip_path          = local.auditor_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.auditor_s3_key
+  s3_object_version = var.auditor_s3_object_version
+  architecture      = var.architecture
+  memory_size       = 256
+  timeout           = var.auditor_timeout_seconds
   # One run at a time: a second concurrent run would only repeat alerts.
   reserved_concurrent_executions = 1
 
@@ -500,10 +502,27 @@ module "auditor" {
 
   policy                        = data.aws_iam_policy_document.auditor[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.auditor_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
+
+  # Not retried: a retry would repeat every alert of the run, and the next
+  # scheduled run retries anyway; failures show in its errors alarm.
+  async_retries = 0
+  schedule = {
+    rule_name      = "${var.name}-audit"
+    description    = "rotor: run the rotation auditor"
+    expression     = var.audit_schedule_expression
+    statement_id   = "EventBridgeAuditSchedule"
+    source_account = local.account_id
+  }
+
+  errors_alarm = local.alarms_enabled ? {
+    topic_arn    = aws_sns_topic.alerts[0].arn
+    failure_note = ", so alerts may be missing"
+  } : null
 
   tags = var.tags
 }
@@ -610,26 +629,6 @@ moved {
   to   = module.auditor[0].aws_lambda_function.this
 }
 
-# The notifier is idempotent per event (rotor:last-alert), so Lambda's
-# retries of a failed delivery are safe. The auditor is not retried: a retry
-# would repeat every alert of the run, and its next scheduled run retries
-# anyway; its failures show in the auditor errors alarm.
-resource "aws_lambda_function_event_invoke_config" "notifier" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.notifier[0].function_name
-  maximum_retry_attempts       = 2
-  maximum_event_age_in_seconds = 3600
-}
-
-resource "aws_lambda_function_event_invoke_config" "auditor" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.auditor[0].function_name
-  maximum_retry_attempts       = 0
-  maximum_event_age_in_seconds = 3600
-}
-
 # ---------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------
@@ -674,32 +673,31 @@ resource "aws_lambda_permission" "notifier_events" {
   source_account = local.account_id
 }
 
-resource "aws_cloudwatch_event_rule" "audit" {
-  count = var.create ? 1 : 0
-
-  name                = "${var.name}-audit"
-  description         = "rotor: run the rotation auditor"
-  schedule_expression = var.audit_schedule_expression
-  tags                = var.tags
+# The auditor's schedule, and both functions' retry settings, are the
+# function module's (schedule, async_retries).
+moved {
+  from = aws_cloudwatch_event_rule.audit[0]
+  to   = module.auditor[0].aws_cloudwatch_event_rule.schedule[0]
 }
 
-resource "aws_cloudwatch_event_target" "auditor" {
-  count = var.create ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.audit[0].name
-  target_id = "auditor"
-  arn       = module.auditor[0].function_arn
+moved {
+  from = aws_cloudwatch_event_target.auditor[0]
+  to   = module.auditor[0].aws_cloudwatch_event_target.schedule[0]
 }
 
-resource "aws_lambda_permission" "auditor_schedule" {
-  count = var.create ? 1 : 0
+moved {
+  from = aws_lambda_permission.auditor_schedule[0]
+  to   = module.auditor[0].aws_lambda_permission.schedule[0]
+}
 
-  statement_id   = "EventBridgeAuditSchedule"
-  action         = "lambda:InvokeFunction"
-  function_name  = module.auditor[0].function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.audit[0].arn
-  source_account = local.account_id
+moved {
+  from = aws_lambda_function_event_invoke_config.notifier[0]
+  to   = module.notifier[0].aws_lambda_function_event_invoke_config.this[0]
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.auditor[0]
+  to   = module.auditor[0].aws_lambda_function_event_invoke_config.this[0]
 }
 
 # ---------------------------------------------------------------------------
@@ -747,23 +745,16 @@ resource "aws_cloudwatch_metric_alarm" "plaintext_logins" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.alarms_enabled ? local.function_names : {}
+# The notifier's and the auditor's errors alarms are the function module's
+# (errors_alarm).
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["notifier"]
+  to   = module.notifier[0].aws_cloudwatch_metric_alarm.errors[0]
+}
 
-  alarm_name          = "${var.name}-${each.key}-errors"
-  alarm_description   = "The rotor ${each.key} failed, so alerts may be missing: read its log group /aws/lambda/${each.value}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts[0].arn]
-  ok_actions          = [aws_sns_topic.alerts[0].arn]
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["auditor"]
+  to   = module.auditor[0].aws_cloudwatch_metric_alarm.errors[0]
 }
 
 # The auditor writes each metric once per run. "ignore" keeps an alarm in

@@ -50,7 +50,7 @@ output "rotation_failures_rule_arn" {
 
 output "audit_rule_arn" {
   description = "ARN of the EventBridge schedule that runs the auditor."
-  value       = try(aws_cloudwatch_event_rule.audit[0].arn, null)
+  value       = try(module.auditor[0].schedule.rule_arn, null)
 }
 
 output "alarm_arns" {
@@ -58,7 +58,7 @@ output "alarm_arns" {
   value = merge(
     { for k, a in aws_cloudwatch_metric_alarm.rotator_errors : "rotator_errors" => a.arn },
     { for k, a in aws_cloudwatch_metric_alarm.plaintext_logins : "plaintext_logins" => a.arn },
-    { for k, a in aws_cloudwatch_metric_alarm.function_errors : "${k}_errors" => a.arn },
+    local.alarms_enabled ? { notifier_errors = module.notifier[0].errors_alarm_arn, auditor_errors = module.auditor[0].errors_alarm_arn } : {},
     { for k, a in aws_cloudwatch_metric_alarm.findings : k => a.arn },
   )
 }

@@ -47,3 +47,36 @@ output "log_retention_days" {
   description = "Retention of the function's log group, in days."
   value       = aws_cloudwatch_log_group.this.retention_in_days
 }
+
+output "policy_json" {
+  description = "JSON of the role's inline policy rotor-<function>: the caller's policy, and in a VPC the network-interface actions (for tests)."
+  value       = aws_iam_role_policy.this.policy
+}
+
+output "errors_alarm_arn" {
+  description = "ARN of the errors alarm, or null without errors_alarm."
+  value       = one(aws_cloudwatch_metric_alarm.errors[*].arn)
+}
+
+output "errors_alarm_name" {
+  description = "Name of the errors alarm, or null without errors_alarm."
+  value       = one(aws_cloudwatch_metric_alarm.errors[*].alarm_name)
+}
+
+output "schedule" {
+  description = "The schedule, or null without one: the EventBridge rule's ARN and schedule_expression, and the IDs of its target and Lambda permission (for tests)."
+  value = one([for i, r in aws_cloudwatch_event_rule.schedule : {
+    rule_arn            = r.arn
+    schedule_expression = r.schedule_expression
+    target_id           = aws_cloudwatch_event_target.schedule[i].id
+    permission_id       = aws_lambda_permission.schedule[i].id
+  }])
+}
+
+output "async_invoke_config" {
+  description = "The asynchronous invocation settings, or null for Lambda's defaults: ID and maximum_retry_attempts (for tests)."
+  value = one([for c in aws_lambda_function_event_invoke_config.this : {
+    id                     = c.id
+    maximum_retry_attempts = c.maximum_retry_attempts
+  }])
+}

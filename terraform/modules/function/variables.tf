@@ -9,7 +9,7 @@ variable "function" {
 }
 
 variable "name" {
-  description = "Name of the Lambda function, and of its IAM role unless role_name or role_name_prefix is given; the log group is /aws/lambda/<name>."
+  description = "Name of the Lambda function; the log group is /aws/lambda/<name>, and the IAM role is <name>-<region> (cut to 64 characters) unless role_name or role_name_prefix is given."
   type        = string
 }
 
@@ -24,19 +24,27 @@ variable "role_description" {
 }
 
 variable "zip_path" {
-  description = "Path of the function's deployment package (a zip holding the static bootstrap), relative to Terraform's working directory. Ignored when s3_package is set."
+  description = "Path of the function's deployment package (a zip holding the static bootstrap), relative to Terraform's working directory. Ignored when s3_bucket or s3_key is set."
   type        = string
   default     = null
 }
 
-variable "s3_package" {
-  description = "The deployment package as an S3 object (a rotor release zip uploaded to a bucket in the function's region) instead of zip_path: bucket, key and, for a versioned bucket, object_version. null deploys zip_path."
-  type = object({
-    bucket         = optional(string)
-    key            = optional(string)
-    object_version = optional(string)
-  })
-  default = null
+variable "s3_bucket" {
+  description = "Bucket of the deployment package in S3 (a rotor release zip uploaded to a bucket in the function's region), deployed instead of zip_path when it or s3_key is set; needs s3_key."
+  type        = string
+  default     = null
+}
+
+variable "s3_key" {
+  description = "Key of the deployment package in s3_bucket; null with a null s3_bucket deploys zip_path."
+  type        = string
+  default     = null
+}
+
+variable "s3_object_version" {
+  description = "Version of the S3 object, for a versioned bucket; null for the latest."
+  type        = string
+  default     = null
 }
 
 variable "architecture" {
@@ -79,12 +87,12 @@ variable "environment" {
 }
 
 variable "policy" {
-  description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). Writing to the function's own log group is granted by this module."
+  description = "JSON of the role's inline policy, written by the calling module (least privilege is reviewed there). Writing to the function's own log group, and in a VPC the network-interface actions, are granted by this module."
   type        = string
 }
 
 variable "role_name" {
-  description = "Name of the IAM role; null uses role_name_prefix, or the function's name when both are null."
+  description = "Name of the IAM role; null uses role_name_prefix, or <name>-<region> when both are null (IAM role names are global to the account, so the default carries the region)."
   type        = string
   default     = null
 }
@@ -102,12 +110,12 @@ variable "role_permissions_boundary_arn" {
 }
 
 variable "log_level" {
-  description = "Application log level (logging_config application_log_level; the function reads it as AWS_LAMBDA_LOG_LEVEL): TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+  description = "Application log level, in any case (logging_config application_log_level, upper-cased; the function reads it as AWS_LAMBDA_LOG_LEVEL): TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
   type        = string
   default     = "INFO"
 
   validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], upper(var.log_level))
     error_message = "log_level must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
   }
 }
@@ -124,7 +132,7 @@ variable "log_kms_key_arn" {
 }
 
 variable "vpc_config" {
-  description = "Subnets and security groups to place the function in a VPC, or null to run it outside one."
+  description = "Subnets and security groups to place the function in a VPC, or null to run it outside one. In a VPC the role's inline policy also grants the network-interface actions Lambda needs (ManageVpcNetworkInterfaces)."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
@@ -139,6 +147,33 @@ variable "preconditions" {
     error_message = string
   }))
   default = []
+}
+
+variable "errors_alarm" {
+  description = "A CloudWatch alarm <name>-errors on the function's Errors (Sum over 5 minutes >= 1, missing data not breaching), notifying topic_arn on alarm and on OK; its description reads \"The rotor <function> failed<failure_note>: read its log group ...\". null for none."
+  type = object({
+    topic_arn    = string
+    failure_note = optional(string, "")
+  })
+  default = null
+}
+
+variable "schedule" {
+  description = "Run the function on an EventBridge schedule: the rule's name, description and expression (rate() or cron()), and the statement_id and source_account of the Lambda permission that lets that rule invoke it; null for none."
+  type = object({
+    rule_name      = string
+    description    = string
+    expression     = string
+    statement_id   = string
+    source_account = string
+  })
+  default = null
+}
+
+variable "async_retries" {
+  description = "How often Lambda retries a failed asynchronous invocation (0 to 2; events older than an hour are dropped), or null to leave Lambda's defaults."
+  type        = number
+  default     = null
 }
 
 variable "tags" {

@@ -47,8 +47,12 @@ locals {
     SECRETS_MANAGER_ENDPOINT = var.secrets_manager_endpoint
   } : k => v if v != null }
 
-  n_db_sg   = length(var.database_security_group_ids)
-  n_db_cidr = length(var.database_cidr_blocks)
+  # Both functions' errors alarms (the function module's), to the alerts
+  # module's topic when given.
+  errors_alarm = var.alarm_topic_arn == null ? null : {
+    topic_arn    = var.alarm_topic_arn
+    failure_note = " (refused requests are answers, not errors)"
+  }
 
   vpc_preconditions = [
     {
@@ -56,7 +60,7 @@ locals {
       error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
     },
     {
-      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      condition     = !var.enable_vpc || length(var.database_security_group_ids) + length(var.database_cidr_blocks) > 0
       error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the functions' security group allows egress only to the databases and to 443."
     },
   ]
@@ -65,7 +69,8 @@ locals {
 # ---------------------------------------------------------------------------
 # IAM: one role per function, inline policies only. Both read the admin
 # secrets of the role definitions and nothing else of Secrets Manager; the
-# roles, log groups and functions are built by ../function.
+# roles, log groups and functions are built by ../function, which also
+# grants a function in a VPC its network-interface actions.
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "functions" {
@@ -117,26 +122,6 @@ data "aws_iam_policy_document" "functions" {
       }
     }
   }
-
-  # Lambda creates and deletes the functions' network interfaces with the
-  # execution role. Resource "*" is required: the Describe* calls have no
-  # resource-level permissions and Lambda checks these actions on "*" at
-  # creation. They reach no secret or key. Only when in a VPC.
-  dynamic "statement" {
-    for_each = var.enable_vpc ? [1] : []
-    content {
-      sid = "ManageVpcNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ]
-      resources = ["*"]
-    }
-  }
 }
 
 # What a caller needs to get leases: invoke the issuer, nothing else.
@@ -159,19 +144,15 @@ module "issuer" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.issuer_role_name != null ? var.issuer_role_name : (var.role_name_prefix == null ? substr("${local.issuer_name}-${local.region}", 0, 64) : null)
-
   function         = "issuer"
   name             = local.issuer_name
   description      = "rotor: issues short-lived database users of the configured role definitions"
   role_description = "rotor issuer: logs in with the role definitions' admin secrets to create, renew and revoke lease users"
 
-  zip_path = local.issuer_zip_path
-  s3_package = var.s3_bucket == null && var.issuer_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.issuer_s3_key
-    object_version = var.issuer_s3_object_version
-  }
+  zip_path                       = local.issuer_zip_path
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = var.issuer_s3_key
+  s3_object_version              = var.issuer_s3_object_version
   architecture                   = var.architecture
   layers                         = var.layers
   memory_size                    = var.memory_size
@@ -183,14 +164,15 @@ module "issuer" {
 
   policy                        = data.aws_iam_policy_document.functions[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.issuer_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.functions[0].id]
+    security_group_ids = [module.egress[0].security_group_id]
   } : null
 
   preconditions = concat(local.vpc_preconditions, [
@@ -200,6 +182,8 @@ module "issuer" {
     },
   ])
 
+  errors_alarm = local.errors_alarm
+
   tags = var.tags
 }
 
@@ -207,23 +191,19 @@ module "reaper" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.reaper_role_name != null ? var.reaper_role_name : (var.role_name_prefix == null ? substr("${local.reaper_name}-${local.region}", 0, 64) : null)
-
   function         = "reaper"
   name             = local.reaper_name
   description      = "rotor: drops the lease users whose expiry has passed"
   role_description = "rotor reaper: logs in with the role definitions' admin secrets to drop expired lease users"
 
-  zip_path = local.reaper_zip_path
-  s3_package = var.s3_bucket == null && var.reaper_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.reaper_s3_key
-    object_version = var.reaper_s3_object_version
-  }
-  architecture = var.architecture
-  layers       = var.layers
-  memory_size  = var.memory_size
-  timeout      = var.reaper_timeout_seconds
+  zip_path          = local.reaper_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.reaper_s3_key
+  s3_object_version = var.reaper_s3_object_version
+  architecture      = var.architecture
+  layers            = var.layers
+  memory_size       = var.memory_size
+  timeout           = var.reaper_timeout_seconds
   # One run at a time: runs are idempotent, a second one would only race
   # the first to the same users.
   reserved_concurrent_executions = 1
@@ -233,86 +213,71 @@ module "reaper" {
 
   policy                        = data.aws_iam_policy_document.functions[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.reaper_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.functions[0].id]
+    security_group_ids = [module.egress[0].security_group_id]
   } : null
 
   preconditions = local.vpc_preconditions
 
+  # On a schedule, not retried: runs are idempotent and the next scheduled
+  # one retries anyway; failures show in the errors alarm.
+  async_retries = 0
+  schedule = {
+    rule_name      = "${var.name}-reap-leases"
+    description    = "rotor: run the lease reaper"
+    expression     = var.reaper_schedule_expression
+    statement_id   = "EventBridgeReapSchedule"
+    source_account = local.account_id
+  }
+
+  errors_alarm = local.errors_alarm
+
   tags = var.tags
 }
 
-# ---------------------------------------------------------------------------
-# The reaper's schedule. Not retried: runs are idempotent and the next
-# scheduled one retries anyway; failures show in the errors alarm.
-# ---------------------------------------------------------------------------
-
-resource "aws_cloudwatch_event_rule" "reap" {
-  count = var.create ? 1 : 0
-
-  name                = "${var.name}-reap-leases"
-  description         = "rotor: run the lease reaper"
-  schedule_expression = var.reaper_schedule_expression
-  tags                = var.tags
+# The reaper's schedule and retry setting are the function module's
+# (schedule, async_retries).
+moved {
+  from = aws_cloudwatch_event_rule.reap[0]
+  to   = module.reaper[0].aws_cloudwatch_event_rule.schedule[0]
 }
 
-resource "aws_cloudwatch_event_target" "reaper" {
-  count = var.create ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.reap[0].name
-  target_id = "reaper"
-  arn       = module.reaper[0].function_arn
+moved {
+  from = aws_cloudwatch_event_target.reaper[0]
+  to   = module.reaper[0].aws_cloudwatch_event_target.schedule[0]
 }
 
-resource "aws_lambda_permission" "reaper_schedule" {
-  count = var.create ? 1 : 0
-
-  statement_id   = "EventBridgeReapSchedule"
-  action         = "lambda:InvokeFunction"
-  function_name  = module.reaper[0].function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.reap[0].arn
-  source_account = local.account_id
+moved {
+  from = aws_lambda_permission.reaper_schedule[0]
+  to   = module.reaper[0].aws_lambda_permission.schedule[0]
 }
 
-resource "aws_lambda_function_event_invoke_config" "reaper" {
-  count = var.create ? 1 : 0
-
-  function_name                = module.reaper[0].function_name
-  maximum_retry_attempts       = 0
-  maximum_event_age_in_seconds = 3600
+moved {
+  from = aws_lambda_function_event_invoke_config.reaper[0]
+  to   = module.reaper[0].aws_lambda_function_event_invoke_config.this[0]
 }
 
 # ---------------------------------------------------------------------------
 # Alarms, to the alerts module's topic when given
 # ---------------------------------------------------------------------------
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = var.create && var.alarm_topic_arn != null ? {
-    issuer = module.issuer[0].function_name
-    reaper = module.reaper[0].function_name
-  } : {}
+# The issuer's and the reaper's errors alarms are the function module's
+# (errors_alarm).
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["issuer"]
+  to   = module.issuer[0].aws_cloudwatch_metric_alarm.errors[0]
+}
 
-  alarm_name          = "${var.name}-${each.key}-errors"
-  alarm_description   = "The rotor ${each.key} failed (refused requests are answers, not errors): read its log group /aws/lambda/${each.value}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors["reaper"]
+  to   = module.reaper[0].aws_cloudwatch_metric_alarm.errors[0]
 }
 
 # A lease user the reaper could not drop (internal/metrics
@@ -339,55 +304,43 @@ resource "aws_cloudwatch_metric_alarm" "reap_failures" {
 }
 
 # ---------------------------------------------------------------------------
-# Network: one security group for both functions, egress to the databases
-# and to 443 only, no ingress
+# Network: one security group for both functions (../database-egress),
+# egress to the databases and to 443 only, no ingress
 # ---------------------------------------------------------------------------
 
-resource "aws_security_group" "functions" {
-  count = var.create && var.enable_vpc ? 1 : 0
+module "egress" {
+  source = "../database-egress"
+  count  = var.create && var.enable_vpc ? 1 : 0
 
-  name_prefix = "${var.name}-leases-"
-  description = "rotor issuer and reaper: egress to the databases and to 443 only, no ingress"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-leases" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
+  name                        = "${var.name}-leases"
+  description                 = "rotor issuer and reaper: egress to the databases and to 443 only, no ingress"
+  vpc_id                      = var.vpc_id
+  database_ports              = var.database_ports
+  database_security_group_ids = var.database_security_group_ids
+  database_cidr_blocks        = var.database_cidr_blocks
+  https_egress_cidr_blocks    = var.https_egress_cidr_blocks
+  https_description           = "HTTPS to Secrets Manager"
+  tags                        = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "database_sg" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
-
-  security_group_id            = aws_security_group.functions[0].id
-  description                  = "Database port to a database security group"
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
-  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
-  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
-  tags                         = var.tags
+# Existing deployments keep their security group and rules: they were this
+# module's own resources before ../database-egress held them.
+moved {
+  from = aws_security_group.functions[0]
+  to   = module.egress[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "database_cidr" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
-
-  security_group_id = aws_security_group.functions[0].id
-  description       = "Database port to a database CIDR block"
-  ip_protocol       = "tcp"
-  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
-  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
-  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.database_sg
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.database_sg
 }
 
-resource "aws_vpc_security_group_egress_rule" "https" {
-  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+moved {
+  from = aws_vpc_security_group_egress_rule.database_cidr
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.database_cidr
+}
 
-  security_group_id = aws_security_group.functions[0].id
-  description       = "HTTPS to Secrets Manager"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.https
+  to   = module.egress[0].aws_vpc_security_group_egress_rule.https
 }

@@ -45,7 +45,7 @@ output "reaper_log_group_name" {
 
 output "security_group_id" {
   description = "Security group of both functions when enable_vpc is true (allow it in the databases' ingress rules), else null."
-  value       = try(aws_security_group.functions[0].id, null)
+  value       = try(module.egress[0].security_group_id, null)
 }
 
 output "lease_roles_json" {

@@ -41,12 +41,6 @@ locals {
   secrets_manager_endpoint = var.secrets_manager_endpoint != null ? var.secrets_manager_endpoint : (
     local.create_endpoint && !var.secretsmanager_endpoint_private_dns_enabled ? "https://${aws_vpc_endpoint.secretsmanager[0].dns_entry[0].dns_name}" : null
   )
-
-  # Egress from the rotator to each (port, database security group) and
-  # (port, CIDR) pair. Counted from list lengths only, so security group IDs
-  # created in the same apply still plan.
-  n_db_sg   = length(var.database_security_group_ids)
-  n_db_cidr = length(var.database_cidr_blocks)
 }
 
 # ---------------------------------------------------------------------------
@@ -54,7 +48,8 @@ locals {
 # AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant
 # logs:* actions on every log group of the account). The documents are
 # written here, where each function's purpose is; the roles, log groups and
-# functions they are attached to are built by ../function (see Functions).
+# functions they are attached to are built by ../function (see Functions),
+# which also grants a function in a VPC its network-interface actions.
 # ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "rotator" {
@@ -218,29 +213,6 @@ data "aws_iam_policy_document" "rotator" {
     }
   }
 
-  # Lambda creates and deletes the function's network interfaces with the
-  # execution role. Resource "*" is required: the Describe* calls have no
-  # resource-level permissions, and Lambda checks the role for these actions
-  # on "*" when the function is created, so scoping them to subnet or
-  # security group ARNs makes CreateFunction fail. These actions reach no
-  # secret or key. Granted only when the function is in a VPC; written out
-  # instead of AWSLambdaVPCAccessExecutionRole, which adds logs:* on "*".
-  dynamic "statement" {
-    for_each = var.enable_vpc ? [1] : []
-    content {
-      sid = "ManageVpcNetworkInterfaces"
-      actions = [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ]
-      resources = ["*"]
-    }
-  }
-
   lifecycle {
     precondition {
       condition     = local.scope_by_arn || local.scope_by_tag
@@ -315,19 +287,15 @@ module "rotator" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.rotator_role_name != null ? var.rotator_role_name : (var.role_name_prefix == null ? substr("${local.rotator_name}-${local.region}", 0, 64) : null)
-
   function         = "rotator"
   name             = local.rotator_name
   description      = "rotor: rotates database credentials in Secrets Manager, one step per invocation"
   role_description = "rotor rotator: rotates the secrets in scope when Secrets Manager invokes it"
 
-  zip_path = local.rotator_zip_path
-  s3_package = var.s3_bucket == null && var.rotator_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.rotator_s3_key
-    object_version = var.rotator_s3_object_version
-  }
+  zip_path                       = local.rotator_zip_path
+  s3_bucket                      = var.s3_bucket
+  s3_key                         = var.rotator_s3_key
+  s3_object_version              = var.rotator_s3_object_version
   architecture                   = var.architecture
   layers                         = var.layers
   memory_size                    = var.memory_size
@@ -356,14 +324,15 @@ module "rotator" {
 
   policy                        = data.aws_iam_policy_document.rotator[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.rotator_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
   vpc_config = var.enable_vpc ? {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.rotator[0].id]
+    security_group_ids = [module.rotator_egress[0].security_group_id]
   } : null
 
   preconditions = [
@@ -376,7 +345,7 @@ module "rotator" {
       error_message = "enable_vpc needs vpc_id and at least one subnet in subnet_ids."
     },
     {
-      condition     = !var.enable_vpc || local.n_db_sg + local.n_db_cidr > 0
+      condition     = !var.enable_vpc || length(var.database_security_group_ids) + length(var.database_cidr_blocks) > 0
       error_message = "enable_vpc needs database_security_group_ids or database_cidr_blocks: the rotator's security group allows egress only to the databases and to 443."
     },
     {
@@ -392,21 +361,17 @@ module "rotatenow" {
   source = "../function"
   count  = var.create ? 1 : 0
 
-  role_name = var.rotatenow_role_name != null ? var.rotatenow_role_name : (var.role_name_prefix == null ? substr("${local.rotatenow_name}-${local.region}", 0, 64) : null)
-
   function         = "rotatenow"
   name             = local.rotatenow_name
   description      = "rotor: rotates the given secrets now and reports, per secret, whether it worked"
   role_description = "rotor rotatenow: starts and follows rotations of the secrets in scope"
 
-  zip_path = local.rotatenow_zip_path
-  s3_package = var.s3_bucket == null && var.rotatenow_s3_key == null ? null : {
-    bucket         = var.s3_bucket
-    key            = var.rotatenow_s3_key
-    object_version = var.rotatenow_s3_object_version
-  }
-  architecture = var.architecture
-  memory_size  = var.memory_size
+  zip_path          = local.rotatenow_zip_path
+  s3_bucket         = var.s3_bucket
+  s3_key            = var.rotatenow_s3_key
+  s3_object_version = var.rotatenow_s3_object_version
+  architecture      = var.architecture
+  memory_size       = var.memory_size
   # Room to report after the longest wait it is configured for.
   timeout = var.rotatenow_wait_timeout_seconds + 30
   # One invocation at a time: each paces its rotations against its own
@@ -425,8 +390,9 @@ module "rotatenow" {
 
   policy                        = data.aws_iam_policy_document.rotatenow[0].json
   role_permissions_boundary_arn = var.role_permissions_boundary
+  role_name                     = var.rotatenow_role_name
   role_name_prefix              = var.role_name_prefix
-  log_level                     = upper(var.log_level)
+  log_level                     = var.log_level
   log_retention_days            = var.cloudwatch_logs_retention_in_days
   log_kms_key_arn               = var.log_kms_key_arn
 
@@ -504,65 +470,50 @@ resource "aws_lambda_permission" "secretsmanager" {
 }
 
 # ---------------------------------------------------------------------------
-# Network: the rotator's security group and the optional Secrets Manager
-# endpoint
+# Network: the rotator's security group (../database-egress) and the
+# optional Secrets Manager endpoint
 # ---------------------------------------------------------------------------
 
-resource "aws_security_group" "rotator" {
-  count = var.create && var.enable_vpc ? 1 : 0
+module "rotator_egress" {
+  source = "../database-egress"
+  count  = var.create && var.enable_vpc ? 1 : 0
 
-  name_prefix = "${local.rotator_name}-"
-  description = "rotor rotator: egress to the databases and to 443 only, no ingress"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = local.rotator_name })
-
-  # Egress is managed by the rule resources below; this resource's own
-  # inline rules stay empty, so AWS's default allow-all egress is removed.
-  lifecycle {
-    create_before_destroy = true
-  }
+  name                        = local.rotator_name
+  description                 = "rotor rotator: egress to the databases and to 443 only, no ingress"
+  vpc_id                      = var.vpc_id
+  database_ports              = var.database_ports
+  database_security_group_ids = var.database_security_group_ids
+  database_cidr_blocks        = var.database_cidr_blocks
+  https_egress_cidr_blocks    = var.https_egress_cidr_blocks
+  tags                        = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_database_sg" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_sg : 0
-
-  security_group_id            = aws_security_group.rotator[0].id
-  description                  = "Database port to a database security group"
-  ip_protocol                  = "tcp"
-  from_port                    = var.database_ports[floor(count.index / local.n_db_sg)]
-  to_port                      = var.database_ports[floor(count.index / local.n_db_sg)]
-  referenced_security_group_id = var.database_security_group_ids[count.index % local.n_db_sg]
-  tags                         = var.tags
+# Existing deployments keep their security group and rules: they were this
+# module's own resources before ../database-egress held them.
+moved {
+  from = aws_security_group.rotator[0]
+  to   = module.rotator_egress[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_database_cidr" {
-  count = var.create && var.enable_vpc ? length(var.database_ports) * local.n_db_cidr : 0
-
-  security_group_id = aws_security_group.rotator[0].id
-  description       = "Database port to a database CIDR block"
-  ip_protocol       = "tcp"
-  from_port         = var.database_ports[floor(count.index / local.n_db_cidr)]
-  to_port           = var.database_ports[floor(count.index / local.n_db_cidr)]
-  cidr_ipv4         = var.database_cidr_blocks[count.index % local.n_db_cidr]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_database_sg
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.database_sg
 }
 
-resource "aws_vpc_security_group_egress_rule" "rotator_https_cidr" {
-  count = var.create && var.enable_vpc ? length(var.https_egress_cidr_blocks) : 0
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_database_cidr
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.database_cidr
+}
 
-  security_group_id = aws_security_group.rotator[0].id
-  description       = "HTTPS to AWS APIs"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.https_egress_cidr_blocks[count.index]
-  tags              = var.tags
+moved {
+  from = aws_vpc_security_group_egress_rule.rotator_https_cidr
+  to   = module.rotator_egress[0].aws_vpc_security_group_egress_rule.https
 }
 
 resource "aws_vpc_security_group_egress_rule" "rotator_https_endpoint" {
   count = local.create_endpoint ? 1 : 0
 
-  security_group_id            = aws_security_group.rotator[0].id
+  security_group_id            = module.rotator_egress[0].security_group_id
   description                  = "HTTPS to the Secrets Manager VPC endpoint"
   ip_protocol                  = "tcp"
   from_port                    = 443
@@ -592,7 +543,7 @@ resource "aws_vpc_security_group_ingress_rule" "secretsmanager_endpoint_from_rot
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
-  referenced_security_group_id = aws_security_group.rotator[0].id
+  referenced_security_group_id = module.rotator_egress[0].security_group_id
   tags                         = var.tags
 }
 

@@ -92,7 +92,7 @@ output "secret_scope_tag" {
 
 output "security_group_id" {
   description = "Security group of the rotator, or null outside a VPC. Allow it in the databases' ingress rules."
-  value       = try(aws_security_group.rotator[0].id, null)
+  value       = try(module.rotator_egress[0].security_group_id, null)
 }
 
 output "secretsmanager_endpoint_id" {

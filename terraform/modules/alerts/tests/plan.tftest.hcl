@@ -39,7 +39,7 @@ run "defaults_create_a_key_and_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && length(aws_cloudwatch_metric_alarm.function_errors) == 2 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && module.notifier[0].errors_alarm_name == "rotor-notifier-errors" && module.auditor[0].errors_alarm_name == "rotor-auditor-errors" && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
     error_message = "Alarms are on by default: one per finding metric, notifier and auditor errors, rotator errors."
   }
 
@@ -59,7 +59,7 @@ run "defaults_create_a_key_and_alarms" {
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.audit[0].schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.auditor[0].maximum_retry_attempts == 0
+    condition     = module.auditor[0].schedule.schedule_expression == "rate(1 day)" && module.auditor[0].async_invoke_config.maximum_retry_attempts == 0 && module.notifier[0].async_invoke_config.maximum_retry_attempts == 2
     error_message = "The auditor runs daily and is not retried (a retry repeats every alert)."
   }
 
@@ -90,7 +90,7 @@ run "no_customer_managed_key_means_no_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.findings) == 0 && length(aws_cloudwatch_metric_alarm.function_errors) == 0 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 0 && module.notifier[0].errors_alarm_name == null && module.auditor[0].errors_alarm_name == null && length(aws_cloudwatch_metric_alarm.rotator_errors) == 0
     error_message = "CloudWatch cannot publish to an aws/sns topic: no alarm without a customer managed key."
   }
 }
@@ -106,7 +106,7 @@ run "own_customer_managed_key_enables_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && length(aws_cloudwatch_metric_alarm.function_errors) == 2 && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
+    condition     = length(aws_cloudwatch_metric_alarm.findings) == 4 && module.notifier[0].errors_alarm_name == "rotor-notifier-errors" && module.auditor[0].errors_alarm_name == "rotor-auditor-errors" && length(aws_cloudwatch_metric_alarm.rotator_errors) == 1
     error_message = "With a customer managed key: one alarm per finding metric, notifier and auditor errors, rotator errors."
   }
 
@@ -170,9 +170,9 @@ run "create_false_creates_nothing" {
   assert {
     condition = alltrue([
       length(aws_sns_topic.alerts) == 0, length(aws_kms_key.alerts) == 0, length(module.notifier) == 0, length(module.auditor) == 0,
-      length(aws_cloudwatch_event_rule.rotation_failures) == 0, length(aws_cloudwatch_event_rule.audit) == 0, length(aws_cloudwatch_event_target.raw) == 0,
+      length(aws_cloudwatch_event_rule.rotation_failures) == 0, length(aws_cloudwatch_event_target.raw) == 0,
       length(aws_sns_topic_subscription.email) == 0, length(aws_cloudwatch_metric_alarm.rotator_errors) == 0, length(aws_cloudwatch_metric_alarm.plaintext_logins) == 0,
-      length(aws_cloudwatch_metric_alarm.function_errors) == 0, length(aws_cloudwatch_metric_alarm.findings) == 0, length(aws_cloudwatch_dashboard.this) == 0,
+      length(aws_cloudwatch_metric_alarm.findings) == 0, length(aws_cloudwatch_dashboard.this) == 0,
     ])
     error_message = "create = false must plan nothing: no key, topic, function, rule, subscription, alarm or dashboard."
   }

@@ -42,12 +42,12 @@ run "tag_scope_in_vpc" {
   }
 
   assert {
-    condition     = length(aws_vpc_security_group_egress_rule.rotator_database_sg) == 6 && aws_vpc_security_group_egress_rule.rotator_database_sg[5].from_port == 6432 && aws_vpc_security_group_egress_rule.rotator_database_sg[5].referenced_security_group_id == "sg-3"
+    condition     = length(module.rotator_egress[0].egress_rules.database_sg) == 6 && module.rotator_egress[0].egress_rules.database_sg[5].port == 6432 && module.rotator_egress[0].egress_rules.database_sg[5].to == "sg-3"
     error_message = "Every (port, security group) pair needs one egress rule."
   }
 
   assert {
-    condition     = length(aws_vpc_security_group_egress_rule.rotator_https_cidr) == 0 && length(aws_vpc_security_group_egress_rule.rotator_https_endpoint) == 1
+    condition     = length(module.rotator_egress[0].egress_rules.https) == 0 && length(aws_vpc_security_group_egress_rule.rotator_https_endpoint) == 1
     error_message = "With https_egress_cidr_blocks = [] the only 443 egress is to the endpoint."
   }
 
@@ -65,7 +65,7 @@ run "arn_scope_outside_vpc" {
   }
 
   assert {
-    condition     = length(aws_security_group.rotator) == 0 && length(aws_vpc_endpoint.secretsmanager) == 0
+    condition     = length(module.rotator_egress) == 0 && length(aws_vpc_endpoint.secretsmanager) == 0
     error_message = "No network resources outside a VPC."
   }
 }
