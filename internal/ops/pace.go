@@ -138,6 +138,12 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.mu.Unlock()
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			// Ended while waiting: take no turn (nothing will report its
+			// end).
+			p.mu.Unlock()
+			return err
+		}
 		p.running++
 		p.taken = now
 		if p.onTurn != nil {
@@ -147,7 +153,7 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.next = now.Add(p.interval(now))
 		}
 		p.mu.Unlock()
-		return ctx.Err()
+		return nil
 	}
 }
 
