@@ -56,13 +56,14 @@ type RotateNowOptions struct {
 	// every rolling second. Rotations start no faster than
 	// WritesPerSecond/events.WritesPerRotation per second, evenly spaced,
 	// and only while the rotations running or ended within the last second
-	// leave room for one more (see pacer); without Wait, RotateNow watches
-	// the rotations it started while other secrets wait for room. A ThrottlingException seen on any call (rotate-now's own, or
-	// recorded by the rotator as a rotation's failure) halves the pace; it
-	// then recovers by 5% of the budget per second, never above the
-	// budget. Zero means events.DefaultWritesPerSecond. Each RotateNow call
-	// has its own budget: two running at once in one region share the
-	// quota, not the budget (docs/scale.md).
+	// leave room for one more (see pacer); without Wait, RotateNow watches the
+	// rotations it started while other secrets wait for room. A
+	// ThrottlingException seen on any call (rotate-now's own, or recorded by
+	// the rotator as a rotation's failure) halves the pace; it then recovers
+	// by 5% of the budget per second, never above the budget. Zero means
+	// events.DefaultWritesPerSecond. Each RotateNow call has its own budget:
+	// two running at once in one region share the quota, not the budget
+	// (docs/scale.md).
 	WritesPerSecond float64
 	// PollInterval is the first delay between DescribeSecret polls while
 	// waiting; it doubles up to MaxPollInterval. Each delay is jittered.
