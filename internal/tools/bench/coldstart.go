@@ -33,8 +33,13 @@ type ColdStartFigures struct {
 	Runs       int   `json:"runs"`
 }
 
-// helloPkg is the floor: a hello-world aws-lambda-go function.
-const helloPkg = "./internal/tools/bench/hello"
+// helloPkg is the floor: a hello-world aws-lambda-go function;
+// helloSIGTERMPkg is the same with the SIGTERM extension every rotor
+// function registers, so the two rows show what that costs at init.
+const (
+	helloPkg        = "./internal/tools/bench/hello"
+	helloSIGTERMPkg = "./internal/tools/bench/hellosigterm"
+)
 
 func measureColdStarts(ctx context.Context, o options) ([]ColdStartFigures, error) {
 	dir, err := os.MkdirTemp("", "rotor-bench-")
@@ -46,7 +51,7 @@ func measureColdStarts(ctx context.Context, o options) ([]ColdStartFigures, erro
 	if err != nil {
 		return nil, err
 	}
-	pkgs := []string{helloPkg}
+	pkgs := []string{helloPkg, helloSIGTERMPkg}
 	for _, f := range fns {
 		if f.IsDir() && (len(o.functions) == 0 || slices.Contains(o.functions, f.Name())) {
 			pkgs = append(pkgs, "./functions/"+f.Name())

@@ -11,7 +11,8 @@
 //     in-process): Secrets Manager calls by operation, logins, statements
 //     the server logged, wall time p50/p95/p99 over -rotations rotations;
 //   - coldstart: every function under functions/ and a hello-world
-//     aws-lambda-go bootstrap (internal/tools/bench/hello), built the way
+//     aws-lambda-go bootstrap (internal/tools/bench/hello, and hellosigterm
+//     with the SIGTERM extension), built the way
 //     the release is, started against a minimal Lambda Runtime API: process
 //     start to its first next-event request (what Lambda counts as init),
 //     peak RSS, binary and zip sizes;
