@@ -12,7 +12,7 @@ import (
 )
 
 // TestBenchSmoke runs the bench with tiny counts (cold starts of the
-// rotator and the floor only; the stand-in section, which is go test
+// rotator and the two floors only; the stand-in section, which is go test
 // -bench, left out) and checks the table and the JSON hold
 // every section's figures. It asserts counts, never times.
 func TestBenchSmoke(t *testing.T) {
@@ -28,7 +28,7 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rotations) != 4 || len(res.Fleet) != 2 || len(res.ColdStart) != 2 {
+	if len(res.Rotations) != 4 || len(res.Fleet) != 2 || len(res.ColdStart) != 3 {
 		t.Fatalf("sections: %d rotations, %d fleet, %d cold starts", len(res.Rotations), len(res.Fleet), len(res.ColdStart))
 	}
 	for _, r := range res.Rotations {
