@@ -195,26 +195,34 @@ func RotateNow(ctx context.Context, opts RotateNowOptions, secretIDs []string) [
 	defer cancel()
 	r := &rotateNow{opts: opts, pace: newPacer(opts.WritesPerSecond, events.WritesPerRotation, opts.Now, sleepCtx), allStarted: make(chan struct{})}
 	r.api = watchedAPI{SecretsAPI: opts.Secrets, seen: r.throttled}
-	r.startsLeft.Store(int64(len(startable(secretIDs))))
-	if r.startsLeft.Load() == 0 {
-		close(r.allStarted)
-	}
-
+	// Refusals first, so that the count of secrets that will ask for a
+	// turn is known before any does.
 	results := make([]events.RotateNowResult, len(secretIDs))
 	seen := map[string]bool{}
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
+	starts := 0
 	for i, id := range secretIDs {
 		results[i].SecretID = id
 		switch {
 		case strings.TrimSpace(id) == "":
 			results[i].Status, results[i].Reason = events.StatusRefused, "empty secret id"
-			continue
 		case seen[id]:
 			results[i].Status, results[i].Reason = events.StatusRefused, "secret named twice in one request; rotated once"
+		default:
+			seen[id] = true
+			starts++
+		}
+	}
+	r.startsLeft.Store(int64(starts))
+	if starts == 0 {
+		close(r.allStarted)
+	}
+
+	sem := make(chan struct{}, opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, id := range secretIDs {
+		if results[i].Status != "" {
 			continue
 		}
-		seen[id] = true
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -245,20 +253,6 @@ type rotateNow struct {
 	// rotation needs the write budget that running ones hold.
 	startsLeft atomic.Int64
 	allStarted chan struct{}
-}
-
-// startable returns the secret IDs RotateNow tries to start: the
-// non-empty ones, each once.
-func startable(ids []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if strings.TrimSpace(id) != "" && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // startDone records that one secret will ask the pacer for no more turns
