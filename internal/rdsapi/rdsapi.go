@@ -220,25 +220,13 @@ func (c *Client) DescribeDBCluster(ctx context.Context, id string) (DBCluster, e
 // DBInstances lists every DB instance of the account and region, page by
 // page (RDS's Marker).
 func (c *Client) DBInstances(ctx context.Context) ([]DBInstance, error) {
-	var all []DBInstance
-	err := c.pages(ctx, "DescribeDBInstances", func() pager { return &describeInstancesResult{} }, func(p pager) {
-		for _, i := range p.(*describeInstancesResult).Instances {
-			all = append(all, i.value())
-		}
-	})
-	return all, err
+	return listAll(ctx, c, "DescribeDBInstances", func(r *describeInstancesResult) ([]xmlInstance, string) { return r.Instances, r.Marker }, xmlInstance.value)
 }
 
 // DBClusters lists every DB cluster of the account and region, page by
 // page.
 func (c *Client) DBClusters(ctx context.Context) ([]DBCluster, error) {
-	var all []DBCluster
-	err := c.pages(ctx, "DescribeDBClusters", func() pager { return &describeClustersResult{} }, func(p pager) {
-		for _, cl := range p.(*describeClustersResult).Clusters {
-			all = append(all, cl.value())
-		}
-	})
-	return all, err
+	return listAll(ctx, c, "DescribeDBClusters", func(r *describeClustersResult) ([]xmlCluster, string) { return r.Clusters, r.Marker }, xmlCluster.value)
 }
 
 // ModifyDBInstanceMasterPassword asks RDS to set the instance's master
@@ -254,12 +242,12 @@ func (c *Client) ModifyDBClusterMasterPassword(ctx context.Context, id, password
 	return c.call(ctx, "ModifyDBCluster", url.Values{"DBClusterIdentifier": {id}, "MasterUserPassword": {password}, "ApplyImmediately": {"true"}}, nil)
 }
 
-// pager is a describe result with its continuation marker.
-type pager interface{ marker() string }
-
-// pages calls action until RDS returns no marker. A repeated marker is an
-// error rather than an endless loop.
-func (c *Client) pages(ctx context.Context, action string, fresh func() pager, each func(pager)) error {
+// listAll calls action until RDS returns no marker and returns every
+// item of every page (R is the page's result element, page picks its items
+// and marker, value converts an item). A repeated marker is an error
+// rather than an endless loop.
+func listAll[R, X, T any](ctx context.Context, c *Client, action string, page func(*R) ([]X, string), value func(X) T) ([]T, error) {
+	var all []T
 	seen := map[string]bool{}
 	marker := ""
 	for {
@@ -267,19 +255,22 @@ func (c *Client) pages(ctx context.Context, action string, fresh func() pager, e
 		if marker != "" {
 			params.Set("Marker", marker)
 		}
-		out := fresh()
+		out := new(R)
 		if err := c.call(ctx, action, params, out); err != nil {
-			return err
+			return all, err
 		}
-		each(out)
-		marker = out.marker()
-		if marker == "" {
-			return nil
+		items, next := page(out)
+		for _, x := range items {
+			all = append(all, value(x))
 		}
-		if seen[marker] {
-			return fmt.Errorf("RDS %s: the marker %q came back twice", action, marker)
+		if next == "" {
+			return all, nil
 		}
-		seen[marker] = true
+		if seen[next] {
+			return all, fmt.Errorf("RDS %s: the marker %q came back twice", action, next)
+		}
+		seen[next] = true
+		marker = next
 	}
 }
 
@@ -581,14 +572,10 @@ type describeInstancesResult struct {
 	Instances []xmlInstance `xml:"DBInstances>DBInstance"`
 }
 
-func (r *describeInstancesResult) marker() string { return r.Marker }
-
 type describeClustersResult struct {
 	Marker   string       `xml:"Marker"`
 	Clusters []xmlCluster `xml:"DBClusters>DBCluster"`
 }
-
-func (r *describeClustersResult) marker() string { return r.Marker }
 
 // RDS error codes rotor acts on.
 const (
