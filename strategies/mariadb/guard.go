@@ -98,12 +98,21 @@ func (s *Session) showGrants(ctx context.Context, role string) ([]string, error)
 }
 
 // globalGrant returns the privileges a SHOW GRANTS line grants ON *.*
-// ("PROCESS, FILE"), or "" for a line that grants none (USAGE, or another
-// level). A role or object name that merely looks like such a grant makes
-// a false refusal, never a false acceptance.
+// ("PROCESS, FILE"), "GRANT OPTION" for global GRANT OPTION alone (which
+// SHOW GRANTS writes as "GRANT USAGE ON *.* TO ... WITH GRANT OPTION": it
+// lets the grantee hand what it holds, at any level, to other accounts),
+// or "" for a line that grants none (USAGE, or another level). A role or
+// object name that merely looks like such a grant makes a false refusal,
+// never a false acceptance.
 func globalGrant(line string) string {
 	i := strings.Index(line, " ON *.* TO ")
-	if !strings.HasPrefix(line, "GRANT ") || i < 0 || strings.HasPrefix(line, "GRANT USAGE ON *.* TO ") {
+	if !strings.HasPrefix(line, "GRANT ") || i < 0 {
+		return ""
+	}
+	if strings.HasPrefix(line, "GRANT USAGE ON *.* TO ") {
+		if strings.Contains(line, " WITH GRANT OPTION") {
+			return "GRANT OPTION"
+		}
 		return ""
 	}
 	return strings.TrimPrefix(line[:i], "GRANT ")

@@ -1,0 +1,47 @@
+package mariadb_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rotorhq/rotor/internal/local/dbtest"
+	"github.com/rotorhq/rotor/strategies/engine"
+)
+
+// TestLeaseGroupWithGlobalGrantOption: a role whose only global privilege
+// is GRANT OPTION (SHOW GRANTS: "GRANT USAGE ON *.* TO ... WITH GRANT
+// OPTION"), itself or through a role granted to it, is refused as a lease
+// group: its lease users could hand the group's grants to other accounts,
+// where they outlive the lease. No lease user is made.
+func TestLeaseGroupWithGlobalGrantOption(t *testing.T) {
+	t.Parallel()
+	m := dbtest.MariaDB(t)
+	a := m.Admin(t)
+	db := m.NewDatabase(t)
+	name, password := adminUser(t, m)
+	dropUserAtEnd(t, m, name)
+	s := connect(t, params(t, m, db, name, password))
+	direct, inner, nested := dbtest.UniqueName("gopt"), dbtest.UniqueName("gopt"), dbtest.UniqueName("gopt")
+	for _, g := range []string{direct, inner, nested} {
+		mustExec(t, a, "CREATE ROLE "+ident(g), "GRANT SELECT ON "+ident(db)+".* TO "+ident(g),
+			"GRANT "+ident(g)+" TO "+dbtest.UserAccount(name)+" WITH ADMIN OPTION")
+		t.Cleanup(func() { mustExec(t, a, "DROP ROLE IF EXISTS "+ident(g)) })
+	}
+	mustExec(t, a, "GRANT USAGE ON *.* TO "+ident(direct)+" WITH GRANT OPTION",
+		"GRANT USAGE ON *.* TO "+ident(inner)+" WITH GRANT OPTION",
+		"GRANT "+ident(inner)+" TO "+ident(nested))
+	for _, g := range []string{direct, nested} {
+		user := dbtest.UniqueName("v_")
+		dropUserAtEnd(t, m, user)
+		err := s.CreateLeaseUser(context.Background(), engine.LeaseUser{Name: user, Password: "Lease-Password-Kk8", Group: g, ValidUntil: time.Now().Add(time.Hour)})
+		if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), "GRANT OPTION") {
+			t.Fatalf("group %q: %v; want a refusal naming GRANT OPTION", g, err)
+		}
+		var n int
+		if err := a.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM mysql.user WHERE User = ?", user).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("group %q: %d accounts named %q were made (%v)", g, n, user, err)
+		}
+	}
+}
