@@ -31,8 +31,9 @@ func (s *Session) checkBase(ctx context.Context, base account) error {
 	return nil
 }
 
-// globalPrivileges lists the global privileges (ON *.*, USAGE aside) of
-// account a, directly and through the roles granted to it (and theirs),
+// globalPrivileges lists the global privileges (ON *.*, USAGE aside, but
+// GRANT OPTION alone, which USER_PRIVILEGES shows as a grantable USAGE,
+// included) of account a, directly and through the roles granted to it (and theirs),
 // each of the latter named with the role it comes through.
 // information_schema.USER_PRIVILEGES has no rows for roles, so a role's
 // grants are read with SHOW GRANTS, which lists the roles granted to it
@@ -46,7 +47,7 @@ func (s *Session) globalPrivileges(ctx context.Context, a account) ([]string, er
 		}
 		global = append(global, p)
 		return nil
-	}, "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE <> 'USAGE' ORDER BY 1", grantee(a))
+	}, "SELECT DISTINCT IF(PRIVILEGE_TYPE = 'USAGE', 'GRANT OPTION', PRIVILEGE_TYPE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND (PRIVILEGE_TYPE <> 'USAGE' OR IS_GRANTABLE = 'YES') ORDER BY 1", grantee(a))
 	if err != nil {
 		return nil, err
 	}

@@ -45,3 +45,37 @@ func TestLeaseGroupWithGlobalGrantOption(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncAlternateBaseWithGlobalGrantOption: a base account holding
+// global GRANT OPTION, directly or through a role, holds a global
+// privilege and is refused before anything changes, as one holding any
+// other global privilege is.
+func TestSyncAlternateBaseWithGlobalGrantOption(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	a := m.Admin(t)
+	name, password := adminUser(t, m)
+	dropUserAtEnd(t, m, name)
+	s := connect(t, params(t, m, "", name, password))
+	role := dbtest.UniqueName("gopt")
+	mustExec(t, a, "CREATE ROLE "+ident(role), "GRANT USAGE ON *.* TO "+ident(role)+" WITH GRANT OPTION")
+	t.Cleanup(func() { mustExec(t, a, "DROP ROLE IF EXISTS "+ident(role)) })
+	for how, give := range map[string]func(acct string) string{
+		"directly":       func(acct string) string { return "GRANT USAGE ON *.* TO " + acct + " WITH GRANT OPTION" },
+		"through a role": func(acct string) string { return "GRANT " + ident(role) + " TO " + acct },
+	} {
+		base := dbtest.UniqueName("app")
+		m.CreateUser(t, base, "base-pass-1")
+		dropUserAtEnd(t, m, base+"_clone")
+		mustExec(t, a, give(dbtest.UserAccount(base)))
+		_, err := s.SyncAlternate(ctx, engine.AlternateRequest{Base: base, Clone: base + "_clone", Pending: base + "_clone", Password: "x-pass-123"})
+		if err == nil || !strings.Contains(err.Error(), "refusing to manage") || !strings.Contains(err.Error(), "GRANT OPTION") {
+			t.Fatalf("base with global GRANT OPTION %s: %v; want a refusal naming GRANT OPTION", how, err)
+		}
+		var n int
+		if err := a.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", base+"_clone").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("base with global GRANT OPTION %s: %d clone accounts made (%v)", how, n, err)
+		}
+	}
+}
