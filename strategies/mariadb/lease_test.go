@@ -79,3 +79,41 @@ func TestSyncAlternateBaseWithGlobalGrantOption(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseGroupWithWildcardSchemaGrant: a schema-level grant whose name
+// is a pattern (% and _ are wildcards there) that covers the mysql schema
+// (password hashes, grant tables) or the lease schema (expiry records) is
+// refused as a lease group, as a grant naming either schema is; a pattern
+// that covers neither is accepted.
+func TestLeaseGroupWithWildcardSchemaGrant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := dbtest.MariaDB(t)
+	a := m.Admin(t)
+	db := m.NewDatabase(t)
+	name, password := adminUser(t, m)
+	dropUserAtEnd(t, m, name)
+	s := connect(t, params(t, m, db, name, password))
+	for pattern, refused := range map[string]bool{
+		"m%": true, "%": true, "_ysql": true, "rot_r": true, "ROTOR": true,
+		`app\_%`: false, "mysq": false, `my\_ql`: false,
+	} {
+		g := dbtest.UniqueName("wild")
+		mustExec(t, a, "CREATE ROLE "+ident(g), "GRANT SELECT ON "+ident(pattern)+".* TO "+ident(g),
+			"GRANT "+ident(g)+" TO "+dbtest.UserAccount(name)+" WITH ADMIN OPTION")
+		t.Cleanup(func() { mustExec(t, a, "DROP ROLE IF EXISTS "+ident(g)) })
+		user := dbtest.UniqueName("v_")
+		dropUserAtEnd(t, m, user)
+		err := s.CreateLeaseUser(ctx, engine.LeaseUser{Name: user, Password: "Lease-Password-Kk8", Group: g, ValidUntil: time.Now().Add(time.Hour)})
+		var n int
+		if qerr := a.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", user).Scan(&n); qerr != nil {
+			t.Fatal(qerr)
+		}
+		switch {
+		case refused && (err == nil || !strings.Contains(err.Error(), "refusing") || n != 0):
+			t.Errorf("SELECT ON %s.*: %v, %d accounts made; want a refusal and none", pattern, err, n)
+		case !refused && (err != nil || n != 1):
+			t.Errorf("SELECT ON %s.*: %v, %d accounts made; want the lease user", pattern, err, n)
+		}
+	}
+}
