@@ -72,7 +72,10 @@ func TestUserNames(t *testing.T) {
 	}
 	good, _ := newUserName("app", issued)
 	for _, n := range []string{"", "v_", "app_user", "v_app", "x" + good, good[:len(good)-1], good + "a",
-		strings.Replace(good, "v_app_", "v_App_", 1), good[:len(good)-1] + "1", good[:len(good)-1] + "_"} {
+		strings.Replace(good, "v_app_", "v_App_", 1), good[:len(good)-1] + "1", good[:len(good)-1] + "_",
+		// The issue time is lower-case base 36, unsigned: ParseInt also
+		// takes a sign and upper case, which the issuer never writes.
+		good[:6] + "+" + good[7:], good[:6] + strings.ToUpper(good[6:13]) + good[13:]} {
 		if r, _, ok := parseUserName(n); ok {
 			t.Errorf("%q was taken for a lease of %q", n, r)
 		}

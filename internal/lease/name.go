@@ -61,6 +61,13 @@ func parseUserName(name string) (role string, issued time.Time, ok bool) {
 			return "", time.Time{}, false
 		}
 	}
+	// ParseInt also takes a sign and upper case, which newUserName never
+	// writes.
+	for i := 0; i < len(ts); i++ {
+		if c := ts[i]; (c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			return "", time.Time{}, false
+		}
+	}
 	sec, err := strconv.ParseInt(ts, 36, 64)
 	if err != nil || sec < 0 {
 		return "", time.Time{}, false

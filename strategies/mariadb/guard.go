@@ -31,8 +31,9 @@ func (s *Session) checkBase(ctx context.Context, base account) error {
 	return nil
 }
 
-// globalPrivileges lists the global privileges (ON *.*, USAGE aside) of
-// account a, directly and through the roles granted to it (and theirs),
+// globalPrivileges lists the global privileges (ON *.*, USAGE aside, but
+// GRANT OPTION alone, which USER_PRIVILEGES shows as a grantable USAGE,
+// included) of account a, directly and through the roles granted to it (and theirs),
 // each of the latter named with the role it comes through.
 // information_schema.USER_PRIVILEGES has no rows for roles, so a role's
 // grants are read with SHOW GRANTS, which lists the roles granted to it
@@ -46,7 +47,7 @@ func (s *Session) globalPrivileges(ctx context.Context, a account) ([]string, er
 		}
 		global = append(global, p)
 		return nil
-	}, "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE <> 'USAGE' ORDER BY 1", grantee(a))
+	}, "SELECT DISTINCT IF(PRIVILEGE_TYPE = 'USAGE', 'GRANT OPTION', PRIVILEGE_TYPE) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND (PRIVILEGE_TYPE <> 'USAGE' OR IS_GRANTABLE = 'YES') ORDER BY 1", grantee(a))
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +99,21 @@ func (s *Session) showGrants(ctx context.Context, role string) ([]string, error)
 }
 
 // globalGrant returns the privileges a SHOW GRANTS line grants ON *.*
-// ("PROCESS, FILE"), or "" for a line that grants none (USAGE, or another
-// level). A role or object name that merely looks like such a grant makes
-// a false refusal, never a false acceptance.
+// ("PROCESS, FILE"), "GRANT OPTION" for global GRANT OPTION alone (which
+// SHOW GRANTS writes as "GRANT USAGE ON *.* TO ... WITH GRANT OPTION": it
+// lets the grantee hand what it holds, at any level, to other accounts),
+// or "" for a line that grants none (USAGE, or another level). A role or
+// object name that merely looks like such a grant makes a false refusal,
+// never a false acceptance.
 func globalGrant(line string) string {
 	i := strings.Index(line, " ON *.* TO ")
-	if !strings.HasPrefix(line, "GRANT ") || i < 0 || strings.HasPrefix(line, "GRANT USAGE ON *.* TO ") {
+	if !strings.HasPrefix(line, "GRANT ") || i < 0 {
+		return ""
+	}
+	if strings.HasPrefix(line, "GRANT USAGE ON *.* TO ") {
+		if strings.Contains(line, " WITH GRANT OPTION") {
+			return "GRANT OPTION"
+		}
 		return ""
 	}
 	return strings.TrimPrefix(line[:i], "GRANT ")

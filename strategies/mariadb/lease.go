@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,22 +84,65 @@ func (s *Session) checkGroup(ctx context.Context, group string) error {
 // privilegedGrant says why a SHOW GRANTS line makes a lease group
 // privileged: a global privilege (ON *.*), or any privilege on the mysql
 // schema (password hashes, grant tables) or on the lease schema (expiry
-// records). It returns "" for anything else. A role or object name that
-// merely looks like one of these makes a false refusal, never a false
-// acceptance.
+// records), named or matched by a schema name pattern (`m%`.*: % and _
+// are wildcards in a schema-level grant). It returns "" for anything
+// else. A role or object name that merely looks like one of these makes a
+// false refusal, never a false acceptance.
 func privilegedGrant(line string) string {
 	if !strings.HasPrefix(line, "GRANT ") {
 		return ""
 	}
-	switch p := globalGrant(line); {
-	case p != "":
+	if p := globalGrant(line); p != "" {
 		return "global privileges (" + p + " ON *.*)"
-	case strings.Contains(line, " ON `mysql`."):
-		return "privileges on the mysql schema"
-	case strings.Contains(line, " ON `"+LeaseSchema+"`."):
-		return "privileges on the lease schema " + LeaseSchema
+	}
+	for _, m := range schemaRefPattern.FindAllStringSubmatch(line, -1) {
+		pattern := strings.ReplaceAll(m[1], "``", "`")
+		switch {
+		case schemaPatternMatches(pattern, "mysql"):
+			return "privileges on the mysql schema (through " + strconv.Quote(pattern) + ")"
+		case schemaPatternMatches(pattern, LeaseSchema):
+			return "privileges on the lease schema " + LeaseSchema + " (through " + strconv.Quote(pattern) + ")"
+		}
 	}
 	return ""
+}
+
+// schemaRefPattern finds the schema names of a SHOW GRANTS line: each
+// backquoted name followed by a dot (`db`.* or `db`.`table`, also after
+// PROCEDURE or FUNCTION). Names inside a backquoted role name can match
+// too, which only adds refusals.
+var schemaRefPattern = regexp.MustCompile("`((?:[^`]|``)*)`\\.")
+
+// schemaPatternMatches reports whether a grant's schema name, read as a
+// LIKE pattern (% any run, _ any one character, backslash escaping the
+// next), can name schema, ignoring case (lower_case_table_names may make
+// the server do so). Every level is read so, which refuses more than the
+// server grants (it applies wildcards to schema-level grants only).
+func schemaPatternMatches(pattern, schema string) bool {
+	var re strings.Builder
+	re.WriteString("(?is)^")
+	escaped := false
+	for _, c := range pattern {
+		switch {
+		case escaped:
+			escaped = false
+			re.WriteString(regexp.QuoteMeta(string(c)))
+		case c == '\\':
+			escaped = true
+		case c == '%':
+			re.WriteString(".*")
+		case c == '_':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if escaped {
+		re.WriteString(regexp.QuoteMeta("\\"))
+	}
+	re.WriteString("$")
+	ok, err := regexp.MatchString(re.String(), schema)
+	return ok || err != nil
 }
 
 // isMember reports whether account a has been granted role group.
